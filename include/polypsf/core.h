@@ -1,0 +1,124 @@
+/* polypsf core: status and error reporting, logging, aligned arrays, units.
+ *
+ * Errors: every fallible function returns pp_status. PP_SUCCESS (NULL) means success;
+ * anything else is an error object that carries a code, the sentence for the user
+ * and the call sites it passed through. The caller either passes it up (PP_CALL),
+ * or handles it and releases it with pp_status_free(). Nothing is global: two
+ * threads or two MPI ranks never share an error. */
+#ifndef POLYPSF_CORE_H
+#define POLYPSF_CORE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Error classes; the CLI maps them to exit codes (input → 2, everything else → 1). */
+typedef enum {
+  PP_ERR_NONE = 0,
+  PP_ERR_INPUT,    /* bad job file, bad option, bad value: the user must change something */
+  PP_ERR_IO,       /* a file could not be read or written */
+  PP_ERR_MEMORY,   /* an allocation failed, or a plan does not fit the memory budget */
+  PP_ERR_MPI,      /* an MPI call failed */
+  PP_ERR_LIBRARY,  /* HDF5, FFTW, BLAS or libyaml failed */
+  PP_ERR_INTERNAL  /* a broken invariant: a bug in polypsf */
+} pp_error_code;
+
+typedef struct pp_error *pp_status;
+#define PP_SUCCESS ((pp_status)0)
+
+/* Makes an error (the one function every error passes through: break here to catch all).
+ * Never returns PP_SUCCESS; on allocation failure returns a shared constant error. */
+pp_status pp_error_raise(pp_error_code code, const char *file, int line, const char *func,
+                         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Records one more call site on an error travelling up; returns it. */
+pp_status pp_error_trace(pp_status status, const char *file, int line, const char *func);
+pp_error_code pp_status_code(pp_status status);
+/* The sentence for the user (never NULL; "" for PP_SUCCESS). */
+const char *pp_status_message(pp_status status);
+/* Writes the message and, when with_trace, the call sites (innermost first). */
+void pp_status_print(pp_status status, FILE *stream, bool with_trace);
+/* Releases an error (PP_SUCCESS and the shared out-of-memory constant are fine). */
+void pp_status_free(pp_status status);
+
+/* Pass a failure of expr up to the caller, adding this call site. */
+#define PP_CALL(expr)                                                         \
+  do {                                                                        \
+    pp_status pp_call_status_ = (expr);                                       \
+    if (pp_call_status_ != PP_SUCCESS)                                        \
+      return pp_error_trace(pp_call_status_, __FILE__, __LINE__, __func__);   \
+  } while (0)
+
+/* Return an error of class code with a message unless cond holds. */
+#define PP_CHECK(cond, code, ...)                                             \
+  do {                                                                        \
+    if (!(cond)) return pp_error_raise((code), __FILE__, __LINE__, __func__, __VA_ARGS__); \
+  } while (0)
+
+/* The same two for functions that own resources: store the error in `status` and
+ * jump to the function's single `done:` label, where everything is released. */
+#define PP_CALL_GOTO(status, expr)                                            \
+  do {                                                                        \
+    pp_status pp_call_status_ = (expr);                                       \
+    if (pp_call_status_ != PP_SUCCESS) {                                      \
+      (status) = pp_error_trace(pp_call_status_, __FILE__, __LINE__, __func__); \
+      goto done;                                                              \
+    }                                                                         \
+  } while (0)
+#define PP_CHECK_GOTO(status, cond, code, ...)                                \
+  do {                                                                        \
+    if (!(cond)) {                                                            \
+      (status) = pp_error_raise((code), __FILE__, __LINE__, __func__, __VA_ARGS__); \
+      goto done;                                                              \
+    }                                                                         \
+  } while (0)
+
+/* ---- logging ------------------------------------------------------------------- */
+typedef enum { PP_LOG_ERROR = 0, PP_LOG_WARN, PP_LOG_INFO, PP_LOG_DEBUG } pp_log_level;
+
+/* Where log lines go. Made by the caller (the CLI), passed down by pointer; a NULL
+ * logger is silent. Only rank 0 logs unless all_ranks is set. */
+typedef struct pp_logger {
+  FILE *stream;
+  pp_log_level level;
+  int rank;
+  bool all_ranks;
+  double start_seconds; /* pp_wtime() at start: lines are stamped with elapsed seconds */
+} pp_logger;
+
+void pp_logger_init(pp_logger *logger, FILE *stream, pp_log_level level, int rank);
+void pp_log(const pp_logger *logger, pp_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Parses "error|warn|info|debug". */
+pp_status pp_log_level_parse(const char *text, pp_log_level *level);
+
+/* Monotonic wall-clock seconds. */
+double pp_wtime(void);
+/* Peak resident set size of this process in bytes (getrusage). */
+size_t pp_peak_rss_bytes(void);
+
+/* ---- aligned arrays --------------------------------------------------------------- */
+/* 64-byte aligned allocation (for SIMD and FFTW); zero-filled. */
+pp_status pp_array_alloc(size_t bytes, void **out);
+/* Frees an array from pp_array_alloc and sets *ptr to NULL (accepts NULL). */
+void pp_array_free(void *ptr_to_ptr);
+
+/* Checked size arithmetic for allocations: errors instead of wrapping around. */
+pp_status pp_size_mul(size_t a, size_t b, size_t *out);
+
+/* ---- units -------------------------------------------------------------------------- */
+/* The constant astropy uses (180·3600/π), so that sky angles agree with POPPY. */
+#define PP_ARCSEC_PER_RADIAN 206264.80624709636
+#define PP_PI 3.14159265358979323846
+
+/* The library version string ("0.1.0"). */
+const char *pp_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

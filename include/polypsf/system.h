@@ -1,0 +1,37 @@
+/* polypsf system: an optical system built from a job — the pupil grid with every pupil
+ * optic applied, the propagation plan to the detector — computing one monochromatic PSF
+ * at a time. Everything wavelength-independent is prepared in create; pp_system_psf
+ * allocates nothing. */
+#ifndef POLYPSF_SYSTEM_H
+#define POLYPSF_SYSTEM_H
+
+#include "polypsf/core.h"
+#include "polypsf/job.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pp_system pp_system;
+
+/* Builds the system for job (pupil, optics, plans, scratch). Not collective. */
+pp_status pp_system_create(const pp_job *job, pp_system **system);
+/* The monochromatic intensity PSF at wavelength_m on the oversampled detector grid,
+ * written to psf[ny][nx] (see pp_system_psf_shape), normalized as the job says. */
+pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf);
+void pp_system_psf_shape(const pp_system *system, size_t *ny, size_t *nx);
+/* Pupil array width (metres) and pixel scale (metres). */
+double pp_system_pupil_diameter_m(const pp_system *system);
+/* Oversampled detector pixel scale (arcsec). */
+double pp_system_pixelscale_arcsec(const pp_system *system);
+/* Bytes one system holds (pupil arrays, plans, scratch): the per-task memory model. */
+size_t pp_system_bytes(const pp_system *system);
+void pp_system_destroy(pp_system **system);
+
+/* Flux-conserving rebin: out[ny/factor][nx/factor] = sums over factor × factor blocks. */
+pp_status pp_psf_rebin(const double *in, size_t ny, size_t nx, int factor, double *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
