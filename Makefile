@@ -1,0 +1,66 @@
+# polypsf: the two commands of the README.
+#   make run    install what is missing, build, run the example job on the local cores
+#   make test   install what is missing, build, run the whole test suite (ctest), then the
+#               sanitizer (ASan+UBSan) build of the tests
+# Everything real lives in CMake; this file only strings the steps together.
+
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+JOB        ?= jobs/examples/example.yaml
+OUT        ?= out/example.h5
+NP         ?= $(shell nproc 2>/dev/null || echo 1)
+JOBS       ?= $(shell nproc 2>/dev/null || echo 1)
+
+# Debian 12 packages polypsf builds and runs with.
+PACKAGES := build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev \
+            hdf5-tools libopenblas-dev libfftw3-dev libfftw3-mpi-dev libyaml-dev
+
+# Open MPI refuses root unless told; more ranks than cores need --oversubscribe.
+MPIRUN_ENV := OPENBLAS_NUM_THREADS=1 $(if $(filter 0,$(shell id -u)),OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)
+MPIRUN     := $(MPIRUN_ENV) mpirun -n $(NP) --oversubscribe --bind-to none
+
+.PHONY: run test test-unit test-asan deps configure build clean
+
+run: build
+	@mkdir -p $(dir $(OUT))
+	$(MPIRUN) $(BUILD)/polypsf run $(JOB) -o $(OUT) --force
+	@echo "result: $(OUT)  (inspect with: h5ls -r $(OUT))"
+
+test: test-unit test-asan
+
+test-unit: build
+	cd $(BUILD) && ctest --output-on-failure -j 1
+
+test-asan: deps
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DPOLYPSF_SANITIZE=ON >/dev/null
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+	cd $(BUILD_ASAN) && LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j 1 -LE slow
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+configure: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+# Installs only the packages that are missing: as root directly, otherwise through sudo;
+# where neither works, prints the one command to run and stops.
+deps:
+	@missing=""; for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "polypsf: installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	  elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
+	  else echo "polypsf: cannot install packages (not root, no sudo). Run as root:"; \
+	       echo "  apt-get update && apt-get install -y$$missing"; exit 1; fi; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing \
+	  || { echo "polypsf: package installation failed. Run as root:"; \
+	       echo "  apt-get update && apt-get install -y$$missing"; exit 1; }; \
+	fi
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) out
