@@ -13,9 +13,24 @@ extern "C" {
 typedef enum { PP_METHOD_AUTO, PP_METHOD_MFT, PP_METHOD_CZT, PP_METHOD_FFT } pp_method;
 typedef enum { PP_NORMALIZE_FIRST, PP_NORMALIZE_NONE } pp_normalize;
 
+/* Limits the parser enforces; docs/job-file.md explains each. */
+enum {
+  PP_JOB_MAX_NPIX = 16384,             /* pupil.npix */
+  PP_JOB_MAX_WAVELENGTHS = 100000,     /* wavelengths count or list length */
+  PP_JOB_MAX_OPTICS = 256,             /* items in optics */
+  PP_JOB_MAX_OVERSAMPLE = 64,          /* detector.oversample */
+  PP_JOB_MAX_FFT_OVERSAMPLE = 32,      /* propagation.fft_oversample */
+  PP_JOB_MAX_DETECTOR_PIXELS = 131072, /* per axis, fov_pixels x oversample */
+  PP_JOB_MAX_FILE_BYTES = 16 << 20     /* a job file is text of a few lines */
+};
+#define PP_JOB_MIN_WAVELENGTH_M 1.0e-8 /* 10 nm */
+#define PP_JOB_MAX_WAVELENGTH_M 1.0e-3 /* 1 mm */
+
 typedef struct pp_detector_spec {
   double pixelscale_arcsec;   /* detector pixel (arcsec), before oversampling */
-  size_t fov_pixels_y, fov_pixels_x; /* detector pixels; from fov_arcsec: ceil(fov/pixelscale) */
+  /* detector pixels; from fov_arcsec: round(fov/pixelscale), halves to even, like POPPY's
+   * Detector (numpy.round) */
+  size_t fov_pixels_y, fov_pixels_x;
   int oversample;             /* computed pixels per detector pixel, each axis */
 } pp_detector_spec;
 
@@ -37,13 +52,20 @@ typedef struct pp_job {
 } pp_job;
 
 /* Parses and validates a job file. Not collective (call on every rank, or parse on
- * one and broadcast the text). On error *job is NULL. */
+ * one and broadcast the text). On error *job is NULL and the error is PP_ERR_INPUT
+ * (also for a missing or unreadable file) with the message `path:line:column: key: what
+ * is wrong and what is allowed`; PP_ERR_MEMORY when memory runs out. */
 pp_status pp_job_parse_file(const char *path, pp_job **job);
-/* The same from text in memory; `name` stands for the file in messages. */
+/* The same from text in memory (length bytes, need not end in NUL); `name` stands for
+ * the file in messages and becomes source_name. Not collective. */
 pp_status pp_job_parse_string(const char *text, size_t length, const char *name, pp_job **job);
+/* Releases a job and sets *job to NULL; accepts NULL and *job == NULL. */
 void pp_job_destroy(pp_job **job);
 
+/* "auto", "mft", "czt", "fft" (the job-file words). */
 const char *pp_method_name(pp_method method);
+/* "first", "none" (the job-file words). */
+const char *pp_normalize_name(pp_normalize normalize);
 
 #ifdef __cplusplus
 }

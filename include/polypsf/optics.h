@@ -81,6 +81,27 @@ pp_status pp_optic_spec_validate(const pp_optic_spec *spec);
 pp_status pp_optic_spec_copy(const pp_optic_spec *src, pp_optic_spec *dst);
 void pp_optic_spec_clear(pp_optic_spec *spec);
 
+/* Added by the optics module (helpers for the job parser and tests). Not collective. */
+/* True when the job file set `key` (false for unknown keys). */
+bool pp_optic_spec_given(const pp_optic_spec *spec, const char *key);
+/* Checks one value against a parameter's kind and range (for REAL_LIST: one element).
+ * PP_ERR_INPUT with a sentence naming the type, the key, the allowed range and unit;
+ * the caller adds file:line:column. */
+pp_status pp_optic_param_check(const pp_optic_type *type, const pp_optic_param *param,
+                               double value);
+/* Checks and stores a scalar value, marking the key given. PP_ERR_INPUT for an unknown
+ * key, a list key, or a value out of range. */
+pp_status pp_optic_spec_set(pp_optic_spec *spec, const char *key, double value);
+/* Checks and stores (copies, with malloc) the REAL_LIST parameter, marking it given.
+ * spec->list is always malloc'ed and released by pp_optic_spec_clear. */
+pp_status pp_optic_spec_set_list(pp_optic_spec *spec, const char *key, const double *values,
+                                 size_t count);
+
+/* Noll's single index j ≥ 1 → radial order n and azimuthal order m (Noll 1976, as POPPY's
+ * zernike.noll_indices): m > 0 multiplies cos(m·θ) (even j), m < 0 sin(|m|·θ) (odd j).
+ * PP_ERR_INPUT for j < 1. */
+pp_status pp_zernike_noll_indices(int j, int *n, int *m);
+
 /* The sampling of the pupil plane: ny × nx pixels of pixelscale_m metres; pixel centres
  * at ((i − (n−1)/2)·pixelscale_m), y first, like POPPY's Wavefront.coordinates(). */
 typedef struct pp_pupil_grid {

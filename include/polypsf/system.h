@@ -14,7 +14,10 @@ extern "C" {
 
 typedef struct pp_system pp_system;
 
-/* Builds the system for job (pupil, optics, plans, scratch). Not collective. */
+/* Builds the system for job (pupil, optics, plans, scratch). Not collective.
+ * PP_ERR_INPUT, naming the optic, for an image-plane optic (FFT propagation comes later),
+ * for a method other than mft/auto, when no optic sets the pupil diameter, and when the
+ * first optic passes no light under normalization 'first'. */
 pp_status pp_system_create(const pp_job *job, pp_system **system);
 /* The monochromatic intensity PSF at wavelength_m on the oversampled detector grid,
  * written to psf[ny][nx] (see pp_system_psf_shape), normalized as the job says. */
@@ -22,10 +25,17 @@ pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf);
 void pp_system_psf_shape(const pp_system *system, size_t *ny, size_t *nx);
 /* Pupil array width (metres) and pixel scale (metres). */
 double pp_system_pupil_diameter_m(const pp_system *system);
+double pp_system_pupil_pixelscale_m(const pp_system *system);
 /* Oversampled detector pixel scale (arcsec). */
 double pp_system_pixelscale_arcsec(const pp_system *system);
 /* Bytes one system holds (pupil arrays, plans, scratch): the per-task memory model. */
 size_t pp_system_bytes(const pp_system *system);
+/* The same before building anything, from the job alone (for the scheduler's plan).
+ * Equals pp_system_bytes of the system pp_system_create would build. Not collective. */
+pp_status pp_system_bytes_for_job(const pp_job *job, size_t *bytes);
+/* Floating-point operations of the transform in one pp_system_psf call (real-input MFT
+ * when no optic adds OPD, complex otherwise): the per-task cost model. */
+double pp_system_flops(const pp_system *system);
 void pp_system_destroy(pp_system **system);
 
 /* Flux-conserving rebin: out[ny/factor][nx/factor] = sums over factor × factor blocks. */

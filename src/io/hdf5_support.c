@@ -1,0 +1,227 @@
+/* HDF5 helpers for src/io: quiet error stack, errors with HDF5's detail, attributes,
+ * the provenance record type, and agreement of a status across ranks. */
+#define POLYPSF_IO_PACKAGE
+#include "io/io_private.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "polypsf/io.h"
+#include "polypsf/job.h"
+
+void pp_io_hdf5_quiet_begin(pp_io_hdf5_quiet *saved) {
+  saved->func = NULL;
+  saved->client_data = NULL;
+  H5Eget_auto2(H5E_DEFAULT, &saved->func, &saved->client_data);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+void pp_io_hdf5_quiet_end(const pp_io_hdf5_quiet *saved) {
+  H5Eset_auto2(H5E_DEFAULT, saved->func, saved->client_data);
+}
+
+/* What the error stack says: the API call that failed (outermost) and the root cause
+ * (innermost, often an errno or MPI error string). */
+typedef struct {
+  char outermost[256];
+  char innermost[256];
+} pp_io_hdf5_detail;
+
+static herr_t pp_io_hdf5_walk(unsigned n, const H5E_error2_t *entry, void *client_data) {
+  pp_io_hdf5_detail *detail = client_data;
+  const char *desc = entry->desc && entry->desc[0] ? entry->desc : "(no description)";
+  /* Walking downward: entry 0 is the API function, the last one the root cause. */
+  if (n == 0)
+    snprintf(detail->outermost, sizeof detail->outermost, "%s: %s", entry->func_name, desc);
+  snprintf(detail->innermost, sizeof detail->innermost, "%s", desc);
+  return 0;
+}
+
+pp_status pp_io_hdf5_error(pp_error_code code, const char *file, int line, const char *func,
+                           const char *fmt, ...) {
+  char sentence[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(sentence, sizeof sentence, fmt, ap);
+  va_end(ap);
+
+  pp_io_hdf5_detail detail = {{0}, {0}};
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, pp_io_hdf5_walk, &detail);
+  H5Eclear2(H5E_DEFAULT);
+
+  if (detail.outermost[0] == '\0')
+    return pp_error_raise(code, file, line, func, "%s", sentence);
+  /* The innermost entry is often the same sentence as the outermost one; say it once. */
+  if (strstr(detail.outermost, detail.innermost) != NULL)
+    return pp_error_raise(code, file, line, func, "%s (HDF5: %s)", sentence, detail.outermost);
+  return pp_error_raise(code, file, line, func, "%s (HDF5: %s; cause: %s)", sentence,
+                        detail.outermost, detail.innermost);
+}
+
+bool pp_io_hdf5_close(hid_t *id) {
+  if (*id < 0) return true;
+  herr_t result = -1;
+  switch (H5Iget_type(*id)) {
+    case H5I_FILE: result = H5Fclose(*id); break;
+    case H5I_GROUP: result = H5Gclose(*id); break;
+    case H5I_DATASET: result = H5Dclose(*id); break;
+    case H5I_DATASPACE: result = H5Sclose(*id); break;
+    case H5I_DATATYPE: result = H5Tclose(*id); break;
+    case H5I_ATTR: result = H5Aclose(*id); break;
+    case H5I_GENPROP_LST: result = H5Pclose(*id); break;
+    default: result = -1; break;
+  }
+  *id = H5I_INVALID_HID;
+  return result >= 0;
+}
+
+enum { PP_IO_AGREE_MESSAGE_BYTES = 1024 };
+
+pp_status pp_io_agree(MPI_Comm comm, pp_status local) {
+  int rank = 0, size = 1;
+  if (MPI_Comm_rank(comm, &rank) != MPI_SUCCESS || MPI_Comm_size(comm, &size) != MPI_SUCCESS) {
+    pp_status_free(local);
+    return pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__,
+                          "cannot query the communicator while agreeing on a status");
+  }
+  int mine = local != PP_SUCCESS ? rank : size;
+  int first_failed = size;
+  if (MPI_Allreduce(&mine, &first_failed, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) {
+    pp_status_free(local);
+    return pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__,
+                          "MPI_Allreduce failed while agreeing on a status");
+  }
+  if (first_failed == size) return PP_SUCCESS;
+
+  /* code followed by the message, so one broadcast carries both */
+  struct {
+    int code;
+    char message[PP_IO_AGREE_MESSAGE_BYTES];
+  } shared = {0, {0}};
+  if (rank == first_failed) {
+    shared.code = (int)pp_status_code(local);
+    snprintf(shared.message, sizeof shared.message, "%s", pp_status_message(local));
+  }
+  if (MPI_Bcast(&shared, (int)sizeof shared, MPI_BYTE, first_failed, comm) != MPI_SUCCESS) {
+    pp_status_free(local);
+    return pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__,
+                          "MPI_Bcast failed while agreeing on a status");
+  }
+  if (rank == first_failed) return local; /* keeps its own call sites */
+  pp_status_free(local);
+  return pp_error_raise((pp_error_code)shared.code, __FILE__, __LINE__, __func__, "%s",
+                        shared.message);
+}
+
+/* The words come from the job module, so the file says what the job file says. */
+const char *pp_io_method_name(int method) {
+  if (method == PP_IO_METHOD_NONE) return "none";
+  if (method < (int)PP_METHOD_AUTO || method > (int)PP_METHOD_FFT) return NULL;
+  return pp_method_name((pp_method)method);
+}
+
+const char *pp_io_normalize_name(int normalize) {
+  if (normalize < (int)PP_NORMALIZE_FIRST || normalize > (int)PP_NORMALIZE_NONE) return NULL;
+  return pp_normalize_name((pp_normalize)normalize);
+}
+
+pp_status pp_io_task_memtype_create(hid_t *type) {
+  pp_status status = PP_SUCCESS;
+  hid_t method_type = H5I_INVALID_HID, record_type = H5I_INVALID_HID;
+  *type = H5I_INVALID_HID;
+
+  method_type = H5Tenum_create(H5T_NATIVE_INT);
+  PP_H5_CHECK_GOTO(status, method_type >= 0, PP_ERR_LIBRARY, "cannot create the method enum type");
+  static const int methods[] = {PP_IO_METHOD_NONE, PP_METHOD_AUTO, PP_METHOD_MFT, PP_METHOD_CZT,
+                                PP_METHOD_FFT};
+  for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+    PP_H5_CHECK_GOTO(status, H5Tenum_insert(method_type, pp_io_method_name(methods[i]),
+                                            &methods[i]) >= 0,
+                     PP_ERR_LIBRARY, "cannot add '%s' to the method enum type",
+                     pp_io_method_name(methods[i]));
+
+  record_type = H5Tcreate(H5T_COMPOUND, sizeof(pp_task_record));
+  PP_H5_CHECK_GOTO(status, record_type >= 0, PP_ERR_LIBRARY, "cannot create the task record type");
+  PP_H5_CHECK_GOTO(
+      status,
+      H5Tinsert(record_type, "rank", HOFFSET(pp_task_record, rank), H5T_NATIVE_INT) >= 0 &&
+          H5Tinsert(record_type, "node", HOFFSET(pp_task_record, node), H5T_NATIVE_INT) >= 0 &&
+          H5Tinsert(record_type, "method", HOFFSET(pp_task_record, method), method_type) >= 0 &&
+          H5Tinsert(record_type, "seconds", HOFFSET(pp_task_record, seconds),
+                    H5T_NATIVE_DOUBLE) >= 0 &&
+          H5Tinsert(record_type, "peak_bytes", HOFFSET(pp_task_record, peak_bytes),
+                    H5T_NATIVE_DOUBLE) >= 0,
+      PP_ERR_LIBRARY, "cannot build the task record type");
+  *type = record_type;
+  record_type = H5I_INVALID_HID;
+done:
+  pp_io_hdf5_close(&method_type);
+  pp_io_hdf5_close(&record_type);
+  return status;
+}
+
+/* Creates attribute `name` of file type `file_type` and shape `space`, writes `value`. */
+static pp_status pp_io_attr_write(hid_t object, const char *name, hid_t file_type, hid_t mem_type,
+                                  hid_t space, const void *value) {
+  pp_status status = PP_SUCCESS;
+  hid_t attr = H5Acreate2(object, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
+  PP_H5_CHECK_GOTO(status, attr >= 0, PP_ERR_LIBRARY, "cannot create attribute '%s'", name);
+  PP_H5_CHECK_GOTO(status, H5Awrite(attr, mem_type, value) >= 0, PP_ERR_IO,
+                   "cannot write attribute '%s'", name);
+done:
+  pp_io_hdf5_close(&attr);
+  return status;
+}
+
+pp_status pp_io_attr_write_string(hid_t object, const char *name, const char *value) {
+  pp_status status = PP_SUCCESS;
+  hid_t space = H5I_INVALID_HID, type = H5I_INVALID_HID;
+  space = H5Screate(H5S_SCALAR);
+  type = H5Tcopy(H5T_C_S1);
+  PP_H5_CHECK_GOTO(status,
+                   space >= 0 && type >= 0 && H5Tset_size(type, H5T_VARIABLE) >= 0 &&
+                       H5Tset_cset(type, H5T_CSET_UTF8) >= 0,
+                   PP_ERR_LIBRARY, "cannot make the string type for attribute '%s'", name);
+  const char *text = value ? value : "";
+  PP_CALL_GOTO(status, pp_io_attr_write(object, name, type, type, space, &text));
+done:
+  pp_io_hdf5_close(&space);
+  pp_io_hdf5_close(&type);
+  return status;
+}
+
+pp_status pp_io_attr_write_double(hid_t object, const char *name, double value) {
+  pp_status status = PP_SUCCESS;
+  hid_t space = H5Screate(H5S_SCALAR);
+  PP_H5_CHECK_GOTO(status, space >= 0, PP_ERR_LIBRARY, "cannot make a scalar dataspace");
+  PP_CALL_GOTO(status,
+               pp_io_attr_write(object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, space, &value));
+done:
+  pp_io_hdf5_close(&space);
+  return status;
+}
+
+pp_status pp_io_attr_write_int64(hid_t object, const char *name, long long value) {
+  pp_status status = PP_SUCCESS;
+  hid_t space = H5Screate(H5S_SCALAR);
+  PP_H5_CHECK_GOTO(status, space >= 0, PP_ERR_LIBRARY, "cannot make a scalar dataspace");
+  PP_CALL_GOTO(status,
+               pp_io_attr_write(object, name, H5T_STD_I64LE, H5T_NATIVE_LLONG, space, &value));
+done:
+  pp_io_hdf5_close(&space);
+  return status;
+}
+
+pp_status pp_io_attr_write_int64_array(hid_t object, const char *name, const long long *values,
+                                       size_t count) {
+  pp_status status = PP_SUCCESS;
+  hsize_t dims[1] = {count};
+  hid_t space = H5Screate_simple(1, dims, NULL);
+  PP_H5_CHECK_GOTO(status, space >= 0, PP_ERR_LIBRARY, "cannot make a dataspace of %zu", count);
+  PP_CALL_GOTO(status,
+               pp_io_attr_write(object, name, H5T_STD_I64LE, H5T_NATIVE_LLONG, space, values));
+done:
+  pp_io_hdf5_close(&space);
+  return status;
+}

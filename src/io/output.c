@@ -1,0 +1,801 @@
+/* The output file: created collectively, each cube slice written independently by the
+ * rank that computed it, the polychromatic PSF written collectively in row bands, and
+ * renamed from <path>.partial to <path> on success. Layout: docs/output-format.md.
+ *
+ * Parallel HDF5 rules this file follows:
+ * - Everything that changes metadata (file, groups, datasets, attributes, flush, close)
+ *   happens collectively in pp_output_create / pp_output_sync / pp_output_close, with the
+ *   same arguments on every rank.
+ * - Datasets are contiguous and allocated at creation, so the independent slice writes
+ *   later are pure raw-data writes at fixed offsets: no chunk index or object header
+ *   changes that a single rank is not allowed to make.
+ * - Every collective step ends with pp_io_agree, so all ranks leave with one status and
+ *   nobody waits in a collective call that another rank skipped after an error. */
+#define POLYPSF_IO_PACKAGE
+#include "io/io_private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "polypsf/io.h"
+
+static const char pp_output_temp_suffix[] = ".partial";
+
+struct pp_output {
+  MPI_Comm comm; /* our own duplicate, so our collectives never match the caller's */
+  int rank;
+  bool force;
+  bool partial_created; /* H5Fcreate was attempted: rank 0 removes the file on failure */
+  char *final_path;
+  char *partial_path;
+  size_t n_wavelengths;
+  size_t ny, nx;                   /* /psf and each /cube slice */
+  size_t detector_ny, detector_nx; /* /psf_detector */
+  size_t oversample;
+  bool has_cube;
+
+  hid_t file;
+  hid_t dxpl_collective;
+  hid_t task_memtype;
+  hid_t psf, psf_detector, cube, completed, tasks;
+  /* Dataspaces made once and only re-selected by each pp_output_write_slice. */
+  hid_t cube_space, slice_memspace, completed_space, tasks_space, element_memspace;
+};
+
+pp_status pp_output_temp_path(const char *path, char *buf, size_t size) {
+  PP_CHECK(path != NULL && buf != NULL, PP_ERR_INTERNAL, "pp_output_temp_path: NULL argument");
+  int written = snprintf(buf, size, "%s%s", path, pp_output_temp_suffix);
+  PP_CHECK(written >= 0 && (size_t)written < size, PP_ERR_INPUT,
+           "output path '%s' is too long (%zu bytes available)", path, size);
+  return PP_SUCCESS;
+}
+
+/* ---- lifetime of the struct -------------------------------------------------------- */
+
+static void pp_output_init_ids(pp_output *out) {
+  hid_t *ids[] = {&out->file,         &out->dxpl_collective, &out->task_memtype, &out->psf,
+                  &out->psf_detector, &out->cube,            &out->completed,    &out->tasks,
+                  &out->cube_space,   &out->slice_memspace,  &out->completed_space,
+                  &out->tasks_space,  &out->element_memspace};
+  for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) *ids[i] = H5I_INVALID_HID;
+}
+
+/* Closes every HDF5 object, the file last (H5Fclose is collective: all ranks call this
+ * at the same point). Returns false if any close failed. */
+static bool pp_output_close_objects(pp_output *out) {
+  hid_t *ids[] = {&out->cube_space,   &out->slice_memspace,  &out->completed_space,
+                  &out->tasks_space,  &out->element_memspace, &out->psf,
+                  &out->psf_detector, &out->cube,            &out->completed,
+                  &out->tasks,        &out->task_memtype,    &out->dxpl_collective};
+  bool ok = true;
+  for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) ok = pp_io_hdf5_close(ids[i]) && ok;
+  ok = pp_io_hdf5_close(&out->file) && ok;
+  return ok;
+}
+
+static void pp_output_free(pp_output *out) {
+  if (!out) return;
+  if (out->comm != MPI_COMM_NULL) MPI_Comm_free(&out->comm);
+  free(out->final_path);
+  free(out->partial_path);
+  free(out);
+}
+
+/* ---- checks before anything is created --------------------------------------------- */
+
+/* The description must make sense; a failure here is a bug in the caller. Not collective. */
+static pp_status pp_output_check_meta(const pp_output_meta *meta) {
+  PP_CHECK(meta != NULL && meta->job != NULL, PP_ERR_INTERNAL, "output: no job description");
+  const pp_job *job = meta->job;
+  PP_CHECK(job->n_wavelengths > 0 && job->wavelengths_m != NULL && job->weights != NULL,
+           PP_ERR_INTERNAL, "output: the job has no wavelengths");
+  PP_CHECK(meta->ny > 0 && meta->nx > 0, PP_ERR_INTERNAL, "output: empty PSF shape %zu × %zu",
+           meta->ny, meta->nx);
+  int os = job->detector.oversample;
+  PP_CHECK(os >= 1, PP_ERR_INTERNAL, "output: oversample must be ≥ 1, got %d", os);
+  PP_CHECK(meta->ny % (size_t)os == 0 && meta->nx % (size_t)os == 0, PP_ERR_INTERNAL,
+           "output: PSF shape %zu × %zu is not a multiple of oversample %d", meta->ny, meta->nx,
+           os);
+  PP_CHECK(pp_io_method_name((int)job->method) != NULL, PP_ERR_INTERNAL,
+           "output: unknown method %d", (int)job->method);
+  PP_CHECK(pp_io_normalize_name((int)job->normalize) != NULL, PP_ERR_INTERNAL,
+           "output: unknown normalization %d", (int)job->normalize);
+  size_t slice = 0, cube = 0;
+  PP_CALL(pp_size_mul(meta->ny, meta->nx, &slice));
+  PP_CALL(pp_size_mul(slice, job->n_wavelengths, &cube));
+  PP_CALL(pp_size_mul(cube, sizeof(double), &cube));
+  return PP_SUCCESS;
+}
+
+static uint64_t pp_output_hash(uint64_t hash, const void *data, size_t bytes) {
+  const unsigned char *p = data;
+  for (size_t i = 0; i < bytes; i++) hash = (hash ^ p[i]) * 1099511628211u; /* FNV-1a */
+  return hash;
+}
+
+static uint64_t pp_output_hash_string(uint64_t hash, const char *text) {
+  return text ? pp_output_hash(hash, text, strlen(text) + 1) : pp_output_hash(hash, "\x01", 1);
+}
+
+/* Everything that shapes the file's metadata, field by field (no struct padding). Ranks
+ * must agree on it: HDF5 metadata calls with different arguments corrupt the file. */
+static uint64_t pp_output_fingerprint(const char *path, const pp_output_meta *meta, bool force) {
+  const pp_job *job = meta->job;
+  uint64_t h = 14695981039346656037u;
+  h = pp_output_hash_string(h, path);
+  h = pp_output_hash(h, &force, sizeof force);
+  h = pp_output_hash(h, &meta->ny, sizeof meta->ny);
+  h = pp_output_hash(h, &meta->nx, sizeof meta->nx);
+  h = pp_output_hash(h, &meta->pixelscale_arcsec, sizeof(double));
+  h = pp_output_hash(h, &meta->pupil_diameter_m, sizeof(double));
+  h = pp_output_hash(h, &meta->n_ranks, sizeof(int));
+  h = pp_output_hash(h, &meta->n_nodes, sizeof(int));
+  h = pp_output_hash(h, &job->n_wavelengths, sizeof job->n_wavelengths);
+  h = pp_output_hash(h, job->wavelengths_m, job->n_wavelengths * sizeof(double));
+  h = pp_output_hash(h, job->weights, job->n_wavelengths * sizeof(double));
+  h = pp_output_hash_string(h, job->text);
+  h = pp_output_hash_string(h, job->source_name);
+  h = pp_output_hash(h, &job->pupil_npix, sizeof job->pupil_npix);
+  h = pp_output_hash(h, &job->detector.pixelscale_arcsec, sizeof(double));
+  h = pp_output_hash(h, &job->detector.fov_pixels_y, sizeof(size_t));
+  h = pp_output_hash(h, &job->detector.fov_pixels_x, sizeof(size_t));
+  h = pp_output_hash(h, &job->detector.oversample, sizeof(int));
+  int method = (int)job->method, normalize = (int)job->normalize;
+  h = pp_output_hash(h, &method, sizeof method);
+  h = pp_output_hash(h, &normalize, sizeof normalize);
+  h = pp_output_hash(h, &job->fft_oversample, sizeof(int));
+  h = pp_output_hash(h, &job->output_cube, sizeof job->output_cube);
+  return h;
+}
+
+/* Collective; the result is the same on every rank (it comes from one Allreduce). */
+static pp_status pp_output_check_ranks_agree(MPI_Comm comm, uint64_t fingerprint) {
+  /* min(h) and min(~h) = ~max(h) in one reduction: all equal iff min == max. */
+  uint64_t mine[2] = {fingerprint, ~fingerprint}, all[2] = {0, 0};
+  PP_CHECK(MPI_Allreduce(mine, all, 2, MPI_UINT64_T, MPI_MIN, comm) == MPI_SUCCESS, PP_ERR_MPI,
+           "MPI_Allreduce failed while comparing the output description across ranks");
+  PP_CHECK(all[0] == ~all[1], PP_ERR_INTERNAL,
+           "ranks disagree about the output (path, job text, wavelengths or sizes differ "
+           "between ranks): parse the job once and broadcast it");
+  return PP_SUCCESS;
+}
+
+/* The final path must be new (or force), not a directory, in a writable directory.
+ * Run by rank 0 only: the others see the same file system. */
+static pp_status pp_output_check_paths(const char *path, bool force) {
+  pp_status status = PP_SUCCESS;
+  char *copy = NULL;
+  PP_CHECK_GOTO(status, path != NULL && path[0] != '\0', PP_ERR_INPUT, "output path is empty");
+
+  struct stat info;
+  /* lstat: a dangling symbolic link is something at that name too (link(2) at close would
+   * refuse it), so it counts as existing. */
+  if (lstat(path, &info) == 0) {
+    struct stat target;
+    bool is_directory = stat(path, &target) == 0 && S_ISDIR(target.st_mode);
+    PP_CHECK_GOTO(status, !is_directory, PP_ERR_INPUT,
+                  "output '%s' is a directory; give a file name", path);
+    PP_CHECK_GOTO(status, force, PP_ERR_INPUT, "output '%s' exists; use --force to overwrite",
+                  path);
+  } else {
+    PP_CHECK_GOTO(status, errno == ENOENT, PP_ERR_INPUT, "cannot use output '%s': %s", path,
+                  strerror(errno));
+  }
+
+  copy = strdup(path);
+  PP_CHECK_GOTO(status, copy != NULL, PP_ERR_MEMORY, "out of memory");
+  const char *dir = dirname(copy);
+  if (stat(dir, &info) != 0) {
+    PP_CHECK_GOTO(status, errno != ENOENT, PP_ERR_INPUT,
+                  "output directory '%s' does not exist (output '%s')", dir, path);
+    PP_CHECK_GOTO(status, false, PP_ERR_INPUT, "cannot use output directory '%s': %s", dir,
+                  strerror(errno));
+  }
+  PP_CHECK_GOTO(status, S_ISDIR(info.st_mode), PP_ERR_INPUT,
+                "'%s' is not a directory (output '%s')", dir, path);
+  PP_CHECK_GOTO(status, access(dir, W_OK | X_OK) == 0, PP_ERR_INPUT,
+                "output directory '%s' is not writable: %s", dir, strerror(errno));
+done:
+  free(copy);
+  return status;
+}
+
+static pp_status pp_output_alloc(const char *path, const pp_output_meta *meta, bool force,
+                                 pp_output **output) {
+  *output = NULL;
+  pp_output *out = calloc(1, sizeof *out);
+  PP_CHECK(out != NULL, PP_ERR_MEMORY, "out of memory");
+  pp_output_init_ids(out);
+  out->comm = MPI_COMM_NULL;
+  size_t length = strlen(path);
+  out->final_path = strdup(path);
+  out->partial_path = malloc(length + sizeof pp_output_temp_suffix);
+  if (!out->final_path || !out->partial_path) {
+    pp_output_free(out);
+    PP_CHECK(false, PP_ERR_MEMORY, "out of memory");
+  }
+  memcpy(out->partial_path, path, length);
+  memcpy(out->partial_path + length, pp_output_temp_suffix, sizeof pp_output_temp_suffix);
+  const pp_job *job = meta->job;
+  out->force = force;
+  out->n_wavelengths = job->n_wavelengths;
+  out->ny = meta->ny;
+  out->nx = meta->nx;
+  out->oversample = (size_t)job->detector.oversample;
+  out->detector_ny = meta->ny / out->oversample;
+  out->detector_nx = meta->nx / out->oversample;
+  out->has_cube = job->output_cube;
+  *output = out;
+  return PP_SUCCESS;
+}
+
+/* ---- building the file (collective) ------------------------------------------------ */
+
+static pp_status pp_output_open_file(pp_output *out) {
+  pp_status status = PP_SUCCESS;
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  PP_H5_CHECK_GOTO(status, fapl >= 0 && H5Pset_fapl_mpio(fapl, out->comm, MPI_INFO_NULL) >= 0,
+                   PP_ERR_LIBRARY, "cannot set up MPI-IO access for '%s'", out->partial_path);
+  out->partial_created = true;
+  out->file = H5Fcreate(out->partial_path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  PP_H5_CHECK_GOTO(status, out->file >= 0, PP_ERR_IO, "cannot create output file '%s'",
+                   out->partial_path);
+done:
+  pp_io_hdf5_close(&fapl);
+  return status;
+}
+
+/* A contiguous dataset whose space is allocated now and never filled: every element is
+ * written by us (or marked not written by /status/completed), and allocation at creation
+ * is what lets a single rank write raw data later. */
+static pp_status pp_output_dataset_create(hid_t location, const char *name, hid_t file_type,
+                                          int ndims, const hsize_t *dims, hid_t *dataset) {
+  pp_status status = PP_SUCCESS;
+  hid_t space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID;
+  space = H5Screate_simple(ndims, dims, NULL);
+  dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  PP_H5_CHECK_GOTO(status,
+                   space >= 0 && dcpl >= 0 && H5Pset_layout(dcpl, H5D_CONTIGUOUS) >= 0 &&
+                       H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) >= 0 &&
+                       H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) >= 0,
+                   PP_ERR_LIBRARY, "cannot set up dataset %s", name);
+  *dataset = H5Dcreate2(location, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  PP_H5_CHECK_GOTO(status, *dataset >= 0, PP_ERR_IO, "cannot create dataset %s", name);
+done:
+  pp_io_hdf5_close(&space);
+  pp_io_hdf5_close(&dcpl);
+  return status;
+}
+
+/* Writes a whole 1-D dataset from rank 0's buffer; the other ranks take part in the
+ * collective transfer with an empty selection. */
+static pp_status pp_output_write_from_root(const pp_output *out, hid_t dataset, hid_t mem_type,
+                                           const void *data, const char *name) {
+  pp_status status = PP_SUCCESS;
+  hsize_t count = out->n_wavelengths;
+  hid_t file_space = H5Dget_space(dataset);
+  hid_t mem_space = H5Screate_simple(1, &count, NULL);
+  PP_H5_CHECK_GOTO(status, file_space >= 0 && mem_space >= 0, PP_ERR_LIBRARY,
+                   "cannot make dataspaces for %s", name);
+  if (out->rank != 0)
+    PP_H5_CHECK_GOTO(status, H5Sselect_none(file_space) >= 0 && H5Sselect_none(mem_space) >= 0,
+                     PP_ERR_LIBRARY, "cannot select nothing in %s", name);
+  PP_H5_CHECK_GOTO(status,
+                   H5Dwrite(dataset, mem_type, mem_space, file_space, out->dxpl_collective,
+                            data) >= 0,
+                   PP_ERR_IO, "cannot write %s to '%s'", name, out->partial_path);
+done:
+  pp_io_hdf5_close(&file_space);
+  pp_io_hdf5_close(&mem_space);
+  return status;
+}
+
+/* UTC now as ISO 8601, made on rank 0 and broadcast: attribute values must be identical
+ * on every rank, and clocks of different nodes may straddle a second. */
+static pp_status pp_output_creation_date(const pp_output *out, char date[32]) {
+  memset(date, 0, 32);
+  if (out->rank == 0) {
+    time_t now = time(NULL);
+    struct tm utc;
+    if (gmtime_r(&now, &utc) == NULL || strftime(date, 32, "%Y-%m-%dT%H:%M:%SZ", &utc) == 0)
+      snprintf(date, 32, "unknown");
+  }
+  PP_CHECK(MPI_Bcast(date, 32, MPI_CHAR, 0, out->comm) == MPI_SUCCESS, PP_ERR_MPI,
+           "MPI_Bcast of the creation date failed");
+  return PP_SUCCESS;
+}
+
+static pp_status pp_output_write_root_attributes(const pp_output *out,
+                                                 const pp_output_meta *meta) {
+  const pp_job *job = meta->job;
+  hid_t root = out->file;
+  char date[32];
+  PP_CALL(pp_output_creation_date(out, date));
+  PP_CALL(pp_io_attr_write_string(root, "format_name", PP_OUTPUT_FORMAT_NAME));
+  PP_CALL(pp_io_attr_write_int64(root, "format_version", PP_OUTPUT_FORMAT_VERSION));
+  PP_CALL(pp_io_attr_write_string(root, "software_version", pp_version()));
+  PP_CALL(pp_io_attr_write_string(root, "creation_date_utc", date));
+  PP_CALL(pp_io_attr_write_string(root, "job_text", job->text));
+  PP_CALL(pp_io_attr_write_string(root, "job_source", job->source_name));
+  PP_CALL(pp_io_attr_write_double(root, "pixelscale_arcsec", meta->pixelscale_arcsec));
+  PP_CALL(pp_io_attr_write_double(root, "detector_pixelscale_arcsec",
+                                  job->detector.pixelscale_arcsec));
+  PP_CALL(pp_io_attr_write_int64(root, "oversample", job->detector.oversample));
+  const long long fov_pixels[2] = {(long long)job->detector.fov_pixels_y,
+                                   (long long)job->detector.fov_pixels_x};
+  PP_CALL(pp_io_attr_write_int64_array(root, "fov_pixels", fov_pixels, 2));
+  PP_CALL(pp_io_attr_write_int64(root, "pupil_npix", (long long)job->pupil_npix));
+  PP_CALL(pp_io_attr_write_double(root, "pupil_diameter_m", meta->pupil_diameter_m));
+  PP_CALL(pp_io_attr_write_string(root, "normalization",
+                                  pp_io_normalize_name((int)job->normalize)));
+  PP_CALL(pp_io_attr_write_string(root, "method", pp_io_method_name((int)job->method)));
+  PP_CALL(pp_io_attr_write_int64(root, "fft_oversample", job->fft_oversample));
+  PP_CALL(pp_io_attr_write_int64(root, "n_wavelengths", (long long)job->n_wavelengths));
+  PP_CALL(pp_io_attr_write_int64(root, "n_ranks", meta->n_ranks));
+  PP_CALL(pp_io_attr_write_int64(root, "n_nodes", meta->n_nodes));
+  return PP_SUCCESS;
+}
+
+static pp_status pp_output_create_image_datasets(pp_output *out, const pp_output_meta *meta) {
+  const pp_job *job = meta->job;
+  const hsize_t psf_dims[2] = {out->ny, out->nx};
+  PP_CALL(pp_output_dataset_create(out->file, "psf", H5T_IEEE_F64LE, 2, psf_dims, &out->psf));
+  PP_CALL(pp_io_attr_write_string(out->psf, "description",
+                                  "polychromatic PSF, sum over i of weights[i] * cube[i], "
+                                  "oversampled detector pixels, indexed (y, x)"));
+  PP_CALL(pp_io_attr_write_string(out->psf, "units", "1"));
+  PP_CALL(pp_io_attr_write_double(out->psf, "pixelscale_arcsec", meta->pixelscale_arcsec));
+  PP_CALL(pp_io_attr_write_int64(out->psf, "oversample", job->detector.oversample));
+
+  const hsize_t detector_dims[2] = {out->detector_ny, out->detector_nx};
+  PP_CALL(pp_output_dataset_create(out->file, "psf_detector", H5T_IEEE_F64LE, 2, detector_dims,
+                                   &out->psf_detector));
+  PP_CALL(pp_io_attr_write_string(out->psf_detector, "description",
+                                  "/psf rebinned to detector pixels: each value is the sum of "
+                                  "oversample x oversample pixels of /psf (flux-conserving)"));
+  PP_CALL(pp_io_attr_write_string(out->psf_detector, "units", "1"));
+  PP_CALL(pp_io_attr_write_double(out->psf_detector, "pixelscale_arcsec",
+                                  job->detector.pixelscale_arcsec));
+
+  if (out->has_cube) {
+    const hsize_t cube_dims[3] = {out->n_wavelengths, out->ny, out->nx};
+    PP_CALL(pp_output_dataset_create(out->file, "cube", H5T_IEEE_F64LE, 3, cube_dims, &out->cube));
+    PP_CALL(pp_io_attr_write_string(out->cube, "description",
+                                    "monochromatic PSFs, cube[i] at wavelengths[i], same "
+                                    "pixels as /psf; valid where status/completed[i] is 1"));
+    PP_CALL(pp_io_attr_write_string(out->cube, "units", "1"));
+    PP_CALL(pp_io_attr_write_double(out->cube, "pixelscale_arcsec", meta->pixelscale_arcsec));
+  }
+  return PP_SUCCESS;
+}
+
+static pp_status pp_output_create_spectrum_datasets(pp_output *out, const pp_job *job) {
+  pp_status status = PP_SUCCESS;
+  hid_t wavelengths = H5I_INVALID_HID, weights = H5I_INVALID_HID;
+  const hsize_t dims[1] = {out->n_wavelengths};
+  PP_CALL_GOTO(status,
+               pp_output_dataset_create(out->file, "wavelengths", H5T_IEEE_F64LE, 1, dims,
+                                        &wavelengths));
+  PP_CALL_GOTO(status, pp_io_attr_write_string(wavelengths, "units", "m"));
+  PP_CALL_GOTO(status, pp_io_attr_write_string(wavelengths, "description",
+                                               "vacuum wavelength of each cube slice"));
+  PP_CALL_GOTO(status, pp_output_write_from_root(out, wavelengths, H5T_NATIVE_DOUBLE,
+                                                 job->wavelengths_m, "/wavelengths"));
+  PP_CALL_GOTO(status,
+               pp_output_dataset_create(out->file, "weights", H5T_IEEE_F64LE, 1, dims, &weights));
+  PP_CALL_GOTO(status, pp_io_attr_write_string(weights, "units", "1"));
+  PP_CALL_GOTO(status, pp_io_attr_write_string(weights, "description",
+                                               "spectral weights, normalized to sum 1"));
+  PP_CALL_GOTO(status, pp_output_write_from_root(out, weights, H5T_NATIVE_DOUBLE, job->weights,
+                                                 "/weights"));
+done:
+  pp_io_hdf5_close(&wavelengths);
+  pp_io_hdf5_close(&weights);
+  return status;
+}
+
+/* /status/completed all 0 and /provenance/tasks rows marked "not computed" (rank −1,
+ * method none), written explicitly rather than by fill value so a reader of a
+ * .partial file after a crash never sees garbage in them. */
+static pp_status pp_output_create_bookkeeping(pp_output *out) {
+  pp_status status = PP_SUCCESS;
+  hid_t status_group = H5I_INVALID_HID, provenance_group = H5I_INVALID_HID;
+  hid_t task_filetype = H5I_INVALID_HID;
+  unsigned char *zeros = NULL;
+  pp_task_record *blank = NULL;
+  const hsize_t dims[1] = {out->n_wavelengths};
+
+  zeros = calloc(out->n_wavelengths, 1);
+  blank = calloc(out->n_wavelengths, sizeof *blank);
+  PP_CHECK_GOTO(status, zeros && blank, PP_ERR_MEMORY, "out of memory");
+  for (size_t i = 0; i < out->n_wavelengths; i++)
+    blank[i] = (pp_task_record){.rank = -1, .node = -1, .method = PP_IO_METHOD_NONE};
+
+  status_group = H5Gcreate2(out->file, "status", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  PP_H5_CHECK_GOTO(status, status_group >= 0, PP_ERR_IO, "cannot create group /status");
+  PP_CALL_GOTO(status, pp_output_dataset_create(status_group, "completed", H5T_STD_U8LE, 1, dims,
+                                                &out->completed));
+  PP_CALL_GOTO(status, pp_io_attr_write_string(out->completed, "description",
+                                               "1 once cube slice i and its provenance row are "
+                                               "written, else 0"));
+  PP_CALL_GOTO(status, pp_output_write_from_root(out, out->completed, H5T_NATIVE_UCHAR, zeros,
+                                                 "/status/completed"));
+
+  PP_CALL_GOTO(status, pp_io_task_memtype_create(&out->task_memtype));
+  /* The file type is the memory type packed: no padding on disk, and HDF5 records byte
+   * order and sizes so any platform converts on read. */
+  task_filetype = H5Tcopy(out->task_memtype);
+  PP_H5_CHECK_GOTO(status, task_filetype >= 0 && H5Tpack(task_filetype) >= 0, PP_ERR_LIBRARY,
+                   "cannot make the file type of /provenance/tasks");
+  provenance_group = H5Gcreate2(out->file, "provenance", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  PP_H5_CHECK_GOTO(status, provenance_group >= 0, PP_ERR_IO, "cannot create group /provenance");
+  PP_CALL_GOTO(status, pp_output_dataset_create(provenance_group, "tasks", task_filetype, 1, dims,
+                                                &out->tasks));
+  PP_CALL_GOTO(status,
+               pp_io_attr_write_string(out->tasks, "description",
+                                       "row i: the task of wavelengths[i]: MPI rank, node "
+                                       "index, method used, wall seconds, peak RSS bytes of "
+                                       "the rank after the task; rank -1 = not computed"));
+  PP_CALL_GOTO(status, pp_output_write_from_root(out, out->tasks, out->task_memtype, blank,
+                                                 "/provenance/tasks"));
+done:
+  free(zeros);
+  free(blank);
+  pp_io_hdf5_close(&task_filetype);
+  pp_io_hdf5_close(&status_group);
+  pp_io_hdf5_close(&provenance_group);
+  return status;
+}
+
+/* The dataspaces pp_output_write_slice re-selects, so the per-slice call creates none. */
+static pp_status pp_output_make_slice_spaces(pp_output *out) {
+  pp_status status = PP_SUCCESS;
+  const hsize_t slice_dims[2] = {out->ny, out->nx}, one[1] = {1};
+  if (out->has_cube) {
+    out->cube_space = H5Dget_space(out->cube);
+    out->slice_memspace = H5Screate_simple(2, slice_dims, NULL);
+  }
+  out->completed_space = H5Dget_space(out->completed);
+  out->tasks_space = H5Dget_space(out->tasks);
+  out->element_memspace = H5Screate_simple(1, one, NULL);
+  PP_H5_CHECK_GOTO(status,
+                   (!out->has_cube || (out->cube_space >= 0 && out->slice_memspace >= 0)) &&
+                       out->completed_space >= 0 && out->tasks_space >= 0 &&
+                       out->element_memspace >= 0,
+                   PP_ERR_LIBRARY, "cannot make the dataspaces for slice writes");
+done:
+  return status;
+}
+
+/* Everything after H5Fcreate. Collective; ends with the structure flushed to disk, so
+ * that later independent writes only ever touch raw data. */
+static pp_status pp_output_build(pp_output *out, const pp_output_meta *meta) {
+  pp_status status = PP_SUCCESS;
+  out->dxpl_collective = H5Pcreate(H5P_DATASET_XFER);
+  PP_H5_CHECK_GOTO(status,
+                   out->dxpl_collective >= 0 &&
+                       H5Pset_dxpl_mpio(out->dxpl_collective, H5FD_MPIO_COLLECTIVE) >= 0,
+                   PP_ERR_LIBRARY, "cannot make the collective transfer property list");
+  PP_CALL_GOTO(status, pp_output_write_root_attributes(out, meta));
+  PP_CALL_GOTO(status, pp_output_create_spectrum_datasets(out, meta->job));
+  PP_CALL_GOTO(status, pp_output_create_image_datasets(out, meta));
+  PP_CALL_GOTO(status, pp_output_create_bookkeeping(out));
+  PP_CALL_GOTO(status, pp_output_make_slice_spaces(out));
+  PP_H5_CHECK_GOTO(status, H5Fflush(out->file, H5F_SCOPE_GLOBAL) >= 0, PP_ERR_IO,
+                   "cannot flush '%s'", out->partial_path);
+done:
+  return status;
+}
+
+/* ---- finishing ------------------------------------------------------------------- */
+
+/* Makes a rename durable: without syncing the directory, a crash soon after could bring
+ * back the old name. Best effort: some file systems refuse fsync on a directory, and the
+ * rename itself already happened. */
+static void pp_output_sync_directory(const char *path) {
+  char *copy = strdup(path);
+  if (!copy) return;
+  int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+  if (fd >= 0) {
+    (void)fsync(fd);
+    close(fd);
+  }
+  free(copy);
+}
+
+/* Rank 0: gives the finished temporary file its final name. */
+static pp_status pp_output_publish(const pp_output *out) {
+  const char *partial = out->partial_path, *final = out->final_path;
+  if (!out->force) {
+    /* link(2) refuses an existing name atomically: a file that appeared at the final
+     * name while we were running is never overwritten without --force. */
+    if (link(partial, final) == 0) {
+      /* If this unlink failed, both names would hold the same complete file: harmless. */
+      (void)unlink(partial);
+      pp_output_sync_directory(final);
+      return PP_SUCCESS;
+    }
+    PP_CHECK(errno != EEXIST, PP_ERR_IO,
+             "output '%s' appeared while this run was writing it; the result is kept in '%s'",
+             final, partial);
+    /* File systems without hard links (EPERM, ENOTSUP, …): check, then rename. */
+    PP_CHECK(access(final, F_OK) != 0, PP_ERR_IO,
+             "output '%s' appeared while this run was writing it; the result is kept in '%s'",
+             final, partial);
+  }
+  PP_CHECK(rename(partial, final) == 0, PP_ERR_IO,
+           "cannot rename '%s' to '%s': %s; the result is kept in '%s'", partial, final,
+           strerror(errno), partial);
+  pp_output_sync_directory(final);
+  return PP_SUCCESS;
+}
+
+/* Rank 0: removes the temporary file of a failed run. */
+static pp_status pp_output_remove_partial(const pp_output *out) {
+  if (!out->partial_created) return PP_SUCCESS;
+  PP_CHECK(unlink(out->partial_path) == 0 || errno == ENOENT, PP_ERR_IO,
+           "cannot remove the temporary file '%s': %s", out->partial_path, strerror(errno));
+  return PP_SUCCESS;
+}
+
+/* Closes, then publishes or removes the file, then frees out. Collective; every rank
+ * returns the same status, after rank 0 renamed or removed. */
+static pp_status pp_output_finish(pp_output *out, bool success) {
+  int mine = success ? 1 : 0, all = 0;
+  pp_status local = PP_SUCCESS;
+  if (MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_LAND, out->comm) != MPI_SUCCESS) {
+    local = pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__,
+                           "MPI_Allreduce failed while closing '%s'", out->partial_path);
+    all = 0;
+  }
+  if (all && out->file >= 0 && H5Fflush(out->file, H5F_SCOPE_GLOBAL) < 0)
+    local = pp_io_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'",
+                             out->partial_path);
+  bool closed = pp_output_close_objects(out);
+  /* A failed close matters only for a file we keep; a discarded one is removed anyway. */
+  if (all && !closed && local == PP_SUCCESS)
+    local = pp_io_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot close '%s'",
+                             out->partial_path);
+  H5Eclear2(H5E_DEFAULT);
+  pp_status status = pp_io_agree(out->comm, local);
+
+  pp_status naming = PP_SUCCESS;
+  if (out->rank == 0)
+    naming = all && status == PP_SUCCESS ? pp_output_publish(out) : pp_output_remove_partial(out);
+  /* The agreement doubles as the barrier: nobody returns before rank 0 renamed. */
+  naming = pp_io_agree(out->comm, naming);
+  if (status == PP_SUCCESS) status = naming;
+  else pp_status_free(naming);
+  pp_output_free(out);
+  return status;
+}
+
+/* ---- public ------------------------------------------------------------------------ */
+
+pp_status pp_output_create(const char *path, const pp_output_meta *meta, bool force,
+                           MPI_Comm comm, pp_output **output) {
+  pp_status status = PP_SUCCESS;
+  pp_output *out = NULL;
+  pp_io_hdf5_quiet quiet;
+  pp_io_hdf5_quiet_begin(&quiet);
+  if (output) *output = NULL;
+
+  /* Each phase is local; the agreement after it makes every rank take the same branch. */
+  pp_status local = output && path ? pp_output_check_meta(meta)
+                                   : pp_error_raise(PP_ERR_INTERNAL, __FILE__, __LINE__,
+                                                    __func__, "pp_output_create: NULL argument");
+  status = pp_io_agree(comm, local);
+  if (status != PP_SUCCESS) goto done;
+
+  status = pp_output_check_ranks_agree(comm, pp_output_fingerprint(path, meta, force));
+  if (status != PP_SUCCESS) goto done;
+
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  local = rank == 0 ? pp_output_check_paths(path, force) : PP_SUCCESS;
+  if (local == PP_SUCCESS) local = pp_output_alloc(path, meta, force, &out);
+  status = pp_io_agree(comm, local);
+  if (status != PP_SUCCESS) goto done;
+
+  out->rank = rank;
+  local = MPI_Comm_dup(comm, &out->comm) == MPI_SUCCESS
+              ? PP_SUCCESS
+              : pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__, "MPI_Comm_dup failed");
+  if (local != PP_SUCCESS) out->comm = MPI_COMM_NULL;
+  status = pp_io_agree(comm, local);
+  if (status != PP_SUCCESS) goto done;
+
+  status = pp_io_agree(out->comm, pp_output_open_file(out));
+  if (status != PP_SUCCESS) goto done;
+  status = pp_io_agree(out->comm, pp_output_build(out, meta));
+  if (status != PP_SUCCESS) goto done;
+
+  *output = out;
+  out = NULL;
+done:
+  if (out) {
+    /* Reached only after an agreement, so every rank cleans up together. */
+    if (out->comm != MPI_COMM_NULL) {
+      pp_status_free(pp_output_finish(out, false));
+    } else {
+      pp_output_free(out);
+    }
+  }
+  H5Eclear2(H5E_DEFAULT);
+  pp_io_hdf5_quiet_end(&quiet);
+  return status;
+}
+
+pp_status pp_output_write_slice(pp_output *output, size_t index, const double *psf,
+                                const pp_task_record *record) {
+  pp_status status = PP_SUCCESS;
+  pp_io_hdf5_quiet quiet;
+  pp_io_hdf5_quiet_begin(&quiet);
+  PP_CHECK_GOTO(status, output != NULL && record != NULL, PP_ERR_INTERNAL,
+                "pp_output_write_slice: NULL argument");
+  PP_CHECK_GOTO(status, index < output->n_wavelengths, PP_ERR_INTERNAL,
+                "slice %zu is out of range: the file has %zu wavelengths", index,
+                output->n_wavelengths);
+  PP_CHECK_GOTO(status, !output->has_cube || psf != NULL, PP_ERR_INTERNAL,
+                "slice %zu: no PSF given but the file has a cube", index);
+  PP_CHECK_GOTO(status,
+                record->method != PP_IO_METHOD_NONE && pp_io_method_name(record->method) != NULL,
+                PP_ERR_INTERNAL, "slice %zu: unknown method %d in the task record", index,
+                record->method);
+
+  const hsize_t element_start[1] = {index}, element_count[1] = {1};
+  if (output->has_cube) {
+    const hsize_t start[3] = {index, 0, 0}, count[3] = {1, output->ny, output->nx};
+    PP_H5_CHECK_GOTO(status,
+                     H5Sselect_hyperslab(output->cube_space, H5S_SELECT_SET, start, NULL, count,
+                                         NULL) >= 0,
+                     PP_ERR_LIBRARY, "cannot select slice %zu of /cube", index);
+    /* H5P_DEFAULT transfer = independent: only this rank writes. */
+    PP_H5_CHECK_GOTO(status,
+                     H5Dwrite(output->cube, H5T_NATIVE_DOUBLE, output->slice_memspace,
+                              output->cube_space, H5P_DEFAULT, psf) >= 0,
+                     PP_ERR_IO, "cannot write slice %zu of /cube to '%s'", index,
+                     output->partial_path);
+  }
+  PP_H5_CHECK_GOTO(status,
+                   H5Sselect_hyperslab(output->tasks_space, H5S_SELECT_SET, element_start, NULL,
+                                       element_count, NULL) >= 0 &&
+                       H5Sselect_hyperslab(output->completed_space, H5S_SELECT_SET,
+                                           element_start, NULL, element_count, NULL) >= 0,
+                   PP_ERR_LIBRARY, "cannot select row %zu of the bookkeeping datasets", index);
+  PP_H5_CHECK_GOTO(status,
+                   H5Dwrite(output->tasks, output->task_memtype, output->element_memspace,
+                            output->tasks_space, H5P_DEFAULT, record) >= 0,
+                   PP_ERR_IO, "cannot write row %zu of /provenance/tasks to '%s'", index,
+                   output->partial_path);
+  /* Last, so a set flag always means the slice and its row were handed over first. */
+  const unsigned char completed = 1;
+  PP_H5_CHECK_GOTO(status,
+                   H5Dwrite(output->completed, H5T_NATIVE_UCHAR, output->element_memspace,
+                            output->completed_space, H5P_DEFAULT, &completed) >= 0,
+                   PP_ERR_IO, "cannot mark slice %zu completed in '%s'", index,
+                   output->partial_path);
+done:
+  H5Eclear2(H5E_DEFAULT);
+  pp_io_hdf5_quiet_end(&quiet);
+  return status;
+}
+
+/* One rank's band of a 2-D dataset in a collective write; an empty band selects nothing
+ * but still takes part, as collective I/O requires. */
+static pp_status pp_output_write_band(const pp_output *out, hid_t dataset, const char *name,
+                                      size_t row_length, size_t row0, size_t nrows,
+                                      const double *rows) {
+  pp_status status = PP_SUCCESS;
+  hid_t file_space = H5I_INVALID_HID, mem_space = H5I_INVALID_HID;
+  const double no_data = 0.0; /* H5Dwrite wants a buffer even for an empty selection */
+  file_space = H5Dget_space(dataset);
+  PP_H5_CHECK_GOTO(status, file_space >= 0, PP_ERR_LIBRARY, "cannot get the dataspace of %s",
+                   name);
+  if (nrows > 0) {
+    const hsize_t start[2] = {row0, 0}, count[2] = {nrows, row_length};
+    mem_space = H5Screate_simple(2, count, NULL);
+    PP_H5_CHECK_GOTO(status,
+                     mem_space >= 0 && H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start,
+                                                           NULL, count, NULL) >= 0,
+                     PP_ERR_LIBRARY, "cannot select rows %zu to %zu of %s", row0,
+                     row0 + nrows - 1, name);
+  } else {
+    const hsize_t one[1] = {1};
+    mem_space = H5Screate_simple(1, one, NULL);
+    PP_H5_CHECK_GOTO(status,
+                     mem_space >= 0 && H5Sselect_none(mem_space) >= 0 &&
+                         H5Sselect_none(file_space) >= 0,
+                     PP_ERR_LIBRARY, "cannot make an empty selection of %s", name);
+  }
+  PP_H5_CHECK_GOTO(status,
+                   H5Dwrite(dataset, H5T_NATIVE_DOUBLE, mem_space, file_space,
+                            out->dxpl_collective, nrows > 0 ? rows : &no_data) >= 0,
+                   PP_ERR_IO, "cannot write %s to '%s'", name, out->partial_path);
+done:
+  pp_io_hdf5_close(&file_space);
+  pp_io_hdf5_close(&mem_space);
+  return status;
+}
+
+pp_status pp_output_write_psf_rows(pp_output *output, size_t row0, size_t nrows,
+                                   const double *psf_rows, const double *detector_rows) {
+  pp_status status = PP_SUCCESS;
+  pp_io_hdf5_quiet quiet;
+  pp_io_hdf5_quiet_begin(&quiet);
+  /* Without the output there is no communicator to agree on: this rank can only report. */
+  PP_CHECK_GOTO(status, output != NULL, PP_ERR_INTERNAL, "pp_output_write_psf_rows: no output");
+
+  pp_status local = PP_SUCCESS;
+  size_t os = output->oversample;
+  if (row0 > output->ny || nrows > output->ny - row0)
+    local = pp_error_raise(PP_ERR_INTERNAL, __FILE__, __LINE__, __func__,
+                           "PSF rows %zu + %zu are out of range: /psf has %zu rows", row0, nrows,
+                           output->ny);
+  else if (nrows > 0 && psf_rows == NULL)
+    local = pp_error_raise(PP_ERR_INTERNAL, __FILE__, __LINE__, __func__,
+                           "PSF rows %zu + %zu: no data given", row0, nrows);
+  else if (detector_rows && nrows > 0 && (row0 % os != 0 || nrows % os != 0))
+    local = pp_error_raise(PP_ERR_INTERNAL, __FILE__, __LINE__, __func__,
+                           "PSF rows %zu + %zu do not cover whole detector rows (oversample %zu)",
+                           row0, nrows, os);
+  status = pp_io_agree(output->comm, local);
+  if (status != PP_SUCCESS) goto done;
+
+  int mine = detector_rows != NULL, any_detector = 0;
+  PP_CHECK_GOTO(status,
+                MPI_Allreduce(&mine, &any_detector, 1, MPI_INT, MPI_LOR, output->comm) ==
+                    MPI_SUCCESS,
+                PP_ERR_MPI, "MPI_Allreduce failed while writing /psf");
+
+  /* Both collective writes are always made, whatever the first returned, so that no rank
+   * is left alone inside the second one. */
+  local = pp_output_write_band(output, output->psf, "/psf", output->nx, row0, nrows, psf_rows);
+  if (any_detector) {
+    size_t detector_nrows = detector_rows ? nrows / os : 0;
+    pp_status detector_status =
+        pp_output_write_band(output, output->psf_detector, "/psf_detector", output->detector_nx,
+                             row0 / os, detector_nrows, detector_rows);
+    if (local == PP_SUCCESS) local = detector_status;
+    else pp_status_free(detector_status);
+  }
+  status = pp_io_agree(output->comm, local);
+done:
+  H5Eclear2(H5E_DEFAULT);
+  pp_io_hdf5_quiet_end(&quiet);
+  return status;
+}
+
+pp_status pp_output_sync(pp_output *output) {
+  pp_status status = PP_SUCCESS;
+  pp_io_hdf5_quiet quiet;
+  pp_io_hdf5_quiet_begin(&quiet);
+  PP_CHECK_GOTO(status, output != NULL, PP_ERR_INTERNAL, "pp_output_sync: no output");
+  pp_status local = PP_SUCCESS;
+  if (H5Fflush(output->file, H5F_SCOPE_GLOBAL) < 0)
+    local = pp_io_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'",
+                             output->partial_path);
+  status = pp_io_agree(output->comm, local);
+done:
+  H5Eclear2(H5E_DEFAULT);
+  pp_io_hdf5_quiet_end(&quiet);
+  return status;
+}
+
+pp_status pp_output_close(pp_output **output, bool success) {
+  if (output == NULL || *output == NULL) return PP_SUCCESS;
+  pp_io_hdf5_quiet quiet;
+  pp_io_hdf5_quiet_begin(&quiet);
+  pp_output *out = *output;
+  *output = NULL;
+  pp_status status = pp_output_finish(out, success);
+  pp_io_hdf5_quiet_end(&quiet);
+  return status;
+}

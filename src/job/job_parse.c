@@ -1,0 +1,636 @@
+/* The job-file schema: which keys each section takes, their kinds, ranges and defaults,
+ * and how the wavelength and detector forms become the numbers of a pp_job.
+ * docs/job-file.md is the user's side of this file; change both together. */
+#define POLYPSF_JOB_PACKAGE
+#include "job/job_private.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Defaults (see docs/job-file.md for why each one). */
+#define PP_JOB_DEFAULT_NPIX 1024          /* POPPY's OpticalSystem(npix=1024) */
+#define PP_JOB_DEFAULT_FFT_OVERSAMPLE 2   /* POPPY's OpticalSystem(oversample=2) */
+#define PP_JOB_DEFAULT_OUTPUT_PATH "psf.h5"
+
+static const char *const pp_job_top_keys[] = {"pupil",    "wavelengths", "optics",
+                                              "detector", "propagation", "output", NULL};
+static const char *const pp_job_pupil_keys[] = {"npix", NULL};
+static const char *const pp_job_wavelength_keys[] = {"min", "max", "count", "list", "weights",
+                                                     NULL};
+static const char *const pp_job_detector_keys[] = {"pixelscale", "fov_pixels", "fov_arcsec",
+                                                   "oversample", NULL};
+static const char *const pp_job_propagation_keys[] = {"method", "fft_oversample", "normalize",
+                                                      NULL};
+static const char *const pp_job_output_keys[] = {"path", "cube", NULL};
+static const char *const pp_job_method_words[] = {"auto", "mft", "czt", "fft", NULL};
+static const char *const pp_job_normalize_words[] = {"first", "none", NULL};
+
+/* Where a missing key is reported: at its section's key when the section exists,
+ * else at the start of the document. */
+static pp_status pp_job_missing(pp_yaml_doc *doc, const yaml_node_t *where, const char *path,
+                                const char *key, const char *what) {
+  return PP_YAML_ERROR(doc, where, path, "missing required key '%s': %s", key, what);
+}
+
+/* ---- pupil ---------------------------------------------------------------------------- */
+
+static pp_status pp_job_read_pupil(pp_yaml_doc *doc, const yaml_node_t *pupil, pp_job *job) {
+  job->pupil_npix = PP_JOB_DEFAULT_NPIX;
+  if (!pupil) return PP_SUCCESS;
+  PP_CALL(pp_yaml_check_mapping(doc, pupil, "pupil", pp_job_pupil_keys,
+                                "a mapping such as {npix: 1024}"));
+  yaml_node_t *npix_node = pp_yaml_mapping_get(doc, pupil, "npix", NULL);
+  if (!npix_node) return PP_SUCCESS;
+  double npix;
+  /* No upper bound here, so that the limit below can explain itself. */
+  PP_CALL(pp_yaml_read_number(doc, npix_node, "pupil.npix", "pixels", &npix));
+  if (npix != floor(npix))
+    return PP_YAML_ERROR(doc, npix_node, "pupil.npix", "expects a whole number, got %.10g", npix);
+  PP_CALL(pp_yaml_check_range(doc, npix_node, "pupil.npix", npix, 2.0, false, INFINITY, false,
+                              "pixels"));
+  if (npix > PP_JOB_MAX_NPIX) {
+    double plane_gib = npix * npix * 16.0 / (1024.0 * 1024.0 * 1024.0);
+    return PP_YAML_ERROR(doc, npix_node, "pupil.npix",
+                         "%.0f is larger than the limit %d: one complex pupil plane of %.0f x "
+                         "%.0f pixels takes %.3g GiB (16 bytes a pixel) before any FFT padding; "
+                         "use npix <= %d (the MFT needs far fewer pupil pixels than an FFT for "
+                         "the same detector sampling)",
+                         npix, PP_JOB_MAX_NPIX, npix, npix, plane_gib, PP_JOB_MAX_NPIX);
+  }
+  job->pupil_npix = (size_t)npix;
+  return PP_SUCCESS;
+}
+
+/* ---- wavelengths ------------------------------------------------------------------------ */
+
+static pp_status pp_job_check_wavelength(pp_yaml_doc *doc, const yaml_node_t *node,
+                                         const char *path, double wavelength_m) {
+  if (wavelength_m >= PP_JOB_MIN_WAVELENGTH_M && wavelength_m <= PP_JOB_MAX_WAVELENGTH_M)
+    return PP_SUCCESS;
+  return PP_YAML_ERROR(doc, node, path,
+                       "must be from %g to %g m (10 nm to 1 mm), got %.10g m; wavelengths are "
+                       "in metres: 1 micron is 1.0e-6",
+                       PP_JOB_MIN_WAVELENGTH_M, PP_JOB_MAX_WAVELENGTH_M, wavelength_m);
+}
+
+/* {min, max, count}: count values from min to max inclusive, spaced like numpy.linspace
+ * (min + i·step, the last one exactly max) so wavelengths match POPPY's bit for bit. */
+static pp_status pp_job_read_wavelength_range(pp_yaml_doc *doc, const yaml_node_t *section,
+                                              const yaml_node_t *section_key, pp_job *job) {
+  yaml_node_t *min_node = pp_yaml_mapping_get(doc, section, "min", NULL);
+  yaml_node_t *max_node = pp_yaml_mapping_get(doc, section, "max", NULL);
+  yaml_node_t *count_node = pp_yaml_mapping_get(doc, section, "count", NULL);
+  if (!min_node)
+    return pp_job_missing(doc, section_key, "wavelengths.min", "min",
+                          "the shortest wavelength (metres) of {min, max, count}");
+  if (!count_node)
+    return pp_job_missing(doc, section_key, "wavelengths.count", "count",
+                          "how many wavelengths from min to max, of {min, max, count}");
+  double min_m, max_m;
+  long long count;
+  PP_CALL(pp_yaml_read_number(doc, min_node, "wavelengths.min", "m", &min_m));
+  PP_CALL(pp_job_check_wavelength(doc, min_node, "wavelengths.min", min_m));
+  PP_CALL(pp_yaml_read_integer(doc, count_node, "wavelengths.count", 1, PP_JOB_MAX_WAVELENGTHS,
+                               &count));
+  if (max_node) {
+    PP_CALL(pp_yaml_read_number(doc, max_node, "wavelengths.max", "m", &max_m));
+    PP_CALL(pp_job_check_wavelength(doc, max_node, "wavelengths.max", max_m));
+  } else {
+    /* A single wavelength needs no max; two or more need the end of the range. */
+    if (count > 1)
+      return pp_job_missing(doc, section_key, "wavelengths.max", "max",
+                            "the longest wavelength (metres), needed when count > 1");
+    max_m = min_m;
+  }
+  if (count == 1 && max_m != min_m)
+    return PP_YAML_ERROR(doc, max_node, "wavelengths.max",
+                         "with count 1 the one wavelength is min, so max must equal min (%.10g) "
+                         "or be left out; got %.10g",
+                         min_m, max_m);
+  if (count > 1 && !(max_m > min_m))
+    return PP_YAML_ERROR(doc, max_node, "wavelengths.max",
+                         "must be greater than wavelengths.min (%.10g m) when count > 1, got "
+                         "%.10g m",
+                         min_m, max_m);
+  job->n_wavelengths = (size_t)count;
+  job->wavelengths_m = malloc(job->n_wavelengths * sizeof *job->wavelengths_m);
+  PP_CHECK(job->wavelengths_m, PP_ERR_MEMORY, "cannot allocate %lld wavelengths", count);
+  double step_m = count > 1 ? (max_m - min_m) / (double)(count - 1) : 0.0;
+  for (size_t i = 0; i < job->n_wavelengths; i++)
+    job->wavelengths_m[i] = (double)i * step_m + min_m;
+  job->wavelengths_m[job->n_wavelengths - 1] = max_m;
+  return PP_SUCCESS;
+}
+
+static pp_status pp_job_read_wavelength_list(pp_yaml_doc *doc, const yaml_node_t *list_node,
+                                             pp_job *job) {
+  PP_CALL(pp_yaml_read_number_list(doc, list_node, "wavelengths.list", "m", &job->wavelengths_m,
+                                   &job->n_wavelengths));
+  if (job->n_wavelengths > PP_JOB_MAX_WAVELENGTHS)
+    return PP_YAML_ERROR(doc, list_node, "wavelengths.list",
+                         "has %zu wavelengths, more than the limit %d", job->n_wavelengths,
+                         PP_JOB_MAX_WAVELENGTHS);
+  for (size_t i = 0; i < job->n_wavelengths; i++) {
+    char path[PP_JOB_PATH_BYTES];
+    pp_yaml_path_index(path, sizeof path, "wavelengths.list", i);
+    PP_CALL(pp_job_check_wavelength(doc, pp_yaml_sequence_item(doc, list_node, i), path,
+                                    job->wavelengths_m[i]));
+  }
+  return PP_SUCCESS;
+}
+
+/* Weights: one per wavelength, each ≥ 0, positive sum; stored normalized to sum 1. */
+static pp_status pp_job_read_weights(pp_yaml_doc *doc, const yaml_node_t *weights_node,
+                                     pp_job *job) {
+  job->weights = malloc(job->n_wavelengths * sizeof *job->weights);
+  PP_CHECK(job->weights, PP_ERR_MEMORY, "cannot allocate %zu weights", job->n_wavelengths);
+  if (!weights_node) {
+    for (size_t i = 0; i < job->n_wavelengths; i++)
+      job->weights[i] = 1.0 / (double)job->n_wavelengths;
+    return PP_SUCCESS;
+  }
+  double *raw = NULL;
+  size_t n_raw = 0;
+  PP_CALL(pp_yaml_read_number_list(doc, weights_node, "wavelengths.weights", "", &raw, &n_raw));
+  pp_status status = PP_SUCCESS;
+  PP_CHECK_GOTO(status, n_raw == job->n_wavelengths, PP_ERR_INPUT,
+                "%s:%zu:%zu: wavelengths.weights: has %zu values but there are %zu "
+                "wavelengths; give one weight per wavelength",
+                doc->name, weights_node->start_mark.line + 1, weights_node->start_mark.column + 1,
+                n_raw, job->n_wavelengths);
+  double sum = 0.0;
+  for (size_t i = 0; i < n_raw; i++) {
+    if (!(raw[i] >= 0.0)) {
+      char path[PP_JOB_PATH_BYTES];
+      pp_yaml_path_index(path, sizeof path, "wavelengths.weights", i);
+      status = PP_YAML_ERROR(doc, pp_yaml_sequence_item(doc, weights_node, i), path,
+                             "must be >= 0, got %.10g; weights are relative amounts of light",
+                             raw[i]);
+      goto done;
+    }
+    sum += raw[i];
+  }
+  PP_CHECK_GOTO(status, sum > 0.0 && isfinite(sum), PP_ERR_INPUT,
+                "%s:%zu:%zu: wavelengths.weights: %s; at least one weight must be positive and "
+                "their sum finite",
+                doc->name, weights_node->start_mark.line + 1, weights_node->start_mark.column + 1,
+                sum > 0.0 ? "the weights add up to more than a double can hold"
+                          : "all weights are 0");
+  for (size_t i = 0; i < n_raw; i++) job->weights[i] = raw[i] / sum;
+done:
+  free(raw);
+  return status;
+}
+
+static pp_status pp_job_read_wavelengths(pp_yaml_doc *doc, const yaml_node_t *section,
+                                         const yaml_node_t *section_key, pp_job *job) {
+  static const char expected[] =
+      "a mapping: {min: 1.0e-6, max: 2.0e-6, count: 10} or {list: [1.0e-6, 1.5e-6], weights: "
+      "[1, 2]}";
+  if (pp_yaml_is_null(section))
+    return PP_YAML_ERROR(doc, section_key, "wavelengths", "expects %s, got nothing", expected);
+  PP_CALL(pp_yaml_check_mapping(doc, section, "wavelengths", pp_job_wavelength_keys, expected));
+  yaml_node_t *list_key = NULL;
+  yaml_node_t *list_node = pp_yaml_mapping_get(doc, section, "list", &list_key);
+  /* The two forms exclude each other: report the first key of the other form. */
+  if (list_node) {
+    static const char *const range_keys[] = {"min", "max", "count"};
+    for (size_t i = 0; i < 3; i++) {
+      yaml_node_t *key = NULL;
+      if (pp_yaml_mapping_get(doc, section, range_keys[i], &key)) {
+        char path[PP_JOB_PATH_BYTES];
+        pp_yaml_path(path, sizeof path, "wavelengths", range_keys[i]);
+        return PP_YAML_ERROR(doc, key, path,
+                             "give either list (with optional weights) or min, max and count, "
+                             "not both");
+      }
+    }
+    PP_CALL(pp_job_read_wavelength_list(doc, list_node, job));
+  } else {
+    bool has_range_key = pp_yaml_mapping_get(doc, section, "min", NULL) ||
+                         pp_yaml_mapping_get(doc, section, "max", NULL) ||
+                         pp_yaml_mapping_get(doc, section, "count", NULL);
+    if (!has_range_key)
+      return PP_YAML_ERROR(doc, section_key, "wavelengths",
+                           "give the wavelengths as {min, max, count} or as {list: [...]}");
+    PP_CALL(pp_job_read_wavelength_range(doc, section, section_key, job));
+  }
+  return pp_job_read_weights(doc, pp_yaml_mapping_get(doc, section, "weights", NULL), job);
+}
+
+/* ---- optics ----------------------------------------------------------------------------- */
+
+static void pp_job_list_optic_types(char *out, size_t out_bytes) {
+  size_t used = 0;
+  out[0] = '\0';
+  for (size_t i = 0; i < pp_optic_type_count() && used < out_bytes; i++) {
+    int n = snprintf(out + used, out_bytes - used, "%s%s", i ? ", " : "",
+                     pp_optic_type_at(i)->name);
+    if (n < 0) break;
+    used += (size_t)n;
+  }
+}
+
+/* One parameter's value, checked against its table entry: kind, whole number, range,
+ * choice word, non-empty list. */
+static pp_status pp_job_read_optic_param(pp_yaml_doc *doc, const yaml_node_t *node,
+                                         const char *path, const pp_optic_param *param,
+                                         size_t index, pp_optic_spec *spec) {
+  switch (param->kind) {
+    case PP_PARAM_REAL:
+    case PP_PARAM_INT: {
+      double value;
+      PP_CALL(pp_yaml_read_number(doc, node, path, param->unit, &value));
+      if (param->kind == PP_PARAM_INT && value != floor(value))
+        return PP_YAML_ERROR(doc, node, path, "expects a whole number, got %.10g", value);
+      PP_CALL(pp_yaml_check_range(doc, node, path, value, param->min, param->min_exclusive,
+                                  param->max, param->max_exclusive, param->unit));
+      spec->value[index] = value;
+      break;
+    }
+    case PP_PARAM_BOOL: {
+      bool flag;
+      PP_CALL(pp_yaml_read_bool(doc, node, path, &flag));
+      spec->value[index] = flag ? 1.0 : 0.0;
+      break;
+    }
+    case PP_PARAM_CHOICE: {
+      int choice;
+      PP_CALL(pp_yaml_read_choice(doc, node, path, param->choices, &choice));
+      spec->value[index] = (double)choice;
+      break;
+    }
+    case PP_PARAM_REAL_LIST: {
+      double *values = NULL;
+      size_t count = 0;
+      PP_CALL(pp_yaml_read_number_list(doc, node, path, param->unit, &values, &count));
+      free(spec->list); /* owned by the spec from here on, also on error */
+      spec->list = values;
+      spec->list_len = count;
+      for (size_t i = 0; i < count; i++) {
+        char item_path[PP_JOB_PATH_BYTES];
+        pp_yaml_path_index(item_path, sizeof item_path, path, i);
+        PP_CALL(pp_yaml_check_range(doc, pp_yaml_sequence_item(doc, node, i), item_path,
+                                    values[i], param->min, param->min_exclusive, param->max,
+                                    param->max_exclusive, param->unit));
+      }
+      break;
+    }
+  }
+  spec->given[index] = true;
+  return PP_SUCCESS;
+}
+
+/* One item of `optics`: `- type: {param: value, ..., name: label}`. */
+static pp_status pp_job_read_optic(pp_yaml_doc *doc, const yaml_node_t *item, size_t item_index,
+                                   pp_job *job) {
+  char item_path[PP_JOB_PATH_BYTES];
+  pp_yaml_path_index(item_path, sizeof item_path, "optics", item_index);
+  char got[96];
+  pp_yaml_describe(item, got, sizeof got);
+  if (!item || item->type != YAML_MAPPING_NODE || pp_yaml_mapping_length(item) == 0)
+    return PP_YAML_ERROR(doc, item, item_path,
+                         "expects one optic written as 'type: {parameters}', e.g. "
+                         "'- circular_aperture: {radius: 3.25}' (or 'circular_aperture: {}' for "
+                         "all defaults), got %s",
+                         got);
+  yaml_node_t *type_key, *params;
+  pp_yaml_mapping_pair(doc, item, 0, &type_key, &params);
+  char types[512];
+  pp_job_list_optic_types(types, sizeof types);
+  if (type_key->type != YAML_SCALAR_NODE || pp_yaml_is_null(type_key))
+    return PP_YAML_ERROR(doc, type_key, item_path, "the optic type must be a word; allowed types: %s",
+                         types);
+  const char *type_name = (const char *)type_key->data.scalar.value;
+  if (pp_yaml_mapping_length(item) > 1) {
+    yaml_node_t *extra_key, *extra_value;
+    pp_yaml_mapping_pair(doc, item, 1, &extra_key, &extra_value);
+    const char *extra = extra_key->type == YAML_SCALAR_NODE
+                            ? (const char *)extra_key->data.scalar.value : "?";
+    return PP_YAML_ERROR(doc, extra_key, item_path,
+                         "one list item holds one optic, but '%s' follows '%s' in the same item; "
+                         "start each optic on its own '- ' line and put its parameters inside "
+                         "its braces",
+                         extra, type_name);
+  }
+  const pp_optic_type *type = pp_optic_type_find(type_name);
+  if (!type)
+    return PP_YAML_ERROR(doc, type_key, item_path, "unknown optic type '%s'; allowed types: %s%s",
+                         type_name, types,
+                         strcmp(type_name, "type") == 0
+                             ? " (write the type as the key: '- circular_aperture: {radius: 1}')"
+                             : "");
+
+  char type_path[PP_JOB_PATH_BYTES];
+  pp_yaml_path(type_path, sizeof type_path, item_path, type->name);
+  /* The allowed keys: the table's parameters plus `name`. */
+  const char *allowed[PP_OPTIC_MAX_PARAMS + 2];
+  size_t n_allowed = 0;
+  for (size_t i = 0; i < type->n_params && i < PP_OPTIC_MAX_PARAMS; i++)
+    allowed[n_allowed++] = type->params[i].name;
+  allowed[n_allowed++] = "name";
+  allowed[n_allowed] = NULL;
+  PP_CALL(pp_yaml_check_mapping(doc, params, type_path, allowed,
+                                "a mapping of parameters such as {radius: 3.25}, or nothing for "
+                                "all defaults"));
+
+  pp_optic_spec *spec = &job->optics[item_index];
+  pp_optic_spec_init(spec, type);
+  job->n_optics = item_index + 1; /* from here on pp_job_destroy releases this spec */
+  snprintf(spec->name, sizeof spec->name, "%s", type->name);
+  spec->line = (int)type_key->start_mark.line + 1;
+  spec->column = (int)type_key->start_mark.column + 1;
+
+  for (size_t i = 0; i < type->n_params && i < PP_OPTIC_MAX_PARAMS; i++) {
+    const pp_optic_param *param = &type->params[i];
+    char param_path[PP_JOB_PATH_BYTES];
+    pp_yaml_path(param_path, sizeof param_path, type_path, param->name);
+    yaml_node_t *value = pp_yaml_mapping_get(doc, params, param->name, NULL);
+    if (!value) {
+      if (param->required)
+        return PP_YAML_ERROR(doc, type_key, param_path, "missing required key '%s': %s%s%s%s",
+                             param->name, param->doc, param->unit[0] ? " (" : "", param->unit,
+                             param->unit[0] ? ")" : "");
+      continue;
+    }
+    PP_CALL(pp_job_read_optic_param(doc, value, param_path, param, i, spec));
+  }
+  yaml_node_t *name_node = pp_yaml_mapping_get(doc, params, "name", NULL);
+  if (name_node) {
+    char name_path[PP_JOB_PATH_BYTES];
+    pp_yaml_path(name_path, sizeof name_path, type_path, "name");
+    const char *label;
+    PP_CALL(pp_yaml_read_text(doc, name_node, name_path, "a label for this optic", &label));
+    if (label[0] == '\0' || strlen(label) >= PP_OPTIC_NAME_BYTES)
+      return PP_YAML_ERROR(doc, name_node, name_path,
+                           "a label must have 1 to %d characters, got %zu", PP_OPTIC_NAME_BYTES - 1,
+                           strlen(label));
+    snprintf(spec->name, sizeof spec->name, "%s", label);
+  }
+  /* Relations between parameters (e.g. side or flattoflat, not both) are the type's. */
+  pp_status status = pp_optic_spec_validate(spec);
+  if (status != PP_SUCCESS) {
+    /* The optics module starts its messages with the type name; the path already has it. */
+    const char *message = pp_status_message(status);
+    size_t type_length = strlen(type->name);
+    if (strncmp(message, type->name, type_length) == 0 && message[type_length] == ':' &&
+        message[type_length + 1] == ' ')
+      message += type_length + 2;
+    pp_status prefixed = PP_YAML_ERROR(doc, type_key, type_path, "%s", message);
+    pp_status_free(status);
+    return prefixed;
+  }
+  return PP_SUCCESS;
+}
+
+static pp_status pp_job_read_optics(pp_yaml_doc *doc, const yaml_node_t *section,
+                                    const yaml_node_t *section_key, pp_job *job) {
+  static const char example[] = "e.g. an item '- circular_aperture: {radius: 3.25}'";
+  if (pp_yaml_is_null(section))
+    return PP_YAML_ERROR(doc, section_key, "optics",
+                         "the list of optics is empty; give at least one, %s", example);
+  if (section->type != YAML_SEQUENCE_NODE) {
+    char got[96];
+    pp_yaml_describe(section, got, sizeof got);
+    return PP_YAML_ERROR(doc, section, "optics",
+                         "expects a list of optics, each item '- type: {parameters}', got %s; %s",
+                         got, example);
+  }
+  size_t n = pp_yaml_sequence_length(section);
+  if (n == 0)
+    return PP_YAML_ERROR(doc, section, "optics",
+                         "the list of optics is empty; give at least one, %s", example);
+  if (n > PP_JOB_MAX_OPTICS)
+    return PP_YAML_ERROR(doc, section, "optics", "has %zu optics, more than the limit %d", n,
+                         PP_JOB_MAX_OPTICS);
+  job->optics = calloc(n, sizeof *job->optics);
+  PP_CHECK(job->optics, PP_ERR_MEMORY, "cannot allocate %zu optics", n);
+  for (size_t i = 0; i < n; i++)
+    PP_CALL(pp_job_read_optic(doc, pp_yaml_sequence_item(doc, section, i), i, job));
+  return PP_SUCCESS;
+}
+
+/* ---- propagation --------------------------------------------------------------------------- */
+
+static pp_status pp_job_read_propagation(pp_yaml_doc *doc, const yaml_node_t *section,
+                                         pp_job *job) {
+  job->method = PP_METHOD_AUTO;
+  job->fft_oversample = PP_JOB_DEFAULT_FFT_OVERSAMPLE;
+  job->normalize = PP_NORMALIZE_FIRST;
+  if (!section) return PP_SUCCESS;
+  PP_CALL(pp_yaml_check_mapping(doc, section, "propagation", pp_job_propagation_keys,
+                                "a mapping such as {method: auto, fft_oversample: 2}"));
+  yaml_node_t *node;
+  if ((node = pp_yaml_mapping_get(doc, section, "method", NULL))) {
+    int method;
+    PP_CALL(pp_yaml_read_choice(doc, node, "propagation.method", pp_job_method_words, &method));
+    job->method = (pp_method)method;
+  }
+  if ((node = pp_yaml_mapping_get(doc, section, "fft_oversample", NULL))) {
+    long long oversample;
+    PP_CALL(pp_yaml_read_integer(doc, node, "propagation.fft_oversample", 1,
+                                 PP_JOB_MAX_FFT_OVERSAMPLE, &oversample));
+    job->fft_oversample = (int)oversample;
+  }
+  if ((node = pp_yaml_mapping_get(doc, section, "normalize", NULL))) {
+    int normalize;
+    PP_CALL(pp_yaml_read_choice(doc, node, "propagation.normalize", pp_job_normalize_words,
+                                &normalize));
+    job->normalize = (pp_normalize)normalize;
+  }
+  return PP_SUCCESS;
+}
+
+/* ---- detector ------------------------------------------------------------------------------ */
+
+/* A field of view as one value (square) or [ny, nx]; *ny, *nx get the value nodes. */
+static pp_status pp_job_read_fov_pair(pp_yaml_doc *doc, const yaml_node_t *node, const char *path,
+                                      const char *what, yaml_node_t **ny_node,
+                                      yaml_node_t **nx_node) {
+  if (node->type == YAML_SEQUENCE_NODE) {
+    size_t n = pp_yaml_sequence_length(node);
+    if (n != 2)
+      return PP_YAML_ERROR(doc, node, path,
+                           "expects %s: one value for a square field or two as [ny, nx], got a "
+                           "list of %zu",
+                           what, n);
+    *ny_node = pp_yaml_sequence_item(doc, node, 0);
+    *nx_node = pp_yaml_sequence_item(doc, node, 1);
+    return PP_SUCCESS;
+  }
+  if (node->type != YAML_SCALAR_NODE) {
+    char got[96];
+    pp_yaml_describe(node, got, sizeof got);
+    return PP_YAML_ERROR(doc, node, path,
+                         "expects %s: one value for a square field or two as [ny, nx], got %s",
+                         what, got);
+  }
+  *ny_node = *nx_node = (yaml_node_t *)node;
+  return PP_SUCCESS;
+}
+
+static pp_status pp_job_read_fov_pixels(pp_yaml_doc *doc, const yaml_node_t *node, pp_job *job) {
+  yaml_node_t *axis[2];
+  PP_CALL(pp_job_read_fov_pair(doc, node, "detector.fov_pixels", "a whole number of pixels",
+                               &axis[0], &axis[1]));
+  size_t pixels[2];
+  for (int a = 0; a < 2; a++) {
+    char path[PP_JOB_PATH_BYTES];
+    if (axis[0] == axis[1]) snprintf(path, sizeof path, "detector.fov_pixels");
+    else pp_yaml_path_index(path, sizeof path, "detector.fov_pixels", (size_t)a);
+    long long value;
+    PP_CALL(pp_yaml_read_integer(doc, axis[a], path, 1, PP_JOB_MAX_DETECTOR_PIXELS, &value));
+    pixels[a] = (size_t)value;
+  }
+  job->detector.fov_pixels_y = pixels[0];
+  job->detector.fov_pixels_x = pixels[1];
+  return PP_SUCCESS;
+}
+
+/* Like POPPY's Detector: fov_pixels = round(fov_arcsec / pixelscale), numpy's round, which
+ * takes halves to the even neighbour (rint in the default rounding mode does the same). */
+static pp_status pp_job_read_fov_arcsec(pp_yaml_doc *doc, const yaml_node_t *node, pp_job *job) {
+  yaml_node_t *axis[2];
+  PP_CALL(pp_job_read_fov_pair(doc, node, "detector.fov_arcsec", "a field of view in arcsec",
+                               &axis[0], &axis[1]));
+  double pixelscale_arcsec = job->detector.pixelscale_arcsec;
+  size_t pixels[2];
+  for (int a = 0; a < 2; a++) {
+    char path[PP_JOB_PATH_BYTES];
+    if (axis[0] == axis[1]) snprintf(path, sizeof path, "detector.fov_arcsec");
+    else pp_yaml_path_index(path, sizeof path, "detector.fov_arcsec", (size_t)a);
+    double fov_arcsec;
+    PP_CALL(pp_yaml_read_number(doc, axis[a], path, "arcsec", &fov_arcsec));
+    PP_CALL(pp_yaml_check_range(doc, axis[a], path, fov_arcsec, 0.0, true, INFINITY, false,
+                                "arcsec"));
+    double rounded = rint(fov_arcsec / pixelscale_arcsec);
+    if (rounded < 1.0)
+      return PP_YAML_ERROR(doc, axis[a], path,
+                           "%.10g arcsec is less than half a detector pixel (pixelscale %.10g "
+                           "arcsec) and rounds to 0 pixels; give at least one pixel's width",
+                           fov_arcsec, pixelscale_arcsec);
+    if (rounded > (double)PP_JOB_MAX_DETECTOR_PIXELS)
+      return PP_YAML_ERROR(doc, axis[a], path,
+                           "%.10g arcsec is %.0f detector pixels of %.10g arcsec, more than the "
+                           "limit %d per axis",
+                           fov_arcsec, rounded, pixelscale_arcsec, PP_JOB_MAX_DETECTOR_PIXELS);
+    pixels[a] = (size_t)rounded;
+  }
+  job->detector.fov_pixels_y = pixels[0];
+  job->detector.fov_pixels_x = pixels[1];
+  return PP_SUCCESS;
+}
+
+static pp_status pp_job_read_detector(pp_yaml_doc *doc, const yaml_node_t *section,
+                                      const yaml_node_t *section_key, pp_job *job) {
+  PP_CALL(pp_yaml_check_mapping(doc, section, "detector", pp_job_detector_keys,
+                                "a mapping such as {pixelscale: 0.0311, fov_pixels: 101, "
+                                "oversample: 4}"));
+  yaml_node_t *pixelscale_node = pp_yaml_mapping_get(doc, section, "pixelscale", NULL);
+  yaml_node_t *fov_pixels_key = NULL, *fov_arcsec_key = NULL;
+  yaml_node_t *fov_pixels_node = pp_yaml_mapping_get(doc, section, "fov_pixels", &fov_pixels_key);
+  yaml_node_t *fov_arcsec_node = pp_yaml_mapping_get(doc, section, "fov_arcsec", &fov_arcsec_key);
+  yaml_node_t *oversample_node = pp_yaml_mapping_get(doc, section, "oversample", NULL);
+
+  if (!pixelscale_node)
+    return pp_job_missing(doc, section_key, "detector.pixelscale", "pixelscale",
+                          "the detector pixel size in arcsec (> 0)");
+  PP_CALL(pp_yaml_read_number(doc, pixelscale_node, "detector.pixelscale", "arcsec",
+                              &job->detector.pixelscale_arcsec));
+  PP_CALL(pp_yaml_check_range(doc, pixelscale_node, "detector.pixelscale",
+                              job->detector.pixelscale_arcsec, 0.0, true, INFINITY, false,
+                              "arcsec"));
+
+  if (fov_pixels_node && fov_arcsec_node) {
+    /* Report at whichever of the two comes second in the file. */
+    bool arcsec_later = fov_arcsec_key->start_mark.index > fov_pixels_key->start_mark.index;
+    yaml_node_t *later = arcsec_later ? fov_arcsec_key : fov_pixels_key;
+    return PP_YAML_ERROR(doc, later,
+                         arcsec_later ? "detector.fov_arcsec" : "detector.fov_pixels",
+                         "give the field of view either as fov_pixels or as fov_arcsec, not both");
+  }
+  if (!fov_pixels_node && !fov_arcsec_node)
+    return pp_job_missing(doc, section_key, "detector.fov_pixels", "fov_pixels",
+                          "the field of view, as fov_pixels (detector pixels, or [ny, nx]) or "
+                          "as fov_arcsec (arcsec, or [ny, nx])");
+  if (fov_pixels_node) PP_CALL(pp_job_read_fov_pixels(doc, fov_pixels_node, job));
+  else PP_CALL(pp_job_read_fov_arcsec(doc, fov_arcsec_node, job));
+
+  /* POPPY's OpticalSystem.add_detector takes the system's oversample when none is given;
+   * here that is propagation.fft_oversample. */
+  job->detector.oversample = job->fft_oversample;
+  if (oversample_node) {
+    long long oversample;
+    PP_CALL(pp_yaml_read_integer(doc, oversample_node, "detector.oversample", 1,
+                                 PP_JOB_MAX_OVERSAMPLE, &oversample));
+    job->detector.oversample = (int)oversample;
+  }
+  size_t largest = job->detector.fov_pixels_y > job->detector.fov_pixels_x
+                       ? job->detector.fov_pixels_y : job->detector.fov_pixels_x;
+  if ((double)largest * job->detector.oversample > (double)PP_JOB_MAX_DETECTOR_PIXELS) {
+    const yaml_node_t *where = oversample_node ? oversample_node
+                               : fov_pixels_node ? fov_pixels_node : fov_arcsec_node;
+    return PP_YAML_ERROR(doc, where, oversample_node ? "detector.oversample" : "detector",
+                         "%zu detector pixels x oversample %d = %.0f computed pixels per axis, "
+                         "more than the limit %d; lower fov or oversample",
+                         largest, job->detector.oversample,
+                         (double)largest * job->detector.oversample, PP_JOB_MAX_DETECTOR_PIXELS);
+  }
+  return PP_SUCCESS;
+}
+
+/* ---- output ----------------------------------------------------------------------------------- */
+
+static pp_status pp_job_read_output(pp_yaml_doc *doc, const yaml_node_t *section, pp_job *job) {
+  const char *path = PP_JOB_DEFAULT_OUTPUT_PATH;
+  job->output_cube = true;
+  if (section) {
+    PP_CALL(pp_yaml_check_mapping(doc, section, "output", pp_job_output_keys,
+                                  "a mapping such as {path: psf.h5, cube: true}"));
+    yaml_node_t *node;
+    if ((node = pp_yaml_mapping_get(doc, section, "path", NULL))) {
+      PP_CALL(pp_yaml_read_text(doc, node, "output.path", "a file name such as psf.h5", &path));
+      if (path[0] == '\0')
+        return PP_YAML_ERROR(doc, node, "output.path",
+                             "expects a file name such as psf.h5, got an empty text");
+    }
+    if ((node = pp_yaml_mapping_get(doc, section, "cube", NULL)))
+      PP_CALL(pp_yaml_read_bool(doc, node, "output.cube", &job->output_cube));
+  }
+  job->output_path = strdup(path);
+  PP_CHECK(job->output_path, PP_ERR_MEMORY, "cannot copy the output path");
+  return PP_SUCCESS;
+}
+
+/* ---- the whole file ------------------------------------------------------------------------- */
+
+pp_status pp_job_fill(pp_yaml_doc *doc, pp_job *job) {
+  yaml_node_t *root = pp_yaml_doc_root(doc);
+  PP_CALL(pp_yaml_check_mapping(doc, root, "", pp_job_top_keys,
+                                "a mapping of sections (pupil, wavelengths, optics, detector, "
+                                "propagation, output)"));
+  yaml_node_t *key[6] = {NULL};
+  yaml_node_t *value[6] = {NULL};
+  for (size_t i = 0; i < 6; i++) value[i] = pp_yaml_mapping_get(doc, root, pp_job_top_keys[i], &key[i]);
+  enum { PUPIL, WAVELENGTHS, OPTICS, DETECTOR, PROPAGATION, OUTPUT };
+
+  static const char *const what_required[] = {
+      [WAVELENGTHS] = "{min, max, count} or {list: [...], weights: [...]}, in metres",
+      [OPTICS] = "a list of optics, each item like '- circular_aperture: {radius: 3.25}'",
+      [DETECTOR] = "{pixelscale: arcsec, fov_pixels or fov_arcsec, oversample}",
+  };
+  for (size_t i = WAVELENGTHS; i <= DETECTOR; i++)
+    if (!value[i])
+      return pp_job_missing(doc, root, pp_job_top_keys[i], pp_job_top_keys[i], what_required[i]);
+
+  PP_CALL(pp_job_read_pupil(doc, value[PUPIL], job));
+  PP_CALL(pp_job_read_wavelengths(doc, value[WAVELENGTHS], key[WAVELENGTHS], job));
+  PP_CALL(pp_job_read_optics(doc, value[OPTICS], key[OPTICS], job));
+  /* propagation before detector: detector.oversample defaults to fft_oversample. */
+  PP_CALL(pp_job_read_propagation(doc, value[PROPAGATION], job));
+  PP_CALL(pp_job_read_detector(doc, value[DETECTOR], key[DETECTOR], job));
+  PP_CALL(pp_job_read_output(doc, value[OUTPUT], job));
+  return PP_SUCCESS;
+}

@@ -1,0 +1,100 @@
+/* Private to src/job/: the loaded YAML document and its typed readers.
+ *
+ * Every reader takes the node it reads and the key path that leads to it
+ * ("detector.oversample", "optics[1].zernike_wfe.coefficients"), so that each error
+ * it raises reads `file:line:column: path: what is wrong, what is allowed`
+ * (PP_ERR_INPUT, 1-based line and column of the offending key or value). */
+#ifndef POLYPSF_JOB_PRIVATE_H
+#define POLYPSF_JOB_PRIVATE_H
+
+#ifndef POLYPSF_JOB_PACKAGE
+#error "job_private.h is private to src/job/; include polypsf/job.h instead"
+#endif
+
+#include <yaml.h>
+
+#include "polypsf/job.h"
+
+/* Key paths are short ("optics[12].secondary_obscuration.support_angle_offset"). */
+enum { PP_JOB_PATH_BYTES = 192 };
+
+/* One parsed YAML document plus the name that stands for its file in messages. */
+typedef struct pp_yaml_doc {
+  yaml_document_t document;
+  bool loaded;      /* document must be deleted */
+  const char *name; /* borrowed */
+} pp_yaml_doc;
+
+/* Parses text (length bytes, need not be NUL-terminated) as exactly one YAML document.
+ * Syntax errors, an empty file and a second document are PP_ERR_INPUT with position.
+ * On error the document is released. */
+pp_status pp_yaml_doc_load(const char *text, size_t length, const char *name, pp_yaml_doc *doc);
+void pp_yaml_doc_release(pp_yaml_doc *doc);
+/* The root node (never NULL after a successful load). */
+yaml_node_t *pp_yaml_doc_root(pp_yaml_doc *doc);
+
+/* Writes "parent.key" (or "key" when parent is empty) into out. */
+void pp_yaml_path(char *out, size_t out_bytes, const char *parent, const char *key);
+/* Writes "parent[index]" into out. */
+void pp_yaml_path_index(char *out, size_t out_bytes, const char *parent, size_t index);
+
+/* Makes the PP_ERR_INPUT error `name:line:col: path: message` at a node's start. */
+pp_status pp_yaml_error_at(const char *file, int line, const char *func, pp_yaml_doc *doc,
+                           const yaml_node_t *node, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+#define PP_YAML_ERROR(doc, node, path, ...) \
+  pp_yaml_error_at(__FILE__, __LINE__, __func__, (doc), (node), (path), __VA_ARGS__)
+
+/* ---- shape ------------------------------------------------------------------------- */
+bool pp_yaml_is_null(const yaml_node_t *node);
+/* "a list", "a mapping", "nothing (null)", "the text 'abc'" — for messages. */
+void pp_yaml_describe(const yaml_node_t *node, char *out, size_t out_bytes);
+
+/* Checks that node is a mapping (a null node counts as an empty mapping), that every key
+ * is a plain word, that no key appears twice, and that every key is one of allowed[]
+ * (NULL-terminated); an unknown key's error lists the allowed ones.
+ * what_expected describes the mapping for the wrong-type message. */
+pp_status pp_yaml_check_mapping(pp_yaml_doc *doc, const yaml_node_t *node, const char *path,
+                                const char *const *allowed, const char *what_expected);
+/* The value of key in a mapping checked by pp_yaml_check_mapping; NULL when absent.
+ * key_node (may be NULL) receives the key's node. */
+yaml_node_t *pp_yaml_mapping_get(pp_yaml_doc *doc, const yaml_node_t *mapping, const char *key,
+                                 yaml_node_t **key_node);
+size_t pp_yaml_sequence_length(const yaml_node_t *node);
+yaml_node_t *pp_yaml_sequence_item(pp_yaml_doc *doc, const yaml_node_t *node, size_t index);
+size_t pp_yaml_mapping_length(const yaml_node_t *node);
+void pp_yaml_mapping_pair(pp_yaml_doc *doc, const yaml_node_t *node, size_t index,
+                          yaml_node_t **key, yaml_node_t **value);
+
+/* ---- typed readers -------------------------------------------------------------------- */
+/* A finite number written as a plain YAML 1.2 int or float (1024, 1.0e-6, 1e-6, -.5);
+ * quoted text, hex, .inf, .nan and anything else are refused. unit ("m", "arcsec", "")
+ * goes into the message. */
+pp_status pp_yaml_read_number(pp_yaml_doc *doc, const yaml_node_t *node, const char *path,
+                              const char *unit, double *out);
+/* A number that is a whole number (1024 or 1024.0) within [min, max]. */
+pp_status pp_yaml_read_integer(pp_yaml_doc *doc, const yaml_node_t *node, const char *path,
+                               long long min, long long max, long long *out);
+/* true or false (plain, lower case) only. */
+pp_status pp_yaml_read_bool(pp_yaml_doc *doc, const yaml_node_t *node, const char *path,
+                            bool *out);
+/* Any non-null scalar's text (borrowed from the document). */
+pp_status pp_yaml_read_text(pp_yaml_doc *doc, const yaml_node_t *node, const char *path,
+                            const char *what_expected, const char **out);
+/* A word from choices (NULL-terminated); *index is its position. */
+pp_status pp_yaml_read_choice(pp_yaml_doc *doc, const yaml_node_t *node, const char *path,
+                              const char *const *choices, int *index);
+/* A non-empty list of numbers (a flow [..] or block list); *values is malloc'ed. */
+pp_status pp_yaml_read_number_list(pp_yaml_doc *doc, const yaml_node_t *node, const char *path,
+                                   const char *unit, double **values, size_t *count);
+/* Checks min ≤ value ≤ max (strict where *_exclusive); infinite bounds are open. */
+pp_status pp_yaml_check_range(pp_yaml_doc *doc, const yaml_node_t *node, const char *path,
+                              double value, double min, bool min_exclusive, double max,
+                              bool max_exclusive, const char *unit);
+
+/* ---- schema (job_parse.c) ------------------------------------------------------------ */
+/* Fills job (whose text and source_name are already set) from the document. On error
+ * the job may be partly filled; the caller destroys it. */
+pp_status pp_job_fill(pp_yaml_doc *doc, pp_job *job);
+
+#endif

@@ -1,0 +1,408 @@
+/* The table of optic types a job file can name: parameters, kinds, defaults, ranges and
+ * units, following POPPY 1.1's class arguments (poppy/optics.py, poppy/wfe.py) in
+ * snake_case. The job parser validates against it; docs/optics.md documents it. */
+#define POLYPSF_OPTICS_INTERNAL
+#include "optics/optics_private.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the parameters of each type ----------------------------------------------------- */
+
+/* Shorthands for the table: any real, a length > 0, a length ≥ 0. */
+#define PP_ANY_REAL .min = -INFINITY, .max = INFINITY
+#define PP_POSITIVE .min = 0.0, .max = INFINITY, .min_exclusive = true
+#define PP_NONNEGATIVE .min = 0.0, .max = INFINITY
+
+/* POPPY's AnalyticOpticalElement takes shift_x, shift_y (metres, subtracted from the pixel
+ * coordinates) and rotation (degrees counterclockwise, applied after the shift). */
+#define PP_SHIFT_PARAMS                                                                   \
+  {.name = "shift_x", .kind = PP_PARAM_REAL, .default_value = 0.0, PP_ANY_REAL,           \
+   .unit = "m", .doc = "moves the optic along +x (POPPY's shift_x)"},                     \
+  {.name = "shift_y", .kind = PP_PARAM_REAL, .default_value = 0.0, PP_ANY_REAL,           \
+   .unit = "m", .doc = "moves the optic along +y (POPPY's shift_y)"}
+#define PP_ROTATION_PARAM                                                                 \
+  {.name = "rotation", .kind = PP_PARAM_REAL, .default_value = 0.0, PP_ANY_REAL,          \
+   .unit = "deg", .doc = "turns the optic counterclockwise about its own centre, after the shift"}
+
+static const pp_optic_param pp_circle_params[] = {
+    {.name = "radius", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "m",
+     .doc = "radius of the clear circle"},
+    {.name = "gray_pixel", .kind = PP_PARAM_BOOL, .default_value = 1.0, .min = 0, .max = 1,
+     .unit = "", .doc = "edge pixels transmit the exact fraction of their area inside the circle"},
+    PP_SHIFT_PARAMS,
+};
+
+static const pp_optic_param pp_square_params[] = {
+    {.name = "size", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "m",
+     .doc = "side length of the clear square"},
+    PP_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+};
+
+static const pp_optic_param pp_rectangle_params[] = {
+    {.name = "width", .kind = PP_PARAM_REAL, .default_value = 0.5, PP_POSITIVE, .unit = "m",
+     .doc = "full extent along x (before rotation)"},
+    {.name = "height", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "m",
+     .doc = "full extent along y (before rotation)"},
+    PP_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+};
+
+/* side, flattoflat and diameter are three ways to say one size: at most one may be
+ * given (pp_hexagon_validate); none means POPPY's default side of 1 m. NaN marks
+ * "no default of its own". */
+static const pp_optic_param pp_hexagon_params[] = {
+    {.name = "side", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "m",
+     .doc = "side length = centre-to-corner radius (default 1 m when no size key is given)"},
+    {.name = "flattoflat", .kind = PP_PARAM_REAL, .default_value = NAN, PP_POSITIVE, .unit = "m",
+     .doc = "distance between opposite flat sides (= side·√3)"},
+    {.name = "diameter", .kind = PP_PARAM_REAL, .default_value = NAN, PP_POSITIVE, .unit = "m",
+     .doc = "corner-to-corner diameter (= 2·side)"},
+    PP_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+};
+
+static const pp_optic_param pp_multihex_params[] = {
+    {.name = "flattoflat", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "m",
+     .doc = "flat-to-flat size of each segment (default 1 m unless side is given)"},
+    {.name = "side", .kind = PP_PARAM_REAL, .default_value = NAN, PP_POSITIVE, .unit = "m",
+     .doc = "side length of each segment (= flattoflat/√3)"},
+    {.name = "gap", .kind = PP_PARAM_REAL, .default_value = 0.01, PP_NONNEGATIVE, .unit = "m",
+     .doc = "gap between the flat sides of neighbouring segments"},
+    {.name = "rings", .kind = PP_PARAM_INT, .default_value = 1.0, .min = 0, .max = 99, .unit = "",
+     .doc = "rings of segments around the central one (2 for JWST)"},
+    {.name = "center", .kind = PP_PARAM_BOOL, .default_value = 0.0, .min = 0, .max = 1,
+     .unit = "", .doc = "include the central segment"},
+    {.name = "segmentlist", .kind = PP_PARAM_REAL_LIST, .default_value = NAN, PP_NONNEGATIVE,
+     .unit = "", .doc = "only these segments (0 = centre, 1 = top, clockwise); replaces center"},
+    PP_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+};
+
+static const pp_optic_param pp_obscuration_params[] = {
+    {.name = "secondary_radius", .kind = PP_PARAM_REAL, .default_value = 0.5, PP_POSITIVE,
+     .unit = "m", .doc = "radius of the opaque central disk"},
+    {.name = "n_supports", .kind = PP_PARAM_INT, .default_value = 4.0, .min = 0, .max = 360,
+     .unit = "", .doc = "number of spider vanes, equally spaced in angle"},
+    {.name = "support_width", .kind = PP_PARAM_REAL, .default_value = 0.01, PP_NONNEGATIVE,
+     .unit = "m", .doc = "full width of each vane"},
+    {.name = "support_angle_offset", .kind = PP_PARAM_REAL, .default_value = 0.0, PP_ANY_REAL,
+     .unit = "deg", .doc = "angle of the first vane, counterclockwise from +x"},
+    PP_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+};
+
+static const pp_optic_param pp_transmission_params[] = {
+    {.name = "transmission", .kind = PP_PARAM_REAL, .default_value = 1.0, .min = 0.0, .max = 1.0,
+     .unit = "", .doc = "uniform factor on the field amplitude (POPPY applies it to amplitude)"},
+};
+
+static const pp_optic_param pp_zernike_params[] = {
+    {.name = "radius", .kind = PP_PARAM_REAL, .required = true, .default_value = NAN,
+     PP_POSITIVE, .unit = "m", .doc = "radius of the unit disk on which the terms are normalized"},
+    {.name = "coefficients", .kind = PP_PARAM_REAL_LIST, .required = true, .default_value = NAN,
+     PP_ANY_REAL, .unit = "m",
+     .doc = "OPD of each term in metres RMS, Noll order from j = 1 (piston)"},
+    {.name = "aperture_stop", .kind = PP_PARAM_BOOL, .default_value = 0.0, .min = 0, .max = 1,
+     .unit = "", .doc = "also block light outside radius (hard edge)"},
+    PP_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+};
+
+#define PP_COUNT(array) (sizeof(array) / sizeof((array)[0]))
+
+static const pp_optic_type pp_optic_types[] = {
+    {.name = "circular_aperture", .poppy_name = "CircularAperture", .plane = PP_PLANE_PUPIL,
+     .params = pp_circle_params, .n_params = PP_COUNT(pp_circle_params),
+     .doc = "clear circle; edge pixels gray by their exact area inside"},
+    {.name = "square_aperture", .poppy_name = "SquareAperture", .plane = PP_PLANE_PUPIL,
+     .params = pp_square_params, .n_params = PP_COUNT(pp_square_params),
+     .doc = "clear square, hard edges"},
+    {.name = "rectangle_aperture", .poppy_name = "RectangleAperture", .plane = PP_PLANE_PUPIL,
+     .params = pp_rectangle_params, .n_params = PP_COUNT(pp_rectangle_params),
+     .doc = "clear rectangle, hard edges"},
+    {.name = "hexagon_aperture", .poppy_name = "HexagonAperture", .plane = PP_PLANE_PUPIL,
+     .params = pp_hexagon_params, .n_params = PP_COUNT(pp_hexagon_params),
+     .doc = "clear hexagon with corners on the x axis, hard edges",
+     .validate = pp_hexagon_validate},
+    {.name = "multi_hexagon_aperture", .poppy_name = "MultiHexagonAperture",
+     .plane = PP_PLANE_PUPIL, .params = pp_multihex_params,
+     .n_params = PP_COUNT(pp_multihex_params),
+     .doc = "rings of hexagonal segments with gaps (JWST-like), hard edges",
+     .validate = pp_multihex_validate},
+    {.name = "secondary_obscuration", .poppy_name = "SecondaryObscuration",
+     .plane = PP_PLANE_PUPIL, .params = pp_obscuration_params,
+     .n_params = PP_COUNT(pp_obscuration_params),
+     .doc = "opaque central disk and radial spider vanes, hard edges"},
+    {.name = "scalar_transmission", .poppy_name = "ScalarTransmission", .plane = PP_PLANE_PUPIL,
+     .params = pp_transmission_params, .n_params = PP_COUNT(pp_transmission_params),
+     .doc = "uniform amplitude factor (a neutral density filter, or an empty plane)"},
+    {.name = "zernike_wfe", .poppy_name = "ZernikeWFE", .plane = PP_PLANE_PUPIL,
+     .params = pp_zernike_params, .n_params = PP_COUNT(pp_zernike_params),
+     .doc = "wavefront error as Noll-ordered Zernike terms, metres RMS each",
+     .validate = pp_zernike_validate},
+};
+
+_Static_assert(PP_COUNT(pp_multihex_params) <= PP_OPTIC_MAX_PARAMS, "too many parameters");
+_Static_assert(PP_COUNT(pp_obscuration_params) <= PP_OPTIC_MAX_PARAMS, "too many parameters");
+_Static_assert(PP_COUNT(pp_zernike_params) <= PP_OPTIC_MAX_PARAMS, "too many parameters");
+
+/* ---- lookups ----------------------------------------------------------------------- */
+
+size_t pp_optic_type_count(void) { return PP_COUNT(pp_optic_types); }
+
+const pp_optic_type *pp_optic_type_at(size_t index) {
+  return index < PP_COUNT(pp_optic_types) ? &pp_optic_types[index] : NULL;
+}
+
+const pp_optic_type *pp_optic_type_find(const char *name) {
+  if (!name) return NULL;
+  for (size_t i = 0; i < PP_COUNT(pp_optic_types); i++)
+    if (strcmp(pp_optic_types[i].name, name) == 0) return &pp_optic_types[i];
+  return NULL;
+}
+
+int pp_optic_param_index(const pp_optic_type *type, const char *key) {
+  if (!type || !key) return -1;
+  for (size_t i = 0; i < type->n_params; i++)
+    if (strcmp(type->params[i].name, key) == 0) return (int)i;
+  return -1;
+}
+
+double pp_optic_spec_get(const pp_optic_spec *spec, const char *key) {
+  if (!spec || !spec->type) return NAN;
+  int index = pp_optic_param_index(spec->type, key);
+  return index < 0 ? NAN : spec->value[index];
+}
+
+bool pp_optic_spec_given(const pp_optic_spec *spec, const char *key) {
+  if (!spec || !spec->type) return false;
+  int index = pp_optic_param_index(spec->type, key);
+  return index >= 0 && spec->given[index];
+}
+
+void pp_optic_spec_init(pp_optic_spec *spec, const pp_optic_type *type) {
+  memset(spec, 0, sizeof *spec);
+  spec->type = type;
+  for (size_t i = 0; i < PP_OPTIC_MAX_PARAMS; i++) spec->value[i] = NAN;
+  if (!type) return;
+  for (size_t i = 0; i < type->n_params && i < PP_OPTIC_MAX_PARAMS; i++)
+    spec->value[i] = type->params[i].default_value;
+  snprintf(spec->name, sizeof spec->name, "%s", type->name);
+}
+
+/* ---- checks -------------------------------------------------------------------------- */
+
+/* Writes the allowed range of a numeric parameter, e.g. "> 0 m" or "between 0 and 99". */
+static void pp_describe_range(const pp_optic_param *param, char *text, size_t bytes) {
+  const char *unit = param->unit && param->unit[0] ? param->unit : "";
+  const char *space = unit[0] ? " " : "";
+  bool has_min = isfinite(param->min), has_max = isfinite(param->max);
+  if (has_min && has_max)
+    snprintf(text, bytes, "%s %g%s%s and %s %g%s%s", param->min_exclusive ? ">" : ">=",
+             param->min, space, unit, param->max_exclusive ? "<" : "<=", param->max, space, unit);
+  else if (has_min)
+    snprintf(text, bytes, "%s %g%s%s", param->min_exclusive ? ">" : ">=", param->min, space,
+             unit);
+  else if (has_max)
+    snprintf(text, bytes, "%s %g%s%s", param->max_exclusive ? "<" : "<=", param->max, space,
+             unit);
+  else
+    snprintf(text, bytes, "any finite number%s%s", space, unit);
+}
+
+pp_status pp_optic_param_check(const pp_optic_type *type, const pp_optic_param *param,
+                               double value) {
+  PP_CHECK(type && param, PP_ERR_INTERNAL, "pp_optic_param_check: NULL type or parameter");
+  char range[160];
+  pp_describe_range(param, range, sizeof range);
+  switch (param->kind) {
+    case PP_PARAM_BOOL:
+      PP_CHECK(value == 0.0 || value == 1.0, PP_ERR_INPUT,
+               "%s: '%s' must be true or false (%s)", type->name, param->name, param->doc);
+      return PP_SUCCESS;
+    case PP_PARAM_CHOICE: {
+      size_t n_choices = 0;
+      while (param->choices && param->choices[n_choices]) n_choices++;
+      PP_CHECK(value >= 0 && value < (double)n_choices && value == floor(value), PP_ERR_INPUT,
+               "%s: '%s' must be one of its listed words (%s)", type->name, param->name,
+               param->doc);
+      return PP_SUCCESS;
+    }
+    case PP_PARAM_INT:
+      PP_CHECK(isfinite(value) && value == floor(value), PP_ERR_INPUT,
+               "%s: '%s' must be a whole number %s (got %g; %s)", type->name, param->name, range,
+               value, param->doc);
+      break;
+    case PP_PARAM_REAL:
+    case PP_PARAM_REAL_LIST:
+      PP_CHECK(isfinite(value), PP_ERR_INPUT, "%s: '%s' must be a finite number %s (got %g)",
+               type->name, param->name, range, value);
+      break;
+  }
+  bool above_min = param->min_exclusive ? value > param->min : value >= param->min;
+  bool below_max = param->max_exclusive ? value < param->max : value <= param->max;
+  PP_CHECK(above_min && below_max, PP_ERR_INPUT, "%s: '%s' must be %s (got %g; %s)", type->name,
+           param->name, range, value, param->doc);
+  return PP_SUCCESS;
+}
+
+pp_status pp_optic_spec_set(pp_optic_spec *spec, const char *key, double value) {
+  PP_CHECK(spec && spec->type, PP_ERR_INTERNAL, "pp_optic_spec_set: spec without a type");
+  int index = pp_optic_param_index(spec->type, key);
+  PP_CHECK(index >= 0, PP_ERR_INPUT, "%s: unknown key '%s'", spec->type->name, key ? key : "");
+  const pp_optic_param *param = &spec->type->params[index];
+  PP_CHECK(param->kind != PP_PARAM_REAL_LIST, PP_ERR_INPUT, "%s: '%s' takes a list of numbers",
+           spec->type->name, param->name);
+  PP_CALL(pp_optic_param_check(spec->type, param, value));
+  spec->value[index] = value;
+  spec->given[index] = true;
+  return PP_SUCCESS;
+}
+
+pp_status pp_optic_spec_set_list(pp_optic_spec *spec, const char *key, const double *values,
+                                 size_t count) {
+  PP_CHECK(spec && spec->type, PP_ERR_INTERNAL, "pp_optic_spec_set_list: spec without a type");
+  int index = pp_optic_param_index(spec->type, key);
+  PP_CHECK(index >= 0, PP_ERR_INPUT, "%s: unknown key '%s'", spec->type->name, key ? key : "");
+  const pp_optic_param *param = &spec->type->params[index];
+  PP_CHECK(param->kind == PP_PARAM_REAL_LIST, PP_ERR_INPUT, "%s: '%s' takes one value, not a list",
+           spec->type->name, param->name);
+  PP_CHECK(count > 0 && values, PP_ERR_INPUT, "%s: '%s' must list at least one number",
+           spec->type->name, param->name);
+  for (size_t i = 0; i < count; i++) PP_CALL(pp_optic_param_check(spec->type, param, values[i]));
+  double *copy = malloc(count * sizeof *copy);
+  PP_CHECK(copy, PP_ERR_MEMORY, "%s: no memory for %zu values of '%s'", spec->type->name, count,
+           param->name);
+  memcpy(copy, values, count * sizeof *copy);
+  free(spec->list);
+  spec->list = copy;
+  spec->list_len = count;
+  spec->value[index] = NAN;
+  spec->given[index] = true;
+  return PP_SUCCESS;
+}
+
+pp_status pp_optic_spec_validate(const pp_optic_spec *spec) {
+  PP_CHECK(spec && spec->type, PP_ERR_INTERNAL, "optic spec without a type");
+  const pp_optic_type *type = spec->type;
+  for (size_t i = 0; i < type->n_params; i++) {
+    const pp_optic_param *param = &type->params[i];
+    if (param->required)
+      PP_CHECK(spec->given[i], PP_ERR_INPUT, "%s: key '%s' is required (%s%s%s)", type->name,
+               param->name, param->doc, param->unit[0] ? ", " : "", param->unit);
+    if (!spec->given[i]) continue;
+    if (param->kind == PP_PARAM_REAL_LIST) {
+      PP_CHECK(spec->list && spec->list_len > 0, PP_ERR_INPUT,
+               "%s: '%s' must list at least one number", type->name, param->name);
+      for (size_t k = 0; k < spec->list_len; k++)
+        PP_CALL(pp_optic_param_check(type, param, spec->list[k]));
+    } else {
+      PP_CALL(pp_optic_param_check(type, param, spec->value[i]));
+    }
+  }
+  if (type->validate) PP_CALL(type->validate(spec));
+  return PP_SUCCESS;
+}
+
+pp_status pp_optic_spec_copy(const pp_optic_spec *src, pp_optic_spec *dst) {
+  PP_CHECK(src && dst, PP_ERR_INTERNAL, "pp_optic_spec_copy: NULL spec");
+  double *list = NULL;
+  if (src->list && src->list_len > 0) {
+    list = malloc(src->list_len * sizeof *list);
+    PP_CHECK(list, PP_ERR_MEMORY, "no memory to copy %zu values of optic '%s'", src->list_len,
+             src->name);
+    memcpy(list, src->list, src->list_len * sizeof *list);
+  }
+  *dst = *src;
+  dst->list = list;
+  dst->list_len = list ? src->list_len : 0;
+  return PP_SUCCESS;
+}
+
+void pp_optic_spec_clear(pp_optic_spec *spec) {
+  if (!spec) return;
+  free(spec->list);
+  spec->list = NULL;
+  spec->list_len = 0;
+}
+
+/* ---- dispatch to the geometry of each type -------------------------------------------- */
+
+/* One switch on the name keeps the public type struct free of function pointers the job
+ * module does not need; the table is small, so the string compare costs nothing. */
+typedef enum {
+  PP_KIND_CIRCLE, PP_KIND_SQUARE, PP_KIND_RECTANGLE, PP_KIND_HEXAGON, PP_KIND_MULTIHEX,
+  PP_KIND_OBSCURATION, PP_KIND_TRANSMISSION, PP_KIND_ZERNIKE, PP_KIND_UNKNOWN
+} pp_optic_kind;
+
+static pp_optic_kind pp_kind_of(const pp_optic_spec *spec) {
+  if (!spec || !spec->type) return PP_KIND_UNKNOWN;
+  ptrdiff_t index = spec->type - pp_optic_types;
+  if (index < 0 || (size_t)index >= PP_COUNT(pp_optic_types)) return PP_KIND_UNKNOWN;
+  return (pp_optic_kind)index; /* the enum follows the table's order */
+}
+_Static_assert(PP_KIND_UNKNOWN == PP_COUNT(pp_optic_types), "kind enum must follow the table");
+
+double pp_optic_pupil_diameter_m(const pp_optic_spec *spec) {
+  switch (pp_kind_of(spec)) {
+    case PP_KIND_CIRCLE: return pp_circle_pupil_diameter_m(spec);
+    case PP_KIND_SQUARE: return pp_square_pupil_diameter_m(spec);
+    case PP_KIND_RECTANGLE: return pp_rectangle_pupil_diameter_m(spec);
+    case PP_KIND_HEXAGON: return pp_hexagon_pupil_diameter_m(spec);
+    case PP_KIND_MULTIHEX: return pp_multihex_pupil_diameter_m(spec);
+    case PP_KIND_OBSCURATION: return pp_obscuration_pupil_diameter_m(spec);
+    /* POPPY's ScalarTransmission and ZernikeWFE define no pupil_diam. */
+    case PP_KIND_TRANSMISSION:
+    case PP_KIND_ZERNIKE:
+    case PP_KIND_UNKNOWN: return 0.0;
+  }
+  return 0.0;
+}
+
+bool pp_optic_has_opd(const pp_optic_spec *spec) { return pp_kind_of(spec) == PP_KIND_ZERNIKE; }
+
+pp_status pp_optic_apply_pupil(const pp_optic_spec *spec, const pp_pupil_grid *grid,
+                               double *amplitude, double *opd) {
+  PP_CHECK(spec && spec->type, PP_ERR_INTERNAL, "pp_optic_apply_pupil: spec without a type");
+  PP_CHECK(grid && grid->nx > 0 && grid->ny > 0 && grid->pixelscale_m > 0 && amplitude,
+           PP_ERR_INTERNAL, "pp_optic_apply_pupil: %s: empty grid or NULL amplitude",
+           spec->name);
+  PP_CHECK(spec->type->plane == PP_PLANE_PUPIL, PP_ERR_INTERNAL,
+           "pp_optic_apply_pupil: %s is not a pupil-plane optic", spec->name);
+  PP_CHECK(!pp_optic_has_opd(spec) || opd, PP_ERR_INTERNAL,
+           "pp_optic_apply_pupil: %s adds OPD but no opd array was given", spec->name);
+  switch (pp_kind_of(spec)) {
+    case PP_KIND_CIRCLE: PP_CALL(pp_circle_apply(spec, grid, amplitude, opd)); break;
+    case PP_KIND_SQUARE:
+    case PP_KIND_RECTANGLE: PP_CALL(pp_rectangle_apply(spec, grid, amplitude, opd)); break;
+    case PP_KIND_HEXAGON: PP_CALL(pp_hexagon_apply(spec, grid, amplitude, opd)); break;
+    case PP_KIND_MULTIHEX: PP_CALL(pp_multihex_apply(spec, grid, amplitude, opd)); break;
+    case PP_KIND_OBSCURATION: PP_CALL(pp_obscuration_apply(spec, grid, amplitude, opd)); break;
+    case PP_KIND_TRANSMISSION: PP_CALL(pp_transmission_apply(spec, grid, amplitude, opd)); break;
+    case PP_KIND_ZERNIKE: PP_CALL(pp_zernike_apply(spec, grid, amplitude, opd)); break;
+    case PP_KIND_UNKNOWN:
+      PP_CHECK(false, PP_ERR_INTERNAL, "pp_optic_apply_pupil: %s: type not from the table",
+               spec->name);
+  }
+  return PP_SUCCESS;
+}
+
+/* ---- the shared frame -------------------------------------------------------------- */
+
+void pp_optic_frame_from_spec(const pp_optic_spec *spec, pp_optic_frame *frame) {
+  double shift_x = pp_optic_spec_get(spec, "shift_x");
+  double shift_y = pp_optic_spec_get(spec, "shift_y");
+  double rotation_deg = pp_optic_spec_get(spec, "rotation");
+  frame->shift_x_m = isfinite(shift_x) ? shift_x : 0.0;
+  frame->shift_y_m = isfinite(shift_y) ? shift_y : 0.0;
+  if (!isfinite(rotation_deg)) rotation_deg = 0.0;
+  /* numpy's deg2rad multiplies by π/180. */
+  double angle_rad = rotation_deg * (PP_PI / 180.0);
+  frame->cos_rotation = cos(angle_rad);
+  frame->sin_rotation = sin(angle_rad);
+  /* With rotation 0, POPPY's cos·x + sin·y is x + (±0) = x exactly: skipping is identical. */
+  frame->rotated = rotation_deg != 0.0;
+}

@@ -1,0 +1,111 @@
+/* Private to src/optics: the per-type geometry functions the table points to, and the
+ * coordinate helpers they share. Never installed, never included from other modules. */
+#ifndef POLYPSF_OPTICS_PRIVATE_H
+#define POLYPSF_OPTICS_PRIVATE_H
+
+#ifndef POLYPSF_OPTICS_INTERNAL
+#error "optics_private.h is private to src/optics; include polypsf/optics.h instead"
+#endif
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "polypsf/optics.h"
+
+/* The frame of one optic, as POPPY's AnalyticOpticalElement.get_coordinates builds it:
+ * first the shift is subtracted (x − shift_x, y − shift_y), then the shifted point is
+ * rotated by −rotation (x' = cos·x + sin·y, y' = −sin·x + cos·y), so the optic appears
+ * shifted and turned counterclockwise by `rotation`. */
+typedef struct pp_optic_frame {
+  double shift_x_m, shift_y_m;
+  double cos_rotation, sin_rotation;
+  bool rotated; /* false: skip the rotation (POPPY with rotation 0 gives the same bits) */
+} pp_optic_frame;
+
+/* The frame from a spec's shift_x, shift_y, rotation (absent keys count as 0). */
+void pp_optic_frame_from_spec(const pp_optic_spec *spec, pp_optic_frame *frame);
+
+/* Pixel centre coordinates (metres) of column ix / row iy, exactly as POPPY's
+ * Wavefront.pupil_coordinates computes them: (i − (n − 1)/2) · pixelscale. */
+static inline double pp_grid_coordinate_m(size_t index, size_t count, double pixelscale_m) {
+  return ((double)index - ((double)count - 1.0) / 2.0) * pixelscale_m;
+}
+
+/* The optic-frame coordinates of the pixel centre (x_m, y_m). */
+static inline void pp_optic_frame_apply(const pp_optic_frame *frame, double x_m, double y_m,
+                                        double *xp_m, double *yp_m) {
+  double x = x_m - frame->shift_x_m;
+  double y = y_m - frame->shift_y_m;
+  if (frame->rotated) {
+    /* Two products then one sum, in POPPY's order, so ties at edges fall the same way. */
+    double xr = frame->cos_rotation * x + frame->sin_rotation * y;
+    double yr = -frame->sin_rotation * x + frame->cos_rotation * y;
+    x = xr;
+    y = yr;
+  }
+  *xp_m = x;
+  *yp_m = y;
+}
+
+/* Area of the part of the axis-aligned rectangle [x0, x1] × [y0, y1] that lies inside
+ * the circle of radius r centred at the origin (all in the same unit). Exact up to
+ * rounding (a few ulp of r²·angle). */
+double pp_circle_rectangle_overlap_area(double r, double x0, double x1, double y0, double y1);
+
+/* Hexagon with corners on the ±x axis (POPPY's HexagonAperture orientation), side s,
+ * centred at the origin: POPPY's inside test with its exact comparisons. */
+bool pp_hexagon_contains(double x, double y, double side);
+
+/* MultiHexagonAperture segment layout. */
+size_t pp_multihex_segment_count(int rings); /* 1 + 3·rings·(rings + 1) */
+/* Centre (metres) of segment `index` (0 = centre, 1 = straight up, then clockwise round
+ * each ring) for centre spacing `spacing_m` = flat-to-flat + gap. */
+void pp_multihex_segment_center(size_t index, double spacing_m, double *x_m, double *y_m);
+
+/* Zernike helpers. */
+/* Noll index j ≥ 1 → radial order n and signed azimuthal order m (m > 0: cos, m < 0: sin). */
+void pp_zernike_noll_to_nm(int j, int *n, int *m);
+/* Noll-normalized Zernike term at (rho ≤ 1, theta); 0 for rho > 1. */
+double pp_zernike_noll_value(int n, int m, double rho, double theta);
+
+/* Per-type geometry (each in its own file). Each returns the pupil diameter the optic
+ * asks for, tells whether it adds OPD, and applies itself to the grid. */
+double pp_circle_pupil_diameter_m(const pp_optic_spec *spec);
+pp_status pp_circle_apply(const pp_optic_spec *spec, const pp_pupil_grid *grid,
+                          double *amplitude, double *opd);
+
+double pp_square_pupil_diameter_m(const pp_optic_spec *spec);
+double pp_rectangle_pupil_diameter_m(const pp_optic_spec *spec);
+pp_status pp_rectangle_apply(const pp_optic_spec *spec, const pp_pupil_grid *grid,
+                             double *amplitude, double *opd);
+
+double pp_hexagon_side_m(const pp_optic_spec *spec);
+double pp_hexagon_pupil_diameter_m(const pp_optic_spec *spec);
+pp_status pp_hexagon_apply(const pp_optic_spec *spec, const pp_pupil_grid *grid,
+                           double *amplitude, double *opd);
+
+double pp_multihex_side_m(const pp_optic_spec *spec);
+double pp_multihex_pupil_diameter_m(const pp_optic_spec *spec);
+pp_status pp_multihex_apply(const pp_optic_spec *spec, const pp_pupil_grid *grid,
+                            double *amplitude, double *opd);
+
+double pp_obscuration_pupil_diameter_m(const pp_optic_spec *spec);
+pp_status pp_obscuration_apply(const pp_optic_spec *spec, const pp_pupil_grid *grid,
+                               double *amplitude, double *opd);
+
+pp_status pp_transmission_apply(const pp_optic_spec *spec, const pp_pupil_grid *grid,
+                                double *amplitude, double *opd);
+
+pp_status pp_zernike_apply(const pp_optic_spec *spec, const pp_pupil_grid *grid,
+                           double *amplitude, double *opd);
+
+/* Validators used by the table (PP_ERR_INPUT on a bad combination). */
+pp_status pp_hexagon_validate(const pp_optic_spec *spec);
+pp_status pp_multihex_validate(const pp_optic_spec *spec);
+pp_status pp_zernike_validate(const pp_optic_spec *spec);
+
+/* The largest Noll index a zernike_wfe accepts (n ≤ 20): beyond it the explicit radial
+ * sum loses digits to cancellation, as POPPY's does. */
+enum { PP_ZERNIKE_MAX_TERMS = 231 };
+
+#endif

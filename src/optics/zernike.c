@@ -1,0 +1,148 @@
+/* zernike_wfe (POPPY ZernikeWFE, poppy/wfe.py; polynomials as poppy/zernike.py).
+ *
+ * OPD(x, y) = Σ_j c_j · Z_j(rho, theta), c_j in metres, j in Noll's order from 1, each Z_j
+ * normalized to RMS 1 over the unit disk (Noll 1976):
+ *   Z = sqrt(n+1) · R_n^0(rho)                     (m = 0)
+ *   Z = sqrt(2) · sqrt(n+1) · R_n^|m|(rho) · cos(|m|·theta)   (m > 0, even j)
+ *   Z = sqrt(2) · sqrt(n+1) · R_n^|m|(rho) · sin(|m|·theta)   (m < 0, odd j)
+ * with rho = r/radius and theta = atan2(y/radius, x/radius) in the optic's frame. As in
+ * POPPY the terms are 0 where rho > 1, and the OPD is also 0 outside the optic's own hard
+ * circle r ≤ radius (POPPY's internal CircularAperture(gray_pixel=False), which takes the
+ * same shift and rotation). With aperture_stop the amplitude is cut by that circle too. */
+#define POLYPSF_OPTICS_INTERNAL
+#include "optics/optics_private.h"
+
+#include <math.h>
+
+void pp_zernike_noll_to_nm(int j, int *n, int *m) {
+  /* Row n of the triangle holds j = n(n+1)/2 + 1 … (n+1)(n+2)/2. */
+  int row = 0;
+  while ((row + 1) * (row + 2) / 2 < j) row++;
+  int position = j - row * (row + 1) / 2 - 1; /* 0 … row within the row */
+  /* Within a row |m| rises in pairs: 0,2,2,4,4,… for even n; 1,1,3,3,… for odd n. */
+  int abs_m = row % 2 == 0 ? 2 * ((position + 1) / 2) : 2 * (position / 2) + 1;
+  *n = row;
+  /* Noll: even j take cos (m > 0), odd j take sin (m < 0); m = 0 has no sign. */
+  *m = abs_m == 0 ? 0 : (j % 2 == 1 ? -abs_m : abs_m);
+}
+
+pp_status pp_zernike_noll_indices(int j, int *n, int *m) {
+  PP_CHECK(j >= 1, PP_ERR_INPUT, "Noll index j must be 1 or more (got %d)", j);
+  PP_CHECK(n && m, PP_ERR_INTERNAL, "pp_zernike_noll_indices: NULL output");
+  pp_zernike_noll_to_nm(j, n, m);
+  return PP_SUCCESS;
+}
+
+/* Radial polynomial coefficients of R_n^|m|: coef[k] multiplies rho^(n − 2k). */
+enum { PP_ZERNIKE_MAX_ORDER = 20 };
+
+static double pp_factorial(int k) {
+  double value = 1.0;
+  for (int i = 2; i <= k; i++) value *= i;
+  return value;
+}
+
+static int pp_radial_coefficients(int n, int abs_m, double coef[PP_ZERNIKE_MAX_ORDER / 2 + 1]) {
+  int n_terms = (n - abs_m) / 2 + 1;
+  for (int k = 0; k < n_terms; k++) {
+    double sign = k % 2 == 0 ? 1.0 : -1.0;
+    coef[k] = sign * pp_factorial(n - k) /
+              (pp_factorial(k) * pp_factorial((n + abs_m) / 2 - k) *
+               pp_factorial((n - abs_m) / 2 - k));
+  }
+  return n_terms;
+}
+
+static double pp_zernike_norm(int n, int m) {
+  return m == 0 ? sqrt((double)n + 1) : sqrt(2.0) * sqrt((double)n + 1);
+}
+
+double pp_zernike_noll_value(int n, int m, double rho, double theta) {
+  if (rho > 1 || n < 0 || n > PP_ZERNIKE_MAX_ORDER) return 0.0;
+  int abs_m = m < 0 ? -m : m;
+  if ((n - abs_m) % 2 != 0 || abs_m > n) return 0.0;
+  double coef[PP_ZERNIKE_MAX_ORDER / 2 + 1];
+  int n_terms = pp_radial_coefficients(n, abs_m, coef);
+  double radial = 0.0;
+  for (int k = 0; k < n_terms; k++) radial += coef[k] * pow(rho, n - 2 * k);
+  double angular = m == 0 ? 1.0 : (m > 0 ? cos(abs_m * theta) : sin(abs_m * theta));
+  return pp_zernike_norm(n, m) * radial * angular;
+}
+
+pp_status pp_zernike_validate(const pp_optic_spec *spec) {
+  PP_CHECK(spec->list_len <= PP_ZERNIKE_MAX_TERMS, PP_ERR_INPUT,
+           "%s: 'coefficients' lists %zu terms; at most %d are supported (Noll j ≤ %d, radial "
+           "order ≤ %d)",
+           spec->type->name, spec->list_len, PP_ZERNIKE_MAX_TERMS, PP_ZERNIKE_MAX_TERMS,
+           PP_ZERNIKE_MAX_ORDER);
+  return PP_SUCCESS;
+}
+
+/* One term ready to evaluate: its orders, coefficient (metres) and radial polynomial. */
+typedef struct {
+  int n, m, abs_m, n_radial;
+  double scale_m; /* coefficient × normalization */
+  double radial[PP_ZERNIKE_MAX_ORDER / 2 + 1];
+} pp_zernike_term;
+
+pp_status pp_zernike_apply(const pp_optic_spec *spec, const pp_pupil_grid *grid,
+                           double *amplitude, double *opd) {
+  double radius_m = pp_optic_spec_get(spec, "radius");
+  bool aperture_stop = pp_optic_spec_get(spec, "aperture_stop") != 0.0;
+  PP_CHECK(spec->list_len <= PP_ZERNIKE_MAX_TERMS, PP_ERR_INTERNAL,
+           "%s: %zu Zernike terms passed validation", spec->name, spec->list_len);
+
+  /* The nonzero terms, prepared once (a few kB on the stack, nothing allocated). */
+  pp_zernike_term terms[PP_ZERNIKE_MAX_TERMS];
+  int n_terms = 0, max_order = 0, max_abs_m = 0;
+  for (size_t i = 0; i < spec->list_len; i++) {
+    if (spec->list[i] == 0.0) continue; /* adds nothing */
+    pp_zernike_term *term = &terms[n_terms++];
+    pp_zernike_noll_to_nm((int)i + 1, &term->n, &term->m);
+    term->abs_m = term->m < 0 ? -term->m : term->m;
+    term->n_radial = pp_radial_coefficients(term->n, term->abs_m, term->radial);
+    term->scale_m = spec->list[i] * pp_zernike_norm(term->n, term->m);
+    if (term->n > max_order) max_order = term->n;
+    if (term->abs_m > max_abs_m) max_abs_m = term->abs_m;
+  }
+
+  pp_optic_frame frame;
+  pp_optic_frame_from_spec(spec, &frame);
+  for (size_t iy = 0; iy < grid->ny; iy++) {
+    double y_grid_m = pp_grid_coordinate_m(iy, grid->ny, grid->pixelscale_m);
+    for (size_t ix = 0; ix < grid->nx; ix++) {
+      double x_grid_m = pp_grid_coordinate_m(ix, grid->nx, grid->pixelscale_m);
+      double x_m, y_m;
+      pp_optic_frame_apply(&frame, x_grid_m, y_grid_m, &x_m, &y_m);
+      size_t pixel = iy * grid->nx + ix;
+      double r_m = sqrt(x_m * x_m + y_m * y_m);
+      if (!(r_m <= radius_m)) { /* outside POPPY's own hard circle */
+        if (aperture_stop) amplitude[pixel] = 0.0;
+        continue;
+      }
+      double rho = r_m / radius_m;
+      if (rho > 1 || n_terms == 0) continue; /* POPPY's terms are 0 where rho > 1 */
+      double theta = atan2(y_m / radius_m, x_m / radius_m);
+      double rho_power[PP_ZERNIKE_MAX_ORDER + 1];
+      rho_power[0] = 1.0;
+      for (int p = 1; p <= max_order; p++) rho_power[p] = rho_power[p - 1] * rho;
+      double cos_m[PP_ZERNIKE_MAX_ORDER + 1], sin_m[PP_ZERNIKE_MAX_ORDER + 1];
+      for (int a = 1; a <= max_abs_m; a++) {
+        cos_m[a] = cos(a * theta);
+        sin_m[a] = sin(a * theta);
+      }
+      double sum_m = 0.0;
+      for (int t = 0; t < n_terms; t++) {
+        const pp_zernike_term *term = &terms[t];
+        double radial = 0.0;
+        for (int k = 0; k < term->n_radial; k++)
+          radial += term->radial[k] * rho_power[term->n - 2 * k];
+        double angular =
+            term->m == 0 ? 1.0 : (term->m > 0 ? cos_m[term->abs_m] : sin_m[term->abs_m]);
+        sum_m += term->scale_m * radial * angular;
+      }
+      opd[pixel] += sum_m;
+    }
+  }
+  return PP_SUCCESS;
+}

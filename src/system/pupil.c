@@ -1,0 +1,100 @@
+/* The pupil plane of a system: the array width, every pupil optic applied in job order,
+ * and POPPY's 'first' normalization. */
+#define POLYPSF_SYSTEM_INTERNAL
+#include "system_private.h"
+
+#include <math.h>
+#include <stdio.h>
+
+/* "job.yaml:12:5: " when the optic came from a file, else "". */
+static void pp_optic_where(const pp_job *job, const pp_optic_spec *spec, char *where,
+                           size_t bytes) {
+  where[0] = '\0';
+  if (spec->line > 0)
+    snprintf(where, bytes, "%s:%d:%d: ", job->source_name ? job->source_name : "job",
+             spec->line, spec->column);
+}
+
+pp_status pp_pupil_diameter_for_job(const pp_job *job, double *diameter_m) {
+  *diameter_m = 0.0;
+  double widest_m = 0.0;
+  for (size_t j = 0; j < job->n_optics; j++) {
+    const pp_optic_spec *spec = &job->optics[j];
+    char where[512];
+    pp_optic_where(job, spec, where, sizeof where);
+    PP_CHECK(spec->type != NULL, PP_ERR_INTERNAL, "%soptic %zu has no type", where, j + 1);
+    PP_CHECK(spec->type->plane == PP_PLANE_PUPIL, PP_ERR_INPUT,
+             "%soptic %zu '%s' (%s) is an image-plane optic; this version propagates "
+             "pupil → detector with the MFT only, and image-plane optics need FFT "
+             "propagation, which comes later",
+             where, j + 1, spec->name[0] ? spec->name : spec->type->name, spec->type->name);
+    double d_m = pp_optic_pupil_diameter_m(spec);
+    PP_CHECK(isfinite(d_m) && d_m >= 0.0, PP_ERR_INPUT,
+             "%soptic %zu '%s' asks for an invalid pupil diameter (%g m)", where, j + 1,
+             spec->name[0] ? spec->name : spec->type->name, d_m);
+    if (d_m > widest_m) widest_m = d_m;
+  }
+  PP_CHECK(widest_m > 0.0, PP_ERR_INPUT,
+           "no optic sets the pupil diameter (%zu optics): the list needs an aperture, e.g. "
+           "circular_aperture, hexagon_aperture or multi_hexagon_aperture", job->n_optics);
+  *diameter_m = widest_m;
+  return PP_SUCCESS;
+}
+
+static double pp_sum_of_squares(const double *values, size_t count) {
+  double sum = 0.0;
+  for (size_t p = 0; p < count; p++) sum += values[p] * values[p];
+  return sum;
+}
+
+pp_status pp_pupil_build(const pp_job *job, pp_pupil *pupil) {
+  *pupil = (pp_pupil){.normalization = 1.0};
+  pp_status status = PP_SUCCESS;
+  PP_CHECK_GOTO(status, job->pupil_npix > 0, PP_ERR_INPUT, "pupil npix must be positive");
+  PP_CALL_GOTO(status, pp_pupil_diameter_for_job(job, &pupil->diameter_m));
+  size_t npix = job->pupil_npix, count = 0, bytes = 0;
+  pupil->grid = (pp_pupil_grid){.ny = npix, .nx = npix,
+                                .pixelscale_m = pupil->diameter_m / (double)npix};
+  PP_CALL_GOTO(status, pp_size_mul(npix, npix, &count));
+  PP_CALL_GOTO(status, pp_size_mul(count, sizeof(double), &bytes));
+  PP_CALL_GOTO(status, pp_array_alloc(bytes, (void **)&pupil->amplitude));
+  for (size_t p = 0; p < count; p++) pupil->amplitude[p] = 1.0;
+
+  bool any_opd = false;
+  for (size_t j = 0; j < job->n_optics; j++) any_opd = any_opd || pp_optic_has_opd(&job->optics[j]);
+  /* zero-filled: no OPD until an optic adds some */
+  if (any_opd) PP_CALL_GOTO(status, pp_array_alloc(bytes, (void **)&pupil->opd_m));
+
+  for (size_t j = 0; j < job->n_optics; j++) {
+    const pp_optic_spec *spec = &job->optics[j];
+    double *opd_m = pp_optic_has_opd(spec) ? pupil->opd_m : NULL;
+    PP_CALL_GOTO(status, pp_optic_apply_pupil(spec, &pupil->grid, pupil->amplitude, opd_m));
+    if (j == 0) {
+      /* The field is all ones before the first optic, so the amplitude now is the first
+       * optic alone; its OPD is a pure phase and does not change the intensity. */
+      pupil->first_intensity = pp_sum_of_squares(pupil->amplitude, count);
+    }
+  }
+  if (job->normalize == PP_NORMALIZE_FIRST) {
+    char where[512] = "";
+    if (job->n_optics > 0) pp_optic_where(job, &job->optics[0], where, sizeof where);
+    PP_CHECK_GOTO(status, pupil->first_intensity > 0.0, PP_ERR_INPUT,
+                  "%sthe first optic '%s' transmits no light on the %zu × %zu pupil grid "
+                  "(%g m pixels), so normalization 'first' cannot scale it to 1",
+                  where, job->optics[0].name[0] ? job->optics[0].name : job->optics[0].type->name,
+                  npix, npix, pupil->grid.pixelscale_m);
+    /* POPPY scales right after the first optic; scaling at the end is the same product
+     * (later optics are linear in the field) and needs one pass instead of two. */
+    pupil->normalization = 1.0 / sqrt(pupil->first_intensity);
+    for (size_t p = 0; p < count; p++) pupil->amplitude[p] *= pupil->normalization;
+  }
+done:
+  if (status != PP_SUCCESS) pp_pupil_clear(pupil);
+  return status;
+}
+
+void pp_pupil_clear(pp_pupil *pupil) {
+  if (!pupil) return;
+  pp_array_free(&pupil->amplitude);
+  pp_array_free(&pupil->opd_m);
+}

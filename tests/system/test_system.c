@@ -1,0 +1,380 @@
+/* system: the pupil array width is the widest optic; normalization 'first' scales the
+ * light after the first optic to 1 and later optics remove light from it; the OPD path
+ * equals the real path when the OPD is zero; rectangular detectors are exact sub-grids
+ * of square ones; rebin sums blocks; bad systems are refused with the reason.
+ * Truths: Parseval (with nlamD = n_in = n_out the MFT is unitary, so Σ PSF = Σ|pupil|²),
+ * pixel-centre counts done here from DESIGN.md's rules, and the geometry of ADJUSTABLE
+ * centering. That pp_system_psf allocates nothing is structural (see system.c), not tested. */
+#include <string.h>
+
+#include "polypsf/system.h"
+#include "pp_test.h"
+
+enum { PP_TEST_MAX_OPTICS = 4 };
+
+/* A job built in C, as the parser would leave it. */
+typedef struct {
+  pp_job job;
+  pp_optic_spec optics[PP_TEST_MAX_OPTICS];
+  double wavelength_m, weight;
+} pp_test_job;
+
+static void pp_test_job_init(pp_test_job *t, size_t npix, double pixelscale_arcsec,
+                             size_t fov_y, size_t fov_x, int oversample) {
+  memset(t, 0, sizeof *t);
+  t->wavelength_m = 1e-6;
+  t->weight = 1.0;
+  t->job = (pp_job){.source_name = "test_system", .pupil_npix = npix, .n_wavelengths = 1,
+                    .wavelengths_m = &t->wavelength_m, .weights = &t->weight,
+                    .optics = t->optics,
+                    .detector = {.pixelscale_arcsec = pixelscale_arcsec, .fov_pixels_y = fov_y,
+                                 .fov_pixels_x = fov_x, .oversample = oversample},
+                    .method = PP_METHOD_MFT, .fft_oversample = 2,
+                    .normalize = PP_NORMALIZE_FIRST};
+}
+
+/* Appends an optic by type name; returns it for setting keys. */
+static pp_optic_spec *pp_test_add(pp_test_job *t, const char *type_name) {
+  const pp_optic_type *type = pp_optic_type_find(type_name);
+  if (!type || t->job.n_optics >= PP_TEST_MAX_OPTICS) {
+    printf("FAIL cannot add optic %s\n", type_name);
+    exit(1);
+  }
+  pp_optic_spec *spec = &t->optics[t->job.n_optics++];
+  pp_optic_spec_init(spec, type);
+  snprintf(spec->name, sizeof spec->name, "%s", type_name);
+  return spec;
+}
+
+static void pp_test_set(pp_optic_spec *spec, const char *key, double value) {
+  pp_status s = pp_optic_spec_set(spec, key, value);
+  if (s) {
+    printf("FAIL setting %s: %s\n", key, pp_status_message(s));
+    exit(1);
+  }
+}
+
+static void pp_test_job_clear(pp_test_job *t) {
+  for (size_t j = 0; j < t->job.n_optics; j++) pp_optic_spec_clear(&t->optics[j]);
+}
+
+/* λ/D of the array in arcsec, computed independently of system.c's expression. */
+static double pp_lambda_over_d_arcsec(double wavelength_m, double diameter_m) {
+  return wavelength_m / diameter_m * (180.0 * 3600.0 / PP_PI);
+}
+
+/* Computes the PSF of t at its wavelength; returns a malloc'ed array (NULL on failure). */
+static double *pp_test_psf(pp_test_job *t, size_t *ny, size_t *nx) {
+  pp_system *system = NULL;
+  double *psf = NULL;
+  PP_TEST_OK(pp_system_create(&t->job, &system), "system builds");
+  if (!system) return NULL;
+  pp_system_psf_shape(system, ny, nx);
+  psf = malloc(*ny * *nx * sizeof *psf);
+  PP_TEST_OK(pp_system_psf(system, t->wavelength_m, psf), "PSF computes");
+  pp_system_destroy(&system);
+  return psf;
+}
+
+static double pp_test_flops(pp_test_job *t) {
+  pp_system *system = NULL;
+  pp_status s = pp_system_create(&t->job, &system);
+  double flops = s == PP_SUCCESS ? pp_system_flops(system) : NAN;
+  pp_status_free(s);
+  pp_system_destroy(&system);
+  return flops;
+}
+
+static double pp_sum(const double *values, size_t count) {
+  double sum = 0.0;
+  for (size_t p = 0; p < count; p++) sum += values[p];
+  return sum;
+}
+
+static void pp_check_pupil_diameter(void) {
+  pp_test_job t;
+  pp_test_job_init(&t, 64, 0.01, 8, 8, 1);
+  pp_test_set(pp_test_add(&t, "circular_aperture"), "radius", 1.0);                /* 2 m */
+  pp_test_set(pp_test_add(&t, "secondary_obscuration"), "secondary_radius", 0.6);  /* 4·0.6 */
+  pp_system *system = NULL;
+  PP_TEST_OK(pp_system_create(&t.job, &system), "circle r=1 + obscuration r=0.6 builds");
+  if (system) {
+    PP_TEST_NEAR(pp_system_pupil_diameter_m(system), 2.4, 1e-15,
+                 "array width: the obscuration's 4×0.6 m beats the circle's 2 m");
+    PP_TEST_NEAR(pp_system_pupil_pixelscale_m(system), 2.4 / 64, 1e-17, "pupil pixel = width/npix");
+    PP_TEST_NEAR(pp_system_pixelscale_arcsec(system), 0.01, 1e-17, "oversample 1: detector pixel");
+    size_t estimate = 0;
+    PP_TEST_OK(pp_system_bytes_for_job(&t.job, &estimate), "memory estimate from the job");
+    PP_TEST_TRUE(estimate == pp_system_bytes(system), "estimate equals the built system's bytes");
+  }
+  pp_system_destroy(&system);
+  pp_test_job_clear(&t);
+
+  pp_test_job_init(&t, 64, 0.01, 8, 8, 2);
+  pp_test_set(pp_test_add(&t, "secondary_obscuration"), "secondary_radius", 0.6);
+  pp_test_set(pp_test_add(&t, "circular_aperture"), "radius", 1.5);                /* 3 m */
+  PP_TEST_OK(pp_system_create(&t.job, &system), "obscuration then circle r=1.5 builds");
+  if (system) {
+    PP_TEST_NEAR(pp_system_pupil_diameter_m(system), 3.0, 1e-15,
+                 "array width: the circle's 3 m beats the obscuration's 2.4 m, in any order");
+    PP_TEST_NEAR(pp_system_pixelscale_arcsec(system), 0.005, 1e-17, "oversample 2 halves the pixel");
+  }
+  pp_system_destroy(&system);
+  pp_test_job_clear(&t);
+}
+
+/* Σ over the grid of a², and of a² where the pixel centre has r < radius_m
+ * (DESIGN.md: an obscuration is zero where r < radius). */
+static void pp_intensity_sums(const double *a, const pp_pupil_grid *grid, double radius_m,
+                              double *total, double *inside) {
+  *total = 0.0;
+  *inside = 0.0;
+  for (size_t iy = 0; iy < grid->ny; iy++) {
+    for (size_t ix = 0; ix < grid->nx; ix++) {
+      double a2 = a[iy * grid->nx + ix] * a[iy * grid->nx + ix];
+      double y = ((double)iy - (grid->ny - 1) / 2.0) * grid->pixelscale_m;
+      double x = ((double)ix - (grid->nx - 1) / 2.0) * grid->pixelscale_m;
+      *total += a2;
+      if (sqrt(x * x + y * y) < radius_m) *inside += a2;
+    }
+  }
+}
+
+/* npix = nlamD = n_out: Σ PSF = Σ|pupil field|² exactly (Parseval). */
+static void pp_check_normalization(void) {
+  const size_t npix = 128;
+  const double radius_m = 1.0, obscuration_m = 0.3, diameter_m = 2.0;
+  double unitary_pixel_arcsec = pp_lambda_over_d_arcsec(1e-6, diameter_m);
+
+  /* The circle's transmission alone, from the optics module, for the truths below. */
+  pp_optic_spec circle;
+  pp_optic_spec_init(&circle, pp_optic_type_find("circular_aperture"));
+  pp_test_set(&circle, "radius", radius_m);
+  double *a = malloc(npix * npix * sizeof *a), *ones = malloc(npix * npix * sizeof *ones);
+  for (size_t p = 0; p < npix * npix; p++) a[p] = ones[p] = 1.0;
+  pp_pupil_grid grid = {.ny = npix, .nx = npix, .pixelscale_m = diameter_m / npix};
+  PP_TEST_OK(pp_optic_apply_pupil(&circle, &grid, a, NULL), "circle alone on the grid");
+  pp_optic_spec_clear(&circle);
+  double circle_intensity, blocked_intensity;
+  pp_intensity_sums(a, &grid, obscuration_m, &circle_intensity, &blocked_intensity);
+
+  pp_test_job t;
+  size_t ny, nx;
+  pp_test_job_init(&t, npix, unitary_pixel_arcsec, npix, npix, 1);
+  pp_test_set(pp_test_add(&t, "circular_aperture"), "radius", radius_m);
+  double *psf = pp_test_psf(&t, &ny, &nx);
+  if (psf) PP_TEST_NEAR(pp_sum(psf, ny * nx), 1.0, 1e-12, "'first', circle only: Σ PSF = 1 (unitary MFT)");
+  free(psf);
+
+  pp_optic_spec *obscuration = pp_test_add(&t, "secondary_obscuration");
+  pp_test_set(obscuration, "secondary_radius", obscuration_m);
+  pp_test_set(obscuration, "n_supports", 0);
+  psf = pp_test_psf(&t, &ny, &nx);
+  if (psf) {
+    double sum = pp_sum(psf, ny * nx);
+    PP_TEST_NEAR(sum, 1.0 - blocked_intensity / circle_intensity, 1e-12,
+                 "'first', circle then obscuration: Σ PSF = 1 − blocked/first (pixel count)");
+    PP_TEST_NEAR(sum, 1.0 - (obscuration_m * obscuration_m) / (radius_m * radius_m), 3e-3,
+                 "… ≈ 1 − (0.3/1)² analytically, within pixelation");
+  }
+  free(psf);
+
+  t.job.normalize = PP_NORMALIZE_NONE;
+  psf = pp_test_psf(&t, &ny, &nx);
+  if (psf)
+    PP_TEST_NEAR(pp_sum(psf, ny * nx) / (circle_intensity - blocked_intensity), 1.0, 1e-12,
+                 "'none': Σ PSF = Σ|T|² of the raw pupil (ratio)");
+  free(psf);
+  pp_test_job_clear(&t);
+
+  /* The first optic sets the scale whatever it is: an obscuration first (its light is
+   * the count of open pixel centres, r ≥ 0.5 m), the circle second. 4·0.5 m = 2 m keeps
+   * the same grid. */
+  pp_test_job_init(&t, npix, unitary_pixel_arcsec, npix, npix, 1);
+  obscuration = pp_test_add(&t, "secondary_obscuration");
+  pp_test_set(obscuration, "secondary_radius", 0.5);
+  pp_test_set(obscuration, "n_supports", 0);
+  pp_test_set(pp_test_add(&t, "circular_aperture"), "radius", radius_m);
+  psf = pp_test_psf(&t, &ny, &nx);
+  if (psf) {
+    double grid_count, disk_count, circle_total, circle_in_disk;
+    pp_intensity_sums(ones, &grid, 0.5, &grid_count, &disk_count);
+    pp_intensity_sums(a, &grid, 0.5, &circle_total, &circle_in_disk);
+    PP_TEST_NEAR(pp_sum(psf, ny * nx), (circle_total - circle_in_disk) / (grid_count - disk_count),
+                 1e-12, "'first', obscuration first: Σ PSF = light after both / light after the first");
+  }
+  free(psf);
+  pp_test_job_clear(&t);
+  free(a);
+  free(ones);
+}
+
+/* A system with OPD that is zero everywhere takes the complex path; it must give the
+ * real path's PSF. */
+static void pp_check_opd_path(void) {
+  pp_test_job t;
+  size_t ny, nx, ny2, nx2;
+  pp_test_job_init(&t, 96, 0.02, 9, 11, 2);
+  pp_test_set(pp_test_add(&t, "circular_aperture"), "radius", 1.0);
+  pp_optic_spec *obscuration = pp_test_add(&t, "secondary_obscuration");
+  pp_test_set(obscuration, "secondary_radius", 0.3);
+  pp_test_set(obscuration, "n_supports", 3);
+  pp_test_set(obscuration, "support_width", 0.05);
+  double *real_path = pp_test_psf(&t, &ny, &nx);
+  double real_flops = pp_test_flops(&t);
+  pp_optic_spec *zernike = pp_test_add(&t, "zernike_wfe");
+  pp_test_set(zernike, "radius", 1.0);
+  double zeros[4] = {0, 0, 0, 0};
+  PP_TEST_OK(pp_optic_spec_set_list(zernike, "coefficients", zeros, 4), "zero Zernike coefficients");
+  double *complex_path = pp_test_psf(&t, &ny2, &nx2);
+  /* 96² pupil → 18 × 22: the cost model tells which path ran (real input: 4 flops per
+   * multiply-add in the first product instead of 8) */
+  PP_TEST_TRUE(real_flops < pp_test_flops(&t), "with an OPD optic the complex path runs (more flops)");
+  if (real_path && complex_path && ny == ny2 && nx == nx2) {
+    double peak = 0.0, worst = 0.0;
+    for (size_t p = 0; p < ny * nx; p++) {
+      if (real_path[p] > peak) peak = real_path[p];
+      if (fabs(real_path[p] - complex_path[p]) > worst) worst = fabs(real_path[p] - complex_path[p]);
+    }
+    PP_TEST_NEAR(worst / peak, 0.0, 1e-12, "zero OPD: complex-field path = real-pupil path (max|Δ|/peak)");
+  } else {
+    PP_TEST_TRUE(false, "both paths computed");
+  }
+  free(real_path);
+  free(complex_path);
+  pp_test_job_clear(&t);
+}
+
+/* ADJUSTABLE centering with odd sizes puts pixel k at (k − (n−1)/2)·pixel on each axis,
+ * so a 5×7-pixel detector is rows 3…17 of the 7×7 one (oversample 3: 15×21 in 21×21). */
+static void pp_check_rectangular_detector(void) {
+  pp_test_job t;
+  size_t ny, nx, sy, sx;
+  pp_test_job_init(&t, 128, 0.015, 5, 7, 3);
+  pp_test_set(pp_test_add(&t, "circular_aperture"), "radius", 1.0);
+  pp_optic_spec *obscuration = pp_test_add(&t, "secondary_obscuration");
+  pp_test_set(obscuration, "secondary_radius", 0.25);
+  pp_test_set(obscuration, "n_supports", 3); /* three vanes: no x ↔ y symmetry to hide a swap */
+  pp_test_set(obscuration, "support_width", 0.08);
+  double *rect = pp_test_psf(&t, &ny, &nx);
+  PP_TEST_TRUE(ny == 15 && nx == 21, "5 × 7 detector pixels × oversample 3 → 15 × 21");
+  t.job.detector.fov_pixels_y = 7;
+  double *square = pp_test_psf(&t, &sy, &sx);
+  PP_TEST_TRUE(sy == 21 && sx == 21, "7 × 7 × 3 → 21 × 21");
+  if (rect && square && ny == 15 && nx == 21 && sy == 21 && sx == 21) {
+    double peak = 0.0, worst = 0.0;
+    for (size_t y = 0; y < ny; y++)
+      for (size_t x = 0; x < nx; x++) {
+        double want = square[(y + 3) * sx + x], got = rect[y * nx + x];
+        if (want > peak) peak = want;
+        if (fabs(got - want) > worst) worst = fabs(got - want);
+      }
+    PP_TEST_NEAR(worst / peak, 0.0, 1e-12, "15×21 PSF = rows 3…17 of the 21×21 PSF (max|Δ|/peak)");
+    /* the vanes are not symmetric under x ↔ y, so the transposed crop must differ */
+    double transposed_worst = 0.0;
+    for (size_t y = 0; y < ny; y++)
+      for (size_t x = 0; x < nx; x++) {
+        double d = fabs(rect[y * nx + x] - square[x * sx + (y + 3)]);
+        if (d > transposed_worst) transposed_worst = d;
+      }
+    PP_TEST_TRUE(transposed_worst / peak > 1e-3, "… and not the transposed crop (axes not swapped)");
+  }
+  free(rect);
+  free(square);
+  pp_test_job_clear(&t);
+}
+
+static void pp_check_rebin(void) {
+  /* 4 × 6 → 2 × 3 blocks of 2 × 2, values 0…23: block sums by hand */
+  double in[24], out[6];
+  for (int p = 0; p < 24; p++) in[p] = p;
+  PP_TEST_OK(pp_psf_rebin(in, 4, 6, 2, out), "rebin 4×6 by 2");
+  const double want[6] = {0 + 1 + 6 + 7, 2 + 3 + 8 + 9, 4 + 5 + 10 + 11,
+                          12 + 13 + 18 + 19, 14 + 15 + 20 + 21, 16 + 17 + 22 + 23};
+  double worst = 0.0;
+  for (int p = 0; p < 6; p++) worst = fmax(worst, fabs(out[p] - want[p]));
+  PP_TEST_NEAR(worst, 0.0, 0.0, "rebin: each output is its block's sum");
+  double copy[24];
+  PP_TEST_OK(pp_psf_rebin(in, 4, 6, 1, copy), "factor 1 is allowed");
+  PP_TEST_NEAR(copy[23], 23.0, 0.0, "factor 1 copies");
+  pp_status s = pp_psf_rebin(in, 4, 6, 4, out);
+  PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT, "6 columns do not divide by 4: refused");
+  pp_status_free(s);
+  s = pp_psf_rebin(in, 4, 6, 0, out);
+  PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT, "factor 0 refused");
+  pp_status_free(s);
+}
+
+static const pp_optic_type pp_fake_image_mask = {
+    .name = "fake_image_mask", .poppy_name = "FakeImageMask", .plane = PP_PLANE_IMAGE,
+    .params = NULL, .n_params = 0, .doc = "an image-plane optic for this test"};
+
+static void pp_check_refusals(void) {
+  pp_test_job t;
+  pp_system *system = NULL;
+  pp_status s;
+
+  pp_test_job_init(&t, 64, 0.01, 8, 8, 1);
+  pp_test_set(pp_test_add(&t, "circular_aperture"), "radius", 1.0);
+  pp_optic_spec *mask = &t.optics[t.job.n_optics++];
+  pp_optic_spec_init(mask, &pp_fake_image_mask);
+  snprintf(mask->name, sizeof mask->name, "my_focal_mask");
+  mask->line = 7;
+  mask->column = 5;
+  s = pp_system_create(&t.job, &system);
+  PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT && system == NULL, "image-plane optic refused (input error)");
+  PP_TEST_TRUE(strstr(pp_status_message(s), "my_focal_mask") != NULL, "… the message names the optic");
+  PP_TEST_TRUE(strstr(pp_status_message(s), "test_system:7:5") != NULL, "… and where it is in the job");
+  PP_TEST_TRUE(strstr(pp_status_message(s), "FFT") != NULL, "… and says FFT propagation comes later");
+  pp_status_free(s);
+  pp_test_job_clear(&t);
+
+  pp_test_job_init(&t, 64, 0.01, 8, 8, 1);
+  pp_test_set(pp_test_add(&t, "scalar_transmission"), "transmission", 0.5);
+  s = pp_system_create(&t.job, &system);
+  PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT, "no optic sets a pupil diameter: refused");
+  pp_status_free(s);
+  t.job.n_optics = 0;
+  s = pp_system_create(&t.job, &system);
+  PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT, "no optics at all: refused");
+  pp_status_free(s);
+  pp_test_job_clear(&t);
+
+  pp_test_job_init(&t, 64, 0.01, 8, 8, 1);
+  pp_optic_spec *circle = pp_test_add(&t, "circular_aperture");
+  pp_test_set(circle, "radius", 1.0);
+  pp_test_set(circle, "shift_x", 5.0); /* entirely off the 2 m array */
+  s = pp_system_create(&t.job, &system);
+  PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT, "'first' with a first optic passing no light: refused");
+  pp_status_free(s);
+  pp_test_job_clear(&t);
+
+  pp_test_job_init(&t, 64, 0.01, 8, 8, 1);
+  pp_test_set(pp_test_add(&t, "circular_aperture"), "radius", 1.0);
+  t.job.method = PP_METHOD_FFT;
+  s = pp_system_create(&t.job, &system);
+  PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT, "method fft (not yet available) refused");
+  pp_status_free(s);
+  t.job.method = PP_METHOD_AUTO;
+  PP_TEST_OK(pp_system_create(&t.job, &system), "method auto builds (MFT)");
+  if (system) {
+    double psf[64];
+    s = pp_system_psf(system, -1e-6, psf);
+    PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT, "negative wavelength refused");
+    pp_status_free(s);
+  }
+  pp_system_destroy(&system);
+  PP_TEST_TRUE(system == NULL, "destroy sets the handle to NULL");
+  pp_system_destroy(&system);
+  pp_test_job_clear(&t);
+}
+
+int main(void) {
+  pp_check_pupil_diameter();
+  pp_check_normalization();
+  pp_check_opd_path();
+  pp_check_rectangular_detector();
+  pp_check_rebin();
+  pp_check_refusals();
+  return pp_test_finish();
+}
