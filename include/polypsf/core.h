@@ -87,6 +87,7 @@ typedef struct pp_logger {
   pp_log_level level;
   int rank;
   bool all_ranks;
+  bool plain;           /* lines without time stamp and level (for `polypsf plan`) */
   double start_seconds; /* pp_wtime() at start: lines are stamped with elapsed seconds */
 } pp_logger;
 

@@ -15,6 +15,8 @@ extern "C" {
 typedef struct pp_run_options {
   const char *output_path;   /* overrides job->output_path when not NULL */
   bool force;                /* replace an existing output file */
+  bool resume;               /* continue OUT.partial of a stopped run (needs the cube) */
+  size_t mem_per_node_bytes; /* --mem-per-node: caps every node's memory; 0 = not given */
   const pp_logger *logger;   /* may be NULL: silent */
 } pp_run_options;
 
@@ -22,7 +24,8 @@ typedef struct pp_run_summary {
   size_t n_wavelengths;
   double seconds;            /* wall time of the whole run */
   double psf_sum, psf_peak;  /* of /psf */
-  int n_ranks;
+  size_t n_computed;         /* wavelengths computed by this run (fewer when resuming) */
+  int n_ranks, n_nodes, n_active;
   char output_path[4096];
 } pp_run_summary;
 
@@ -68,6 +71,99 @@ const char *pp_memory_source_name(pp_memory_source source);
 /* Parses a size as Slurm writes them: "512M", "64G", "1.5T", "2048K"; a bare number is
  * MiB (Slurm's unit). Suffixes are binary (K = 1024). */
 pp_status pp_parse_bytes(const char *text, size_t *bytes);
+
+/* ---- plan: the memory and cost model, and how many ranks per node compute ---------- */
+/* Memory one process holds before any array: MPI, HDF5, OpenBLAS and the program
+ * itself, as measured on Debian 12 with Open MPI 4.1 (see docs/performance.md). A run
+ * measures its own (peak RSS after set-up) and uses that instead. */
+#define PP_PLAN_DEFAULT_BASELINE_BYTES ((size_t)40 << 20)
+/* The transform rate the time estimate assumes (flop/s per rank), one BLAS thread. */
+#define PP_PLAN_ASSUMED_FLOP_RATE 30.0e9
+
+typedef struct pp_task_model {
+  size_t system_bytes;    /* pupil arrays, MFT plan, scratch (pp_system_bytes_for_job) */
+  size_t slice_bytes;     /* one oversampled PSF slice, float64 */
+  size_t held_slices;     /* slices a rank keeps until the reduction (0 when /cube holds them) */
+  size_t reduction_bytes; /* the rank's row band of /psf and its read buffer */
+  size_t blas_bytes;      /* BLAS packing buffers touched by the transform */
+  size_t task_bytes;      /* sum of the above: what one computing rank adds */
+  double flops;           /* one wavelength's transform */
+  double seconds;         /* one wavelength at PP_PLAN_ASSUMED_FLOP_RATE */
+} pp_task_model;
+
+/* One node as the plan sees it. */
+typedef struct pp_plan_node {
+  int ranks;               /* ranks on the node */
+  size_t budget_bytes;     /* pp_node_memory.budget_bytes */
+  int active;              /* ranks that compute (the others allocate nothing big) */
+  size_t peak_bytes;       /* expected: ranks × baseline + active × task_bytes */
+} pp_plan_node;
+
+typedef struct pp_plan {
+  pp_task_model task;
+  size_t baseline_bytes;   /* per process */
+  size_t n_tasks;          /* wavelengths to compute */
+  int n_nodes;
+  pp_plan_node *nodes;     /* [n_nodes] (owned) */
+  int active_total;
+  size_t *order;           /* [n_tasks] wavelength indices, costliest first (owned) */
+  double seconds_estimate; /* whole run: waves of tasks over the active ranks */
+} pp_plan;
+
+/* The memory and cost of one wavelength task of job on one rank, given how many ranks
+ * will compute (it sets the reduction band and, without a cube, the slices kept).
+ * Not collective. */
+pp_status pp_plan_task_model(const pp_job *job, int active_ranks, int total_ranks,
+                             pp_task_model *task);
+/* Plans a run: per node, active = min(ranks, (budget − ranks·baseline) ÷ task_bytes).
+ * tasks lists the wavelength indices to compute (NULL: all). Refuses with PP_ERR_INPUT,
+ * naming needed and available bytes and what to change, when no node can run a task.
+ * Not collective; every rank computes the same plan from the same inputs. */
+pp_status pp_plan_create(const pp_job *job, int n_nodes, const int *ranks_per_node,
+                         const size_t *budget_bytes_per_node, size_t baseline_bytes,
+                         const size_t *tasks, size_t n_tasks, pp_plan *plan);
+void pp_plan_destroy(pp_plan *plan);
+/* Writes the plan as the lines `polypsf plan` prints and `run` logs. */
+void pp_plan_log(const pp_plan *plan, const pp_job *job, const pp_logger *logger);
+
+/* ---- node layout: which ranks share a node, and each node's memory ---------------- */
+typedef struct pp_node_layout {
+  MPI_Comm node_comm;      /* the ranks on this rank's node (MPI_Comm_split_type SHARED) */
+  int node_index;          /* 0 .. n_nodes−1, nodes ordered by their lowest rank */
+  int node_rank;           /* this rank's index on its node */
+  int n_nodes;
+  int *ranks_per_node;     /* [n_nodes] (owned) */
+  int *node_of_rank;       /* [size of comm] node index of every rank (owned) */
+  size_t *budget_bytes;    /* [n_nodes] memory budget of each node (owned) */
+  pp_node_memory memory;   /* this node's probe, as read by its first rank */
+  char hostname[256];      /* this node's name */
+} pp_node_layout;
+
+/* Groups the ranks of comm by node; each node's first rank probes its memory (with
+ * override_bytes from --mem-per-node when not 0) and every rank learns every node's
+ * budget. Collective on comm; all ranks return the same status. */
+pp_status pp_node_layout_create(MPI_Comm comm, size_t override_bytes, pp_node_layout *layout);
+/* Frees the layout and its communicator. Not collective (MPI_Comm_free is local here). */
+void pp_node_layout_destroy(pp_node_layout *layout);
+/* Logs each node's memory sources and budget (rank 0 writes; collective on comm because
+ * the other nodes' sources are gathered to it). */
+void pp_node_layout_log(const pp_node_layout *layout, MPI_Comm comm, const pp_logger *logger);
+
+/* ---- dispatcher: tasks handed out one at a time, in plan order --------------------- */
+typedef struct pp_dispatcher pp_dispatcher;
+/* An MPI-3 RMA counter held by rank 0 of comm: each fetch-and-add gives the next task,
+ * so fast ranks take more tasks and none waits for a slow one. Collective. */
+pp_status pp_dispatcher_create(MPI_Comm comm, size_t n_tasks, pp_dispatcher **dispatcher);
+/* The next task's position in plan order, or n_tasks when all are handed out.
+ * Not collective (one-sided). */
+pp_status pp_dispatcher_next(pp_dispatcher *dispatcher, size_t *position);
+/* Records one finished task and this rank's peak RSS (bytes). Not collective. */
+pp_status pp_dispatcher_done(pp_dispatcher *dispatcher, size_t peak_bytes);
+/* Tasks finished so far and the peak RSS each rank reported (peaks[size], may be NULL).
+ * Not collective. */
+pp_status pp_dispatcher_progress(pp_dispatcher *dispatcher, size_t *done, size_t *peaks);
+/* Frees the window. Collective. */
+void pp_dispatcher_destroy(pp_dispatcher **dispatcher);
 
 #ifdef __cplusplus
 }

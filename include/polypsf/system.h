@@ -14,6 +14,10 @@ extern "C" {
 
 typedef struct pp_system pp_system;
 
+/* Checks that a system can be built for job (detector, method, optics the propagator
+ * supports) without allocating, and gives the pupil array width (metres). PP_ERR_INPUT
+ * naming what is wrong. Not collective. */
+pp_status pp_system_check_job(const pp_job *job, double *pupil_diameter_m);
 /* Builds the system for job (pupil, optics, plans, scratch). Not collective.
  * PP_ERR_INPUT, naming the optic, for an image-plane optic (FFT propagation comes later),
  * for a method other than mft/auto, when no optic sets the pupil diameter, and when the

@@ -1,62 +1,100 @@
 /* polypsf command line: a thin layer over the library. It parses arguments, sets up
- * MPI and logging, calls pp_run, and turns a pp_status into an exit code:
- * 0 success, 2 bad input (job file, options), 1 any other failure. */
+ * MPI and logging, calls the library, and turns a pp_status into an exit code:
+ * 0 success, 2 bad input (job file, options, a job that cannot fit), 1 any other failure. */
 #include <cblas.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "polypsf/polypsf.h"
 
 enum { PP_EXIT_OK = 0, PP_EXIT_FAILURE = 1, PP_EXIT_BAD_INPUT = 2 };
 
 static const char pp_cli_usage[] =
-    "usage: polypsf run JOB.yaml [-o OUT.h5] [--force] [--quiet] [--log-level LEVEL]\n"
+    "usage: polypsf run JOB.yaml [-o OUT.h5] [--force] [--resume] [--mem-per-node SIZE]\n"
+    "                            [--quiet] [--log-level LEVEL] [--trace]\n"
+    "       polypsf plan JOB.yaml [--nodes N] [--ranks-per-node R] [--mem-per-node SIZE]\n"
     "       polypsf --version | --help\n"
     "\n"
-    "  run JOB.yaml        compute the PSFs a job file describes into one HDF5 file\n"
-    "  -o, --output FILE   output file (default: the job's output.path)\n"
-    "  --force             replace an existing output file\n"
-    "  --quiet             print errors only\n"
-    "  --log-level LEVEL   error | warn | info (default) | debug\n"
-    "  --trace             print the call sites of an error\n"
+    "  run JOB.yaml          compute the PSFs a job file describes into one HDF5 file;\n"
+    "                        under MPI the wavelengths are spread over the ranks\n"
+    "  plan JOB.yaml         print the memory and time plan without computing (no MPI)\n"
+    "  -o, --output FILE     output file (default: the job's output.path)\n"
+    "  --force               replace an existing output file\n"
+    "  --resume              continue FILE.partial left by a stopped run (needs cube: true)\n"
+    "  --mem-per-node SIZE   cap each node's memory, e.g. 512M, 64G (bare number: MiB)\n"
+    "  --nodes N             plan: number of nodes (default 1)\n"
+    "  --ranks-per-node R    plan: ranks on each node (default: this machine's CPUs)\n"
+    "  --quiet               print errors only\n"
+    "  --log-level LEVEL     error | warn | info (default) | debug\n"
+    "  --trace               print the call sites of an error\n"
     "\n"
-    "Run it under MPI to spread wavelengths over ranks: mpirun -n 4 polypsf run job.yaml\n"
+    "Example: mpirun -n 4 polypsf run job.yaml -o psf.h5\n"
     "Exit status: 0 success, 2 bad input, 1 runtime failure.\n";
 
 typedef struct {
+  const char *command;
   const char *job_path;
   const char *output_path;
-  bool force, trace;
+  bool force, trace, resume;
+  size_t mem_per_node_bytes;
+  int nodes, ranks_per_node;
   pp_log_level log_level;
-} pp_cli_run_args;
+} pp_cli_args;
 
-static pp_status pp_cli_parse_run(int argc, char **argv, pp_cli_run_args *args) {
-  *args = (pp_cli_run_args){.log_level = PP_LOG_INFO};
+static pp_status pp_cli_parse_count(const char *option, const char *text, int *value) {
+  char *end = NULL;
+  long v = strtol(text, &end, 10);
+  PP_CHECK(end != text && *end == '\0' && v >= 1 && v <= 1000000, PP_ERR_INPUT,
+           "option %s needs a whole number from 1 to 1000000, got '%s'", option, text);
+  *value = (int)v;
+  return PP_SUCCESS;
+}
+
+static pp_status pp_cli_parse(int argc, char **argv, pp_cli_args *args) {
+  *args = (pp_cli_args){.command = argv[1], .log_level = PP_LOG_INFO, .nodes = 1};
+  bool is_run = strcmp(args->command, "run") == 0;
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
-    if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
-      PP_CHECK(i + 1 < argc, PP_ERR_INPUT, "option %s needs a file name", a);
+    bool has_value = i + 1 < argc;
+    if (is_run && (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)) {
+      PP_CHECK(has_value, PP_ERR_INPUT, "option %s needs a file name", a);
       args->output_path = argv[++i];
-    } else if (strcmp(a, "--force") == 0) {
+    } else if (is_run && strcmp(a, "--force") == 0) {
       args->force = true;
+    } else if (is_run && strcmp(a, "--resume") == 0) {
+      args->resume = true;
+    } else if (strcmp(a, "--mem-per-node") == 0) {
+      PP_CHECK(has_value, PP_ERR_INPUT, "option --mem-per-node needs a size, e.g. 64G");
+      PP_CALL(pp_parse_bytes(argv[++i], &args->mem_per_node_bytes));
+    } else if (!is_run && strcmp(a, "--nodes") == 0) {
+      PP_CHECK(has_value, PP_ERR_INPUT, "option --nodes needs a number");
+      PP_CALL(pp_cli_parse_count(a, argv[++i], &args->nodes));
+    } else if (!is_run && strcmp(a, "--ranks-per-node") == 0) {
+      PP_CHECK(has_value, PP_ERR_INPUT, "option --ranks-per-node needs a number");
+      PP_CALL(pp_cli_parse_count(a, argv[++i], &args->ranks_per_node));
     } else if (strcmp(a, "--quiet") == 0) {
       args->log_level = PP_LOG_ERROR;
     } else if (strcmp(a, "--trace") == 0) {
       args->trace = true;
     } else if (strcmp(a, "--log-level") == 0) {
-      PP_CHECK(i + 1 < argc, PP_ERR_INPUT, "option --log-level needs a level");
+      PP_CHECK(has_value, PP_ERR_INPUT, "option --log-level needs a level");
       PP_CALL(pp_log_level_parse(argv[++i], &args->log_level));
     } else if (a[0] == '-' && a[1] != '\0') {
-      PP_CHECK(false, PP_ERR_INPUT, "unknown option '%s' (see polypsf --help)", a);
+      PP_CHECK(false, PP_ERR_INPUT, "unknown option '%s' for %s (see polypsf --help)", a,
+               args->command);
     } else {
       PP_CHECK(args->job_path == NULL, PP_ERR_INPUT,
                "more than one job file given ('%s' and '%s')", args->job_path, a);
       args->job_path = a;
     }
   }
-  PP_CHECK(args->job_path != NULL, PP_ERR_INPUT, "run needs a job file: polypsf run JOB.yaml");
+  PP_CHECK(args->job_path != NULL, PP_ERR_INPUT, "%s needs a job file: polypsf %s JOB.yaml",
+           args->command, args->command);
+  PP_CHECK(!(args->resume && args->force), PP_ERR_INPUT,
+           "--resume continues a stopped run and --force starts afresh: give one of them");
   return PP_SUCCESS;
 }
 
@@ -68,22 +106,63 @@ static int pp_cli_exit_code(pp_status status) {
   }
 }
 
-static int pp_cli_run(int argc, char **argv, int rank) {
-  pp_cli_run_args args;
+/* `polypsf plan`: this machine's memory stands for every node's (or --mem-per-node). */
+static pp_status pp_cli_plan(const pp_cli_args *args, const pp_job *job) {
+  pp_status status = PP_SUCCESS;
+  int *ranks = NULL;
+  size_t *budgets = NULL;
+  pp_plan plan = {0};
+  double diameter_m = 0.0;
+  PP_CALL(pp_system_check_job(job, &diameter_m));
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  int ranks_per_node = args->ranks_per_node > 0 ? args->ranks_per_node : (int)(cpus > 0 ? cpus : 1);
+  pp_memory_probe_config config = {.override_bytes = args->mem_per_node_bytes,
+                                   .cpus_on_node = ranks_per_node};
+  pp_node_memory memory;
+  PP_CALL(pp_sched_node_memory(&config, &memory));
+  ranks = malloc((size_t)args->nodes * sizeof *ranks);
+  budgets = malloc((size_t)args->nodes * sizeof *budgets);
+  PP_CHECK_GOTO(status, ranks && budgets, PP_ERR_MEMORY, "out of memory");
+  for (int k = 0; k < args->nodes; k++) {
+    ranks[k] = ranks_per_node;
+    budgets[k] = memory.budget_bytes;
+  }
+  pp_logger out;
+  pp_logger_init(&out, stdout, PP_LOG_INFO, 0);
+  out.plain = true;
+  pp_log(&out, PP_LOG_INFO, "memory per node: budget %.0f MiB = limit %.0f MiB (%s) − reserve %.0f MiB",
+         (double)memory.budget_bytes / 1048576.0, (double)memory.limit_bytes / 1048576.0,
+         pp_memory_source_name(memory.limiting), (double)memory.reserve_bytes / 1048576.0);
+  PP_CALL_GOTO(status, pp_plan_create(job, args->nodes, ranks, budgets,
+                                      PP_PLAN_DEFAULT_BASELINE_BYTES, NULL, job->n_wavelengths,
+                                      &plan));
+  pp_plan_log(&plan, job, &out);
+done:
+  pp_plan_destroy(&plan);
+  free(ranks);
+  free(budgets);
+  return status;
+}
+
+static int pp_cli_main(int argc, char **argv, int rank, bool with_mpi) {
+  pp_cli_args args;
   pp_job *job = NULL;
   pp_logger logger;
-  pp_status status = pp_cli_parse_run(argc, argv, &args);
-  pp_logger_init(&logger, stderr, args.log_level, rank);
+  pp_status status = pp_cli_parse(argc, argv, &args);
+  pp_logger_init(&logger, stderr, status ? PP_LOG_INFO : args.log_level, rank);
   if (!status) status = pp_job_parse_file(args.job_path, &job);
   pp_run_summary summary = {0};
-  if (!status) {
+  if (!status && !with_mpi) {
+    status = pp_cli_plan(&args, job);
+  } else if (!status) {
     pp_run_options options = {.output_path = args.output_path, .force = args.force,
-                              .logger = &logger};
+                              .resume = args.resume,
+                              .mem_per_node_bytes = args.mem_per_node_bytes, .logger = &logger};
     status = pp_run(job, &options, MPI_COMM_WORLD, &summary);
   }
   if (status) {
     if (rank == 0) pp_status_print(status, stderr, args.trace);
-  } else if (rank == 0 && args.log_level >= PP_LOG_WARN) {
+  } else if (with_mpi && rank == 0 && args.log_level >= PP_LOG_WARN) {
     printf("polypsf: %zu wavelength(s) on %d rank(s) in %.2f s -> %s (PSF sum %.6g, peak %.6g)\n",
            summary.n_wavelengths, summary.n_ranks, summary.seconds, summary.output_path,
            summary.psf_sum, summary.psf_peak);
@@ -95,7 +174,7 @@ static int pp_cli_run(int argc, char **argv, int rank) {
 }
 
 int main(int argc, char **argv) {
-  /* --help and --version work without MPI, e.g. on a login node. */
+  /* --help, --version and plan work without MPI, e.g. on a login node. */
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     fputs(pp_cli_usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? PP_EXIT_BAD_INPUT : PP_EXIT_OK;
@@ -104,6 +183,7 @@ int main(int argc, char **argv) {
     printf("polypsf %s\n", pp_version());
     return PP_EXIT_OK;
   }
+  if (strcmp(argv[1], "plan") == 0) return pp_cli_main(argc, argv, 0, false);
   if (strcmp(argv[1], "run") != 0) {
     fprintf(stderr, "polypsf: error: unknown command '%s'\n%s", argv[1], pp_cli_usage);
     return PP_EXIT_BAD_INPUT;
@@ -114,7 +194,7 @@ int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  int code = pp_cli_run(argc, argv, rank);
+  int code = pp_cli_main(argc, argv, rank, true);
   MPI_Finalize();
   return code;
 }

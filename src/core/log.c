@@ -20,7 +20,7 @@ size_t pp_peak_rss_bytes(void) {
 
 void pp_logger_init(pp_logger *logger, FILE *stream, pp_log_level level, int rank) {
   *logger = (pp_logger){.stream = stream, .level = level, .rank = rank, .all_ranks = false,
-                        .start_seconds = pp_wtime()};
+                        .plain = false, .start_seconds = pp_wtime()};
 }
 
 void pp_log(const pp_logger *logger, pp_log_level level, const char *fmt, ...) {
@@ -33,8 +33,11 @@ void pp_log(const pp_logger *logger, pp_log_level level, const char *fmt, ...) {
   vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
   /* One fprintf per line so that lines of different ranks do not interleave mid-line. */
-  fprintf(logger->stream, "[%9.3f s] %-5s %s\n", pp_wtime() - logger->start_seconds,
-          names[level], line);
+  if (logger->plain)
+    fprintf(logger->stream, "%s\n", line);
+  else
+    fprintf(logger->stream, "[%9.3f s] %-5s %s\n", pp_wtime() - logger->start_seconds,
+            names[level], line);
   fflush(logger->stream);
 }
 

@@ -19,21 +19,8 @@ struct pp_system {
   double complex *image;               /* [detector_ny·detector_nx] field on the detector */
 };
 
-/* The names as the job file spells them; kept here so the system does not depend on the
- * job parser's table. */
-static const char *pp_system_method_word(pp_method method) {
-  switch (method) {
-    case PP_METHOD_AUTO: return "auto";
-    case PP_METHOD_MFT: return "mft";
-    case PP_METHOD_CZT: return "czt";
-    case PP_METHOD_FFT: return "fft";
-  }
-  return "unknown";
-}
-
-pp_status pp_system_create(const pp_job *job, pp_system **system) {
-  *system = NULL;
-  PP_CHECK(job != NULL, PP_ERR_INTERNAL, "pp_system_create needs a job");
+pp_status pp_system_check_job(const pp_job *job, double *pupil_diameter_m) {
+  PP_CHECK(job != NULL, PP_ERR_INTERNAL, "pp_system_check_job needs a job");
   const pp_detector_spec *det = &job->detector;
   PP_CHECK(det->fov_pixels_y > 0 && det->fov_pixels_x > 0 && det->oversample > 0 &&
                isfinite(det->pixelscale_arcsec) && det->pixelscale_arcsec > 0.0,
@@ -44,7 +31,16 @@ pp_status pp_system_create(const pp_job *job, pp_system **system) {
   PP_CHECK(job->method == PP_METHOD_AUTO || job->method == PP_METHOD_MFT, PP_ERR_INPUT,
            "propagation method '%s' is not available yet: use 'mft' or 'auto' (pupil → "
            "detector by matrix Fourier transform)",
-           pp_system_method_word(job->method));
+           pp_method_name(job->method));
+  PP_CALL(pp_pupil_diameter_for_job(job, pupil_diameter_m));
+  return PP_SUCCESS;
+}
+
+pp_status pp_system_create(const pp_job *job, pp_system **system) {
+  *system = NULL;
+  double diameter_m = 0.0;
+  PP_CALL(pp_system_check_job(job, &diameter_m));
+  const pp_detector_spec *det = &job->detector;
 
   pp_status status = PP_SUCCESS;
   pp_system *s = NULL;

@@ -1,0 +1,122 @@
+/* Which ranks share a node and how much memory each node may use. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "polypsf/sched.h"
+
+static double pp_mebibytes(size_t bytes) { return (double)bytes / 1048576.0; }
+
+pp_status pp_node_layout_create(MPI_Comm comm, size_t override_bytes, pp_node_layout *layout) {
+  pp_status status = PP_SUCCESS;
+  *layout = (pp_node_layout){.node_comm = MPI_COMM_NULL};
+  int rank = 0, size = 1, node_size = 1;
+  MPI_Comm leaders = MPI_COMM_NULL;
+  int *node_of_rank = NULL;
+  unsigned long long *budget_of_rank = NULL;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  PP_CHECK(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL,
+                               &layout->node_comm) == MPI_SUCCESS,
+           PP_ERR_MPI, "MPI_Comm_split_type cannot group the ranks by node");
+  MPI_Comm_rank(layout->node_comm, &layout->node_rank);
+  MPI_Comm_size(layout->node_comm, &node_size);
+  if (gethostname(layout->hostname, sizeof layout->hostname - 1) != 0)
+    snprintf(layout->hostname, sizeof layout->hostname, "unknown");
+
+  /* The node's first ranks, ordered by world rank, number the nodes. */
+  MPI_Comm_split(comm, layout->node_rank == 0 ? 0 : MPI_UNDEFINED, rank, &leaders);
+  if (layout->node_rank == 0) MPI_Comm_rank(leaders, &layout->node_index);
+  MPI_Bcast(&layout->node_index, 1, MPI_INT, 0, layout->node_comm);
+  if (leaders != MPI_COMM_NULL) MPI_Comm_free(&leaders);
+
+  /* One probe per node: its first rank reads the files; failure is agreed on by all. */
+  pp_status probe = PP_SUCCESS;
+  int failed = 0, any_failed = 0;
+  if (layout->node_rank == 0) {
+    pp_memory_probe_config config = {.override_bytes = override_bytes, .cpus_on_node = node_size};
+    probe = pp_sched_node_memory(&config, &layout->memory);
+    failed = probe != PP_SUCCESS;
+  }
+  MPI_Allreduce(&failed, &any_failed, 1, MPI_INT, MPI_MAX, comm);
+  if (any_failed) {
+    status = probe ? probe
+                   : pp_error_raise(PP_ERR_IO, __FILE__, __LINE__, __func__,
+                                    "another node could not read its memory limits");
+    goto done;
+  }
+  MPI_Bcast(&layout->memory, (int)sizeof layout->memory, MPI_BYTE, 0, layout->node_comm);
+
+  node_of_rank = malloc((size_t)size * sizeof *node_of_rank);
+  budget_of_rank = malloc((size_t)size * sizeof *budget_of_rank);
+  PP_CHECK_GOTO(status, node_of_rank && budget_of_rank, PP_ERR_MEMORY, "out of memory");
+  unsigned long long my_budget = layout->memory.budget_bytes;
+  MPI_Allgather(&layout->node_index, 1, MPI_INT, node_of_rank, 1, MPI_INT, comm);
+  MPI_Allgather(&my_budget, 1, MPI_UNSIGNED_LONG_LONG, budget_of_rank, 1,
+                MPI_UNSIGNED_LONG_LONG, comm);
+  for (int r = 0; r < size; r++)
+    if (node_of_rank[r] + 1 > layout->n_nodes) layout->n_nodes = node_of_rank[r] + 1;
+  layout->ranks_per_node = calloc((size_t)layout->n_nodes, sizeof *layout->ranks_per_node);
+  layout->budget_bytes = calloc((size_t)layout->n_nodes, sizeof *layout->budget_bytes);
+  PP_CHECK_GOTO(status, layout->ranks_per_node && layout->budget_bytes, PP_ERR_MEMORY,
+                "out of memory");
+  for (int r = 0; r < size; r++) {
+    layout->ranks_per_node[node_of_rank[r]]++;
+    layout->budget_bytes[node_of_rank[r]] = (size_t)budget_of_rank[r];
+  }
+done:
+  layout->node_of_rank = node_of_rank; /* kept: progress lines sum peaks per node */
+  node_of_rank = NULL;
+  free(budget_of_rank);
+  if (status) pp_node_layout_destroy(layout);
+  return status;
+}
+
+void pp_node_layout_destroy(pp_node_layout *layout) {
+  if (!layout) return;
+  if (layout->node_comm != MPI_COMM_NULL) MPI_Comm_free(&layout->node_comm);
+  free(layout->ranks_per_node);
+  free(layout->budget_bytes);
+  free(layout->node_of_rank);
+  layout->node_of_rank = NULL;
+  layout->ranks_per_node = NULL;
+  layout->budget_bytes = NULL;
+}
+
+/* One line per node: every source found, the limit, the reserve, the budget. */
+static void pp_node_memory_line(const pp_node_memory *m, int node_index, const char *host,
+                                char *line, size_t size) {
+  int len = snprintf(line, size, "node %d (%s): budget %.0f MiB = limit %.0f MiB (%s) − "
+                     "reserve %.0f MiB; sources:",
+                     node_index, host, pp_mebibytes(m->budget_bytes),
+                     pp_mebibytes(m->limit_bytes), pp_memory_source_name(m->limiting),
+                     pp_mebibytes(m->reserve_bytes));
+  for (int s = 0; s < PP_MEM_N_SOURCES && len > 0 && (size_t)len < size; s++) {
+    if (m->present[s])
+      len += snprintf(line + len, size - (size_t)len, " %s %.0f MiB",
+                      pp_memory_source_name((pp_memory_source)s), pp_mebibytes(m->bytes[s]));
+    else
+      len += snprintf(line + len, size - (size_t)len, " %s none",
+                      pp_memory_source_name((pp_memory_source)s));
+  }
+}
+
+void pp_node_layout_log(const pp_node_layout *layout, MPI_Comm comm, const pp_logger *logger) {
+  enum { LINE_BYTES = 768 };
+  char line[LINE_BYTES];
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  pp_node_memory_line(&layout->memory, layout->node_index, layout->hostname, line, sizeof line);
+  /* Node leaders send their line to rank 0, which prints them in node order. */
+  int is_leader = layout->node_rank == 0;
+  if (rank == 0) {
+    pp_log(logger, PP_LOG_INFO, "%s", line);
+    for (int k = 1; k < layout->n_nodes; k++) {
+      char other[LINE_BYTES];
+      MPI_Recv(other, LINE_BYTES, MPI_CHAR, MPI_ANY_SOURCE, 100 + k, comm, MPI_STATUS_IGNORE);
+      pp_log(logger, PP_LOG_INFO, "%s", other);
+    }
+  } else if (is_leader) {
+    MPI_Send(line, LINE_BYTES, MPI_CHAR, 0, 100 + layout->node_index, comm);
+  }
+}

@@ -1,0 +1,147 @@
+/* The plan: how much memory one wavelength task needs, how many ranks of each node may
+ * compute at once, in what order tasks go out, and roughly how long it takes. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "polypsf/sched.h"
+#include "polypsf/propagate.h"
+#include "polypsf/system.h"
+
+/* OpenBLAS packs panels of both operands into per-thread buffers; the pages a
+ * single-threaded dgemm/zgemm of our shapes touches, measured (docs/performance.md). */
+static const size_t pp_plan_blas_bytes = (size_t)8 << 20;
+
+static double pp_mebibytes(size_t bytes) { return (double)bytes / 1048576.0; }
+
+pp_status pp_plan_task_model(const pp_job *job, int active_ranks, int total_ranks,
+                             pp_task_model *task) {
+  *task = (pp_task_model){0};
+  PP_CHECK(active_ranks >= 1 && total_ranks >= active_ranks, PP_ERR_INTERNAL,
+           "task model needs 1 ≤ active (%d) ≤ total (%d) ranks", active_ranks, total_ranks);
+  PP_CALL(pp_system_bytes_for_job(job, &task->system_bytes));
+  size_t ny = job->detector.fov_pixels_y * (size_t)job->detector.oversample;
+  size_t nx = job->detector.fov_pixels_x * (size_t)job->detector.oversample;
+  task->slice_bytes = ny * nx * sizeof(double);
+  /* Without a cube the slices stay in memory until the reduction; tasks go out
+   * dynamically, so allow one more than an even share. */
+  size_t n = job->n_wavelengths, share = (n + (size_t)active_ranks - 1) / (size_t)active_ranks;
+  task->held_slices = job->output_cube ? 1 : share + 1;
+  /* The reduction holds a row band of /psf (plus one read buffer) on every rank. */
+  size_t det_ny = job->detector.fov_pixels_y, band_det_rows = (det_ny + (size_t)total_ranks - 1) / (size_t)total_ranks;
+  task->reduction_bytes = 2 * band_det_rows * (size_t)job->detector.oversample * nx * sizeof(double);
+  task->blas_bytes = pp_plan_blas_bytes;
+  task->task_bytes = task->system_bytes + task->held_slices * task->slice_bytes +
+                     task->reduction_bytes + task->blas_bytes;
+  bool has_opd = false;
+  for (size_t j = 0; j < job->n_optics; j++) has_opd = has_opd || pp_optic_has_opd(&job->optics[j]);
+  size_t npix = job->pupil_npix;
+  task->flops = has_opd ? pp_mft_flops(npix, npix, ny, nx) : pp_mft_flops_real(npix, npix, ny, nx);
+  task->seconds = task->flops / PP_PLAN_ASSUMED_FLOP_RATE;
+  return PP_SUCCESS;
+}
+
+/* Every wavelength costs the same with one propagation method, so "costliest first"
+ * keeps the given order; the sort is stable on the index so plans never depend on
+ * timing. */
+static void pp_plan_order(const size_t *tasks, size_t n_tasks, size_t *order) {
+  for (size_t k = 0; k < n_tasks; k++) order[k] = tasks ? tasks[k] : k;
+}
+
+pp_status pp_plan_create(const pp_job *job, int n_nodes, const int *ranks_per_node,
+                         const size_t *budget_bytes_per_node, size_t baseline_bytes,
+                         const size_t *tasks, size_t n_tasks, pp_plan *plan) {
+  pp_status status = PP_SUCCESS;
+  *plan = (pp_plan){0};
+  PP_CHECK(n_nodes >= 1, PP_ERR_INTERNAL, "a plan needs at least one node");
+  int total_ranks = 0;
+  for (int k = 0; k < n_nodes; k++) total_ranks += ranks_per_node[k];
+  plan->nodes = calloc((size_t)n_nodes, sizeof *plan->nodes);
+  plan->order = calloc(n_tasks ? n_tasks : 1, sizeof *plan->order);
+  PP_CHECK_GOTO(status, plan->nodes && plan->order, PP_ERR_MEMORY, "out of memory for the plan");
+  plan->n_nodes = n_nodes;
+  plan->n_tasks = n_tasks;
+  plan->baseline_bytes = baseline_bytes;
+  pp_plan_order(tasks, n_tasks, plan->order);
+
+  /* The model depends on the number of computing ranks (reduction band, kept slices);
+   * start from all ranks and settle on the count the budgets allow. */
+  int active_guess = total_ranks;
+  for (int round = 0; round < 3; round++) {
+    PP_CALL_GOTO(status, pp_plan_task_model(job, active_guess, total_ranks, &plan->task));
+    int active_total = 0;
+    for (int k = 0; k < n_nodes; k++) {
+      pp_plan_node *node = &plan->nodes[k];
+      node->ranks = ranks_per_node[k];
+      node->budget_bytes = budget_bytes_per_node[k];
+      size_t fixed = (size_t)node->ranks * baseline_bytes;
+      size_t room = node->budget_bytes > fixed ? node->budget_bytes - fixed : 0;
+      size_t fits = room / plan->task.task_bytes;
+      node->active = fits < (size_t)node->ranks ? (int)fits : node->ranks;
+      node->peak_bytes = fixed + (size_t)node->active * plan->task.task_bytes;
+      active_total += node->active;
+    }
+    plan->active_total = active_total;
+    if (active_total == 0 || active_total == active_guess) break;
+    active_guess = active_total;
+  }
+  if (plan->active_total == 0) {
+    size_t best = 0;
+    for (int k = 0; k < n_nodes; k++)
+      if (plan->nodes[k].budget_bytes > plan->nodes[best].budget_bytes) best = (size_t)k;
+    const pp_plan_node *node = &plan->nodes[best];
+    PP_CHECK_GOTO(status, false, PP_ERR_INPUT,
+                  "one wavelength needs %.1f MiB on one rank (+ %.1f MiB per process for "
+                  "%d process(es) on the node) but the largest node budget is %.1f MiB. "
+                  "Give each node more memory (sbatch --mem, --mem-per-node), run fewer "
+                  "ranks per node, or lower detector.oversample or pupil.npix%s",
+                  pp_mebibytes(plan->task.task_bytes), pp_mebibytes(baseline_bytes),
+                  node->ranks, pp_mebibytes(node->budget_bytes),
+                  job->method == PP_METHOD_MFT ? "" : ", or use propagation.method: mft");
+  }
+  size_t waves = (n_tasks + (size_t)plan->active_total - 1) / (size_t)plan->active_total;
+  plan->seconds_estimate = (double)waves * plan->task.seconds;
+  return PP_SUCCESS;
+done:
+  pp_plan_destroy(plan);
+  return status;
+}
+
+void pp_plan_destroy(pp_plan *plan) {
+  if (!plan) return;
+  free(plan->nodes);
+  free(plan->order);
+  plan->nodes = NULL;
+  plan->order = NULL;
+}
+
+void pp_plan_log(const pp_plan *plan, const pp_job *job, const pp_logger *logger) {
+  const pp_task_model *t = &plan->task;
+  pp_log(logger, PP_LOG_INFO,
+         "plan: %zu task(s) (one per wavelength), pupil %zu px, detector %zu × %zu px "
+         "(oversample %d), method %s",
+         plan->n_tasks, job->pupil_npix,
+         job->detector.fov_pixels_y * (size_t)job->detector.oversample,
+         job->detector.fov_pixels_x * (size_t)job->detector.oversample,
+         job->detector.oversample, pp_method_name(job->method));
+  pp_log(logger, PP_LOG_INFO,
+         "plan: one task needs %.1f MiB (system %.1f, %zu slice(s) %.1f, reduction %.1f, "
+         "BLAS %.1f) + %.1f MiB per process",
+         pp_mebibytes(t->task_bytes), pp_mebibytes(t->system_bytes), t->held_slices,
+         pp_mebibytes(t->held_slices * t->slice_bytes), pp_mebibytes(t->reduction_bytes),
+         pp_mebibytes(t->blas_bytes), pp_mebibytes(plan->baseline_bytes));
+  for (int k = 0; k < plan->n_nodes; k++) {
+    const pp_plan_node *node = &plan->nodes[k];
+    pp_log(logger, node->active < node->ranks ? PP_LOG_WARN : PP_LOG_INFO,
+           "plan: node %d: %d of %d rank(s) active, expected peak %.1f MiB of a %.1f MiB "
+           "budget%s",
+           k, node->active, node->ranks, pp_mebibytes(node->peak_bytes),
+           pp_mebibytes(node->budget_bytes),
+           node->active < node->ranks ? " (memory limits the ranks)" : "");
+  }
+  pp_log(logger, PP_LOG_INFO,
+         "plan: %d rank(s) compute; estimated %.3g s per task, %.3g s in all (at %.0f "
+         "GFLOP/s per rank)",
+         plan->active_total, t->seconds, plan->seconds_estimate,
+         PP_PLAN_ASSUMED_FLOP_RATE / 1e9);
+}
