@@ -3,7 +3,15 @@
  * /status/completed, /provenance/tasks and root attributes.
  *
  * A run writes to a temporary name beside the final one and renames on success, so a
- * reader never sees a half-written file under the final name. */
+ * reader never sees a half-written file under the final name.
+ *
+ * The life of a run:
+ *   pp_output_create (or pp_output_open_resume for --resume)
+ *   → pp_output_write_slice per wavelength, by the rank that computed it
+ *   → pp_output_sync at collective points (checkpoints: only then are slices marked completed)
+ *   → pp_output_sync, then pp_output_read_cube_rows for i = 0 … nλ−1 (each rank its band),
+ *     summed in wavelength order → pp_output_write_psf_rows
+ *   → pp_output_close_as(PUBLISH), or KEEP_PARTIAL / DISCARD on failure. */
 #ifndef POLYPSF_IO_H
 #define POLYPSF_IO_H
 
@@ -55,13 +63,15 @@ typedef struct pp_task_record {
  * the zeroed /status/completed) is already flushed to disk. */
 pp_status pp_output_create(const char *path, const pp_output_meta *meta, bool force,
                            MPI_Comm comm, pp_output **output);
-/* Writes monochromatic slice `index` (when the cube is on) and its provenance row, then
- * marks /status/completed[index]. Not collective (independent I/O): only the rank that
- * computed the slice calls.
+/* Writes monochromatic slice `index` (when the cube is on) and its provenance row, and
+ * notes the slice as pending on this rank. Not collective (independent I/O): only the
+ * rank that computed the slice calls.
  *   psf     in: ny × nx values, row-major (y, x); ignored (may be NULL) without a cube.
  *   record  in: the provenance row for this slice.
- * Nothing is flushed here (H5Fflush is collective): the bytes reach the file system in
- * order (slice, row, flag) and reach storage at pp_output_sync or pp_output_close. */
+ * /status/completed[index] is NOT set here: it is set by the next pp_output_sync or
+ * pp_output_close_as (PUBLISH or KEEP_PARTIAL), after those bytes are synced to storage
+ * (H5Fflush is collective, so this call cannot do it). A slice already completed (by an
+ * earlier sync, or by the run a resume continues) is refused with PP_ERR_INTERNAL. */
 pp_status pp_output_write_slice(pp_output *output, size_t index, const double *psf,
                                 const pp_task_record *record);
 /* Writes rows [row0, row0+nrows) of /psf (and of /psf_detector when detector_rows is not
@@ -73,19 +83,88 @@ pp_status pp_output_write_slice(pp_output *output, size_t index, const double *p
  *                  empty selection. */
 pp_status pp_output_write_psf_rows(pp_output *output, size_t row0, size_t nrows,
                                    const double *psf_rows, const double *detector_rows);
-/* Checkpoint: flushes HDF5's metadata and syncs every rank's written bytes to storage
- * (H5Fflush → MPI_File_sync), so every slice whose completed flag was set before the call
- * survives even a node crash. Collective. */
+/* Checkpoint and commit. Collective: every rank calls, at the same point. Syncs every
+ * rank's written bytes to storage (H5Fflush → MPI_File_sync), and only then sets
+ * /status/completed for every slice any rank wrote with pp_output_write_slice before the
+ * call, and syncs those flags. After it returns PP_SUCCESS:
+ *   - each of those slices, its provenance row and its flag are on storage: they survive
+ *     a crash of the process or of the machine, and --resume keeps them;
+ *   - every rank can read them back with pp_output_read_cube_rows (MPI-IO's
+ *     sync-barrier-sync consistency), whichever rank wrote them.
+ * At all times, a flag that is 1 in the file means its slice is on storage; slices
+ * written after the last sync have flag 0 and are recomputed by a resumed run. */
 pp_status pp_output_sync(pp_output *output);
-/* Closes the file. With success, renames it to its final name; without, removes the
- * temporary file. Collective. Sets *output to NULL (accepts *output == NULL).
- * `success` is combined over ranks (any false → false on all). With success the file is
- * flushed and synced, every HDF5 object closed, then rank 0 renames (atomic: rename(2)
- * with force; link(2)+unlink(2) without, so a file that appeared at the final name during
- * the run is never overwritten: then the result stays at the temporary name and
- * PP_ERR_IO says so). Every rank returns after the rename. Returns PP_SUCCESS for
- * success == false when the cleanup itself worked. */
+
+/* Reads rows [row0, row0+nrows) of /cube[index] from the open file: the read-back half of
+ * the deterministic reduction. Collective: every rank calls, normally with the same index
+ * and its own band; nrows may be 0 (rows may then be NULL). One collective MPI-IO read
+ * per call: each rank's band of a slice is one contiguous byte range, which a collective
+ * read serves with few large requests where independent reads from many ranks would not.
+ *   rows  out: nrows × nx values, row-major.
+ * Refused (PP_ERR_INTERNAL, on every rank) when the file has no cube, index is out of
+ * range, rows fall outside the slice, or slice index is not completed yet: call
+ * pp_output_sync after the last pp_output_write_slice and before reading back. */
+pp_status pp_output_read_cube_rows(pp_output *output, size_t index, size_t row0, size_t nrows,
+                                   double *rows);
+/* What pp_output_close_as does with the temporary file <path>.partial. */
+typedef enum {
+  /* The run succeeded: commit (as pp_output_sync), close, rename to the final name. */
+  PP_OUTPUT_PUBLISH = 0,
+  /* The run failed and cannot be resumed: close and remove <path>.partial. */
+  PP_OUTPUT_DISCARD = 1,
+  /* The run failed or was stopped, and can be resumed: commit every slice written so far
+   * (as pp_output_sync), close, and leave <path>.partial for pp_output_open_resume. */
+  PP_OUTPUT_KEEP_PARTIAL = 2
+} pp_output_close_mode;
+
+/* Closes the file and publishes, discards or keeps it. Collective. Sets *output to NULL
+ * (accepts *output == NULL). The mode is combined over ranks: PUBLISH only if every rank
+ * says PUBLISH; otherwise KEEP_PARTIAL if any rank says so (keeping never loses a slice);
+ * otherwise DISCARD. For PUBLISH the file is committed, synced, every HDF5 object closed,
+ * then rank 0 renames (atomic: rename(2) with force; link(2)+unlink(2) without, so a file
+ * that appeared at the final name during the run is never overwritten: then the result
+ * stays at the temporary name and PP_ERR_IO says so). If the commit or the close fails,
+ * the error is returned and <path>.partial is kept, as for KEEP_PARTIAL. Every rank
+ * returns after the rename or removal. Returns PP_SUCCESS for DISCARD and KEEP_PARTIAL
+ * when the cleanup itself worked. */
+pp_status pp_output_close_as(pp_output **output, pp_output_close_mode mode);
+/* pp_output_close_as with PUBLISH when success, else DISCARD. Collective. */
 pp_status pp_output_close(pp_output **output, bool success);
+
+/* ---- resume ---------------------------------------------------------------------- */
+/* Opens the output of a killed run again, for `polypsf run --resume`, or starts a fresh
+ * one when there is nothing to resume. Collective on comm: all ranks get the same status,
+ * *resumed and completed[].
+ *   path      in: final file name (the .partial is pp_output_temp_path(path)).
+ *   meta      in: as for pp_output_create; meta->job must have the cube on
+ *             (output: {cube: true}), else PP_ERR_INPUT: a resumed run keeps slices.
+ *   force     in: as for pp_output_create: allow replacing an existing file at `path` at
+ *             the successful close.
+ *   output    out: the open output, NULL on error.
+ *   completed out: [meta->job->n_wavelengths] 1 for each slice already in the file (skip
+ *             it), else 0; all 0 when starting fresh.
+ *   resumed   out (may be NULL): true when <path>.partial was opened, false when a fresh
+ *             file was created.
+ * What is found decides:
+ *   - <path>.partial exists: it is opened read-write through MPI-IO after checking, on
+ *     rank 0, that it is a polypsf-psf file of format version PP_OUTPUT_FORMAT_VERSION
+ *     written for this job: same job text, wavelengths and weights (bit for bit), /psf
+ *     shape, pixel scale and pupil width, and that it has /cube; otherwise PP_ERR_INPUT
+ *     ("'OUT.h5.partial' was written for a different job (…); remove it or run without
+ *     --resume"). The root attributes n_ranks and n_nodes are set to meta's values: they
+ *     describe the run that finishes the file. Also refused, before any work, when a file
+ *     exists at `path` and !force (the successful close would have to replace it).
+ *   - only `path` exists: PP_ERR_INPUT, "'OUT.h5' is already complete; nothing to resume
+ *     (use --force to recompute)" when it is this job's finished output, "… exists; use
+ *     --force to overwrite" otherwise. With force: a fresh start that replaces it at the
+ *     successful close.
+ *   - neither exists: a fresh start, exactly pp_output_create(path, meta, force, …): what
+ *     a requeued batch job that never got to write anything wants.
+ * The .partial file is never modified or removed by a refusal. Do not resume a run that
+ * is still running: nothing can detect that. */
+pp_status pp_output_open_resume(const char *path, const pp_output_meta *meta, bool force,
+                                MPI_Comm comm, pp_output **output, unsigned char *completed,
+                                bool *resumed);
 
 /* Temporary name used while writing (path + ".partial"), into buf of size bytes.
  * Not collective. */

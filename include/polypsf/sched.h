@@ -17,6 +17,9 @@ typedef struct pp_run_options {
   bool force;                /* replace an existing output file */
   bool resume;               /* continue OUT.partial of a stopped run (needs the cube) */
   size_t mem_per_node_bytes; /* --mem-per-node: caps every node's memory; 0 = not given */
+  double checkpoint_seconds; /* about this often all ranks meet and mark finished slices
+                                completed on disk (what --resume continues from); 0 =
+                                after every task of each rank */
   const pp_logger *logger;   /* may be NULL: silent */
 } pp_run_options;
 

@@ -14,7 +14,7 @@ enum { PP_EXIT_OK = 0, PP_EXIT_FAILURE = 1, PP_EXIT_BAD_INPUT = 2 };
 
 static const char pp_cli_usage[] =
     "usage: polypsf run JOB.yaml [-o OUT.h5] [--force] [--resume] [--mem-per-node SIZE]\n"
-    "                            [--quiet] [--log-level LEVEL] [--trace]\n"
+    "                            [--checkpoint SECONDS] [--quiet] [--log-level LEVEL] [--trace]\n"
     "       polypsf plan JOB.yaml [--nodes N] [--ranks-per-node R] [--mem-per-node SIZE]\n"
     "       polypsf --version | --help\n"
     "\n"
@@ -25,6 +25,8 @@ static const char pp_cli_usage[] =
     "  --force               replace an existing output file\n"
     "  --resume              continue FILE.partial left by a stopped run (needs cube: true)\n"
     "  --mem-per-node SIZE   cap each node's memory, e.g. 512M, 64G (bare number: MiB)\n"
+    "  --checkpoint SECONDS  mark finished slices on disk about this often (default 60;\n"
+    "                        0: after every task); --resume continues from the last one\n"
     "  --nodes N             plan: number of nodes (default 1)\n"
     "  --ranks-per-node R    plan: ranks on each node (default: this machine's CPUs)\n"
     "  --quiet               print errors only\n"
@@ -40,6 +42,7 @@ typedef struct {
   const char *output_path;
   bool force, trace, resume;
   size_t mem_per_node_bytes;
+  double checkpoint_seconds;
   int nodes, ranks_per_node;
   pp_log_level log_level;
 } pp_cli_args;
@@ -54,7 +57,8 @@ static pp_status pp_cli_parse_count(const char *option, const char *text, int *v
 }
 
 static pp_status pp_cli_parse(int argc, char **argv, pp_cli_args *args) {
-  *args = (pp_cli_args){.command = argv[1], .log_level = PP_LOG_INFO, .nodes = 1};
+  *args = (pp_cli_args){.command = argv[1], .log_level = PP_LOG_INFO, .nodes = 1,
+                        .checkpoint_seconds = 60.0};
   bool is_run = strcmp(args->command, "run") == 0;
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
@@ -64,6 +68,14 @@ static pp_status pp_cli_parse(int argc, char **argv, pp_cli_args *args) {
       args->output_path = argv[++i];
     } else if (is_run && strcmp(a, "--force") == 0) {
       args->force = true;
+    } else if (is_run && strcmp(a, "--checkpoint") == 0) {
+      PP_CHECK(has_value, PP_ERR_INPUT, "option --checkpoint needs a number of seconds");
+      char *end = NULL;
+      args->checkpoint_seconds = strtod(argv[++i], &end);
+      PP_CHECK(end != argv[i] && *end == '\0' && args->checkpoint_seconds >= 0.0 &&
+                   args->checkpoint_seconds <= 1e7,
+               PP_ERR_INPUT, "option --checkpoint needs seconds from 0 to 1e7, got '%s'",
+               argv[i]);
     } else if (is_run && strcmp(a, "--resume") == 0) {
       args->resume = true;
     } else if (strcmp(a, "--mem-per-node") == 0) {
@@ -157,7 +169,8 @@ static int pp_cli_main(int argc, char **argv, int rank, bool with_mpi) {
   } else if (!status) {
     pp_run_options options = {.output_path = args.output_path, .force = args.force,
                               .resume = args.resume,
-                              .mem_per_node_bytes = args.mem_per_node_bytes, .logger = &logger};
+                              .mem_per_node_bytes = args.mem_per_node_bytes,
+                              .checkpoint_seconds = args.checkpoint_seconds, .logger = &logger};
     status = pp_run(job, &options, MPI_COMM_WORLD, &summary);
   }
   if (status) {

@@ -225,3 +225,14 @@ done:
   pp_io_hdf5_close(&space);
   return status;
 }
+
+pp_status pp_io_attr_update_int64(hid_t object, const char *name, long long value) {
+  pp_status status = PP_SUCCESS;
+  hid_t attr = H5Aopen(object, name, H5P_DEFAULT);
+  PP_H5_CHECK_GOTO(status, attr >= 0, PP_ERR_IO, "cannot open attribute '%s'", name);
+  PP_H5_CHECK_GOTO(status, H5Awrite(attr, H5T_NATIVE_LLONG, &value) >= 0, PP_ERR_IO,
+                   "cannot write attribute '%s'", name);
+done:
+  pp_io_hdf5_close(&attr);
+  return status;
+}

@@ -11,6 +11,7 @@
 #include <mpi.h>
 
 #include "polypsf/core.h"
+#include "polypsf/io.h"
 
 /* Value of /provenance/tasks.method for a row whose slice is not written yet. */
 enum { PP_IO_METHOD_NONE = -1 };
@@ -62,9 +63,85 @@ pp_status pp_io_attr_write_int64(hid_t object, const char *name, long long value
 pp_status pp_io_attr_write_int64_array(hid_t object, const char *name, const long long *values,
                                        size_t count);
 
+/* Rewrites an existing int64 attribute (same type and shape); for values a resumed run
+ * updates. Every rank must make the same call with the same value. */
+pp_status pp_io_attr_update_int64(hid_t object, const char *name, long long value);
+
 /* The method and normalization words (as in the job file; "none" = method not yet known)
  * used in attributes and in the provenance enum; NULL for a value out of range. */
 const char *pp_io_method_name(int method);
 const char *pp_io_normalize_name(int normalize);
+
+/* ---- the open output: shared by output.c (create, write, sync, close) and
+ * output_resume.c (open a .partial file again) ------------------------------------- */
+
+struct pp_output {
+  MPI_Comm comm; /* our own duplicate, so our collectives never match the caller's */
+  int rank;
+  bool force;
+  bool partial_created; /* the .partial file is ours: rank 0 removes it on DISCARD */
+  char *final_path;
+  char *partial_path;
+  size_t n_wavelengths;
+  size_t ny, nx;                   /* /psf and each /cube slice */
+  size_t detector_ny, detector_nx; /* /psf_detector */
+  size_t oversample;
+  bool has_cube;
+  /* [n_wavelengths], identical on every rank: 1 once the slice is on storage and its
+   * /status/completed flag set (pp_output_sync, close). All 0 at create; read from the
+   * file at resume. */
+  unsigned char *completed_flags;
+  /* [n_wavelengths], this rank only: slices it wrote since the last commit. */
+  unsigned char *pending_flags;
+
+  hid_t file;
+  hid_t dxpl_collective;
+  hid_t task_memtype;
+  hid_t psf, psf_detector, cube, completed, tasks;
+  /* Dataspaces made once and only re-selected by the per-slice calls (write_slice,
+   * read_cube_rows), so those allocate nothing. */
+  hid_t cube_space, slice_memspace, completed_space, tasks_space, element_memspace;
+};
+
+/* The description must make sense; a failure here is a bug in the caller. Not collective. */
+pp_status pp_io_output_check_meta(const pp_output_meta *meta);
+/* All ranks were given the same path, force and description (a hash compared with one
+ * Allreduce; PP_ERR_INTERNAL when they differ). Collective; same status on every rank. */
+pp_status pp_io_output_check_ranks_agree(MPI_Comm comm, const char *path,
+                                         const pp_output_meta *meta, bool force);
+/* The final path is usable: not a directory, in an existing writable directory, and (unless
+ * force) nothing there yet. Run by rank 0 only. */
+pp_status pp_io_output_check_path(const char *path, bool force);
+/* A pp_output with every id invalid, no communicator, names and flag arrays allocated.
+ * Not collective. */
+pp_status pp_io_output_alloc(const char *path, const pp_output_meta *meta, bool force,
+                             pp_output **output);
+/* The collective transfer property list and the task record type. Not collective. */
+pp_status pp_io_output_make_transfer_objects(pp_output *out);
+/* The dataspaces the per-slice calls re-select. Not collective. */
+pp_status pp_io_output_make_slice_spaces(pp_output *out);
+/* Closes every HDF5 object, the file last. Collective when the file is open (H5Fclose):
+ * every rank calls it at the same point. Returns false if any close failed. */
+bool pp_io_output_close_objects(pp_output *out);
+/* Frees the struct and its communicator; HDF5 objects must be closed already. */
+void pp_io_output_free(pp_output *out);
+
+/* ---- serial reading helpers (output_read.c) ----------------------------------------- */
+
+/* Opens `path` read-only with HDF5's default (serial) driver. Not collective. */
+pp_status pp_io_open_read(const char *path, hid_t *file);
+/* The same as the public readers, on a file already open; `path` names it in messages. */
+pp_status pp_io_read_string_attribute(hid_t file, const char *path, const char *object,
+                                      const char *name, char **value);
+pp_status pp_io_read_number_attribute(hid_t file, const char *path, const char *object,
+                                      const char *name, double *value);
+/* Shape of dataset `name` (1 to 3 dimensions; unused extents 1). PP_ERR_IO when there is
+ * no such dataset, PP_ERR_INPUT when it has more dimensions. */
+pp_status pp_io_dataset_shape(hid_t file, const char *path, const char *name, int *ndims,
+                              size_t dims[3]);
+/* Reads the whole of dataset `name`, `count` elements converted to mem_type, into data
+ * (PP_ERR_INPUT when it does not hold exactly count elements). */
+pp_status pp_io_read_whole(hid_t file, const char *path, const char *name, hid_t mem_type,
+                           size_t count, void *data);
 
 #endif

@@ -2,10 +2,15 @@
  * rank that computed it, the polychromatic PSF written collectively in row bands, and
  * renamed from <path>.partial to <path> on success. Layout: docs/output-format.md.
  *
+ * Completion is two-phase: a slice is written at once but marked in /status/completed
+ * only at the next commit (pp_output_sync, close), after H5Fflush has synced every rank's
+ * bytes to storage. A flag of 1 in the file therefore always means the slice is on
+ * storage, whatever crashed. Reopening a .partial file for --resume: output_resume.c.
+ *
  * Parallel HDF5 rules this file follows:
  * - Everything that changes metadata (file, groups, datasets, attributes, flush, close)
- *   happens collectively in pp_output_create / pp_output_sync / pp_output_close, with the
- *   same arguments on every rank.
+ *   happens collectively in pp_output_create / pp_output_open_resume / pp_output_sync /
+ *   pp_output_close_as, with the same arguments on every rank.
  * - Datasets are contiguous and allocated at creation, so the independent slice writes
  *   later are pure raw-data writes at fixed offsets: no chunk index or object header
  *   changes that a single rank is not allowed to make.
@@ -17,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,27 +33,6 @@
 #include "polypsf/io.h"
 
 static const char pp_output_temp_suffix[] = ".partial";
-
-struct pp_output {
-  MPI_Comm comm; /* our own duplicate, so our collectives never match the caller's */
-  int rank;
-  bool force;
-  bool partial_created; /* H5Fcreate was attempted: rank 0 removes the file on failure */
-  char *final_path;
-  char *partial_path;
-  size_t n_wavelengths;
-  size_t ny, nx;                   /* /psf and each /cube slice */
-  size_t detector_ny, detector_nx; /* /psf_detector */
-  size_t oversample;
-  bool has_cube;
-
-  hid_t file;
-  hid_t dxpl_collective;
-  hid_t task_memtype;
-  hid_t psf, psf_detector, cube, completed, tasks;
-  /* Dataspaces made once and only re-selected by each pp_output_write_slice. */
-  hid_t cube_space, slice_memspace, completed_space, tasks_space, element_memspace;
-};
 
 pp_status pp_output_temp_path(const char *path, char *buf, size_t size) {
   PP_CHECK(path != NULL && buf != NULL, PP_ERR_INTERNAL, "pp_output_temp_path: NULL argument");
@@ -67,9 +52,7 @@ static void pp_output_init_ids(pp_output *out) {
   for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) *ids[i] = H5I_INVALID_HID;
 }
 
-/* Closes every HDF5 object, the file last (H5Fclose is collective: all ranks call this
- * at the same point). Returns false if any close failed. */
-static bool pp_output_close_objects(pp_output *out) {
+bool pp_io_output_close_objects(pp_output *out) {
   hid_t *ids[] = {&out->cube_space,   &out->slice_memspace,  &out->completed_space,
                   &out->tasks_space,  &out->element_memspace, &out->psf,
                   &out->psf_detector, &out->cube,            &out->completed,
@@ -80,9 +63,11 @@ static bool pp_output_close_objects(pp_output *out) {
   return ok;
 }
 
-static void pp_output_free(pp_output *out) {
+void pp_io_output_free(pp_output *out) {
   if (!out) return;
   if (out->comm != MPI_COMM_NULL) MPI_Comm_free(&out->comm);
+  free(out->completed_flags);
+  free(out->pending_flags);
   free(out->final_path);
   free(out->partial_path);
   free(out);
@@ -90,12 +75,15 @@ static void pp_output_free(pp_output *out) {
 
 /* ---- checks before anything is created --------------------------------------------- */
 
-/* The description must make sense; a failure here is a bug in the caller. Not collective. */
-static pp_status pp_output_check_meta(const pp_output_meta *meta) {
+pp_status pp_io_output_check_meta(const pp_output_meta *meta) {
   PP_CHECK(meta != NULL && meta->job != NULL, PP_ERR_INTERNAL, "output: no job description");
   const pp_job *job = meta->job;
   PP_CHECK(job->n_wavelengths > 0 && job->wavelengths_m != NULL && job->weights != NULL,
            PP_ERR_INTERNAL, "output: the job has no wavelengths");
+  /* The completion flags travel in one MPI message (int count). */
+  PP_CHECK(job->n_wavelengths <= (size_t)INT_MAX, PP_ERR_INTERNAL,
+           "output: %zu wavelengths are more than one MPI message can carry",
+           job->n_wavelengths);
   PP_CHECK(meta->ny > 0 && meta->nx > 0, PP_ERR_INTERNAL, "output: empty PSF shape %zu × %zu",
            meta->ny, meta->nx);
   int os = job->detector.oversample;
@@ -155,8 +143,9 @@ static uint64_t pp_output_fingerprint(const char *path, const pp_output_meta *me
   return h;
 }
 
-/* Collective; the result is the same on every rank (it comes from one Allreduce). */
-static pp_status pp_output_check_ranks_agree(MPI_Comm comm, uint64_t fingerprint) {
+pp_status pp_io_output_check_ranks_agree(MPI_Comm comm, const char *path,
+                                         const pp_output_meta *meta, bool force) {
+  uint64_t fingerprint = pp_output_fingerprint(path, meta, force);
   /* min(h) and min(~h) = ~max(h) in one reduction: all equal iff min == max. */
   uint64_t mine[2] = {fingerprint, ~fingerprint}, all[2] = {0, 0};
   PP_CHECK(MPI_Allreduce(mine, all, 2, MPI_UINT64_T, MPI_MIN, comm) == MPI_SUCCESS, PP_ERR_MPI,
@@ -167,9 +156,8 @@ static pp_status pp_output_check_ranks_agree(MPI_Comm comm, uint64_t fingerprint
   return PP_SUCCESS;
 }
 
-/* The final path must be new (or force), not a directory, in a writable directory.
- * Run by rank 0 only: the others see the same file system. */
-static pp_status pp_output_check_paths(const char *path, bool force) {
+/* Rank 0 only: the others see the same file system. */
+pp_status pp_io_output_check_path(const char *path, bool force) {
   pp_status status = PP_SUCCESS;
   char *copy = NULL;
   PP_CHECK_GOTO(status, path != NULL && path[0] != '\0', PP_ERR_INPUT, "output path is empty");
@@ -207,23 +195,25 @@ done:
   return status;
 }
 
-static pp_status pp_output_alloc(const char *path, const pp_output_meta *meta, bool force,
-                                 pp_output **output) {
+pp_status pp_io_output_alloc(const char *path, const pp_output_meta *meta, bool force,
+                             pp_output **output) {
   *output = NULL;
   pp_output *out = calloc(1, sizeof *out);
   PP_CHECK(out != NULL, PP_ERR_MEMORY, "out of memory");
   pp_output_init_ids(out);
   out->comm = MPI_COMM_NULL;
   size_t length = strlen(path);
+  const pp_job *job = meta->job;
   out->final_path = strdup(path);
   out->partial_path = malloc(length + sizeof pp_output_temp_suffix);
-  if (!out->final_path || !out->partial_path) {
-    pp_output_free(out);
+  out->completed_flags = calloc(job->n_wavelengths, 1);
+  out->pending_flags = calloc(job->n_wavelengths, 1);
+  if (!out->final_path || !out->partial_path || !out->completed_flags || !out->pending_flags) {
+    pp_io_output_free(out);
     PP_CHECK(false, PP_ERR_MEMORY, "out of memory");
   }
   memcpy(out->partial_path, path, length);
   memcpy(out->partial_path + length, pp_output_temp_suffix, sizeof pp_output_temp_suffix);
-  const pp_job *job = meta->job;
   out->force = force;
   out->n_wavelengths = job->n_wavelengths;
   out->ny = meta->ny;
@@ -408,13 +398,11 @@ static pp_status pp_output_create_bookkeeping(pp_output *out) {
   pp_status status = PP_SUCCESS;
   hid_t status_group = H5I_INVALID_HID, provenance_group = H5I_INVALID_HID;
   hid_t task_filetype = H5I_INVALID_HID;
-  unsigned char *zeros = NULL;
   pp_task_record *blank = NULL;
   const hsize_t dims[1] = {out->n_wavelengths};
 
-  zeros = calloc(out->n_wavelengths, 1);
   blank = calloc(out->n_wavelengths, sizeof *blank);
-  PP_CHECK_GOTO(status, zeros && blank, PP_ERR_MEMORY, "out of memory");
+  PP_CHECK_GOTO(status, blank, PP_ERR_MEMORY, "out of memory");
   for (size_t i = 0; i < out->n_wavelengths; i++)
     blank[i] = (pp_task_record){.rank = -1, .node = -1, .method = PP_IO_METHOD_NONE};
 
@@ -424,11 +412,11 @@ static pp_status pp_output_create_bookkeeping(pp_output *out) {
                                                 &out->completed));
   PP_CALL_GOTO(status, pp_io_attr_write_string(out->completed, "description",
                                                "1 once cube slice i and its provenance row are "
-                                               "written, else 0"));
-  PP_CALL_GOTO(status, pp_output_write_from_root(out, out->completed, H5T_NATIVE_UCHAR, zeros,
-                                                 "/status/completed"));
+                                               "on storage, else 0"));
+  /* All 0: completed_flags is still as calloc left it. */
+  PP_CALL_GOTO(status, pp_output_write_from_root(out, out->completed, H5T_NATIVE_UCHAR,
+                                                 out->completed_flags, "/status/completed"));
 
-  PP_CALL_GOTO(status, pp_io_task_memtype_create(&out->task_memtype));
   /* The file type is the memory type packed: no padding on disk, and HDF5 records byte
    * order and sizes so any platform converts on read. */
   task_filetype = H5Tcopy(out->task_memtype);
@@ -446,7 +434,6 @@ static pp_status pp_output_create_bookkeeping(pp_output *out) {
   PP_CALL_GOTO(status, pp_output_write_from_root(out, out->tasks, out->task_memtype, blank,
                                                  "/provenance/tasks"));
 done:
-  free(zeros);
   free(blank);
   pp_io_hdf5_close(&task_filetype);
   pp_io_hdf5_close(&status_group);
@@ -454,8 +441,19 @@ done:
   return status;
 }
 
-/* The dataspaces pp_output_write_slice re-selects, so the per-slice call creates none. */
-static pp_status pp_output_make_slice_spaces(pp_output *out) {
+pp_status pp_io_output_make_transfer_objects(pp_output *out) {
+  pp_status status = PP_SUCCESS;
+  out->dxpl_collective = H5Pcreate(H5P_DATASET_XFER);
+  PP_H5_CHECK_GOTO(status,
+                   out->dxpl_collective >= 0 &&
+                       H5Pset_dxpl_mpio(out->dxpl_collective, H5FD_MPIO_COLLECTIVE) >= 0,
+                   PP_ERR_LIBRARY, "cannot make the collective transfer property list");
+  PP_CALL_GOTO(status, pp_io_task_memtype_create(&out->task_memtype));
+done:
+  return status;
+}
+
+pp_status pp_io_output_make_slice_spaces(pp_output *out) {
   pp_status status = PP_SUCCESS;
   const hsize_t slice_dims[2] = {out->ny, out->nx}, one[1] = {1};
   if (out->has_cube) {
@@ -478,16 +476,12 @@ done:
  * that later independent writes only ever touch raw data. */
 static pp_status pp_output_build(pp_output *out, const pp_output_meta *meta) {
   pp_status status = PP_SUCCESS;
-  out->dxpl_collective = H5Pcreate(H5P_DATASET_XFER);
-  PP_H5_CHECK_GOTO(status,
-                   out->dxpl_collective >= 0 &&
-                       H5Pset_dxpl_mpio(out->dxpl_collective, H5FD_MPIO_COLLECTIVE) >= 0,
-                   PP_ERR_LIBRARY, "cannot make the collective transfer property list");
+  PP_CALL_GOTO(status, pp_io_output_make_transfer_objects(out));
   PP_CALL_GOTO(status, pp_output_write_root_attributes(out, meta));
   PP_CALL_GOTO(status, pp_output_create_spectrum_datasets(out, meta->job));
   PP_CALL_GOTO(status, pp_output_create_image_datasets(out, meta));
   PP_CALL_GOTO(status, pp_output_create_bookkeeping(out));
-  PP_CALL_GOTO(status, pp_output_make_slice_spaces(out));
+  PP_CALL_GOTO(status, pp_io_output_make_slice_spaces(out));
   PP_H5_CHECK_GOTO(status, H5Fflush(out->file, H5F_SCOPE_GLOBAL) >= 0, PP_ERR_IO,
                    "cannot flush '%s'", out->partial_path);
 done:
@@ -537,7 +531,7 @@ static pp_status pp_output_publish(const pp_output *out) {
   return PP_SUCCESS;
 }
 
-/* Rank 0: removes the temporary file of a failed run. */
+/* Rank 0: removes the temporary file of a run whose output is discarded. */
 static pp_status pp_output_remove_partial(const pp_output *out) {
   if (!out->partial_created) return PP_SUCCESS;
   PP_CHECK(unlink(out->partial_path) == 0 || errno == ENOENT, PP_ERR_IO,
@@ -545,35 +539,98 @@ static pp_status pp_output_remove_partial(const pp_output *out) {
   return PP_SUCCESS;
 }
 
-/* Closes, then publishes or removes the file, then frees out. Collective; every rank
- * returns the same status, after rank 0 renamed or removed. */
-static pp_status pp_output_finish(pp_output *out, bool success) {
-  int mine = success ? 1 : 0, all = 0;
+/* Makes every slice written so far durable, then marks it completed. Collective; the same
+ * status on every rank.
+ * Phase 1: H5Fflush, which in parallel HDF5 ends in MPI_File_sync on every rank, so each
+ * slice any rank wrote before this call is on storage. Phase 2, only if phase 1 worked on
+ * every rank: the union of the ranks' pending slices joins completed_flags, rank 0 writes
+ * the whole /status/completed from it, and a second flush makes the flags durable. A flag
+ * on disk is thus never ahead of its slice, even after a machine crash. The barrier
+ * between the two syncs (the agreement) also gives MPI-IO's sync-barrier-sync: after
+ * this call every rank reads what any rank wrote before it. */
+static pp_status pp_output_commit(pp_output *out) {
   pp_status local = PP_SUCCESS;
-  if (MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_LAND, out->comm) != MPI_SUCCESS) {
-    local = pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__,
-                           "MPI_Allreduce failed while closing '%s'", out->partial_path);
-    all = 0;
-  }
-  if (all && out->file >= 0 && H5Fflush(out->file, H5F_SCOPE_GLOBAL) < 0)
+  if (H5Fflush(out->file, H5F_SCOPE_GLOBAL) < 0)
     local = pp_io_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'",
                              out->partial_path);
-  bool closed = pp_output_close_objects(out);
+  pp_status status = pp_io_agree(out->comm, local);
+  if (status != PP_SUCCESS) return status;
+
+  PP_CHECK(MPI_Allreduce(MPI_IN_PLACE, out->pending_flags, (int)out->n_wavelengths,
+                         MPI_UNSIGNED_CHAR, MPI_BOR, out->comm) == MPI_SUCCESS,
+           PP_ERR_MPI, "MPI_Allreduce failed while marking slices completed in '%s'",
+           out->partial_path);
+  /* Identical on every rank: the same union applied to the same flags. */
+  bool any_new = false;
+  for (size_t i = 0; i < out->n_wavelengths; i++) {
+    if (out->pending_flags[i] && !out->completed_flags[i]) {
+      out->completed_flags[i] = 1;
+      any_new = true;
+    }
+    out->pending_flags[i] = 0;
+  }
+  if (!any_new) return PP_SUCCESS;
+  /* The whole array each time: a commit whose flag write failed is repaired by the next. */
+  local = pp_output_write_from_root(out, out->completed, H5T_NATIVE_UCHAR, out->completed_flags,
+                                    "/status/completed");
+  /* The flush is collective: every rank makes it, whatever the write returned. */
+  if (H5Fflush(out->file, H5F_SCOPE_GLOBAL) < 0 && local == PP_SUCCESS)
+    local = pp_io_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'",
+                             out->partial_path);
+  return pp_io_agree(out->comm, local);
+}
+
+/* One mode for all ranks: publish only if every rank asks to; otherwise keep the .partial
+ * file if any rank asks to (keeping never loses a slice), else discard. A failed Allreduce
+ * keeps: neither renaming nor removing is safe when ranks cannot agree. */
+static pp_output_close_mode pp_output_agree_mode(MPI_Comm comm, pp_output_close_mode mode,
+                                                 pp_status *error) {
+  int mine[2] = {mode != PP_OUTPUT_PUBLISH, mode == PP_OUTPUT_KEEP_PARTIAL}, all[2] = {1, 1};
+  if (MPI_Allreduce(mine, all, 2, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS) {
+    *error = pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__,
+                            "MPI_Allreduce failed while closing the output");
+    return PP_OUTPUT_KEEP_PARTIAL;
+  }
+  if (!all[0]) return PP_OUTPUT_PUBLISH;
+  return all[1] ? PP_OUTPUT_KEEP_PARTIAL : PP_OUTPUT_DISCARD;
+}
+
+/* Commits (unless discarding), closes, then publishes, keeps or removes the file, then
+ * frees out. Collective; every rank returns the same status, after rank 0 renamed or
+ * removed. A publish that fails before the rename keeps the .partial file: its completed
+ * slices are still good for --resume. */
+static pp_status pp_output_finish(pp_output *out, pp_output_close_mode mode) {
+  pp_status local = PP_SUCCESS;
+  if (mode != PP_OUTPUT_PUBLISH && mode != PP_OUTPUT_DISCARD && mode != PP_OUTPUT_KEEP_PARTIAL) {
+    local = pp_error_raise(PP_ERR_INTERNAL, __FILE__, __LINE__, __func__,
+                           "unknown close mode %d; keeping '%s'", (int)mode, out->partial_path);
+    mode = PP_OUTPUT_KEEP_PARTIAL;
+  }
+  mode = pp_output_agree_mode(out->comm, mode, &local);
+  /* The commit is collective and agrees by itself; the local error (if any) still wins. */
+  if (mode != PP_OUTPUT_DISCARD && out->file >= 0) {
+    pp_status committed = pp_output_commit(out);
+    if (local == PP_SUCCESS) local = committed;
+    else pp_status_free(committed);
+  }
+  bool closed = pp_io_output_close_objects(out);
   /* A failed close matters only for a file we keep; a discarded one is removed anyway. */
-  if (all && !closed && local == PP_SUCCESS)
+  if (mode != PP_OUTPUT_DISCARD && !closed && local == PP_SUCCESS)
     local = pp_io_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot close '%s'",
                              out->partial_path);
   H5Eclear2(H5E_DEFAULT);
   pp_status status = pp_io_agree(out->comm, local);
 
   pp_status naming = PP_SUCCESS;
-  if (out->rank == 0)
-    naming = all && status == PP_SUCCESS ? pp_output_publish(out) : pp_output_remove_partial(out);
+  if (out->rank == 0) {
+    if (mode == PP_OUTPUT_PUBLISH && status == PP_SUCCESS) naming = pp_output_publish(out);
+    else if (mode == PP_OUTPUT_DISCARD) naming = pp_output_remove_partial(out);
+  }
   /* The agreement doubles as the barrier: nobody returns before rank 0 renamed. */
   naming = pp_io_agree(out->comm, naming);
   if (status == PP_SUCCESS) status = naming;
   else pp_status_free(naming);
-  pp_output_free(out);
+  pp_io_output_free(out);
   return status;
 }
 
@@ -588,19 +645,19 @@ pp_status pp_output_create(const char *path, const pp_output_meta *meta, bool fo
   if (output) *output = NULL;
 
   /* Each phase is local; the agreement after it makes every rank take the same branch. */
-  pp_status local = output && path ? pp_output_check_meta(meta)
+  pp_status local = output && path ? pp_io_output_check_meta(meta)
                                    : pp_error_raise(PP_ERR_INTERNAL, __FILE__, __LINE__,
                                                     __func__, "pp_output_create: NULL argument");
   status = pp_io_agree(comm, local);
   if (status != PP_SUCCESS) goto done;
 
-  status = pp_output_check_ranks_agree(comm, pp_output_fingerprint(path, meta, force));
+  status = pp_io_output_check_ranks_agree(comm, path, meta, force);
   if (status != PP_SUCCESS) goto done;
 
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
-  local = rank == 0 ? pp_output_check_paths(path, force) : PP_SUCCESS;
-  if (local == PP_SUCCESS) local = pp_output_alloc(path, meta, force, &out);
+  local = rank == 0 ? pp_io_output_check_path(path, force) : PP_SUCCESS;
+  if (local == PP_SUCCESS) local = pp_io_output_alloc(path, meta, force, &out);
   status = pp_io_agree(comm, local);
   if (status != PP_SUCCESS) goto done;
 
@@ -623,9 +680,9 @@ done:
   if (out) {
     /* Reached only after an agreement, so every rank cleans up together. */
     if (out->comm != MPI_COMM_NULL) {
-      pp_status_free(pp_output_finish(out, false));
+      pp_status_free(pp_output_finish(out, PP_OUTPUT_DISCARD));
     } else {
-      pp_output_free(out);
+      pp_io_output_free(out);
     }
   }
   H5Eclear2(H5E_DEFAULT);
@@ -649,13 +706,19 @@ pp_status pp_output_write_slice(pp_output *output, size_t index, const double *p
                 record->method != PP_IO_METHOD_NONE && pp_io_method_name(record->method) != NULL,
                 PP_ERR_INTERNAL, "slice %zu: unknown method %d in the task record", index,
                 record->method);
+  /* Rewriting would leave a completed flag over bytes in flux until the next commit. */
+  PP_CHECK_GOTO(status, !output->completed_flags[index], PP_ERR_INTERNAL,
+                "slice %zu is already completed in '%s'; a resumed run must skip it", index,
+                output->partial_path);
 
   const hsize_t element_start[1] = {index}, element_count[1] = {1};
   if (output->has_cube) {
     const hsize_t start[3] = {index, 0, 0}, count[3] = {1, output->ny, output->nx};
+    /* select_all: pp_output_read_cube_rows leaves a band selected in the memory space. */
     PP_H5_CHECK_GOTO(status,
-                     H5Sselect_hyperslab(output->cube_space, H5S_SELECT_SET, start, NULL, count,
-                                         NULL) >= 0,
+                     H5Sselect_all(output->slice_memspace) >= 0 &&
+                         H5Sselect_hyperslab(output->cube_space, H5S_SELECT_SET, start, NULL,
+                                             count, NULL) >= 0,
                      PP_ERR_LIBRARY, "cannot select slice %zu of /cube", index);
     /* H5P_DEFAULT transfer = independent: only this rank writes. */
     PP_H5_CHECK_GOTO(status,
@@ -666,22 +729,99 @@ pp_status pp_output_write_slice(pp_output *output, size_t index, const double *p
   }
   PP_H5_CHECK_GOTO(status,
                    H5Sselect_hyperslab(output->tasks_space, H5S_SELECT_SET, element_start, NULL,
-                                       element_count, NULL) >= 0 &&
-                       H5Sselect_hyperslab(output->completed_space, H5S_SELECT_SET,
-                                           element_start, NULL, element_count, NULL) >= 0,
-                   PP_ERR_LIBRARY, "cannot select row %zu of the bookkeeping datasets", index);
+                                       element_count, NULL) >= 0,
+                   PP_ERR_LIBRARY, "cannot select row %zu of /provenance/tasks", index);
   PP_H5_CHECK_GOTO(status,
                    H5Dwrite(output->tasks, output->task_memtype, output->element_memspace,
                             output->tasks_space, H5P_DEFAULT, record) >= 0,
                    PP_ERR_IO, "cannot write row %zu of /provenance/tasks to '%s'", index,
                    output->partial_path);
-  /* Last, so a set flag always means the slice and its row were handed over first. */
-  const unsigned char completed = 1;
+  /* The flag itself waits for the next commit, which first syncs these bytes. */
+  output->pending_flags[index] = 1;
+done:
+  H5Eclear2(H5E_DEFAULT);
+  pp_io_hdf5_quiet_end(&quiet);
+  return status;
+}
+
+/* Selects rows [row0, row0+nrows) of cube slice `index` in the file and the first nrows
+ * rows of the slice-shaped memory space, or nothing in both. Not collective. */
+static pp_status pp_output_select_cube_rows(pp_output *out, size_t index, size_t row0,
+                                            size_t nrows) {
+  pp_status status = PP_SUCCESS;
+  if (nrows == 0) {
+    PP_H5_CHECK_GOTO(status,
+                     H5Sselect_none(out->cube_space) >= 0 &&
+                         H5Sselect_none(out->slice_memspace) >= 0,
+                     PP_ERR_LIBRARY, "cannot make an empty selection of /cube");
+    goto done;
+  }
+  const hsize_t file_start[3] = {index, row0, 0}, file_count[3] = {1, nrows, out->nx};
+  const hsize_t mem_start[2] = {0, 0}, mem_count[2] = {nrows, out->nx};
   PP_H5_CHECK_GOTO(status,
-                   H5Dwrite(output->completed, H5T_NATIVE_UCHAR, output->element_memspace,
-                            output->completed_space, H5P_DEFAULT, &completed) >= 0,
-                   PP_ERR_IO, "cannot mark slice %zu completed in '%s'", index,
-                   output->partial_path);
+                   H5Sselect_hyperslab(out->cube_space, H5S_SELECT_SET, file_start, NULL,
+                                       file_count, NULL) >= 0 &&
+                       H5Sselect_hyperslab(out->slice_memspace, H5S_SELECT_SET, mem_start,
+                                           NULL, mem_count, NULL) >= 0,
+                   PP_ERR_LIBRARY, "cannot select rows %zu to %zu of slice %zu of /cube", row0,
+                   row0 + nrows - 1, index);
+done:
+  return status;
+}
+
+pp_status pp_output_read_cube_rows(pp_output *output, size_t index, size_t row0, size_t nrows,
+                                   double *rows) {
+  pp_status status = PP_SUCCESS;
+  pp_io_hdf5_quiet quiet;
+  pp_io_hdf5_quiet_begin(&quiet);
+  /* Without the output there is no communicator to agree on: this rank can only report. */
+  PP_CHECK_GOTO(status, output != NULL, PP_ERR_INTERNAL, "pp_output_read_cube_rows: no output");
+
+  pp_status local = PP_SUCCESS;
+  if (!output->has_cube)
+    local = pp_error_raise(PP_ERR_INTERNAL, __FILE__, __LINE__, __func__,
+                           "'%s' has no /cube to read back (the job has cube: false)",
+                           output->partial_path);
+  else if (index >= output->n_wavelengths)
+    local = pp_error_raise(PP_ERR_INTERNAL, __FILE__, __LINE__, __func__,
+                           "slice %zu is out of range: the file has %zu wavelengths", index,
+                           output->n_wavelengths);
+  else if (!output->completed_flags[index])
+    local = pp_error_raise(PP_ERR_INTERNAL, __FILE__, __LINE__, __func__,
+                           "slice %zu of /cube is not completed: write it, then "
+                           "pp_output_sync, before reading it back",
+                           index);
+  else if (row0 > output->ny || nrows > output->ny - row0)
+    local = pp_error_raise(PP_ERR_INTERNAL, __FILE__, __LINE__, __func__,
+                           "cube rows %zu + %zu are out of range: a slice has %zu rows", row0,
+                           nrows, output->ny);
+  else if (nrows > 0 && rows == NULL)
+    local = pp_error_raise(PP_ERR_INTERNAL, __FILE__, __LINE__, __func__,
+                           "cube rows %zu + %zu: no buffer given", row0, nrows);
+
+  /* has_cube is the same on every rank, so either all ranks read or none does. A rank
+   * whose arguments are bad still takes part, with nothing selected, so that no rank is
+   * left alone in the collective read; the agreement below reports its error to all. */
+  if (output->has_cube) {
+    bool take_part_empty = local != PP_SUCCESS || nrows == 0;
+    pp_status selected = pp_output_select_cube_rows(output, index, take_part_empty ? 0 : row0,
+                                                    take_part_empty ? 0 : nrows);
+    if (selected != PP_SUCCESS) {
+      if (local == PP_SUCCESS) local = selected;
+      else pp_status_free(selected);
+      take_part_empty = true;
+      pp_status_free(pp_output_select_cube_rows(output, 0, 0, 0));
+    }
+    double no_data = 0.0; /* H5Dread wants a buffer even for an empty selection */
+    if (H5Dread(output->cube, H5T_NATIVE_DOUBLE, output->slice_memspace, output->cube_space,
+                output->dxpl_collective, take_part_empty ? &no_data : rows) < 0 &&
+        local == PP_SUCCESS)
+      local = pp_io_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__,
+                               "cannot read %zu rows from row %zu of slice %zu of /cube from "
+                               "'%s'",
+                               nrows, row0, index, output->partial_path);
+  }
+  status = pp_io_agree(output->comm, local);
 done:
   H5Eclear2(H5E_DEFAULT);
   pp_io_hdf5_quiet_end(&quiet);
@@ -778,24 +918,24 @@ pp_status pp_output_sync(pp_output *output) {
   pp_io_hdf5_quiet quiet;
   pp_io_hdf5_quiet_begin(&quiet);
   PP_CHECK_GOTO(status, output != NULL, PP_ERR_INTERNAL, "pp_output_sync: no output");
-  pp_status local = PP_SUCCESS;
-  if (H5Fflush(output->file, H5F_SCOPE_GLOBAL) < 0)
-    local = pp_io_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'",
-                             output->partial_path);
-  status = pp_io_agree(output->comm, local);
+  status = pp_output_commit(output);
 done:
   H5Eclear2(H5E_DEFAULT);
   pp_io_hdf5_quiet_end(&quiet);
   return status;
 }
 
-pp_status pp_output_close(pp_output **output, bool success) {
+pp_status pp_output_close_as(pp_output **output, pp_output_close_mode mode) {
   if (output == NULL || *output == NULL) return PP_SUCCESS;
   pp_io_hdf5_quiet quiet;
   pp_io_hdf5_quiet_begin(&quiet);
   pp_output *out = *output;
   *output = NULL;
-  pp_status status = pp_output_finish(out, success);
+  pp_status status = pp_output_finish(out, mode);
   pp_io_hdf5_quiet_end(&quiet);
   return status;
+}
+
+pp_status pp_output_close(pp_output **output, bool success) {
+  return pp_output_close_as(output, success ? PP_OUTPUT_PUBLISH : PP_OUTPUT_DISCARD);
 }

@@ -1,6 +1,7 @@
 /* Reading an output file back, serially (HDF5's default driver, no MPI): for the tests,
- * `polypsf info` and --resume. Every function opens and closes the file itself, so a
- * caller never holds HDF5 ids. */
+ * `polypsf info` and --resume. Every public function opens and closes the file itself, so
+ * a caller never holds HDF5 ids; the pp_io_* forms read from a file already open (the
+ * checks output_resume.c makes on rank 0). */
 #define POLYPSF_IO_PACKAGE
 #include "io/io_private.h"
 
@@ -9,7 +10,7 @@
 
 #include "polypsf/io.h"
 
-static pp_status pp_output_open_read(const char *path, hid_t *file) {
+pp_status pp_io_open_read(const char *path, hid_t *file) {
   pp_status status = PP_SUCCESS;
   *file = H5I_INVALID_HID;
   PP_CHECK(path != NULL, PP_ERR_INTERNAL, "no file name given");
@@ -39,7 +40,7 @@ pp_status pp_output_read_dataset(const char *path, const char *name, double **da
   *ndims = 0;
   dims[0] = dims[1] = dims[2] = 1;
 
-  PP_CALL_GOTO(status, pp_output_open_read(path, &file));
+  PP_CALL_GOTO(status, pp_io_open_read(path, &file));
   dataset = H5Dopen2(file, name, H5P_DEFAULT);
   PP_H5_CHECK_GOTO(status, dataset >= 0, PP_ERR_IO, "'%s' has no dataset %s", path, name);
   type = H5Dget_type(dataset);
@@ -87,7 +88,7 @@ pp_status pp_output_read_tasks(const char *path, pp_task_record **records, size_
   *records = NULL;
   *count = 0;
 
-  PP_CALL_GOTO(status, pp_output_open_read(path, &file));
+  PP_CALL_GOTO(status, pp_io_open_read(path, &file));
   dataset = H5Dopen2(file, "/provenance/tasks", H5P_DEFAULT);
   PP_H5_CHECK_GOTO(status, dataset >= 0, PP_ERR_IO, "'%s' has no /provenance/tasks", path);
   space = H5Dget_space(dataset);
@@ -144,19 +145,12 @@ done:
   return status;
 }
 
-pp_status pp_output_read_string_attribute(const char *path, const char *object,
-                                          const char *name, char **value) {
+pp_status pp_io_read_string_attribute(hid_t file, const char *path, const char *object,
+                                      const char *name, char **value) {
   pp_status status = PP_SUCCESS;
-  hid_t file = H5I_INVALID_HID, attr = H5I_INVALID_HID, type = H5I_INVALID_HID;
-  hid_t memtype = H5I_INVALID_HID;
+  hid_t attr = H5I_INVALID_HID, type = H5I_INVALID_HID, memtype = H5I_INVALID_HID;
   char *text = NULL, *vl_text = NULL;
-  pp_io_hdf5_quiet quiet;
-  pp_io_hdf5_quiet_begin(&quiet);
-  PP_CHECK_GOTO(status, object && name && value, PP_ERR_INTERNAL,
-                "pp_output_read_string_attribute: NULL argument");
   *value = NULL;
-
-  PP_CALL_GOTO(status, pp_output_open_read(path, &file));
   PP_CALL_GOTO(status,
                pp_output_open_attribute(file, path, object, name, H5T_STRING, &attr, &type));
   memtype = H5Tcopy(H5T_C_S1);
@@ -188,29 +182,95 @@ done:
   pp_io_hdf5_close(&memtype);
   pp_io_hdf5_close(&type);
   pp_io_hdf5_close(&attr);
+  return status;
+}
+
+pp_status pp_output_read_string_attribute(const char *path, const char *object,
+                                          const char *name, char **value) {
+  pp_status status = PP_SUCCESS;
+  hid_t file = H5I_INVALID_HID;
+  pp_io_hdf5_quiet quiet;
+  pp_io_hdf5_quiet_begin(&quiet);
+  PP_CHECK_GOTO(status, object && name && value, PP_ERR_INTERNAL,
+                "pp_output_read_string_attribute: NULL argument");
+  *value = NULL;
+  PP_CALL_GOTO(status, pp_io_open_read(path, &file));
+  PP_CALL_GOTO(status, pp_io_read_string_attribute(file, path, object, name, value));
+done:
   pp_io_hdf5_close(&file);
   H5Eclear2(H5E_DEFAULT);
   pp_io_hdf5_quiet_end(&quiet);
   return status;
 }
 
-pp_status pp_output_read_number_attribute(const char *path, const char *object,
-                                          const char *name, double *value) {
+pp_status pp_io_read_number_attribute(hid_t file, const char *path, const char *object,
+                                      const char *name, double *value) {
   pp_status status = PP_SUCCESS;
-  hid_t file = H5I_INVALID_HID, attr = H5I_INVALID_HID, type = H5I_INVALID_HID;
-  pp_io_hdf5_quiet quiet;
-  pp_io_hdf5_quiet_begin(&quiet);
-  PP_CHECK_GOTO(status, object && name && value, PP_ERR_INTERNAL,
-                "pp_output_read_number_attribute: NULL argument");
-  PP_CALL_GOTO(status, pp_output_open_read(path, &file));
+  hid_t attr = H5I_INVALID_HID, type = H5I_INVALID_HID;
   PP_CALL_GOTO(status, pp_output_open_attribute(file, path, object, name, H5T_FLOAT, &attr, &type));
   PP_H5_CHECK_GOTO(status, H5Aread(attr, H5T_NATIVE_DOUBLE, value) >= 0, PP_ERR_IO,
                    "cannot read attribute '%s' from '%s'", name, path);
 done:
   pp_io_hdf5_close(&type);
   pp_io_hdf5_close(&attr);
+  return status;
+}
+
+pp_status pp_output_read_number_attribute(const char *path, const char *object,
+                                          const char *name, double *value) {
+  pp_status status = PP_SUCCESS;
+  hid_t file = H5I_INVALID_HID;
+  pp_io_hdf5_quiet quiet;
+  pp_io_hdf5_quiet_begin(&quiet);
+  PP_CHECK_GOTO(status, object && name && value, PP_ERR_INTERNAL,
+                "pp_output_read_number_attribute: NULL argument");
+  PP_CALL_GOTO(status, pp_io_open_read(path, &file));
+  PP_CALL_GOTO(status, pp_io_read_number_attribute(file, path, object, name, value));
+done:
   pp_io_hdf5_close(&file);
   H5Eclear2(H5E_DEFAULT);
   pp_io_hdf5_quiet_end(&quiet);
+  return status;
+}
+
+pp_status pp_io_dataset_shape(hid_t file, const char *path, const char *name, int *ndims,
+                              size_t dims[3]) {
+  pp_status status = PP_SUCCESS;
+  hid_t dataset = H5I_INVALID_HID, space = H5I_INVALID_HID;
+  *ndims = 0;
+  dims[0] = dims[1] = dims[2] = 1;
+  dataset = H5Dopen2(file, name, H5P_DEFAULT);
+  PP_H5_CHECK_GOTO(status, dataset >= 0, PP_ERR_IO, "'%s' has no dataset %s", path, name);
+  space = H5Dget_space(dataset);
+  int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
+  PP_CHECK_GOTO(status, rank >= 1 && rank <= 3, PP_ERR_INPUT,
+                "dataset %s in '%s' has %d dimensions; 1 to 3 can be read", name, path, rank);
+  hsize_t extent[3] = {1, 1, 1};
+  PP_H5_CHECK_GOTO(status, H5Sget_simple_extent_dims(space, extent, NULL) == rank,
+                   PP_ERR_LIBRARY, "cannot get the shape of %s in '%s'", name, path);
+  for (int i = 0; i < rank; i++) dims[i] = extent[i];
+  *ndims = rank;
+done:
+  pp_io_hdf5_close(&space);
+  pp_io_hdf5_close(&dataset);
+  return status;
+}
+
+pp_status pp_io_read_whole(hid_t file, const char *path, const char *name, hid_t mem_type,
+                           size_t count, void *data) {
+  pp_status status = PP_SUCCESS;
+  hid_t dataset = H5I_INVALID_HID, space = H5I_INVALID_HID;
+  dataset = H5Dopen2(file, name, H5P_DEFAULT);
+  PP_H5_CHECK_GOTO(status, dataset >= 0, PP_ERR_IO, "'%s' has no dataset %s", path, name);
+  space = H5Dget_space(dataset);
+  hssize_t points = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+  PP_CHECK_GOTO(status, points >= 0 && (size_t)points == count, PP_ERR_INPUT,
+                "dataset %s in '%s' has %lld values, %zu expected", name, path,
+                (long long)points, count);
+  PP_H5_CHECK_GOTO(status, H5Dread(dataset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0,
+                   PP_ERR_IO, "cannot read %s from '%s'", name, path);
+done:
+  pp_io_hdf5_close(&space);
+  pp_io_hdf5_close(&dataset);
   return status;
 }

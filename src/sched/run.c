@@ -1,17 +1,26 @@
 /* Running a job over the ranks of a communicator.
  *
- * Wavelength i is computed by rank i mod size (a static hand-out; the memory-aware
- * scheduler replaces it). Each rank writes its own cube slices, then the polychromatic
- * PSF is reduced by row bands: for each wavelength in order, its owner scatters the
- * slice's rows to the band owners, who add w_i·slice. Every pixel therefore sees the
- * same additions in the same order whatever the rank count, so /psf is bit-identical
- * for any number of ranks. */
+ * 1. Ranks are grouped by node; each node's memory budget is probed; the plan decides how
+ *    many ranks of each node compute (the others hold only their share of the reduction).
+ * 2. The output file is created (or a stopped run's file reopened with --resume).
+ * 3. Computing ranks take wavelengths one at a time from an RMA counter and write each
+ *    slice into /cube as soon as it is done.
+ * 4. /psf is reduced by row bands: every rank sums its rows of all slices in wavelength
+ *    order, read back from /cube (or, without a cube, scattered from the ranks holding
+ *    them). Every pixel sees the same additions in the same order whatever the rank
+ *    count or the hand-out, so /psf is bit-identical for any number of ranks. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "polypsf/io.h"
 #include "polypsf/sched.h"
 #include "polypsf/system.h"
+
+/* Seconds between progress lines on long runs. */
+static const double pp_progress_interval_seconds = 10.0;
+
+static double pp_mebibytes(size_t bytes) { return (double)bytes / 1048576.0; }
 
 /* Detector rows [det_row0, det_row0 + det_nrows) of the band owned by `rank`: detector
  * rows split as evenly as possible, so oversampled bands align with rebinning blocks. */
@@ -21,147 +30,323 @@ static void pp_run_band(size_t det_ny, int size, int rank, size_t *det_row0, siz
   *det_nrows = base + (r < extra ? 1 : 0);
 }
 
-/* Every rank learns whether any rank failed; a failed rank's status is kept, the others
- * get a short error naming the stage. */
+/* Every rank learns whether any rank failed; a failed rank keeps its own status, the
+ * others get a sentence naming the stage. */
 static pp_status pp_run_agree(pp_status local, MPI_Comm comm, const char *stage) {
   int failed = local != PP_SUCCESS, any_failed = 0;
   if (MPI_Allreduce(&failed, &any_failed, 1, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS)
     MPI_Abort(comm, 1); /* agreement itself failed: no rank can know what the others do */
   if (local != PP_SUCCESS || !any_failed) return local;
-  return pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__,
-                        "another rank failed during %s (its message is in the log)", stage);
+  return pp_error_raise(pp_status_code(local) ? pp_status_code(local) : PP_ERR_MPI, __FILE__,
+                        __LINE__, __func__, "another rank failed during %s (see its message above)",
+                        stage);
+}
+
+/* The state of one run, so that the stages below can be separate functions. */
+typedef struct {
+  const pp_job *job;
+  const pp_run_options *options;
+  const pp_logger *log;
+  MPI_Comm comm;
+  int rank, size;
+  pp_node_layout layout;
+  pp_plan plan;
+  bool active;                 /* this rank computes */
+  pp_system *system;           /* active ranks only */
+  pp_output *output;
+  unsigned char *completed;    /* [nλ] slices already on disk (resume) */
+  size_t *todo;                /* wavelength indices still to compute, plan order */
+  size_t n_todo;
+  size_t ny, nx;
+  double *slices;              /* active ranks: slice buffers (one with a cube) */
+  size_t n_slots, n_held;
+  size_t *held_index;          /* [n_slots] wavelength of each held slice (no cube) */
+  double start_seconds;
+} pp_run_state;
+
+static pp_status pp_run_prepare(pp_run_state *st, double *pupil_diameter_m) {
+  const pp_job *job = st->job;
+  /* Checks that need no memory first, so bad input fails before anything is made. */
+  PP_CALL(pp_run_agree(pp_system_check_job(job, pupil_diameter_m), st->comm, "the job check"));
+  PP_CALL(pp_node_layout_create(st->comm, st->options->mem_per_node_bytes, &st->layout));
+  pp_node_layout_log(&st->layout, st->comm, st->log);
+  /* Each process's own footprint before any array: measured, the largest on any rank. */
+  unsigned long long mine = pp_peak_rss_bytes(), baseline = 0;
+  MPI_Allreduce(&mine, &baseline, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, st->comm);
+  PP_CALL(pp_plan_create(job, st->layout.n_nodes, st->layout.ranks_per_node,
+                         st->layout.budget_bytes, (size_t)baseline, NULL, job->n_wavelengths,
+                         &st->plan));
+  pp_plan_log(&st->plan, job, st->log);
+  st->active = st->layout.node_rank < st->plan.nodes[st->layout.node_index].active;
+  return PP_SUCCESS;
+}
+
+static pp_status pp_run_open_output(pp_run_state *st, const char *path, double pupil_diameter_m) {
+  const pp_job *job = st->job;
+  size_t n = job->n_wavelengths;
+  st->completed = calloc(n, 1);
+  st->todo = calloc(n, sizeof *st->todo);
+  PP_CHECK(st->completed && st->todo, PP_ERR_MEMORY, "out of memory");
+  st->ny = job->detector.fov_pixels_y * (size_t)job->detector.oversample;
+  st->nx = job->detector.fov_pixels_x * (size_t)job->detector.oversample;
+  pp_output_meta meta = {.job = job, .ny = st->ny, .nx = st->nx,
+                         .pixelscale_arcsec =
+                             job->detector.pixelscale_arcsec / (double)job->detector.oversample,
+                         .pupil_diameter_m = pupil_diameter_m, .n_ranks = st->size,
+                         .n_nodes = st->layout.n_nodes};
+  if (st->options->resume) {
+    bool resumed = false;
+    PP_CALL(pp_output_open_resume(path, &meta, st->options->force, st->comm, &st->output,
+                                  st->completed, &resumed));
+    if (!resumed)
+      pp_log(st->log, PP_LOG_INFO, "resume: no %s.partial to continue; starting afresh", path);
+  } else {
+    PP_CALL(pp_output_create(path, &meta, st->options->force, st->comm, &st->output));
+  }
+  size_t done = 0;
+  for (size_t k = 0; k < st->plan.n_tasks; k++) {
+    size_t i = st->plan.order[k];
+    if (st->completed[i]) done++;
+    else st->todo[st->n_todo++] = i;
+  }
+  if (st->options->resume)
+    pp_log(st->log, PP_LOG_INFO, "resume: %zu of %zu slice(s) already on disk, %zu to compute",
+           done, n, st->n_todo);
+  return PP_SUCCESS;
+}
+
+/* Active ranks build their optical system and slice buffers (idle ranks allocate
+ * nothing big). */
+static pp_status pp_run_setup_compute(pp_run_state *st) {
+  if (!st->active) return PP_SUCCESS;
+  PP_CALL(pp_system_create(st->job, &st->system));
+  st->n_slots = st->job->output_cube ? 1 : st->plan.task.held_slices;
+  st->held_index = calloc(st->n_slots, sizeof *st->held_index);
+  PP_CHECK(st->held_index != NULL, PP_ERR_MEMORY, "out of memory");
+  PP_CALL(pp_array_alloc(st->n_slots * st->ny * st->nx * sizeof(double), (void **)&st->slices));
+  return PP_SUCCESS;
+}
+
+static void pp_run_log_progress(pp_run_state *st, pp_dispatcher *dispatcher, bool final) {
+  size_t done = 0;
+  size_t *peaks = calloc((size_t)st->size, sizeof *peaks);
+  pp_status status = pp_dispatcher_progress(dispatcher, &done, peaks);
+  if (status || !peaks) {
+    pp_status_free(status);
+    free(peaks);
+    return;
+  }
+  double elapsed = pp_wtime() - st->start_seconds;
+  double eta = done > 0 ? elapsed * (double)(st->n_todo - done) / (double)done : 0.0;
+  char line[1024];
+  int len = snprintf(line, sizeof line, "progress: %zu/%zu task(s) done, %.1f s elapsed, ETA %.1f s; "
+                     "memory high-water per node:",
+                     done, st->n_todo, elapsed, eta);
+  /* Node high-water = the sum of its ranks' peaks (rank 0 knows every rank's node). */
+  for (int k = 0; k < st->layout.n_nodes && len > 0 && (size_t)len < sizeof line; k++) {
+    size_t node_sum = 0;
+    for (int r = 0; r < st->size; r++)
+      if (st->layout.node_of_rank[r] == k) node_sum += peaks[r];
+    len += snprintf(line + len, sizeof line - (size_t)len, " node %d %.1f MiB", k,
+                    pp_mebibytes(node_sum));
+  }
+  pp_log(st->log, PP_LOG_INFO, "%s%s", line, final ? " (all tasks finished)" : "");
+  free(peaks);
+}
+
+/* Computes one task: the PSF, its slice in the file, the bookkeeping. */
+static pp_status pp_run_task(pp_run_state *st, pp_dispatcher *dispatcher, size_t position) {
+  const pp_job *job = st->job;
+  size_t i = st->todo[position], slice_len = st->ny * st->nx;
+  double t0 = pp_wtime();
+  double *psf = st->slices + (job->output_cube ? 0 : st->n_held) * slice_len;
+  PP_CALL(pp_system_psf(st->system, job->wavelengths_m[i], psf));
+  pp_task_record record = {.rank = st->rank, .node = st->layout.node_index,
+                           .method = PP_METHOD_MFT, .seconds = pp_wtime() - t0,
+                           .peak_bytes = (double)pp_peak_rss_bytes()};
+  PP_CALL(pp_output_write_slice(st->output, i, psf, &record));
+  if (!job->output_cube) st->held_index[st->n_held++] = i;
+  PP_CALL(pp_dispatcher_done(dispatcher, pp_peak_rss_bytes()));
+  pp_log(st->log, PP_LOG_DEBUG, "wavelength %zu/%zu (%.5g m) done in %.3f s on rank %d", i + 1,
+         job->n_wavelengths, job->wavelengths_m[i], record.seconds, st->rank);
+  return PP_SUCCESS;
+}
+
+/* This rank's share of one wave: tasks [wave_begin, wave_end) of the plan order go out
+ * one at a time. A position fetched past the wave belongs to the next wave and is kept
+ * in *pending (each rank overruns at most once, and a wave is never smaller than the
+ * number of computing ranks, so a pending position always falls in the next wave).
+ * No collective call in here: a failure is agreed on at the wave's end. */
+static pp_status pp_run_wave(pp_run_state *st, pp_dispatcher *dispatcher, size_t wave_end,
+                             size_t *pending) {
+  const pp_job *job = st->job;
+  while (st->active) {
+    if (!job->output_cube && st->n_held == st->n_slots) break; /* full: others go on */
+    size_t position = *pending;
+    if (position == SIZE_MAX) PP_CALL(pp_dispatcher_next(dispatcher, &position));
+    *pending = SIZE_MAX;
+    if (position >= st->n_todo) break;
+    if (position >= wave_end) {
+      *pending = position;
+      break;
+    }
+    PP_CALL(pp_run_task(st, dispatcher, position));
+  }
+  return PP_SUCCESS;
+}
+
+/* All tasks in waves. Between waves every rank meets at a checkpoint (pp_output_sync),
+ * which is when /status/completed is set: a run killed later resumes from there. A wave
+ * holds as many tasks as the computing ranks do in about checkpoint_seconds. */
+static pp_status pp_run_compute(pp_run_state *st, pp_dispatcher *dispatcher) {
+  size_t active = (size_t)st->plan.active_total, per_rank = 1;
+  double interval = st->options->checkpoint_seconds;
+  if (!st->job->output_cube) per_rank = st->n_todo; /* nothing to resume from: one wave */
+  else if (st->plan.task.seconds > 0.0 && interval > st->plan.task.seconds)
+    per_rank = (size_t)(interval / st->plan.task.seconds);
+  size_t wave_size = active * (per_rank ? per_rank : 1);
+  size_t n_waves = (st->n_todo + wave_size - 1) / wave_size, pending = SIZE_MAX;
+  double last_log = pp_wtime();
+  pp_log(st->log, PP_LOG_INFO, "compute: %zu task(s) in %zu wave(s) of up to %zu, checkpoint "
+         "after each", st->n_todo, n_waves, wave_size);
+  for (size_t w = 0; w < n_waves; w++) {
+    size_t wave_end = (w + 1) * wave_size < st->n_todo ? (w + 1) * wave_size : st->n_todo;
+    PP_CALL(pp_run_agree(pp_run_wave(st, dispatcher, wave_end, &pending), st->comm,
+                         "the wavelength computations"));
+    PP_CALL(pp_output_sync(st->output));
+    if (st->rank == 0 && (pp_wtime() - last_log >= pp_progress_interval_seconds ||
+                          w + 1 == n_waves)) {
+      pp_run_log_progress(st, dispatcher, w + 1 == n_waves);
+      last_log = pp_wtime();
+    }
+  }
+  return PP_SUCCESS;
+}
+
+/* Sums the band [det_row0, +det_nrows) of every slice in wavelength order. */
+static pp_status pp_run_reduce(pp_run_state *st, double *band, double *receive,
+                               size_t det_row0, size_t det_nrows) {
+  const pp_job *job = st->job;
+  size_t os = (size_t)job->detector.oversample, nx = st->nx;
+  size_t band_len = det_nrows * os * nx, slice_len = st->ny * nx;
+  if (job->output_cube) {
+    for (size_t i = 0; i < job->n_wavelengths; i++) {
+      PP_CALL(pp_output_read_cube_rows(st->output, i, det_row0 * os, det_nrows * os, receive));
+      for (size_t p = 0; p < band_len; p++) band[p] += job->weights[i] * receive[p];
+    }
+    return PP_SUCCESS;
+  }
+  /* Without a cube the slices live on the ranks that computed them: learn the owners,
+   * then each owner scatters its slice's rows to the band owners, wavelength by
+   * wavelength. */
+  pp_status status = PP_SUCCESS;
+  int *owner = malloc(job->n_wavelengths * sizeof *owner);
+  int *mine = malloc(job->n_wavelengths * sizeof *mine);
+  int *counts = calloc((size_t)st->size, sizeof *counts);
+  int *displs = calloc((size_t)st->size, sizeof *displs);
+  PP_CHECK_GOTO(status, owner && mine && counts && displs, PP_ERR_MEMORY, "out of memory");
+  for (size_t i = 0; i < job->n_wavelengths; i++) mine[i] = -1;
+  for (size_t h = 0; h < st->n_held; h++) mine[st->held_index[h]] = st->rank;
+  MPI_Allreduce(mine, owner, (int)job->n_wavelengths, MPI_INT, MPI_MAX, st->comm);
+  size_t det_ny = st->ny / os;
+  for (int r = 0; r < st->size; r++) {
+    size_t r0 = 0, rn = 0;
+    pp_run_band(det_ny, st->size, r, &r0, &rn);
+    counts[r] = (int)(rn * os * nx);
+    displs[r] = (int)(r0 * os * nx);
+  }
+  for (size_t i = 0; i < job->n_wavelengths; i++) {
+    PP_CHECK_GOTO(status, owner[i] >= 0, PP_ERR_INTERNAL, "wavelength %zu was never computed", i);
+    const double *slice = NULL;
+    for (size_t h = 0; h < st->n_held; h++)
+      if (st->held_index[h] == i) slice = st->slices + h * slice_len;
+    PP_CHECK_GOTO(status,
+                  MPI_Scatterv(slice, counts, displs, MPI_DOUBLE, receive, counts[st->rank],
+                               MPI_DOUBLE, owner[i], st->comm) == MPI_SUCCESS,
+                  PP_ERR_MPI, "MPI_Scatterv of wavelength %zu failed", i);
+    for (size_t p = 0; p < band_len; p++) band[p] += job->weights[i] * receive[p];
+  }
+done:
+  free(owner);
+  free(mine);
+  free(counts);
+  free(displs);
+  return status;
+}
+
+static pp_status pp_run_finish(pp_run_state *st, pp_run_summary *summary, const char *path) {
+  pp_status status = PP_SUCCESS;
+  const pp_job *job = st->job;
+  size_t os = (size_t)job->detector.oversample, nx = st->nx, det_ny = st->ny / os;
+  size_t det_row0 = 0, det_nrows = 0;
+  double *band = NULL, *receive = NULL, *band_detector = NULL;
+  pp_run_band(det_ny, st->size, st->rank, &det_row0, &det_nrows);
+  size_t band_len = det_nrows * os * nx;
+  pp_status local = pp_array_alloc((band_len + 1) * sizeof(double), (void **)&band);
+  if (!local) local = pp_array_alloc((band_len + 1) * sizeof(double), (void **)&receive);
+  if (!local)
+    local = pp_array_alloc((det_nrows * (nx / os) + 1) * sizeof(double), (void **)&band_detector);
+  PP_CALL_GOTO(status, pp_run_agree(local, st->comm, "the reduction set-up"));
+  PP_CALL_GOTO(status, pp_run_reduce(st, band, receive, det_row0, det_nrows));
+  PP_CALL_GOTO(status, pp_psf_rebin(band, det_nrows * os, nx, (int)os, band_detector));
+  PP_CALL_GOTO(status, pp_output_write_psf_rows(st->output, det_row0 * os, det_nrows * os,
+                                                band, band_detector));
+  double local_stats[2] = {0.0, 0.0}, sum = 0.0, peak = 0.0;
+  for (size_t p = 0; p < band_len; p++) {
+    local_stats[0] += band[p];
+    if (band[p] > local_stats[1]) local_stats[1] = band[p];
+  }
+  MPI_Allreduce(&local_stats[0], &sum, 1, MPI_DOUBLE, MPI_SUM, st->comm);
+  MPI_Allreduce(&local_stats[1], &peak, 1, MPI_DOUBLE, MPI_MAX, st->comm);
+  PP_CALL_GOTO(status, pp_output_close(&st->output, true));
+  if (summary) {
+    *summary = (pp_run_summary){.n_wavelengths = job->n_wavelengths, .n_computed = st->n_todo,
+                                .seconds = pp_wtime() - st->start_seconds, .psf_sum = sum,
+                                .psf_peak = peak, .n_ranks = st->size,
+                                .n_nodes = st->layout.n_nodes,
+                                .n_active = st->plan.active_total};
+    snprintf(summary->output_path, sizeof summary->output_path, "%s", path);
+  }
+done:
+  pp_array_free(&band);
+  pp_array_free(&receive);
+  pp_array_free(&band_detector);
+  return status;
 }
 
 pp_status pp_run(const pp_job *job, const pp_run_options *options, MPI_Comm comm,
                  pp_run_summary *summary) {
   pp_status status = PP_SUCCESS;
-  const pp_logger *log = options->logger;
-  pp_system *system = NULL;
-  pp_output *output = NULL;
-  double *slices = NULL, *band = NULL, *band_detector = NULL, *receive = NULL;
-  int *counts = NULL, *displs = NULL;
-  double start_seconds = pp_wtime();
-  int rank = 0, size = 1;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
+  pp_dispatcher *dispatcher = NULL;
+  pp_run_state st = {.job = job, .options = options, .log = options->logger, .comm = comm,
+                     .layout = {.node_comm = MPI_COMM_NULL}, .start_seconds = pp_wtime()};
+  MPI_Comm_rank(comm, &st.rank);
+  MPI_Comm_size(comm, &st.size);
   const char *path = options->output_path ? options->output_path : job->output_path;
-  size_t n_lambda = job->n_wavelengths;
+  double pupil_diameter_m = 0.0;
 
-  /* Stage 1: build the optical system on every rank (plans once, reused for each λ). */
-  status = pp_run_agree(pp_system_create(job, &system), comm, "set-up");
-  if (status) goto done;
-  size_t ny = 0, nx = 0;
-  pp_system_psf_shape(system, &ny, &nx);
-  size_t slice_len = ny * nx;
-  int os = job->detector.oversample;
-  size_t n_own = 0;
-  for (size_t i = (size_t)rank; i < n_lambda; i += (size_t)size) n_own++;
-  pp_log(log, PP_LOG_INFO,
-         "job %s: %zu wavelength(s) %.4g–%.4g m, pupil %zu px (%.4g m), detector %zu × %zu px "
-         "(oversample %d), method mft, %d rank(s)",
-         job->source_name ? job->source_name : "(text)", n_lambda, job->wavelengths_m[0],
-         job->wavelengths_m[n_lambda - 1], job->pupil_npix, pp_system_pupil_diameter_m(system),
-         ny, nx, os, size);
-  pp_log(log, PP_LOG_INFO, "memory per rank: %.1f MiB for the system, %.1f MiB for slices",
-         (double)pp_system_bytes(system) / 1048576.0,
-         (double)(n_own * slice_len * sizeof(double)) / 1048576.0);
-
-  /* Stage 2: open the output (collective; refuses an existing file without --force). */
-  pp_output_meta meta = {.job = job, .ny = ny, .nx = nx,
-                         .pixelscale_arcsec = pp_system_pixelscale_arcsec(system),
-                         .pupil_diameter_m = pp_system_pupil_diameter_m(system),
-                         .n_ranks = size, .n_nodes = 1};
-  PP_CALL_GOTO(status, pp_output_create(path, &meta, options->force, comm, &output));
-
-  /* Stage 3: compute this rank's wavelengths; no collective calls in here, so a failure
-   * on one rank is agreed on right after. */
-  pp_status local = pp_array_alloc((n_own ? n_own : 1) * slice_len * sizeof(double),
-                                   (void **)&slices);
-  for (size_t k = 0, i = (size_t)rank; local == PP_SUCCESS && i < n_lambda;
-       k++, i += (size_t)size) {
-    double t0 = pp_wtime();
-    double *psf = slices + k * slice_len;
-    local = pp_system_psf(system, job->wavelengths_m[i], psf);
-    if (local) break;
-    pp_task_record record = {.rank = rank, .node = 0, .method = PP_METHOD_MFT,
-                             .seconds = pp_wtime() - t0,
-                             .peak_bytes = (double)pp_peak_rss_bytes()};
-    local = pp_output_write_slice(output, i, psf, &record);
-    pp_log(log, PP_LOG_INFO, "wavelength %zu/%zu (%.5g m) done in %.3f s", i + 1, n_lambda,
-           job->wavelengths_m[i], record.seconds);
-  }
-  status = pp_run_agree(local, comm, "the wavelength computations");
-  if (status) goto done;
-
-  /* Stage 4: deterministic row-band reduction in wavelength order. */
-  size_t det_ny = ny / (size_t)os, det_nx = nx / (size_t)os;
-  size_t det_row0 = 0, det_nrows = 0;
-  pp_run_band(det_ny, size, rank, &det_row0, &det_nrows);
-  size_t band_len = det_nrows * (size_t)os * nx;
-  local = pp_array_alloc((band_len ? band_len : 1) * sizeof(double), (void **)&band);
-  if (!local)
-    local = pp_array_alloc((band_len ? band_len : 1) * sizeof(double), (void **)&receive);
-  if (!local)
-    local = pp_array_alloc((det_nrows * det_nx + 1) * sizeof(double), (void **)&band_detector);
-  counts = calloc((size_t)size, sizeof *counts);
-  displs = calloc((size_t)size, sizeof *displs);
-  if (!local && (!counts || !displs))
-    local = pp_error_raise(PP_ERR_MEMORY, __FILE__, __LINE__, __func__, "out of memory");
-  status = pp_run_agree(local, comm, "the reduction set-up");
-  if (status) goto done;
-  for (int r = 0; r < size; r++) {
-    size_t r0 = 0, rn = 0;
-    pp_run_band(det_ny, size, r, &r0, &rn);
-    PP_CHECK_GOTO(status, rn * (size_t)os * nx <= (size_t)__INT_MAX__, PP_ERR_INTERNAL,
-                  "a row band of %zu values is too large for one MPI message",
-                  rn * (size_t)os * nx);
-    counts[r] = (int)(rn * (size_t)os * nx);
-    displs[r] = (int)(r0 * (size_t)os * nx);
-  }
-  for (size_t i = 0; i < n_lambda; i++) {
-    int owner = (int)(i % (size_t)size);
-    const double *slice = owner == rank ? slices + (i / (size_t)size) * slice_len : NULL;
-    PP_CHECK_GOTO(status,
-                  MPI_Scatterv(slice, counts, displs, MPI_DOUBLE, receive, counts[rank],
-                               MPI_DOUBLE, owner, comm) == MPI_SUCCESS,
-                  PP_ERR_MPI, "MPI_Scatterv of wavelength %zu failed", i);
-    double w = job->weights[i];
-    for (size_t p = 0; p < band_len; p++) band[p] += w * receive[p];
-  }
-  PP_CALL_GOTO(status, pp_psf_rebin(band, det_nrows * (size_t)os, nx, os, band_detector));
-  PP_CALL_GOTO(status, pp_output_write_psf_rows(output, det_row0 * (size_t)os,
-                                                det_nrows * (size_t)os, band, band_detector));
-
-  double local_sum = 0.0, local_peak = 0.0, sums[2] = {0, 0};
-  for (size_t p = 0; p < band_len; p++) {
-    local_sum += band[p];
-    if (band[p] > local_peak) local_peak = band[p];
-  }
-  MPI_Allreduce(&local_sum, &sums[0], 1, MPI_DOUBLE, MPI_SUM, comm);
-  MPI_Allreduce(&local_peak, &sums[1], 1, MPI_DOUBLE, MPI_MAX, comm);
-
-  {
-    pp_output *closing = output;
-    output = NULL;
-    PP_CALL_GOTO(status, pp_output_close(&closing, true));
-  }
-  if (summary) {
-    *summary = (pp_run_summary){.n_wavelengths = n_lambda, .seconds = pp_wtime() - start_seconds,
-                                .psf_sum = sums[0], .psf_peak = sums[1], .n_ranks = size};
-    snprintf(summary->output_path, sizeof summary->output_path, "%s", path);
-  }
+  PP_CALL_GOTO(status, pp_run_prepare(&st, &pupil_diameter_m));
+  PP_CALL_GOTO(status, pp_run_open_output(&st, path, pupil_diameter_m));
+  PP_CALL_GOTO(status, pp_run_agree(pp_run_setup_compute(&st), comm, "the set-up"));
+  PP_CALL_GOTO(status, pp_dispatcher_create(comm, st.n_todo, &dispatcher));
+  /* Ends with a checkpoint: every slice is on disk before anyone reads one back. */
+  PP_CALL_GOTO(status, pp_run_compute(&st, dispatcher));
+  PP_CALL_GOTO(status, pp_run_finish(&st, summary, path));
 
 done:
-  if (output) {
-    pp_status close_status = pp_output_close(&output, false);
+  pp_dispatcher_destroy(&dispatcher);
+  if (st.output) {
+    /* A stopped run with a cube keeps its .partial: --resume continues from it. */
+    pp_status close_status = pp_output_close_as(
+        &st.output, job->output_cube ? PP_OUTPUT_KEEP_PARTIAL : PP_OUTPUT_DISCARD);
     pp_status_free(close_status);
   }
-  free(counts);
-  free(displs);
-  pp_array_free(&slices);
-  pp_array_free(&band);
-  pp_array_free(&receive);
-  pp_array_free(&band_detector);
-  pp_system_destroy(&system);
+  free(st.completed);
+  free(st.todo);
+  free(st.held_index);
+  pp_array_free(&st.slices);
+  pp_system_destroy(&st.system);
+  pp_plan_destroy(&st.plan);
+  pp_node_layout_destroy(&st.layout);
   return status;
 }

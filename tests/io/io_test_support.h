@@ -91,6 +91,57 @@ static inline void io_test_psf(const io_test_job *t, double *psf, double *detect
     }
 }
 
+/* Σ w_i · slice_i over rows [row0, row0+nrows) read back from the open file in
+ * wavelength order, as the run driver does; collective (every rank calls, nrows may be 0).
+ * band gets nrows × nx values. Returns false if any read failed. */
+static inline bool io_test_reduce_band(pp_output *out, const io_test_job *t, size_t row0,
+                                       size_t nrows, double *band) {
+  size_t nx = t->meta.nx, count = nrows * nx;
+  double *rows = malloc((count ? count : 1) * sizeof *rows);
+  bool ok = rows != NULL;
+  for (size_t p = 0; p < count; p++) band[p] = 0.0;
+  for (size_t i = 0; i < t->job.n_wavelengths; i++) {
+    pp_status s = pp_output_read_cube_rows(out, i, row0, nrows, nrows ? rows : NULL);
+    ok = ok && s == PP_SUCCESS;
+    pp_status_free(s);
+    for (size_t p = 0; ok && p < count; p++) band[p] += t->weights[i] * rows[p];
+  }
+  free(rows);
+  return ok;
+}
+
+/* Dataset `name` of two files holds the same values and shape, bit for bit (read as
+ * float64: exact for the uint8 and float64 datasets of the format). */
+static inline bool io_test_same_dataset(const char *path_a, const char *path_b,
+                                        const char *name) {
+  double *a = NULL, *b = NULL;
+  size_t dims_a[3], dims_b[3];
+  int ndims_a = 0, ndims_b = 0;
+  pp_status sa = pp_output_read_dataset(path_a, name, &a, dims_a, &ndims_a);
+  pp_status sb = pp_output_read_dataset(path_b, name, &b, dims_b, &ndims_b);
+  bool same = sa == PP_SUCCESS && sb == PP_SUCCESS && ndims_a == ndims_b &&
+              memcmp(dims_a, dims_b, sizeof dims_a) == 0 &&
+              memcmp(a, b, dims_a[0] * dims_a[1] * dims_a[2] * sizeof *a) == 0;
+  pp_status_free(sa);
+  pp_status_free(sb);
+  pp_array_free(&a);
+  pp_array_free(&b);
+  return same;
+}
+
+/* /status/completed of a file as 0/1 bytes into flags[n]; false if unreadable. */
+static inline bool io_test_read_completed(const char *path, size_t n, unsigned char *flags) {
+  double *values = NULL;
+  size_t dims[3];
+  int ndims = 0;
+  pp_status s = pp_output_read_dataset(path, "/status/completed", &values, dims, &ndims);
+  bool ok = s == PP_SUCCESS && ndims == 1 && dims[0] == n;
+  for (size_t i = 0; ok && i < n; i++) flags[i] = values[i] != 0.0;
+  pp_status_free(s);
+  pp_array_free(&values);
+  return ok;
+}
+
 static inline bool io_test_exists(const char *path) {
   struct stat info;
   return stat(path, &info) == 0;

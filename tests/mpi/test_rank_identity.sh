@@ -78,17 +78,20 @@ mpi_flags=()
 "$mpirun" --version 2>/dev/null | grep -q "Open MPI" &&
   mpi_flags=(--oversubscribe --bind-to none -x OPENBLAS_NUM_THREADS -x OMP_NUM_THREADS)
 
-# run JOB R OUT: one run; reports exit status and summary line. Returns 0 if the file exists.
+# run JOB R OUT NLAMBDA: one run; reports its exit status, summary line and that no
+# .partial file is left. Returns 0 when the run succeeded and OUT exists.
 run() {
-  local job="$1" ranks="$2" out="$3" status=0 label
+  local job="$1" ranks="$2" out="$3" n="$4" status=0 label
   label="$(basename "$job" .yaml), $ranks rank(s)"
   (cd "$tmp" && timeout 120 "$mpirun" -n "$ranks" "${mpi_flags[@]}" \
      "$exe" run "$job" -o "$out" --log-level warn >"$out.stdout" 2>"$out.stderr") || status=$?
   report "$([[ $status == 0 ]]; echo $?)" "$label: exit status 0" \
     "got $status: $(tail -n 5 "$out.stderr" | tr '\n' ' ')"
   [[ $status == 0 && -f "$out" ]] || return 1
-  grep -q "^polypsf: $4 wavelength(s) on $ranks rank(s) in " "$out.stdout"
+  grep -q "^polypsf: $n wavelength(s) on $ranks rank(s) in " "$out.stdout"
   report $? "$label: summary line" "stdout: $(head -c 300 "$out.stdout")"
+  [[ ! -e "$out.partial" ]]
+  report $? "$label: no $(basename "$out").partial left"
   return 0
 }
 
@@ -147,8 +150,8 @@ check_file() {
   fi
 
   local flags
-  flags="$(text "$out" /status/completed | tr '\n' ' ')"
-  report "$([[ "$flags" == "$(printf '1 %.0s' $(seq "$n"))" ]]; echo $?)" \
+  flags="$(text "$out" /status/completed | paste -sd ' ')"
+  report "$([[ "$flags" == "$(yes 1 | head -n "$n" | paste -sd ' ')" ]]; echo $?)" \
     "$label: /status/completed is $n ones" "got: $flags"
 
   # /provenance/tasks: one row per wavelength, each computed by a rank in [0, R).

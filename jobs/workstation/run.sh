@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Run a polypsf job on all cores of this machine with Open MPI.
+#
+#   jobs/workstation/run.sh JOB.yaml [OUT.h5] [more polypsf run options]
+#   jobs/workstation/run.sh jobs/examples/example.yaml out/example.h5 --force
+#   NP=4 jobs/workstation/run.sh job.yaml               # 4 ranks; output: the job's output.path
+#   jobs/workstation/run.sh job.yaml out.h5 --resume    # continue out.h5.partial of a stopped run
+#
+# One MPI rank per core, one BLAS thread per rank: ranks, not threads, are polypsf's unit
+# of parallelism (OPENBLAS_NUM_THREADS=1 and OMP_NUM_THREADS=1 are passed to every rank).
+# Ranks are bound to cores when there are no more ranks than cores; with more ranks than
+# cores they run oversubscribed and unbound.
+#
+# Environment:
+#   NP        number of ranks (default: nproc, the CPUs this process may use)
+#   POLYPSF   the program (default: build/polypsf of this repository, else polypsf on PATH)
+#   MPIRUN    the launcher (default: mpirun)
+#   MPIRUN_ARGS  extra launcher options, split on spaces (e.g. "--report-bindings")
+# As root, Open MPI's OMPI_ALLOW_RUN_AS_ROOT and OMPI_ALLOW_RUN_AS_ROOT_CONFIRM are set for
+# you (containers); as any other user they are left alone.
+# Exit status: polypsf's own (0 success, 2 bad input, 1 runtime failure), or 2 for bad use
+# of this script.
+set -euo pipefail
+
+usage() { sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+die() { echo "run.sh: error: $*" >&2; exit 2; }
+
+[[ $# -ge 1 ]] || { usage >&2; exit 2; }
+[[ "$1" == -h || "$1" == --help ]] && { usage; exit 0; }
+job="$1"
+shift
+[[ -f "$job" ]] || die "job file '$job' not found"
+out_args=()
+if [[ $# -ge 1 && "$1" != -* ]]; then
+  out_args=(-o "$1")
+  shift
+fi
+
+# --- the program -------------------------------------------------------------------------
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+if [[ -n "${POLYPSF:-}" ]]; then
+  exe="$POLYPSF"
+  [[ "$exe" == */* ]] || exe="$(command -v "$exe" || true)"
+  [[ -n "$exe" && -x "$exe" ]] || die "POLYPSF='$POLYPSF' is not an executable program"
+elif [[ -x "$repo/build/polypsf" ]]; then
+  exe="$repo/build/polypsf"
+elif command -v polypsf >/dev/null 2>&1; then
+  exe="$(command -v polypsf)"
+else
+  die "polypsf not found: build it (make build, in $repo), put it on PATH, or set POLYPSF"
+fi
+mpirun="${MPIRUN:-mpirun}"
+command -v "$mpirun" >/dev/null 2>&1 ||
+  die "'$mpirun' not found (Debian: apt-get install openmpi-bin), or set MPIRUN"
+
+# --- ranks and cores -----------------------------------------------------------------------
+cpus="$(nproc 2>/dev/null || echo 1)"
+np="${NP:-$cpus}"
+[[ "$np" =~ ^[1-9][0-9]*$ ]] || die "NP='$np' is not a positive whole number"
+
+# Physical cores among the CPUs we may use (Open MPI binds to and counts cores, not
+# hardware threads): distinct (package, core) pairs of the CPUs in our affinity mask.
+physical_cores() {
+  local list cpu first last n=0
+  list="$(awk '/^Cpus_allowed_list:/ { print $2 }' /proc/self/status 2>/dev/null)"
+  [[ -n "$list" ]] || { echo "$cpus"; return; }
+  local -A seen=()
+  local IFS=,
+  for range in $list; do
+    first="${range%-*}" last="${range#*-}"
+    for ((cpu = first; cpu <= last; cpu++)); do
+      local topo="/sys/devices/system/cpu/cpu$cpu/topology"
+      if [[ -r "$topo/core_id" && -r "$topo/physical_package_id" ]]; then
+        seen["$(<"$topo/physical_package_id"):$(<"$topo/core_id")"]=1
+      else
+        seen["cpu$cpu"]=1
+      fi
+    done
+  done
+  n=${#seen[@]}
+  echo $((n > 0 ? n : cpus))
+}
+cores="$(physical_cores)"
+
+mpi_args=(-n "$np")
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+if "$mpirun" --version 2>/dev/null | grep -q "Open MPI"; then
+  if ((np <= cores)); then
+    mpi_args+=(--bind-to core --map-by core)
+  else
+    mpi_args+=(--oversubscribe --bind-to none)
+  fi
+  mpi_args+=(-x OPENBLAS_NUM_THREADS -x OMP_NUM_THREADS)
+  if [[ "$(id -u)" == 0 ]]; then
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  fi
+fi # other launchers (MPICH's hydra) pass the whole environment by themselves
+if [[ -n "${MPIRUN_ARGS:-}" ]]; then
+  read -r -a extra <<<"$MPIRUN_ARGS"
+  mpi_args+=("${extra[@]}")
+fi
+
+echo "run.sh: $np rank(s) on $cores core(s) ($cpus CPU(s)): $mpirun ${mpi_args[*]}" \
+     "$exe run $job ${out_args[*]} $*" >&2
+exec "$mpirun" "${mpi_args[@]}" "$exe" run "$job" "${out_args[@]}" "$@"

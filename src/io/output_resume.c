@@ -1,0 +1,386 @@
+/* Resuming: opening the <path>.partial file of a killed run again, after checking that it
+ * was written for this job, or starting a fresh file when there is nothing to resume.
+ * What is checked and why: docs/output-format.md, "Resume".
+ *
+ * Rank 0 inspects the files serially (HDF5's default driver) before any rank opens
+ * anything, so the job text (up to megabytes) and the spectra are read once, not by every
+ * rank, and a refusal never touches the file; then all ranks open the .partial file
+ * read-write through MPI-IO, as pp_output_create would have created it. */
+#define POLYPSF_IO_PACKAGE
+#include "io/io_private.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "polypsf/io.h"
+
+/* How a file on disk relates to the job about to run. */
+typedef enum {
+  PP_RESUME_SAME_JOB,  /* a polypsf-psf file of this format version, for this job */
+  PP_RESUME_FOREIGN,   /* not a polypsf-psf file, or another format version */
+  PP_RESUME_OTHER_JOB  /* a polypsf-psf file written for another job */
+} pp_resume_match;
+
+/* What rank 0 decided; broadcast so that every rank takes the same branch. */
+typedef enum { PP_RESUME_START_FRESH = 0, PP_RESUME_OPEN_PARTIAL = 1 } pp_resume_plan;
+
+enum { PP_RESUME_WHY_BYTES = 512 };
+
+/* Reads a 1-D float64 dataset of n values and compares it bit for bit with want: the
+ * same job text parsed by the same polypsf gives the same bits, and /psf sums with these
+ * exact weights, so "close" is not good enough. */
+static pp_status pp_resume_same_values(hid_t file, const char *path, const char *name,
+                                       const double *want, size_t n, double *scratch,
+                                       bool *same, char why[PP_RESUME_WHY_BYTES]) {
+  *same = false;
+  pp_status read = pp_io_read_whole(file, path, name, H5T_NATIVE_DOUBLE, n, scratch);
+  if (read != PP_SUCCESS) {
+    if (pp_status_code(read) == PP_ERR_MEMORY) return read;
+    snprintf(why, PP_RESUME_WHY_BYTES, "%s", pp_status_message(read));
+    pp_status_free(read);
+    return PP_SUCCESS;
+  }
+  *same = memcmp(scratch, want, n * sizeof *want) == 0;
+  if (!*same) snprintf(why, PP_RESUME_WHY_BYTES, "its %s differ", name + 1);
+  return PP_SUCCESS;
+}
+
+/* A root attribute holding a number equal (bit for bit) to want. */
+static bool pp_resume_same_number(hid_t file, const char *path, const char *name, double want,
+                                  const char *unit, char why[PP_RESUME_WHY_BYTES]) {
+  double got = 0.0;
+  pp_status read = pp_io_read_number_attribute(file, path, "/", name, &got);
+  if (read != PP_SUCCESS) {
+    snprintf(why, PP_RESUME_WHY_BYTES, "%s", pp_status_message(read));
+    pp_status_free(read);
+    return false;
+  }
+  if (memcmp(&got, &want, sizeof got) == 0) return true;
+  /* 15 digits read well; 17 only when needed to show the difference. */
+  char got_text[32], want_text[32];
+  snprintf(got_text, sizeof got_text, "%.15g", got);
+  snprintf(want_text, sizeof want_text, "%.15g", want);
+  if (strcmp(got_text, want_text) == 0) {
+    snprintf(got_text, sizeof got_text, "%.17g", got);
+    snprintf(want_text, sizeof want_text, "%.17g", want);
+  }
+  snprintf(why, PP_RESUME_WHY_BYTES, "its %s is %s %s, this job's %s %s", name, got_text, unit,
+           want_text, unit);
+  return false;
+}
+
+/* Whether the open file was written by this job. Checked in this order, the first
+ * difference going into `why`: format name and version, job text, wavelengths, weights,
+ * /psf shape, pixel scale, pupil width. Errors only when memory runs out. Not collective. */
+static pp_status pp_resume_compare(hid_t file, const char *path, const pp_output_meta *meta,
+                                   pp_resume_match *match, char why[PP_RESUME_WHY_BYTES]) {
+  pp_status status = PP_SUCCESS;
+  char *text = NULL;
+  double *scratch = NULL;
+  const pp_job *job = meta->job;
+  size_t n = job->n_wavelengths;
+  *match = PP_RESUME_FOREIGN;
+  why[0] = '\0';
+
+  /* The format first: only then do the other names mean what this code thinks. */
+  pp_status read = pp_io_read_string_attribute(file, path, "/", "format_name", &text);
+  if (read != PP_SUCCESS || strcmp(text, PP_OUTPUT_FORMAT_NAME) != 0) {
+    snprintf(why, PP_RESUME_WHY_BYTES, "%s",
+             read != PP_SUCCESS ? pp_status_message(read) : "another format_name");
+    pp_status_free(read);
+    goto done;
+  }
+  double version = 0.0;
+  read = pp_io_read_number_attribute(file, path, "/", "format_version", &version);
+  if (read != PP_SUCCESS || version != PP_OUTPUT_FORMAT_VERSION) {
+    snprintf(why, PP_RESUME_WHY_BYTES, "format version %g", read != PP_SUCCESS ? -1.0 : version);
+    pp_status_free(read);
+    goto done;
+  }
+
+  *match = PP_RESUME_OTHER_JOB;
+  free(text);
+  text = NULL;
+  read = pp_io_read_string_attribute(file, path, "/", "job_text", &text);
+  if (read != PP_SUCCESS || strcmp(text, job->text ? job->text : "") != 0) {
+    snprintf(why, PP_RESUME_WHY_BYTES, "%s",
+             read != PP_SUCCESS ? pp_status_message(read) : "its job text differs");
+    pp_status_free(read);
+    goto done;
+  }
+  scratch = malloc(n * sizeof *scratch);
+  PP_CHECK_GOTO(status, scratch != NULL, PP_ERR_MEMORY, "out of memory");
+  bool same = false;
+  PP_CALL_GOTO(status, pp_resume_same_values(file, path, "/wavelengths", job->wavelengths_m, n,
+                                             scratch, &same, why));
+  if (!same) goto done;
+  PP_CALL_GOTO(status,
+               pp_resume_same_values(file, path, "/weights", job->weights, n, scratch, &same, why));
+  if (!same) goto done;
+  int ndims = 0;
+  size_t dims[3];
+  read = pp_io_dataset_shape(file, path, "/psf", &ndims, dims);
+  if (read != PP_SUCCESS || ndims != 2 || dims[0] != meta->ny || dims[1] != meta->nx) {
+    if (read != PP_SUCCESS) snprintf(why, PP_RESUME_WHY_BYTES, "%s", pp_status_message(read));
+    else
+      snprintf(why, PP_RESUME_WHY_BYTES, "its /psf is %zu × %zu, this job's %zu × %zu", dims[0],
+               dims[1], meta->ny, meta->nx);
+    pp_status_free(read);
+    goto done;
+  }
+  /* Slices computed at another pixel scale or pupil width must not be mixed in. */
+  if (!pp_resume_same_number(file, path, "pixelscale_arcsec", meta->pixelscale_arcsec, "arcsec",
+                             why) ||
+      !pp_resume_same_number(file, path, "pupil_diameter_m", meta->pupil_diameter_m, "m", why))
+    goto done;
+  *match = PP_RESUME_SAME_JOB;
+done:
+  free(text);
+  free(scratch);
+  return status;
+}
+
+/* Rank 0: checks that <path>.partial can be resumed by this job and reads its completion
+ * flags into completed[]. Not collective. */
+static pp_status pp_resume_inspect_partial(const char *partial, const pp_output_meta *meta,
+                                           unsigned char *completed) {
+  pp_status status = PP_SUCCESS;
+  hid_t file = H5I_INVALID_HID;
+  size_t n = meta->job->n_wavelengths;
+  char why[PP_RESUME_WHY_BYTES];
+
+  pp_status opened = pp_io_open_read(partial, &file);
+  if (opened != PP_SUCCESS) {
+    /* Typically a run killed while creating the file, before its first flush. */
+    status = pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__,
+                            "%s; it cannot be resumed: remove it or run without --resume",
+                            pp_status_message(opened));
+    pp_status_free(opened);
+    goto done;
+  }
+  pp_resume_match match = PP_RESUME_FOREIGN;
+  PP_CALL_GOTO(status, pp_resume_compare(file, partial, meta, &match, why));
+  PP_CHECK_GOTO(status, match != PP_RESUME_FOREIGN, PP_ERR_INPUT,
+                "'%s' is not a polypsf-psf output of format version %d (%s); remove it or run "
+                "without --resume",
+                partial, PP_OUTPUT_FORMAT_VERSION, why);
+  PP_CHECK_GOTO(status, match == PP_RESUME_SAME_JOB, PP_ERR_INPUT,
+                "'%s' was written for a different job (%s); remove it or run without --resume",
+                partial, why);
+  PP_CHECK_GOTO(status, H5Lexists(file, "cube", H5P_DEFAULT) > 0, PP_ERR_INPUT,
+                "'%s' has no /cube (its run had cube: false), and a resumed run needs the "
+                "finished slices; remove it or run without --resume",
+                partial);
+
+  /* The rest was made by pp_output_create with these sizes; anything else is damage. */
+  int ndims[3] = {0, 0, 0};
+  size_t cube[3], flags[3], tasks[3];
+  pp_status shape = pp_io_dataset_shape(file, partial, "/cube", &ndims[0], cube);
+  if (shape == PP_SUCCESS) shape = pp_io_dataset_shape(file, partial, "/status/completed",
+                                                      &ndims[1], flags);
+  if (shape == PP_SUCCESS) shape = pp_io_dataset_shape(file, partial, "/provenance/tasks",
+                                                      &ndims[2], tasks);
+  if (shape == PP_SUCCESS && !(ndims[0] == 3 && cube[0] == n && cube[1] == meta->ny &&
+                               cube[2] == meta->nx && ndims[1] == 1 && flags[0] == n &&
+                               ndims[2] == 1 && tasks[0] == n))
+    shape = pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__,
+                           "its /cube, /status/completed or /provenance/tasks has the wrong shape");
+  if (shape != PP_SUCCESS) {
+    status = pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__,
+                            "'%s' is damaged (%s); remove it or run without --resume", partial,
+                            pp_status_message(shape));
+    pp_status_free(shape);
+    goto done;
+  }
+  PP_CALL_GOTO(status,
+               pp_io_read_whole(file, partial, "/status/completed", H5T_NATIVE_UCHAR, n, completed));
+  for (size_t i = 0; i < n; i++) completed[i] = completed[i] != 0;
+done:
+  pp_io_hdf5_close(&file);
+  return status;
+}
+
+/* Rank 0: there is no .partial but a file at the final name, and no --force. Always
+ * returns the refusal that fits what the file is. Not collective. */
+static pp_status pp_resume_refuse_final(const char *path, const pp_output_meta *meta) {
+  pp_status status = PP_SUCCESS;
+  hid_t file = H5I_INVALID_HID;
+  unsigned char *completed = NULL;
+  size_t n = meta->job->n_wavelengths;
+  char why[PP_RESUME_WHY_BYTES];
+
+  pp_status opened = pp_io_open_read(path, &file);
+  pp_resume_match match = PP_RESUME_FOREIGN;
+  if (opened == PP_SUCCESS) PP_CALL_GOTO(status, pp_resume_compare(file, path, meta, &match, why));
+  pp_status_free(opened);
+  PP_CHECK_GOTO(status, match != PP_RESUME_OTHER_JOB, PP_ERR_INPUT,
+                "output '%s' exists and was written for a different job (%s); use --force to "
+                "overwrite",
+                path, why);
+  if (match == PP_RESUME_SAME_JOB) {
+    completed = malloc(n);
+    PP_CHECK_GOTO(status, completed != NULL, PP_ERR_MEMORY, "out of memory");
+    pp_status read =
+        pp_io_read_whole(file, path, "/status/completed", H5T_NATIVE_UCHAR, n, completed);
+    size_t done_count = 0;
+    for (size_t i = 0; read == PP_SUCCESS && i < n; i++) done_count += completed[i] != 0;
+    pp_status_free(read);
+    PP_CHECK_GOTO(status, done_count != n, PP_ERR_INPUT,
+                  "'%s' is already complete; nothing to resume (use --force to recompute)", path);
+  }
+  PP_CHECK_GOTO(status, false, PP_ERR_INPUT, "output '%s' exists; use --force to overwrite", path);
+done:
+  free(completed);
+  pp_io_hdf5_close(&file);
+  return status;
+}
+
+/* Rank 0: decides between resuming <path>.partial and starting fresh, checking all it can
+ * before any rank opens anything. completed[] gets the flags when resuming. Not
+ * collective. */
+static pp_status pp_resume_plan_on_root(const char *path, const char *partial,
+                                        const pp_output_meta *meta, bool force,
+                                        pp_resume_plan *plan, unsigned char *completed) {
+  *plan = PP_RESUME_START_FRESH;
+  /* force = true here only skips the "exists" refusal: the cases below handle that. */
+  PP_CALL(pp_io_output_check_path(path, true));
+  struct stat info;
+  bool final_exists = lstat(path, &info) == 0;
+  if (lstat(partial, &info) != 0) {
+    PP_CHECK(errno == ENOENT, PP_ERR_INPUT, "cannot use '%s': %s", partial, strerror(errno));
+    if (final_exists && !force) PP_CALL(pp_resume_refuse_final(path, meta));
+    return PP_SUCCESS; /* nothing to resume: a fresh start */
+  }
+  /* Say it now rather than at the end of the run, when the rename would refuse. */
+  PP_CHECK(!final_exists || force, PP_ERR_INPUT,
+           "output '%s' exists, and so does its .partial file from an interrupted run: "
+           "finishing that run would replace it; add --force to allow that, or move it away",
+           path);
+  PP_CALL(pp_resume_inspect_partial(partial, meta, completed));
+  *plan = PP_RESUME_OPEN_PARTIAL;
+  return PP_SUCCESS;
+}
+
+/* Opens the checked .partial file through MPI-IO and every object the writers need.
+ * Collective (H5Fopen); returns this rank's status, for the caller to agree on. */
+static pp_status pp_resume_open_file(pp_output *out) {
+  pp_status status = PP_SUCCESS;
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  PP_H5_CHECK_GOTO(status, fapl >= 0 && H5Pset_fapl_mpio(fapl, out->comm, MPI_INFO_NULL) >= 0,
+                   PP_ERR_LIBRARY, "cannot set up MPI-IO access for '%s'", out->partial_path);
+  out->file = H5Fopen(out->partial_path, H5F_ACC_RDWR, fapl);
+  PP_H5_CHECK_GOTO(status, out->file >= 0, PP_ERR_IO, "cannot open '%s' to resume it",
+                   out->partial_path);
+  out->psf = H5Dopen2(out->file, "psf", H5P_DEFAULT);
+  out->psf_detector = H5Dopen2(out->file, "psf_detector", H5P_DEFAULT);
+  out->cube = H5Dopen2(out->file, "cube", H5P_DEFAULT);
+  out->completed = H5Dopen2(out->file, "status/completed", H5P_DEFAULT);
+  out->tasks = H5Dopen2(out->file, "provenance/tasks", H5P_DEFAULT);
+  PP_H5_CHECK_GOTO(status,
+                   out->psf >= 0 && out->psf_detector >= 0 && out->cube >= 0 &&
+                       out->completed >= 0 && out->tasks >= 0,
+                   PP_ERR_IO, "cannot open the datasets of '%s'", out->partial_path);
+  PP_CALL_GOTO(status, pp_io_output_make_transfer_objects(out));
+  PP_CALL_GOTO(status, pp_io_output_make_slice_spaces(out));
+done:
+  pp_io_hdf5_close(&fapl);
+  return status;
+}
+
+/* n_ranks and n_nodes describe the run that finishes the file. Collective (attributes
+ * are metadata: same call, same value on every rank); flushed, so the file is consistent
+ * on disk before any slice is written. */
+static pp_status pp_resume_update_run_attributes(pp_output *out, const pp_output_meta *meta) {
+  PP_CALL(pp_io_attr_update_int64(out->file, "n_ranks", meta->n_ranks));
+  PP_CALL(pp_io_attr_update_int64(out->file, "n_nodes", meta->n_nodes));
+  if (H5Fflush(out->file, H5F_SCOPE_GLOBAL) < 0)
+    return pp_io_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'",
+                            out->partial_path);
+  return PP_SUCCESS;
+}
+
+pp_status pp_output_open_resume(const char *path, const pp_output_meta *meta, bool force,
+                                MPI_Comm comm, pp_output **output, unsigned char *completed,
+                                bool *resumed) {
+  pp_status status = PP_SUCCESS;
+  pp_output *out = NULL;
+  char *partial = NULL;
+  pp_io_hdf5_quiet quiet;
+  pp_io_hdf5_quiet_begin(&quiet);
+  if (output) *output = NULL;
+  if (resumed) *resumed = false;
+
+  /* Each phase is local; the agreement after it makes every rank take the same branch. */
+  pp_status local = output && path && completed
+                        ? pp_io_output_check_meta(meta)
+                        : pp_error_raise(PP_ERR_INTERNAL, __FILE__, __LINE__, __func__,
+                                         "pp_output_open_resume: NULL argument");
+  if (local == PP_SUCCESS && !meta->job->output_cube)
+    local = pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__,
+                           "--resume needs the cube: the job must say output: {cube: true} (a "
+                           "resumed run keeps the finished monochromatic slices and sums /psf "
+                           "from them)");
+  status = pp_io_agree(comm, local);
+  if (status != PP_SUCCESS) goto done;
+  status = pp_io_output_check_ranks_agree(comm, path, meta, force);
+  if (status != PP_SUCCESS) goto done;
+
+  size_t n = meta->job->n_wavelengths;
+  memset(completed, 0, n);
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  size_t partial_size = strlen(path) + 16;
+  partial = malloc(partial_size);
+  local = partial ? pp_output_temp_path(path, partial, partial_size)
+                  : pp_error_raise(PP_ERR_MEMORY, __FILE__, __LINE__, __func__, "out of memory");
+  pp_resume_plan plan = PP_RESUME_START_FRESH;
+  if (local == PP_SUCCESS && rank == 0)
+    local = pp_resume_plan_on_root(path, partial, meta, force, &plan, completed);
+  status = pp_io_agree(comm, local);
+  if (status != PP_SUCCESS) goto done;
+  int plan_shared = (int)plan;
+  PP_CHECK_GOTO(status,
+                MPI_Bcast(&plan_shared, 1, MPI_INT, 0, comm) == MPI_SUCCESS &&
+                    MPI_Bcast(completed, (int)n, MPI_UNSIGNED_CHAR, 0, comm) == MPI_SUCCESS,
+                PP_ERR_MPI, "MPI_Bcast of what to resume failed");
+
+  if (plan_shared == PP_RESUME_START_FRESH) {
+    status = pp_output_create(path, meta, force, comm, output);
+    goto done;
+  }
+
+  status = pp_io_agree(comm, pp_io_output_alloc(path, meta, force, &out));
+  if (status != PP_SUCCESS) goto done;
+  out->rank = rank;
+  local = MPI_Comm_dup(comm, &out->comm) == MPI_SUCCESS
+              ? PP_SUCCESS
+              : pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__, "MPI_Comm_dup failed");
+  if (local != PP_SUCCESS) out->comm = MPI_COMM_NULL;
+  status = pp_io_agree(comm, local);
+  if (status != PP_SUCCESS) goto done;
+  status = pp_io_agree(out->comm, pp_resume_open_file(out));
+  if (status != PP_SUCCESS) goto done;
+  /* From here the file is this run's: an explicit DISCARD at close removes it. */
+  out->partial_created = true;
+  memcpy(out->completed_flags, completed, n);
+  status = pp_io_agree(out->comm, pp_resume_update_run_attributes(out, meta));
+  if (status != PP_SUCCESS) goto done;
+
+  *output = out;
+  out = NULL;
+  if (resumed) *resumed = true;
+done:
+  if (out) {
+    /* Reached only after an agreement, so every rank closes together; the .partial file
+     * stays where it was, with its completed slices. */
+    pp_io_output_close_objects(out);
+    pp_io_output_free(out);
+  }
+  free(partial);
+  H5Eclear2(H5E_DEFAULT);
+  pp_io_hdf5_quiet_end(&quiet);
+  return status;
+}
