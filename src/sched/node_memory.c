@@ -94,6 +94,7 @@ static void pp_probe_cgroup(const char *proc_root, const char *cgroup_root, pp_n
       line[strcspn(line, "\n")] = '\0';
       char *first = strchr(line, ':'), *second = first ? strchr(first + 1, ':') : NULL;
       if (!second) continue;
+      *first = '\0'; /* "ID:CONTROLLERS:PATH" → three strings */
       *second = '\0';
       const char *controllers = first + 1, *dir = second + 1;
       if (strcmp(line, "0") == 0 && *controllers == '\0')

@@ -1,0 +1,177 @@
+/* sched: sizes as Slurm writes them, the node memory probe on fake /proc and cgroup
+ * trees and Slurm variables, and the plan's active-rank arithmetic. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "polypsf/polypsf.h"
+#include "pp_test.h"
+
+static const size_t MiB = (size_t)1 << 20;
+
+static void write_file(const char *dir, const char *name, const char *text) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  if (f) {
+    fputs(text, f);
+    fclose(f);
+  }
+}
+
+static void test_parse_bytes(void) {
+  size_t b = 0;
+  PP_TEST_TRUE(!pp_parse_bytes("512M", &b) && b == 512 * MiB, "512M");
+  PP_TEST_TRUE(!pp_parse_bytes("64G", &b) && b == (size_t)64 << 30, "64G");
+  PP_TEST_TRUE(!pp_parse_bytes("1.5T", &b) && b == (size_t)3 << 39, "1.5T");
+  PP_TEST_TRUE(!pp_parse_bytes("2048K", &b) && b == 2 * MiB, "2048K");
+  PP_TEST_TRUE(!pp_parse_bytes("100", &b) && b == 100 * MiB, "bare number is MiB (Slurm)");
+  PP_TEST_TRUE(!pp_parse_bytes("4GiB", &b) && b == (size_t)4 << 30, "4GiB");
+  const char *bad[] = {"", "abc", "12X", "-5M", "0", "nan", "1e30T"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    pp_status s = pp_parse_bytes(bad[i], &b);
+    char what[64];
+    snprintf(what, sizeof what, "'%s' refused as input", bad[i]);
+    PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT, what);
+    pp_status_free(s);
+  }
+}
+
+static void clear_slurm(void) {
+  unsetenv("SLURM_MEM_PER_NODE");
+  unsetenv("SLURM_MEM_PER_CPU");
+  unsetenv("SLURM_CPUS_ON_NODE");
+}
+
+static void test_probe(void) {
+  char root[] = "/tmp/pp_sched_XXXXXX";
+  if (!mkdtemp(root)) {
+    PP_TEST_TRUE(false, "temporary directory");
+    return;
+  }
+  char proc[256], cg[256], dir[1024];
+  snprintf(proc, sizeof proc, "%.200s/proc", root);
+  snprintf(cg, sizeof cg, "%.200s/cgroup", root);
+  mkdir(proc, 0755);
+  snprintf(dir, sizeof dir, "%s/self", proc);
+  mkdir(dir, 0755);
+  mkdir(cg, 0755);
+  write_file(proc, "meminfo", "MemTotal: 4000000 kB\nMemFree: 100 kB\nMemAvailable: 2097152 kB\n");
+  write_file(dir, "cgroup", "0::/job42\n");
+  clear_slurm();
+
+  pp_memory_probe_config config = {.proc_root = proc, .cgroup_root = cg, .cpus_on_node = 4};
+  pp_node_memory m;
+  PP_TEST_OK(pp_sched_node_memory(&config, &m), "probe with MemAvailable only");
+  PP_TEST_TRUE(m.present[PP_MEM_AVAILABLE] && m.bytes[PP_MEM_AVAILABLE] == 2048 * MiB,
+               "MemAvailable read in kB");
+  PP_TEST_TRUE(m.limiting == PP_MEM_AVAILABLE && !m.present[PP_MEM_CGROUP], "no cgroup limit");
+  PP_TEST_TRUE(m.reserve_bytes == 102 * MiB + (MiB * 4) / 10 && m.budget_bytes == m.limit_bytes - m.reserve_bytes,
+               "reserve is 5 % above 64 MiB");
+
+  snprintf(dir, sizeof dir, "%s/job42", cg);
+  mkdir(dir, 0755);
+  write_file(dir, "memory.max", "max\n");
+  PP_TEST_OK(pp_sched_node_memory(&config, &m), "probe, v2 cgroup without limit");
+  PP_TEST_TRUE(!m.present[PP_MEM_CGROUP], "v2 'max' is no limit");
+  write_file(dir, "memory.max", "1073741824\n");
+  PP_TEST_OK(pp_sched_node_memory(&config, &m), "probe, v2 cgroup limit");
+  PP_TEST_TRUE(m.limiting == PP_MEM_CGROUP && m.limit_bytes == 1024 * MiB, "v2 memory.max wins");
+
+  /* v1: memory controller line and memory.limit_in_bytes */
+  snprintf(dir, sizeof dir, "%s/self", proc);
+  write_file(dir, "cgroup", "4:memory:/slurm/uid_0/job_7\n0::/\n");
+  snprintf(dir, sizeof dir, "%s/memory", cg);
+  mkdir(dir, 0755);
+  write_file(dir, "memory.limit_in_bytes", "9223372036854771712\n");
+  snprintf(dir, sizeof dir, "%s/memory/slurm", cg);
+  mkdir(dir, 0755);
+  snprintf(dir, sizeof dir, "%s/memory/slurm/uid_0", cg);
+  mkdir(dir, 0755);
+  snprintf(dir, sizeof dir, "%s/memory/slurm/uid_0/job_7", cg);
+  mkdir(dir, 0755);
+  write_file(dir, "memory.limit_in_bytes", "805306368\n");
+  PP_TEST_OK(pp_sched_node_memory(&config, &m), "probe, v1 cgroup");
+  PP_TEST_TRUE(m.limiting == PP_MEM_CGROUP && m.limit_bytes == 768 * MiB,
+               "v1 limit of the process's own cgroup; the unlimited root is ignored");
+
+  setenv("SLURM_MEM_PER_NODE", "600", 1);
+  PP_TEST_OK(pp_sched_node_memory(&config, &m), "probe with SLURM_MEM_PER_NODE");
+  PP_TEST_TRUE(m.limiting == PP_MEM_SLURM_PER_NODE && m.limit_bytes == 600 * MiB,
+               "SLURM_MEM_PER_NODE in MiB is the smallest");
+  setenv("SLURM_MEM_PER_CPU", "100", 1);
+  setenv("SLURM_CPUS_ON_NODE", "3", 1);
+  PP_TEST_OK(pp_sched_node_memory(&config, &m), "probe with SLURM_MEM_PER_CPU");
+  PP_TEST_TRUE(m.limiting == PP_MEM_SLURM_PER_CPU && m.limit_bytes == 300 * MiB,
+               "SLURM_MEM_PER_CPU × SLURM_CPUS_ON_NODE");
+  config.override_bytes = 200 * MiB;
+  PP_TEST_OK(pp_sched_node_memory(&config, &m), "probe with --mem-per-node");
+  PP_TEST_TRUE(m.limiting == PP_MEM_OVERRIDE && m.limit_bytes == 200 * MiB &&
+                   m.reserve_bytes == 64 * MiB && m.budget_bytes == 136 * MiB,
+               "--mem-per-node 200M: budget 200 − 64 MiB");
+  PP_TEST_TRUE(m.present[PP_MEM_AVAILABLE] && m.present[PP_MEM_CGROUP] &&
+                   m.present[PP_MEM_SLURM_PER_NODE] && m.present[PP_MEM_SLURM_PER_CPU],
+               "every source is reported");
+  setenv("SLURM_MEM_PER_NODE", "lots", 1);
+  pp_status s = pp_sched_node_memory(&config, &m);
+  PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT &&
+                   strstr(pp_status_message(s), "SLURM_MEM_PER_NODE") != NULL,
+               "a malformed Slurm variable is an error naming it");
+  pp_status_free(s);
+  clear_slurm();
+
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+  PP_TEST_TRUE(system(cmd) == 0, "clean up");
+}
+
+static void test_plan(void) {
+  const char *yaml =
+      "pupil: {npix: 256}\n"
+      "wavelengths: {min: 1.0e-6, max: 2.0e-6, count: 8}\n"
+      "optics:\n  - circular_aperture: {radius: 1.0}\n"
+      "detector: {pixelscale: 0.02, fov_pixels: 50, oversample: 2}\n";
+  pp_job *job = NULL;
+  PP_TEST_OK(pp_job_parse_string(yaml, strlen(yaml), "plan.yaml", &job), "job parses");
+  if (!job) return;
+  pp_task_model t;
+  PP_TEST_OK(pp_plan_task_model(job, 4, 4, &t), "task model");
+  size_t system_bytes = 0;
+  PP_TEST_OK(pp_system_bytes_for_job(job, &system_bytes), "system bytes");
+  PP_TEST_TRUE(t.system_bytes == system_bytes && t.slice_bytes == 100 * 100 * sizeof(double),
+               "model parts: system and one 100 × 100 slice");
+  PP_TEST_TRUE(t.task_bytes == t.system_bytes + t.held_slices * t.slice_bytes +
+                                   t.reduction_bytes + t.blas_bytes,
+               "task bytes are the sum of the parts");
+
+  size_t baseline = 30 * MiB;
+  int ranks[2] = {4, 4};
+  /* Node 0 fits exactly one computing rank, node 1 all four. */
+  size_t budgets[2] = {4 * baseline + t.task_bytes + t.task_bytes / 2,
+                       4 * baseline + 4 * t.task_bytes};
+  pp_plan plan;
+  PP_TEST_OK(pp_plan_create(job, 2, ranks, budgets, baseline, NULL, job->n_wavelengths, &plan),
+             "plan for two nodes");
+  PP_TEST_TRUE(plan.nodes[0].active == 1 && plan.nodes[1].active == 4 && plan.active_total == 5,
+               "active = min(ranks, (budget − ranks·baseline) / task)");
+  PP_TEST_TRUE(plan.nodes[0].peak_bytes <= budgets[0] && plan.nodes[1].peak_bytes <= budgets[1],
+               "expected peaks within the budgets");
+  PP_TEST_TRUE(plan.order[0] == 0 && plan.order[7] == 7, "equal costs keep wavelength order");
+  pp_plan_destroy(&plan);
+
+  size_t tiny[1] = {4 * baseline + t.task_bytes / 2};
+  pp_status s = pp_plan_create(job, 1, ranks, tiny, baseline, NULL, job->n_wavelengths, &plan);
+  PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT, "a task larger than the node is refused");
+  PP_TEST_TRUE(strstr(pp_status_message(s), "MiB") && strstr(pp_status_message(s), "oversample"),
+               "the refusal gives the numbers and what to change");
+  pp_status_free(s);
+  pp_job_destroy(&job);
+}
+
+int main(void) {
+  test_parse_bytes();
+  test_probe();
+  test_plan();
+  return pp_test_finish();
+}
