@@ -13,7 +13,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 1)
 
 # Debian 12 packages polypsf builds and runs with.
 PACKAGES := build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev \
-            hdf5-tools libopenblas-dev libfftw3-dev libfftw3-mpi-dev libyaml-dev valgrind
+            hdf5-tools libopenblas-dev libfftw3-dev libfftw3-mpi-dev libyaml-dev libcfitsio-dev libpng-dev valgrind
 
 # Open MPI refuses root unless told; more ranks than cores need --oversubscribe.
 MPIRUN_ENV := OPENBLAS_NUM_THREADS=1 $(if $(filter 0,$(shell id -u)),OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)

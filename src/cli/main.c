@@ -8,9 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "polypsf/polypsf.h"
-
-enum { PP_EXIT_OK = 0, PP_EXIT_FAILURE = 1, PP_EXIT_BAD_INPUT = 2 };
+#include "cli.h"
 
 static const char pp_cli_usage[] =
     "usage: polypsf run JOB.yaml [-o OUT.h5] [--force] [--resume] [--mem-per-node SIZE]\n"
@@ -110,12 +108,19 @@ static pp_status pp_cli_parse(int argc, char **argv, pp_cli_args *args) {
   return PP_SUCCESS;
 }
 
-static int pp_cli_exit_code(pp_status status) {
+int pp_cli_exit_code(pp_status status) {
   switch (pp_status_code(status)) {
     case PP_ERR_NONE: return PP_EXIT_OK;
     case PP_ERR_INPUT: return PP_EXIT_BAD_INPUT;
     default: return PP_EXIT_FAILURE;
   }
+}
+
+int pp_cli_report(pp_status status) {
+  int code = pp_cli_exit_code(status);
+  pp_status_print(status, stderr, false);
+  pp_status_free(status);
+  return code;
 }
 
 /* `polypsf plan`: this machine's memory stands for every node's (or --mem-per-node). */
@@ -186,21 +191,9 @@ static int pp_cli_main(int argc, char **argv, int rank, bool with_mpi) {
   return code;
 }
 
-int main(int argc, char **argv) {
-  /* --help, --version and plan work without MPI, e.g. on a login node. */
-  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-    fputs(pp_cli_usage, argc < 2 ? stderr : stdout);
-    return argc < 2 ? PP_EXIT_BAD_INPUT : PP_EXIT_OK;
-  }
-  if (strcmp(argv[1], "--version") == 0) {
-    printf("polypsf %s\n", pp_version());
-    return PP_EXIT_OK;
-  }
-  if (strcmp(argv[1], "plan") == 0) return pp_cli_main(argc, argv, 0, false);
-  if (strcmp(argv[1], "run") != 0) {
-    fprintf(stderr, "polypsf: error: unknown command '%s'\n%s", argv[1], pp_cli_usage);
-    return PP_EXIT_BAD_INPUT;
-  }
+static int pp_cli_command_plan(int argc, char **argv) { return pp_cli_main(argc, argv, 0, false); }
+
+static int pp_cli_command_run(int argc, char **argv) {
   /* Ranks, not threads, are the unit of parallelism: one BLAS thread per rank unless
    * the user asked otherwise through OpenBLAS's own variable. */
   if (!getenv("OPENBLAS_NUM_THREADS")) openblas_set_num_threads(1);
@@ -210,4 +203,29 @@ int main(int argc, char **argv) {
   int code = pp_cli_main(argc, argv, rank, true);
   MPI_Finalize();
   return code;
+}
+
+/* Every subcommand; only `run` starts MPI, the others work on a login node. */
+static const struct {
+  const char *name;
+  pp_cli_command_fn function;
+} pp_cli_commands[] = {
+    {"run", pp_cli_command_run},
+    {"plan", pp_cli_command_plan},
+};
+
+int main(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    fputs(pp_cli_usage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? PP_EXIT_BAD_INPUT : PP_EXIT_OK;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("polypsf %s\n", pp_version());
+    return PP_EXIT_OK;
+  }
+  for (size_t c = 0; c < sizeof pp_cli_commands / sizeof pp_cli_commands[0]; c++)
+    if (strcmp(argv[1], pp_cli_commands[c].name) == 0)
+      return pp_cli_commands[c].function(argc, argv);
+  fprintf(stderr, "polypsf: error: unknown command '%s'\n%s", argv[1], pp_cli_usage);
+  return PP_EXIT_BAD_INPUT;
 }
