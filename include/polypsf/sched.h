@@ -65,6 +65,8 @@ typedef struct pp_memory_probe_config {
   const char *cgroup_root;   /* "/sys/fs/cgroup" */
   size_t override_bytes;     /* --mem-per-node, 0 when not given */
   int cpus_on_node;          /* for SLURM_MEM_PER_CPU when SLURM_CPUS_ON_NODE is unset */
+  bool override_only;        /* with override_bytes: ignore this machine's own limits
+                                (`polypsf plan` sizing a cluster node from a login node) */
 } pp_memory_probe_config;
 
 /* Reads every source of a memory limit for this node (files and environment).

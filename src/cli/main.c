@@ -133,8 +133,9 @@ static pp_status pp_cli_plan(const pp_cli_args *args, const pp_job *job) {
   PP_CALL(pp_system_check_job(job, &diameter_m));
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   int ranks_per_node = args->ranks_per_node > 0 ? args->ranks_per_node : (int)(cpus > 0 ? cpus : 1);
+  /* --mem-per-node describes the nodes being planned for, not this machine. */
   pp_memory_probe_config config = {.override_bytes = args->mem_per_node_bytes,
-                                   .cpus_on_node = ranks_per_node};
+                                   .cpus_on_node = ranks_per_node, .override_only = true};
   pp_node_memory memory;
   PP_CALL(pp_sched_node_memory(&config, &memory));
   ranks = malloc((size_t)args->nodes * sizeof *ranks);

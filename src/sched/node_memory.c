@@ -123,15 +123,17 @@ static void pp_probe_cgroup(const char *proc_root, const char *cgroup_root, pp_n
   }
 }
 
-/* Slurm exports sizes in MiB; a malformed value is a broken environment, not ignorable. */
+/* Slurm exports sizes in MiB; 0 (from --mem=0) means the whole node, i.e. no limit of
+ * its own; a malformed value is a broken environment, not ignorable. */
 static pp_status pp_probe_slurm_mebibytes(const char *name, bool *present, size_t *mebibytes) {
   const char *text = getenv(name);
   *present = false;
   if (!text || !*text) return PP_SUCCESS;
   char *end = NULL;
   unsigned long long value = strtoull(text, &end, 10);
-  PP_CHECK(end != text && *end == '\0' && value > 0, PP_ERR_INPUT,
-           "environment variable %s='%s' is not a positive number of MiB", name, text);
+  PP_CHECK(end != text && *end == '\0' && text[0] != '-', PP_ERR_INPUT,
+           "environment variable %s='%s' is not a number of MiB", name, text);
+  if (value == 0) return PP_SUCCESS;
   *present = true;
   *mebibytes = (size_t)value;
   return PP_SUCCESS;
@@ -141,17 +143,21 @@ pp_status pp_sched_node_memory(const pp_memory_probe_config *config, pp_node_mem
   *m = (pp_node_memory){0};
   const char *proc_root = config->proc_root ? config->proc_root : "/proc";
   const char *cgroup_root = config->cgroup_root ? config->cgroup_root : "/sys/fs/cgroup";
-  m->present[PP_MEM_AVAILABLE] = pp_read_mem_available(proc_root, &m->bytes[PP_MEM_AVAILABLE]);
-  pp_probe_cgroup(proc_root, cgroup_root, m);
+  bool machine = !(config->override_only && config->override_bytes > 0);
+  if (machine) {
+    m->present[PP_MEM_AVAILABLE] = pp_read_mem_available(proc_root, &m->bytes[PP_MEM_AVAILABLE]);
+    pp_probe_cgroup(proc_root, cgroup_root, m);
+  }
 
   bool present = false;
   size_t mib = 0;
-  PP_CALL(pp_probe_slurm_mebibytes("SLURM_MEM_PER_NODE", &present, &mib));
+  if (machine) PP_CALL(pp_probe_slurm_mebibytes("SLURM_MEM_PER_NODE", &present, &mib));
   if (present) {
     m->present[PP_MEM_SLURM_PER_NODE] = true;
     m->bytes[PP_MEM_SLURM_PER_NODE] = mib * PP_MEBIBYTE;
   }
-  PP_CALL(pp_probe_slurm_mebibytes("SLURM_MEM_PER_CPU", &present, &mib));
+  present = false;
+  if (machine) PP_CALL(pp_probe_slurm_mebibytes("SLURM_MEM_PER_CPU", &present, &mib));
   if (present) {
     size_t cpus = config->cpus_on_node > 0 ? (size_t)config->cpus_on_node : 1;
     const char *slurm_cpus = getenv("SLURM_CPUS_ON_NODE");

@@ -113,6 +113,18 @@ static void test_probe(void) {
   PP_TEST_TRUE(m.present[PP_MEM_AVAILABLE] && m.present[PP_MEM_CGROUP] &&
                    m.present[PP_MEM_SLURM_PER_NODE] && m.present[PP_MEM_SLURM_PER_CPU],
                "every source is reported");
+  config.override_only = true;
+  PP_TEST_OK(pp_sched_node_memory(&config, &m), "probe, override only");
+  PP_TEST_TRUE(m.limit_bytes == 200 * MiB && !m.present[PP_MEM_AVAILABLE] &&
+                   !m.present[PP_MEM_CGROUP] && !m.present[PP_MEM_SLURM_PER_NODE],
+               "override only: this machine's limits are not read (plan for other nodes)");
+  config.override_only = false;
+  config.override_bytes = 0;
+  unsetenv("SLURM_MEM_PER_CPU");
+  setenv("SLURM_MEM_PER_NODE", "0", 1);
+  PP_TEST_OK(pp_sched_node_memory(&config, &m), "probe with SLURM_MEM_PER_NODE=0");
+  PP_TEST_TRUE(!m.present[PP_MEM_SLURM_PER_NODE] && m.limiting == PP_MEM_CGROUP,
+               "SLURM_MEM_PER_NODE=0 (--mem=0, whole node) sets no limit");
   setenv("SLURM_MEM_PER_NODE", "lots", 1);
   pp_status s = pp_sched_node_memory(&config, &m);
   PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT &&
