@@ -42,6 +42,11 @@ static pp_status pp_run_agree(pp_status local, MPI_Comm comm, const char *stage)
                         stage);
 }
 
+/* Stages whose wall time a run reports (the slowest rank's), so that scaling benchmarks
+ * can tell computing from HDF5 writing and the reduction. */
+enum { PP_T_SETUP, PP_T_COMPUTE, PP_T_SLICE_WRITE, PP_T_CHECKPOINT, PP_T_REDUCE,
+       PP_T_PSF_WRITE, PP_T_CLOSE, PP_T_COUNT };
+
 /* The state of one run, so that the stages below can be separate functions. */
 typedef struct {
   const pp_job *job;
@@ -62,6 +67,7 @@ typedef struct {
   size_t n_slots, n_held;
   size_t *held_index;          /* [n_slots] wavelength of each held slice (no cube) */
   double start_seconds;
+  double seconds[PP_T_COUNT];  /* wall time of this rank per stage */
 } pp_run_state;
 
 static pp_status pp_run_prepare(pp_run_state *st, double *pupil_diameter_m) {
@@ -161,10 +167,13 @@ static pp_status pp_run_task(pp_run_state *st, pp_dispatcher *dispatcher, size_t
   double t0 = pp_wtime();
   double *psf = st->slices + (job->output_cube ? 0 : st->n_held) * slice_len;
   PP_CALL(pp_system_psf(st->system, job->wavelengths_m[i], psf));
+  double t1 = pp_wtime();
   pp_task_record record = {.rank = st->rank, .node = st->layout.node_index,
-                           .method = PP_METHOD_MFT, .seconds = pp_wtime() - t0,
+                           .method = PP_METHOD_MFT, .seconds = t1 - t0,
                            .peak_bytes = (double)pp_peak_rss_bytes()};
   PP_CALL(pp_output_write_slice(st->output, i, psf, &record));
+  st->seconds[PP_T_COMPUTE] += t1 - t0;
+  st->seconds[PP_T_SLICE_WRITE] += pp_wtime() - t1;
   if (!job->output_cube) st->held_index[st->n_held++] = i;
   PP_CALL(pp_dispatcher_done(dispatcher, pp_peak_rss_bytes()));
   pp_log(st->log, PP_LOG_DEBUG, "wavelength %zu/%zu (%.5g m) done in %.3f s on rank %d", i + 1,
@@ -213,7 +222,9 @@ static pp_status pp_run_compute(pp_run_state *st, pp_dispatcher *dispatcher) {
     size_t wave_end = (w + 1) * wave_size < st->n_todo ? (w + 1) * wave_size : st->n_todo;
     PP_CALL(pp_run_agree(pp_run_wave(st, dispatcher, wave_end, &pending), st->comm,
                          "the wavelength computations"));
+    double t0 = pp_wtime();
     PP_CALL(pp_output_sync(st->output));
+    st->seconds[PP_T_CHECKPOINT] += pp_wtime() - t0;
     if (st->rank == 0 && (pp_wtime() - last_log >= pp_progress_interval_seconds ||
                           w + 1 == n_waves)) {
       pp_run_log_progress(st, dispatcher, w + 1 == n_waves);
@@ -274,6 +285,18 @@ done:
   return status;
 }
 
+/* One line: the largest time any rank spent in each stage. */
+static void pp_run_log_timing(const pp_run_state *st) {
+  double worst[PP_T_COUNT];
+  MPI_Reduce(st->seconds, worst, PP_T_COUNT, MPI_DOUBLE, MPI_MAX, 0, st->comm);
+  pp_log(st->log, PP_LOG_INFO,
+         "timing (s, slowest rank): set-up %.3f, compute %.3f, slice writes %.3f, "
+         "checkpoints %.3f, reduction %.3f, psf write %.3f, close %.3f, total %.3f",
+         worst[PP_T_SETUP], worst[PP_T_COMPUTE], worst[PP_T_SLICE_WRITE],
+         worst[PP_T_CHECKPOINT], worst[PP_T_REDUCE], worst[PP_T_PSF_WRITE], worst[PP_T_CLOSE],
+         pp_wtime() - st->start_seconds);
+}
+
 static pp_status pp_run_finish(pp_run_state *st, pp_run_summary *summary, const char *path) {
   pp_status status = PP_SUCCESS;
   const pp_job *job = st->job;
@@ -287,10 +310,15 @@ static pp_status pp_run_finish(pp_run_state *st, pp_run_summary *summary, const 
   if (!local)
     local = pp_array_alloc((det_nrows * (nx / os) + 1) * sizeof(double), (void **)&band_detector);
   PP_CALL_GOTO(status, pp_run_agree(local, st->comm, "the reduction set-up"));
+  double t0 = pp_wtime();
   PP_CALL_GOTO(status, pp_run_reduce(st, band, receive, det_row0, det_nrows));
   PP_CALL_GOTO(status, pp_psf_rebin(band, det_nrows * os, nx, (int)os, band_detector));
+  double t1 = pp_wtime();
   PP_CALL_GOTO(status, pp_output_write_psf_rows(st->output, det_row0 * os, det_nrows * os,
                                                 band, band_detector));
+  double t2 = pp_wtime();
+  st->seconds[PP_T_REDUCE] = t1 - t0;
+  st->seconds[PP_T_PSF_WRITE] = t2 - t1;
   double local_stats[2] = {0.0, 0.0}, sum = 0.0, peak = 0.0;
   for (size_t p = 0; p < band_len; p++) {
     local_stats[0] += band[p];
@@ -299,6 +327,8 @@ static pp_status pp_run_finish(pp_run_state *st, pp_run_summary *summary, const 
   MPI_Allreduce(&local_stats[0], &sum, 1, MPI_DOUBLE, MPI_SUM, st->comm);
   MPI_Allreduce(&local_stats[1], &peak, 1, MPI_DOUBLE, MPI_MAX, st->comm);
   PP_CALL_GOTO(status, pp_output_close(&st->output, true));
+  st->seconds[PP_T_CLOSE] = pp_wtime() - t2;
+  pp_run_log_timing(st);
   if (summary) {
     *summary = (pp_run_summary){.n_wavelengths = job->n_wavelengths, .n_computed = st->n_todo,
                                 .seconds = pp_wtime() - st->start_seconds, .psf_sum = sum,
@@ -329,6 +359,7 @@ pp_status pp_run(const pp_job *job, const pp_run_options *options, MPI_Comm comm
   PP_CALL_GOTO(status, pp_run_open_output(&st, path, pupil_diameter_m));
   PP_CALL_GOTO(status, pp_run_agree(pp_run_setup_compute(&st), comm, "the set-up"));
   PP_CALL_GOTO(status, pp_dispatcher_create(comm, st.n_todo, &dispatcher));
+  st.seconds[PP_T_SETUP] = pp_wtime() - st.start_seconds;
   /* Ends with a checkpoint: every slice is on disk before anyone reads one back. */
   PP_CALL_GOTO(status, pp_run_compute(&st, dispatcher));
   PP_CALL_GOTO(status, pp_run_finish(&st, summary, path));
