@@ -34,6 +34,17 @@ typedef struct pp_detector_spec {
   int oversample;             /* computed pixels per detector pixel, each axis */
 } pp_detector_spec;
 
+/* The light source's position on the sky relative to the optical axis, as POPPY's
+ * OpticalSystem.source_offset_r/_theta: the PSF lands offset by this much on the detector.
+ * Signs follow the detector array's (y, x) indexing: +x moves the PSF towards larger column
+ * indices, +y towards larger row indices (up in an image shown with origin 'lower').
+ * Both zero (the default) is on-axis. */
+typedef struct pp_source_spec {
+  double offset_x_arcsec;
+  double offset_y_arcsec;
+  int line, column;           /* of the `source` key in the job file; 0 when absent */
+} pp_source_spec;
+
 typedef struct pp_job {
   char *source_name;          /* the job file's path as given (for messages) */
   char *text;                 /* the job file's full text (stored in the output) */
@@ -41,6 +52,7 @@ typedef struct pp_job {
   size_t n_wavelengths;
   double *wavelengths_m;      /* [n_wavelengths], metres */
   double *weights;            /* [n_wavelengths], normalized to sum 1 */
+  pp_source_spec source;      /* off-axis position of the source; zero = on-axis */
   size_t n_optics;
   pp_optic_spec *optics;      /* in the order light meets them */
   pp_detector_spec detector;
