@@ -189,6 +189,154 @@ pp_status pp_output_read_string_attribute(const char *path, const char *object,
 pp_status pp_output_read_number_attribute(const char *path, const char *object,
                                           const char *name, double *value);
 
+/* ---- maps: transmission and OPD maps read for optics (map_read.c) ------------------ */
+
+/* A 2-D map read from a FITS image or an HDF5 dataset, with what its file says about its
+ * pixel scale and unit. */
+typedef struct pp_map {
+  size_t ny, nx;           /* rows (y) × columns (x) */
+  /* [ny][nx] row-major (y, x), converted to float64, every value finite; the file's first
+   * row is the lowest y (FITS and numpy order). pp_array_alloc'ed. */
+  double *values;
+  bool is_hdf5;            /* false: FITS */
+  double pixelscale_m;     /* metres per pixel the file gives, NaN when it gives none */
+  /* Where pixelscale_m came from: "PIXELSCL" or "PUPLSCAL" (FITS header, in POPPY's order
+   * of preference for pupil planes), "pixelscale_m" (HDF5 attribute); "" when none. */
+  char pixelscale_key[16];
+  /* The unit of the values: BUNIT (FITS header) or the string attribute `units` of the
+   * dataset (HDF5), surrounding blanks removed; "" when the file says none. */
+  char unit[72];
+} pp_map;
+
+/* Reads a whole map. `location` names the file and, optionally, the part of it:
+ *   "pupil.fits"          FITS: the primary HDU, or the first extension when the primary
+ *                         holds no data (as astropy's getdata, which POPPY uses)
+ *   "pupil.fits[OPD]"     FITS: the image extension whose EXTNAME is OPD
+ *   "pupil.fits[1]"       FITS: HDU number 1, counting the primary as 0 (cfitsio's way)
+ *   "wfe.h5:/maps/opd"    HDF5: that dataset (everything after the last ':/')
+ *   "wfe.h5"              HDF5: the only dataset in the root group
+ * A file whose whole name ends in ']' or holds ':/' is taken as it is when it exists. The
+ * format is recognized from the file's first bytes, not its name. Integer and float data
+ * are converted to float64 (FITS BSCALE/BZERO applied, BLANK pixels become NaN).
+ * PP_ERR_INPUT, naming the file, for: no such file or not readable; neither FITS nor
+ * HDF5; a corrupt file (with cfitsio's or HDF5's words); no such HDU or dataset; a table
+ * or non-numeric data; not 2-D (the message says the rank); an empty axis; a NaN or an
+ * infinity (the message gives the (y, x) of the first); a pixel scale in the header that
+ * is not a positive number, or PIXUNIT other than metres. PP_ERR_MEMORY when the map does
+ * not fit. On error *map is cleared. Not collective. */
+pp_status pp_map_read(const char *location, pp_map *map);
+/* Releases map->values and clears the map (accepts a cleared map). */
+void pp_map_clear(pp_map *map);
+
+/* ---- a finished output read back: export, render, info (serial, no MPI) ------------ */
+/* Everything `polypsf export`, `render` and `info` need from an output file, in memory:
+ * the root attributes, /psf, /psf_detector, /wavelengths, /weights, /status/completed and
+ * /provenance/tasks (not /cube: see pp_result_read_cube_slice). Arrays are [y][x]
+ * row-major as in the file. */
+typedef struct pp_result {
+  char *path;                        /* the file read */
+  long long format_version;          /* root attribute format_version */
+  char *software_version;            /* polypsf that wrote the file */
+  char *creation_date_utc;           /* ISO 8601 UTC, e.g. 2025-03-01T17:04:12Z */
+  char *job_text, *job_source;       /* the job file's text and its path as given */
+  char *normalization, *method;      /* "first" | "none"; "auto" | "mft" | "czt" | "fft" */
+  double pixelscale_arcsec;          /* /psf pixel (arcsec) */
+  double detector_pixelscale_arcsec; /* /psf_detector pixel (arcsec) */
+  double pupil_diameter_m;           /* pupil array width (metres) */
+  int oversample, fft_oversample;
+  size_t pupil_npix;
+  int n_ranks, n_nodes;              /* of the run that finished the file */
+  size_t ny, nx;                     /* /psf */
+  double *psf;                       /* [ny][nx] */
+  size_t detector_ny, detector_nx;   /* /psf_detector */
+  double *psf_detector;              /* [detector_ny][detector_nx] */
+  size_t n_wavelengths;
+  double *wavelengths_m, *weights;   /* [n_wavelengths]; metres; normalized weights */
+  unsigned char *completed;          /* [n_wavelengths] /status/completed (0 or 1) */
+  size_t n_completed;                /* how many are 1 */
+  pp_task_record *tasks;             /* [n_wavelengths] /provenance/tasks */
+  bool has_cube;                     /* the file has /cube [n_wavelengths][ny][nx] */
+} pp_result;
+
+/* Reads an output file into memory. Not collective.
+ *   path    in: the file (a finished one, or a .partial to inspect).
+ *   result  out: the contents, NULL on error; release with pp_result_destroy.
+ * PP_ERR_INPUT, naming the file, when it does not exist or cannot be read, is not HDF5 or
+ * is damaged (with HDF5's words), is not a polypsf-psf file (format_name) or has a newer
+ * format_version, or lacks a dataset or attribute of docs/output-format.md or has one of
+ * the wrong shape. PP_ERR_MEMORY when it does not fit. */
+pp_status pp_result_load(const char *path, pp_result **result);
+/* PP_ERR_INPUT unless every wavelength of the result is completed, i.e. /psf is final
+ * ("… has 3 of 6 wavelengths completed: …"): what export and render require. Not
+ * collective. */
+pp_status pp_result_check_complete(const pp_result *result);
+/* Reads /cube[index] of the result's file into slice[ny][nx] (caller-allocated).
+ * PP_ERR_INPUT when the file has no cube or index is out of range. Not collective. */
+pp_status pp_result_read_cube_slice(const pp_result *result, size_t index, double *slice);
+/* Releases a result and sets *result to NULL (accepts NULL and *result == NULL). */
+void pp_result_destroy(pp_result **result);
+
+/* ---- FITS export (docs/export.md) ------------------------------------------------------ */
+typedef struct pp_fits_export_options {
+  bool cube;  /* add the CUBE extension with /cube (the file must have one) */
+  bool force; /* replace an existing FITS file */
+} pp_fits_export_options;
+
+/* Writes an output file as a FITS file laid out as POPPY's calc_psf writes one: primary
+ * HDU the oversampled PSF (EXTNAME OVERSAMP), extension DET_SAMP the detector-sampled PSF,
+ * optionally extension CUBE [nλ][ny][nx], and a last binary table WAVELENGTHS; POPPY's
+ * header keywords (PIXELSCL, OVERSAMP, DET_SAMP, WAVELEN, NWAVES, WAVE<i>, WGHT<i>,
+ * DIFFLMT, NORMALIZ, DATE, …). Data are float64 and come back from astropy's getdata as
+ * the [y][x] arrays h5py gives for the datasets, bit for bit. Not collective.
+ *   input_path  in: a finished polypsf output file (every wavelength completed).
+ *   fits_path   in: the FITS file to write; it is written as a temporary file in a
+ *               private directory beside it and renamed into place when complete.
+ *   options     in: NULL for no cube, no force.
+ * PP_ERR_INPUT, with nothing written, for a bad input file (see pp_result_load and
+ * pp_result_check_complete), --cube without /cube, an existing fits_path without force,
+ * a fits_path that is a directory or whose directory does not exist or is not writable.
+ * PP_ERR_LIBRARY (cfitsio's words) or PP_ERR_IO when writing fails: the temporary file is
+ * removed and an existing fits_path is left as it was. */
+pp_status pp_export_fits(const char *input_path, const char *fits_path,
+                         const pp_fits_export_options *options);
+
+/* ---- PNG preview (docs/export.md) ------------------------------------------------------ */
+typedef enum {
+  PP_COLORMAP_GRAY = 0,
+  PP_COLORMAP_VIRIDIS = 1, /* matplotlib's viridis (a polynomial fit to it) */
+  PP_COLORMAP_INFERNO = 2  /* matplotlib's inferno (a polynomial fit to it) */
+} pp_colormap;
+
+/* "gray", "viridis" or "inferno" → colormap; PP_ERR_INPUT naming the choices otherwise. */
+pp_status pp_colormap_parse(const char *name, pp_colormap *colormap);
+
+typedef struct pp_png_options {
+  pp_colormap colormap;
+  double scale_bar_arcsec; /* length of a labelled scale bar (arcsec); 0: no bar */
+  size_t size_px;          /* PNG pixels along the longer side; 0: one per /psf pixel */
+  double min_decades;      /* the log stretch spans this many decades below the peak */
+} pp_png_options;
+
+#define PP_PNG_OPTIONS_DEFAULT                                                            \
+  ((pp_png_options){.colormap = PP_COLORMAP_INFERNO, .scale_bar_arcsec = 0.0, .size_px = 0, \
+                    .min_decades = 6.0})
+
+/* Renders /psf as an 8-bit RGB PNG: log10 of the intensity from peak·10^−min_decades (and
+ * below, including zero) to the peak, through the colour map; y increases upwards (the
+ * PSF's row 0 is the PNG's bottom row, as POPPY's display_psf shows it); resampled by
+ * area averaging to size_px. An existing png_path is replaced (a preview is derived data),
+ * atomically: the PNG is written to a temporary file and renamed. Not collective.
+ *   input_path  in: a finished polypsf output file.
+ *   png_path    in: the PNG to write.
+ *   options     in: NULL for PP_PNG_OPTIONS_DEFAULT.
+ * PP_ERR_INPUT, with nothing written, for a bad input file, a /psf without a positive
+ * value, bad options (size 1–32768, 0.5–20 decades, a scale bar that is not shorter than
+ * the image or shorter than 2 PNG pixels), or a png_path whose directory does not exist
+ * or is not writable, or that is a directory. PP_ERR_LIBRARY (libpng's words) or
+ * PP_ERR_IO when writing fails (nothing is left behind). */
+pp_status pp_render_png(const char *input_path, const char *png_path,
+                        const pp_png_options *options);
+
 #ifdef __cplusplus
 }
 #endif

@@ -21,10 +21,12 @@ typedef enum {
   PP_PARAM_INT,       /* a whole number (stored as double, checked integral) */
   PP_PARAM_BOOL,      /* true/false (stored as 0/1) */
   PP_PARAM_REAL_LIST, /* a list of numbers (at most one such parameter per type) */
-  PP_PARAM_CHOICE     /* one word of `choices`, stored as its index */
+  PP_PARAM_CHOICE,    /* one word of `choices`, stored as its index */
+  PP_PARAM_STRING     /* text (e.g. a file name), stored in spec->text[index] */
 } pp_param_kind;
 
-enum { PP_OPTIC_MAX_PARAMS = 12, PP_OPTIC_NAME_BYTES = 64 };
+/* PP_OPTIC_MAX_TEXT_BYTES bounds one STRING value, terminating NUL included (a file path). */
+enum { PP_OPTIC_MAX_PARAMS = 12, PP_OPTIC_NAME_BYTES = 64, PP_OPTIC_MAX_TEXT_BYTES = 4096 };
 
 typedef struct pp_optic_param {
   const char *name;          /* job-file key: POPPY's argument name */
@@ -36,9 +38,15 @@ typedef struct pp_optic_param {
   const char *const *choices; /* CHOICE: NULL-terminated list of allowed words */
   const char *unit;          /* "m", "deg", "" ... for docs and messages */
   const char *doc;           /* one line */
+  /* STRING: the text names a file; the job parser reads a relative name relative to the
+   * job file's directory and stores the joined path. */
+  bool file_path;
 } pp_optic_param;
 
 struct pp_optic_spec;
+/* What pp_optic_spec_load_files found in the files a spec names (shape, pixel scale,
+ * unit); private to the optics module. */
+struct pp_optic_files;
 
 typedef struct pp_optic_type {
   const char *name;          /* job-file type, e.g. "circular_aperture" */
@@ -59,6 +67,12 @@ typedef struct pp_optic_spec {
   bool given[PP_OPTIC_MAX_PARAMS]; /* true where the job file set the key */
   double *list;                    /* the REAL_LIST parameter's values (owned), or NULL */
   size_t list_len;
+  /* STRING parameters' values (owned, malloc'ed), indexed like value[]; NULL where not
+   * given. File paths are stored as the job parser resolved them. */
+  char *text[PP_OPTIC_MAX_PARAMS];
+  /* Filled by pp_optic_spec_load_files for types that read files (owned); NULL before
+   * that and for every other type. */
+  struct pp_optic_files *files;
   char name[PP_OPTIC_NAME_BYTES];  /* optional label (`name:` key), else the type name */
   int line, column;                /* 1-based position in the job file, for messages */
 } pp_optic_spec;
@@ -77,7 +91,7 @@ double pp_optic_spec_get(const pp_optic_spec *spec, const char *key);
 void pp_optic_spec_init(pp_optic_spec *spec, const pp_optic_type *type);
 /* Runs the type's validate; PP_ERR_INPUT on a bad combination. */
 pp_status pp_optic_spec_validate(const pp_optic_spec *spec);
-/* Deep copy (list duplicated) and release of the owned list. */
+/* Deep copy (list, texts and file facts duplicated) and release of what a spec owns. */
 pp_status pp_optic_spec_copy(const pp_optic_spec *src, pp_optic_spec *dst);
 void pp_optic_spec_clear(pp_optic_spec *spec);
 
@@ -96,6 +110,28 @@ pp_status pp_optic_spec_set(pp_optic_spec *spec, const char *key, double value);
  * spec->list is always malloc'ed and released by pp_optic_spec_clear. */
 pp_status pp_optic_spec_set_list(pp_optic_spec *spec, const char *key, const double *values,
                                  size_t count);
+/* Checks and stores (copies) a STRING parameter's text, marking it given. PP_ERR_INPUT
+ * for an unknown key, a key of another kind, an empty text or one of
+ * PP_OPTIC_MAX_TEXT_BYTES or more. File paths are stored as given (the job parser joins
+ * relative ones to the job file's directory before calling). */
+pp_status pp_optic_spec_set_text(pp_optic_spec *spec, const char *key, const char *text);
+/* A STRING parameter's text, or NULL when not given (or not a STRING key). */
+const char *pp_optic_spec_get_text(const pp_optic_spec *spec, const char *key);
+
+/* Reads the files a validated spec names (fits_optical_element's maps) and keeps what the
+ * system needs before it reads them again: the maps' shape, their pixel scale (the job's
+ * `pixelscale`, else the files' headers) and the OPD unit (`opdunits`, else the file's).
+ * Checks everything a run would trip over: a missing, unreadable or corrupt file, a map
+ * that is not 2-D, a NaN, a negative transmission, maps of different shapes, no pixel
+ * scale, an unknown unit. Does nothing (PP_SUCCESS) for types that name no file. The job
+ * parser calls it for every optic, so that bad files stop a job before any output exists;
+ * code that builds specs by hand calls it before pp_optic_pupil_diameter_m and
+ * pp_optic_apply_pupil. Reads each map once, one at a time, and keeps none of them.
+ *   param_index  out (may be NULL): on error, the index in type->params of the key whose
+ *                file is at fault, or -1 when the fault is not one file's.
+ * PP_ERR_INPUT with a sentence that names the type, the key and the file; PP_ERR_MEMORY.
+ * Not collective. */
+pp_status pp_optic_spec_load_files(pp_optic_spec *spec, int *param_index);
 
 /* Noll's single index j ≥ 1 → radial order n and azimuthal order m (Noll 1976, as POPPY's
  * zernike.noll_indices): m > 0 multiplies cos(m·θ) (even j), m < 0 sin(|m|·θ) (odd j).
@@ -117,7 +153,9 @@ bool pp_optic_has_opd(const pp_optic_spec *spec);
 /* Applies a pupil-plane optic on the grid: multiplies amplitude[ny·nx] by its amplitude
  * transmission and adds its OPD (metres) to opd[ny·nx] (opd may be NULL when
  * pp_optic_has_opd is false). Wavelength-independent, so done once per run.
- * Not collective; allocates nothing large. */
+ * Not collective. Allocates nothing large, except fits_optical_element, which reads its
+ * maps again (one at a time: ny·nx doubles each) and releases them before returning;
+ * a map file that changed since pp_optic_spec_load_files is PP_ERR_INPUT. */
 pp_status pp_optic_apply_pupil(const pp_optic_spec *spec, const pp_pupil_grid *grid,
                                double *amplitude, double *opd);
 

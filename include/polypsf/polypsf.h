@@ -3,6 +3,7 @@
 #ifndef POLYPSF_H
 #define POLYPSF_H
 
+#include "polypsf/analysis.h"
 #include "polypsf/core.h"
 #include "polypsf/io.h"
 #include "polypsf/job.h"

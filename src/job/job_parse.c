@@ -14,11 +14,16 @@
 #define PP_JOB_DEFAULT_FFT_OVERSAMPLE 2   /* POPPY's OpticalSystem(oversample=2) */
 #define PP_JOB_DEFAULT_OUTPUT_PATH "psf.h5"
 
-static const char *const pp_job_top_keys[] = {"pupil",    "wavelengths", "optics",
+static const char *const pp_job_top_keys[] = {"pupil",    "wavelengths", "source", "optics",
                                               "detector", "propagation", "output", NULL};
 static const char *const pp_job_pupil_keys[] = {"npix", NULL};
-static const char *const pp_job_wavelength_keys[] = {"min", "max", "count", "list", "weights",
+static const char *const pp_job_wavelength_keys[] = {"min",  "max",   "count",     "list",
+                                                     "weights", "file", "units", "blackbody",
                                                      NULL};
+static const char *const pp_job_wavelength_unit_words[] = {"m", "um", "nm", NULL};
+static const int pp_job_wavelength_unit_exponents[] = {0, -6, -9};
+static const char *const pp_job_source_keys[] = {"offset_r", "offset_theta", "offset_x",
+                                                 "offset_y", NULL};
 static const char *const pp_job_detector_keys[] = {"pixelscale", "fov_pixels", "fov_arcsec",
                                                    "oversample", NULL};
 static const char *const pp_job_propagation_keys[] = {"method", "fft_oversample", "normalize",
@@ -75,52 +80,101 @@ static pp_status pp_job_check_wavelength(pp_yaml_doc *doc, const yaml_node_t *no
                        PP_JOB_MIN_WAVELENGTH_M, PP_JOB_MAX_WAVELENGTH_M, wavelength_m);
 }
 
-/* {min, max, count}: count values from min to max inclusive, spaced like numpy.linspace
- * (min + i·step, the last one exactly max) so wavelengths match POPPY's bit for bit. */
-static pp_status pp_job_read_wavelength_range(pp_yaml_doc *doc, const yaml_node_t *section,
-                                              const yaml_node_t *section_key, pp_job *job) {
+/* min, max and count of the range and blackbody forms, checked. With edges (blackbody),
+ * min and max are the band's edges and max > min is required even for one bin; otherwise
+ * they are the first and last wavelength and count 1 takes max = min. */
+static pp_status pp_job_read_band(pp_yaml_doc *doc, const yaml_node_t *section,
+                                  const yaml_node_t *section_key, bool edges, double *min_m,
+                                  double *max_m, size_t *count) {
   yaml_node_t *min_node = pp_yaml_mapping_get(doc, section, "min", NULL);
   yaml_node_t *max_node = pp_yaml_mapping_get(doc, section, "max", NULL);
   yaml_node_t *count_node = pp_yaml_mapping_get(doc, section, "count", NULL);
   if (!min_node)
     return pp_job_missing(doc, section_key, "wavelengths.min", "min",
-                          "the shortest wavelength (metres) of {min, max, count}");
+                          edges ? "the short edge of the band (metres) of {min, max, count, "
+                                  "blackbody}"
+                                : "the shortest wavelength (metres) of {min, max, count}");
   if (!count_node)
     return pp_job_missing(doc, section_key, "wavelengths.count", "count",
-                          "how many wavelengths from min to max, of {min, max, count}");
-  double min_m, max_m;
-  long long count;
-  PP_CALL(pp_yaml_read_number(doc, min_node, "wavelengths.min", "m", &min_m));
-  PP_CALL(pp_job_check_wavelength(doc, min_node, "wavelengths.min", min_m));
+                          edges ? "how many equal bins between min and max, of {min, max, "
+                                  "count, blackbody}"
+                                : "how many wavelengths from min to max, of {min, max, count}");
+  long long whole_count;
+  PP_CALL(pp_yaml_read_number(doc, min_node, "wavelengths.min", "m", min_m));
+  PP_CALL(pp_job_check_wavelength(doc, min_node, "wavelengths.min", *min_m));
   PP_CALL(pp_yaml_read_integer(doc, count_node, "wavelengths.count", 1, PP_JOB_MAX_WAVELENGTHS,
-                               &count));
+                               &whole_count));
   if (max_node) {
-    PP_CALL(pp_yaml_read_number(doc, max_node, "wavelengths.max", "m", &max_m));
-    PP_CALL(pp_job_check_wavelength(doc, max_node, "wavelengths.max", max_m));
+    PP_CALL(pp_yaml_read_number(doc, max_node, "wavelengths.max", "m", max_m));
+    PP_CALL(pp_job_check_wavelength(doc, max_node, "wavelengths.max", *max_m));
   } else {
-    /* A single wavelength needs no max; two or more need the end of the range. */
-    if (count > 1)
+    /* A single wavelength needs no max; two or more, or a band, need its end. */
+    if (whole_count > 1 || edges)
       return pp_job_missing(doc, section_key, "wavelengths.max", "max",
-                            "the longest wavelength (metres), needed when count > 1");
-    max_m = min_m;
+                            edges ? "the long edge of the band (metres), needed with blackbody"
+                                  : "the longest wavelength (metres), needed when count > 1");
+    *max_m = *min_m;
   }
-  if (count == 1 && max_m != min_m)
+  if (edges && !(*max_m > *min_m))
+    return PP_YAML_ERROR(doc, max_node, "wavelengths.max",
+                         "must be greater than wavelengths.min (%.10g m): with blackbody, min "
+                         "and max are the edges of the band; got %.10g m",
+                         *min_m, *max_m);
+  if (!edges && whole_count == 1 && *max_m != *min_m)
     return PP_YAML_ERROR(doc, max_node, "wavelengths.max",
                          "with count 1 the one wavelength is min, so max must equal min (%.10g) "
                          "or be left out; got %.10g",
-                         min_m, max_m);
-  if (count > 1 && !(max_m > min_m))
+                         *min_m, *max_m);
+  if (!edges && whole_count > 1 && !(*max_m > *min_m))
     return PP_YAML_ERROR(doc, max_node, "wavelengths.max",
                          "must be greater than wavelengths.min (%.10g m) when count > 1, got "
                          "%.10g m",
-                         min_m, max_m);
-  job->n_wavelengths = (size_t)count;
+                         *min_m, *max_m);
+  *count = (size_t)whole_count;
+  return PP_SUCCESS;
+}
+
+/* {min, max, count}: count values from min to max inclusive, spaced like numpy.linspace
+ * (min + i·step, the last one exactly max) so wavelengths match POPPY's bit for bit. */
+static pp_status pp_job_read_wavelength_range(pp_yaml_doc *doc, const yaml_node_t *section,
+                                              const yaml_node_t *section_key, pp_job *job) {
+  double min_m, max_m;
+  size_t count;
+  PP_CALL(pp_job_read_band(doc, section, section_key, false, &min_m, &max_m, &count));
+  job->n_wavelengths = count;
   job->wavelengths_m = malloc(job->n_wavelengths * sizeof *job->wavelengths_m);
-  PP_CHECK(job->wavelengths_m, PP_ERR_MEMORY, "cannot allocate %lld wavelengths", count);
+  PP_CHECK(job->wavelengths_m, PP_ERR_MEMORY, "cannot allocate %zu wavelengths", count);
   double step_m = count > 1 ? (max_m - min_m) / (double)(count - 1) : 0.0;
   for (size_t i = 0; i < job->n_wavelengths; i++)
     job->wavelengths_m[i] = (double)i * step_m + min_m;
   job->wavelengths_m[job->n_wavelengths - 1] = max_m;
+  return PP_SUCCESS;
+}
+
+/* {min, max, count, blackbody: T}: count equal bins from min to max, each at its centre,
+ * weighted by the blackbody's photons in the bin (blackbody.c says why photons). */
+static pp_status pp_job_read_blackbody(pp_yaml_doc *doc, const yaml_node_t *section,
+                                       const yaml_node_t *section_key,
+                                       const yaml_node_t *temperature_node, pp_job *job) {
+  double min_m, max_m, temperature_k;
+  size_t count;
+  PP_CALL(pp_job_read_band(doc, section, section_key, true, &min_m, &max_m, &count));
+  PP_CALL(pp_yaml_read_number(doc, temperature_node, "wavelengths.blackbody", "K",
+                              &temperature_k));
+  PP_CALL(pp_yaml_check_range(doc, temperature_node, "wavelengths.blackbody", temperature_k,
+                              PP_JOB_MIN_BLACKBODY_K, false, PP_JOB_MAX_BLACKBODY_K, false, "K"));
+  job->n_wavelengths = count;
+  job->wavelengths_m = malloc(count * sizeof *job->wavelengths_m);
+  job->weights = malloc(count * sizeof *job->weights);
+  PP_CHECK(job->wavelengths_m && job->weights, PP_ERR_MEMORY, "cannot allocate %zu wavelengths",
+           count);
+  pp_blackbody_photon_bins(temperature_k, min_m, max_m, count, job->wavelengths_m, job->weights);
+  double sum = 0.0;
+  if (!pp_job_normalize_weights(job->weights, count, job->weights, &sum))
+    return PP_YAML_ERROR(doc, temperature_node, "wavelengths.blackbody",
+                         "a blackbody of %.10g K emits no photons a double can hold from "
+                         "%.10g to %.10g m",
+                         temperature_k, min_m, max_m);
   return PP_SUCCESS;
 }
 
@@ -160,7 +214,6 @@ static pp_status pp_job_read_weights(pp_yaml_doc *doc, const yaml_node_t *weight
                 "wavelengths; give one weight per wavelength",
                 doc->name, weights_node->start_mark.line + 1, weights_node->start_mark.column + 1,
                 n_raw, job->n_wavelengths);
-  double sum = 0.0;
   for (size_t i = 0; i < n_raw; i++) {
     if (!(raw[i] >= 0.0)) {
       char path[PP_JOB_PATH_BYTES];
@@ -170,43 +223,99 @@ static pp_status pp_job_read_weights(pp_yaml_doc *doc, const yaml_node_t *weight
                              raw[i]);
       goto done;
     }
-    sum += raw[i];
   }
-  PP_CHECK_GOTO(status, sum > 0.0 && isfinite(sum), PP_ERR_INPUT,
+  /* The same function normalizes a spectrum file's weights: equal numbers, equal bits. */
+  double sum = 0.0;
+  bool normalized = pp_job_normalize_weights(raw, n_raw, job->weights, &sum);
+  PP_CHECK_GOTO(status, normalized, PP_ERR_INPUT,
                 "%s:%zu:%zu: wavelengths.weights: %s; at least one weight must be positive and "
                 "their sum finite",
                 doc->name, weights_node->start_mark.line + 1, weights_node->start_mark.column + 1,
                 sum > 0.0 ? "the weights add up to more than a double can hold"
                           : "all weights are 0");
-  for (size_t i = 0; i < n_raw; i++) job->weights[i] = raw[i] / sum;
 done:
   free(raw);
   return status;
 }
 
+/* The first of keys[] present in section, as an error at that key: `why` says which keys
+ * exclude each other. PP_SUCCESS when none is present. */
+static pp_status pp_job_refuse_keys(pp_yaml_doc *doc, const yaml_node_t *section,
+                                    const char *const *keys, const char *why) {
+  for (size_t i = 0; keys[i]; i++) {
+    yaml_node_t *key = NULL;
+    if (pp_yaml_mapping_get(doc, section, keys[i], &key)) {
+      char path[PP_JOB_PATH_BYTES];
+      pp_yaml_path(path, sizeof path, "wavelengths", keys[i]);
+      return PP_YAML_ERROR(doc, key, path, "%s", why);
+    }
+  }
+  return PP_SUCCESS;
+}
+
+/* {file: spectrum, units: m|um|nm}: the wavelengths and weights come from a data file,
+ * found relative to the job file's directory (spectrum.c reads it). */
+static pp_status pp_job_read_wavelength_file(pp_yaml_doc *doc, const yaml_node_t *section,
+                                             const yaml_node_t *file_node, pp_job *job) {
+  const char *given = NULL;
+  PP_CALL(pp_yaml_read_text(doc, file_node, "wavelengths.file",
+                            "the name of a spectrum file (text, HDF5 or FITS)", &given));
+  if (given[0] == '\0')
+    return PP_YAML_ERROR(doc, file_node, "wavelengths.file",
+                         "expects the name of a spectrum file, got an empty text");
+  yaml_node_t *units_node = pp_yaml_mapping_get(doc, section, "units", NULL);
+  int units_exponent10 = 0;
+  if (units_node) {
+    int unit = 0;
+    PP_CALL(pp_yaml_read_choice(doc, units_node, "wavelengths.units",
+                                pp_job_wavelength_unit_words, &unit));
+    units_exponent10 = pp_job_wavelength_unit_exponents[unit];
+  }
+  char *file_path = NULL;
+  PP_CALL(pp_job_data_file_path(doc->name, given, &file_path));
+  pp_status status = pp_spectrum_read_file(doc, file_node, "wavelengths.file", file_path,
+                                           units_node, units_exponent10, job);
+  free(file_path);
+  return status == PP_SUCCESS ? PP_SUCCESS : pp_error_trace(status, __FILE__, __LINE__, __func__);
+}
+
+/* Four forms, exactly one: {min, max, count} (+ weights), {list} (+ weights),
+ * {min, max, count, blackbody}, {file} (+ units). */
 static pp_status pp_job_read_wavelengths(pp_yaml_doc *doc, const yaml_node_t *section,
                                          const yaml_node_t *section_key, pp_job *job) {
   static const char expected[] =
-      "a mapping: {min: 1.0e-6, max: 2.0e-6, count: 10} or {list: [1.0e-6, 1.5e-6], weights: "
-      "[1, 2]}";
+      "a mapping: {min: 1.0e-6, max: 2.0e-6, count: 10}, {list: [1.0e-6, 1.5e-6], weights: "
+      "[1, 2]}, {min: 1.0e-6, max: 2.0e-6, count: 10, blackbody: 5800} or {file: spectrum.txt}";
   if (pp_yaml_is_null(section))
     return PP_YAML_ERROR(doc, section_key, "wavelengths", "expects %s, got nothing", expected);
   PP_CALL(pp_yaml_check_mapping(doc, section, "wavelengths", pp_job_wavelength_keys, expected));
-  yaml_node_t *list_key = NULL;
-  yaml_node_t *list_node = pp_yaml_mapping_get(doc, section, "list", &list_key);
-  /* The two forms exclude each other: report the first key of the other form. */
+  static const char *const range_keys[] = {"min", "max", "count", NULL};
+  static const char *const units_key[] = {"units", NULL};
+  static const char *const weights_key[] = {"weights", NULL};
+  static const char *const blackbody_key[] = {"blackbody", NULL};
+  static const char *const not_with_file[] = {"list",    "min",       "max", "count",
+                                              "weights", "blackbody", NULL};
+  static const char units_why[] =
+      "units names the unit of a spectrum file's wavelength column; it goes with file (the "
+      "wavelengths written in the job file are in metres)";
+  yaml_node_t *file_node = pp_yaml_mapping_get(doc, section, "file", NULL);
+  yaml_node_t *list_node = pp_yaml_mapping_get(doc, section, "list", NULL);
+  yaml_node_t *blackbody_node = pp_yaml_mapping_get(doc, section, "blackbody", NULL);
+  /* The forms exclude each other: report the first key of another form. */
+  if (file_node) {
+    PP_CALL(pp_job_refuse_keys(doc, section, not_with_file,
+                               "a spectrum file gives both the wavelengths and their weights: "
+                               "give file (with optional units) alone"));
+    return pp_job_read_wavelength_file(doc, section, file_node, job);
+  }
+  PP_CALL(pp_job_refuse_keys(doc, section, units_key, units_why));
   if (list_node) {
-    static const char *const range_keys[] = {"min", "max", "count"};
-    for (size_t i = 0; i < 3; i++) {
-      yaml_node_t *key = NULL;
-      if (pp_yaml_mapping_get(doc, section, range_keys[i], &key)) {
-        char path[PP_JOB_PATH_BYTES];
-        pp_yaml_path(path, sizeof path, "wavelengths", range_keys[i]);
-        return PP_YAML_ERROR(doc, key, path,
-                             "give either list (with optional weights) or min, max and count, "
-                             "not both");
-      }
-    }
+    PP_CALL(pp_job_refuse_keys(doc, section, range_keys,
+                               "give either list (with optional weights) or min, max and count, "
+                               "not both"));
+    PP_CALL(pp_job_refuse_keys(doc, section, blackbody_key,
+                               "blackbody weighs the bins of a band {min, max, count}; for a "
+                               "list give the weights"));
     PP_CALL(pp_job_read_wavelength_list(doc, list_node, job));
   } else {
     bool has_range_key = pp_yaml_mapping_get(doc, section, "min", NULL) ||
@@ -214,10 +323,80 @@ static pp_status pp_job_read_wavelengths(pp_yaml_doc *doc, const yaml_node_t *se
                          pp_yaml_mapping_get(doc, section, "count", NULL);
     if (!has_range_key)
       return PP_YAML_ERROR(doc, section_key, "wavelengths",
-                           "give the wavelengths as {min, max, count} or as {list: [...]}");
+                           "give the wavelengths as {min, max, count}, as {list: [...]}, as "
+                           "{min, max, count, blackbody} or as {file: ...}");
+    if (blackbody_node) {
+      PP_CALL(pp_job_refuse_keys(doc, section, weights_key,
+                                 "blackbody computes the weights; give blackbody or weights, "
+                                 "not both"));
+      return pp_job_read_blackbody(doc, section, section_key, blackbody_node, job);
+    }
     PP_CALL(pp_job_read_wavelength_range(doc, section, section_key, job));
   }
   return pp_job_read_weights(doc, pp_yaml_mapping_get(doc, section, "weights", NULL), job);
+}
+
+/* ---- source ------------------------------------------------------------------------------- */
+
+/* {offset_r: arcsec, offset_theta: deg} (POPPY's source_offset_r/_theta) or
+ * {offset_x: arcsec, offset_y: arcsec}. POPPY's OpticalSystem.input_wavefront turns the
+ * first into the second with theta counter-clockwise from +Y:
+ *   offset_x = −r·sin(θ),  offset_y = r·cos(θ),
+ * so θ = 0 moves the PSF to +y and θ = 90 to −x; same expression, same bits. */
+static pp_status pp_job_read_source(pp_yaml_doc *doc, const yaml_node_t *section,
+                                    const yaml_node_t *section_key, pp_job *job) {
+  job->source = (pp_source_spec){.offset_x_arcsec = 0.0, .offset_y_arcsec = 0.0};
+  if (!section) return PP_SUCCESS;
+  job->source.line = (int)section_key->start_mark.line + 1;
+  job->source.column = (int)section_key->start_mark.column + 1;
+  PP_CALL(pp_yaml_check_mapping(doc, section, "source", pp_job_source_keys,
+                                "a mapping such as {offset_r: 0.5, offset_theta: 45} or "
+                                "{offset_x: 0.3, offset_y: -0.1} (arcsec, degrees)"));
+  yaml_node_t *keys[4] = {NULL}, *values[4] = {NULL};
+  for (size_t i = 0; i < 4; i++)
+    values[i] = pp_yaml_mapping_get(doc, section, pp_job_source_keys[i], &keys[i]);
+  enum { R, THETA, X, Y };
+  yaml_node_t *first_polar = keys[R] ? keys[R] : keys[THETA];
+  yaml_node_t *first_cartesian = keys[X] ? keys[X] : keys[Y];
+  if (first_polar && keys[R] && keys[THETA] &&
+      keys[THETA]->start_mark.index < keys[R]->start_mark.index)
+    first_polar = keys[THETA];
+  if (first_cartesian && keys[X] && keys[Y] && keys[Y]->start_mark.index < keys[X]->start_mark.index)
+    first_cartesian = keys[Y];
+  if (first_polar && first_cartesian) {
+    /* at whichever form comes second in the file */
+    bool cartesian_later = first_cartesian->start_mark.index > first_polar->start_mark.index;
+    yaml_node_t *later = cartesian_later ? first_cartesian : first_polar;
+    char path[PP_JOB_PATH_BYTES];
+    pp_yaml_path(path, sizeof path, "source", (const char *)later->data.scalar.value);
+    return PP_YAML_ERROR(doc, later, path,
+                         "give the offset either as offset_r and offset_theta (POPPY's form) "
+                         "or as offset_x and offset_y, not both");
+  }
+  if (values[THETA] && !values[R])
+    return PP_YAML_ERROR(doc, keys[THETA], "source.offset_theta",
+                         "needs offset_r, the distance from the axis (arcsec)");
+  if (values[R]) {
+    double r_arcsec, theta_deg = 0.0; /* POPPY's default: towards +Y */
+    PP_CALL(pp_yaml_read_number(doc, values[R], "source.offset_r", "arcsec", &r_arcsec));
+    PP_CALL(pp_yaml_check_range(doc, values[R], "source.offset_r", r_arcsec, 0.0, false,
+                                INFINITY, false, "arcsec"));
+    if (values[THETA])
+      PP_CALL(pp_yaml_read_number(doc, values[THETA], "source.offset_theta", "deg", &theta_deg));
+    /* POPPY only tilts when |r| > 0: r = 0 is on-axis whatever theta says. */
+    if (r_arcsec > 0.0) {
+      double angle_rad = theta_deg * PP_PI / 180.0;
+      job->source.offset_x_arcsec = r_arcsec * -sin(angle_rad);
+      job->source.offset_y_arcsec = r_arcsec * cos(angle_rad);
+    }
+  }
+  if (values[X])
+    PP_CALL(pp_yaml_read_number(doc, values[X], "source.offset_x", "arcsec",
+                                &job->source.offset_x_arcsec));
+  if (values[Y])
+    PP_CALL(pp_yaml_read_number(doc, values[Y], "source.offset_y", "arcsec",
+                                &job->source.offset_y_arcsec));
+  return PP_SUCCESS;
 }
 
 /* ---- optics ----------------------------------------------------------------------------- */
@@ -609,24 +788,29 @@ static pp_status pp_job_read_output(pp_yaml_doc *doc, const yaml_node_t *section
 pp_status pp_job_fill(pp_yaml_doc *doc, pp_job *job) {
   yaml_node_t *root = pp_yaml_doc_root(doc);
   PP_CALL(pp_yaml_check_mapping(doc, root, "", pp_job_top_keys,
-                                "a mapping of sections (pupil, wavelengths, optics, detector, "
-                                "propagation, output)"));
-  yaml_node_t *key[6] = {NULL};
-  yaml_node_t *value[6] = {NULL};
-  for (size_t i = 0; i < 6; i++) value[i] = pp_yaml_mapping_get(doc, root, pp_job_top_keys[i], &key[i]);
-  enum { PUPIL, WAVELENGTHS, OPTICS, DETECTOR, PROPAGATION, OUTPUT };
+                                "a mapping of sections (pupil, wavelengths, source, optics, "
+                                "detector, propagation, output)"));
+  enum { PUPIL, WAVELENGTHS, SOURCE, OPTICS, DETECTOR, PROPAGATION, OUTPUT, N_SECTIONS };
+  yaml_node_t *key[N_SECTIONS] = {NULL};
+  yaml_node_t *value[N_SECTIONS] = {NULL};
+  for (size_t i = 0; i < N_SECTIONS; i++)
+    value[i] = pp_yaml_mapping_get(doc, root, pp_job_top_keys[i], &key[i]);
 
-  static const char *const what_required[] = {
-      [WAVELENGTHS] = "{min, max, count} or {list: [...], weights: [...]}, in metres",
+  static const char *const what_required[N_SECTIONS] = {
+      [WAVELENGTHS] = "{min, max, count}, {list: [...], weights: [...]}, {min, max, count, "
+                      "blackbody} or {file: spectrum}, in metres",
       [OPTICS] = "a list of optics, each item like '- circular_aperture: {radius: 3.25}'",
       [DETECTOR] = "{pixelscale: arcsec, fov_pixels or fov_arcsec, oversample}",
   };
-  for (size_t i = WAVELENGTHS; i <= DETECTOR; i++)
-    if (!value[i])
-      return pp_job_missing(doc, root, pp_job_top_keys[i], pp_job_top_keys[i], what_required[i]);
+  static const int required[] = {WAVELENGTHS, OPTICS, DETECTOR};
+  for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+    if (!value[required[i]])
+      return pp_job_missing(doc, root, pp_job_top_keys[required[i]],
+                            pp_job_top_keys[required[i]], what_required[required[i]]);
 
   PP_CALL(pp_job_read_pupil(doc, value[PUPIL], job));
   PP_CALL(pp_job_read_wavelengths(doc, value[WAVELENGTHS], key[WAVELENGTHS], job));
+  PP_CALL(pp_job_read_source(doc, value[SOURCE], key[SOURCE], job));
   PP_CALL(pp_job_read_optics(doc, value[OPTICS], key[OPTICS], job));
   /* propagation before detector: detector.oversample defaults to fft_oversample. */
   PP_CALL(pp_job_read_propagation(doc, value[PROPAGATION], job));

@@ -92,6 +92,40 @@ pp_status pp_yaml_check_range(pp_yaml_doc *doc, const yaml_node_t *node, const c
                               double value, double min, bool min_exclusive, double max,
                               bool max_exclusive, const char *unit);
 
+/* YAML 1.2 core-schema decimal number: [-+]? (digits [. digits?] | . digits) ([eE] [-+]? digits)?
+ * (also the grammar of numbers in spectrum text files). */
+bool pp_yaml_is_decimal_number(const char *text);
+
+/* ---- spectra (spectrum.c, blackbody.c) ----------------------------------------------------- */
+/* The power of ten of a metre that a wavelength unit label names: "m" 0, "um"/"micron" −6,
+ * "nm" −9, "Angstrom" −10 (case-insensitive, singular or plural, also "µm", "AA", "Å").
+ * Returns false for any other label. */
+bool pp_spectrum_unit_exponent(const char *label, int *exponent10);
+
+/* Divides raw[count] by their sum into normalized[count] (the two may be the same array),
+ * summing in index order, so that equal inputs give equal bits whatever form they came
+ * in. *sum gets the sum; returns false, leaving normalized untouched, when the sum is not
+ * positive and finite. */
+bool pp_job_normalize_weights(const double *raw, size_t count, double *normalized, double *sum);
+
+/* Reads a spectrum data file into job->wavelengths_m, job->weights (normalized) and
+ * job->n_wavelengths. The format is told by content: HDF5 (datasets wavelengths and weights),
+ * FITS (a table with columns WAVELENGTH and WEIGHT or FLUX), else text (two columns,
+ * wavelength and weight, '#' comments). file_path is the path to open (already resolved
+ * against the job file's directory). units_exponent10 is the `units` key's power of ten of
+ * a metre when units_node is not NULL. Every problem is PP_ERR_INPUT at file_node,
+ * `path: <file_path>:<line, dataset index or row>: what`. */
+pp_status pp_spectrum_read_file(pp_yaml_doc *doc, const yaml_node_t *file_node, const char *path,
+                                const char *file_path, const yaml_node_t *units_node,
+                                int units_exponent10, pp_job *job);
+
+/* Photon counts of a blackbody at temperature_k in count equal-width bins from min_m to
+ * max_m (count ≥ 1, 0 < min_m < max_m): centres_m[i] is bin i's centre and photons[i] the
+ * integral of the photon spectral radiance B_λ·λ/(h·c) over the bin, up to one common
+ * factor (the caller normalizes). Never negative; bins far in the Wien tail may be 0. */
+void pp_blackbody_photon_bins(double temperature_k, double min_m, double max_m, size_t count,
+                              double *centres_m, double *photons);
+
 /* ---- schema (job_parse.c) ------------------------------------------------------------ */
 /* Fills job (whose text and source_name are already set) from the document. On error
  * the job may be partly filled; the caller destroys it. */

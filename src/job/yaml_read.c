@@ -16,9 +16,8 @@ static void pp_yaml_unit_note(char *out, size_t out_bytes, const char *unit) {
   else out[0] = '\0';
 }
 
-/* YAML 1.2 core-schema decimal number: [-+]? (digits [. digits?] | . digits) ([eE] [-+]? digits)?
- * Stricter than strtod, which would also take "inf", "0x1p3", " 1" and "1e5x" prefixes. */
-static bool pp_yaml_is_decimal_number(const char *text) {
+/* Stricter than strtod, which would also take "inf", "0x1p3", " 1" and "1e5x" prefixes. */
+bool pp_yaml_is_decimal_number(const char *text) {
   const char *p = text;
   if (*p == '+' || *p == '-') p++;
   size_t mantissa_digits = 0;

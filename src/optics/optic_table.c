@@ -111,6 +111,32 @@ static const pp_optic_param pp_zernike_params[] = {
     PP_ROTATION_PARAM,
 };
 
+/* POPPY's FITSOpticalElement (poppy/poppy_core.py) arguments, pupil planes only. */
+static const char *const pp_planetype_words[] = {"pupil", NULL};
+
+static const pp_optic_param pp_fits_element_params[] = {
+    {.name = "transmission", .kind = PP_PARAM_STRING, .default_value = NAN, .unit = "",
+     .file_path = true,
+     .doc = "amplitude transmission map: 'file.fits', 'file.fits[EXTNAME]' or 'file.h5:/dataset'"},
+    {.name = "opd", .kind = PP_PARAM_STRING, .default_value = NAN, .unit = "", .file_path = true,
+     .doc = "OPD map, in the same forms as transmission"},
+    {.name = "opdunits", .kind = PP_PARAM_CHOICE, .default_value = NAN,
+     .choices = pp_opd_unit_words, .unit = "",
+     .doc = "unit of the OPD map's values (default: the file's BUNIT, or its units attribute)"},
+    {.name = "pixelscale", .kind = PP_PARAM_REAL, .default_value = NAN, PP_POSITIVE, .unit = "m",
+     .doc = "metres per map pixel (default: the file's PIXELSCL or PUPLSCAL, or its "
+            "pixelscale_m attribute)"},
+    {.name = "planetype", .kind = PP_PARAM_CHOICE, .default_value = 0.0,
+     .choices = pp_planetype_words, .unit = "",
+     .doc = "the plane the maps belong to: pupil (image-plane maps need FFT propagation)"},
+    PP_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+    {.name = "flip_x", .kind = PP_PARAM_BOOL, .default_value = 0.0, .min = 0, .max = 1,
+     .unit = "", .doc = "mirror the maps left-right (x to -x) before turning and shifting them"},
+    {.name = "flip_y", .kind = PP_PARAM_BOOL, .default_value = 0.0, .min = 0, .max = 1,
+     .unit = "", .doc = "mirror the maps top-bottom (y to -y) before turning and shifting them"},
+};
+
 #define PP_COUNT(array) (sizeof(array) / sizeof((array)[0]))
 
 static const pp_optic_type pp_optic_types[] = {
@@ -143,11 +169,17 @@ static const pp_optic_type pp_optic_types[] = {
      .params = pp_zernike_params, .n_params = PP_COUNT(pp_zernike_params),
      .doc = "wavefront error as Noll-ordered Zernike terms, metres RMS each",
      .validate = pp_zernike_validate},
+    {.name = "fits_optical_element", .poppy_name = "FITSOpticalElement",
+     .plane = PP_PLANE_PUPIL, .params = pp_fits_element_params,
+     .n_params = PP_COUNT(pp_fits_element_params),
+     .doc = "transmission and/or OPD maps from FITS or HDF5 files, resampled onto the pupil",
+     .validate = pp_fits_element_validate},
 };
 
 _Static_assert(PP_COUNT(pp_multihex_params) <= PP_OPTIC_MAX_PARAMS, "too many parameters");
 _Static_assert(PP_COUNT(pp_obscuration_params) <= PP_OPTIC_MAX_PARAMS, "too many parameters");
 _Static_assert(PP_COUNT(pp_zernike_params) <= PP_OPTIC_MAX_PARAMS, "too many parameters");
+_Static_assert(PP_COUNT(pp_fits_element_params) <= PP_OPTIC_MAX_PARAMS, "too many parameters");
 
 /* ---- lookups ----------------------------------------------------------------------- */
 
@@ -241,6 +273,8 @@ pp_status pp_optic_param_check(const pp_optic_type *type, const pp_optic_param *
       PP_CHECK(isfinite(value), PP_ERR_INPUT, "%s: '%s' must be a finite number %s (got %g)",
                type->name, param->name, range, value);
       break;
+    case PP_PARAM_STRING:
+      return PP_SUCCESS; /* no number: the text is checked where it is set */
   }
   bool above_min = param->min_exclusive ? value > param->min : value >= param->min;
   bool below_max = param->max_exclusive ? value < param->max : value <= param->max;
@@ -285,6 +319,36 @@ pp_status pp_optic_spec_set_list(pp_optic_spec *spec, const char *key, const dou
   return PP_SUCCESS;
 }
 
+pp_status pp_optic_spec_set_text(pp_optic_spec *spec, const char *key, const char *text) {
+  PP_CHECK(spec && spec->type, PP_ERR_INTERNAL, "pp_optic_spec_set_text: spec without a type");
+  int index = pp_optic_param_index(spec->type, key);
+  PP_CHECK(index >= 0, PP_ERR_INPUT, "%s: unknown key '%s'", spec->type->name, key ? key : "");
+  const pp_optic_param *param = &spec->type->params[index];
+  PP_CHECK(param->kind == PP_PARAM_STRING, PP_ERR_INPUT, "%s: '%s' takes %s, not text",
+           spec->type->name, param->name,
+           param->kind == PP_PARAM_REAL_LIST ? "a list of numbers" : "one value");
+  size_t length = text ? strlen(text) : 0;
+  PP_CHECK(length > 0, PP_ERR_INPUT, "%s: '%s' must not be empty (%s)", spec->type->name,
+           param->name, param->doc);
+  PP_CHECK(length < PP_OPTIC_MAX_TEXT_BYTES, PP_ERR_INPUT,
+           "%s: '%s' has %zu characters; at most %d are allowed", spec->type->name, param->name,
+           length, PP_OPTIC_MAX_TEXT_BYTES - 1);
+  char *copy = malloc(length + 1);
+  PP_CHECK(copy, PP_ERR_MEMORY, "%s: no memory for '%s'", spec->type->name, param->name);
+  memcpy(copy, text, length + 1);
+  free(spec->text[index]);
+  spec->text[index] = copy;
+  spec->given[index] = true;
+  return PP_SUCCESS;
+}
+
+const char *pp_optic_spec_get_text(const pp_optic_spec *spec, const char *key) {
+  if (!spec || !spec->type) return NULL;
+  int index = pp_optic_param_index(spec->type, key);
+  if (index < 0 || spec->type->params[index].kind != PP_PARAM_STRING) return NULL;
+  return spec->text[index];
+}
+
 pp_status pp_optic_spec_validate(const pp_optic_spec *spec) {
   PP_CHECK(spec && spec->type, PP_ERR_INTERNAL, "optic spec without a type");
   const pp_optic_type *type = spec->type;
@@ -299,6 +363,9 @@ pp_status pp_optic_spec_validate(const pp_optic_spec *spec) {
                "%s: '%s' must list at least one number", type->name, param->name);
       for (size_t k = 0; k < spec->list_len; k++)
         PP_CALL(pp_optic_param_check(type, param, spec->list[k]));
+    } else if (param->kind == PP_PARAM_STRING) {
+      PP_CHECK(spec->text[i] && spec->text[i][0], PP_ERR_INPUT, "%s: '%s' must not be empty (%s)",
+               type->name, param->name, param->doc);
     } else {
       PP_CALL(pp_optic_param_check(type, param, spec->value[i]));
     }
@@ -309,16 +376,35 @@ pp_status pp_optic_spec_validate(const pp_optic_spec *spec) {
 
 pp_status pp_optic_spec_copy(const pp_optic_spec *src, pp_optic_spec *dst) {
   PP_CHECK(src && dst, PP_ERR_INTERNAL, "pp_optic_spec_copy: NULL spec");
-  double *list = NULL;
+  pp_optic_spec copy = *src;
+  copy.list = NULL;
+  copy.list_len = 0;
+  copy.files = NULL;
+  for (size_t i = 0; i < PP_OPTIC_MAX_PARAMS; i++) copy.text[i] = NULL;
+  bool ok = true;
   if (src->list && src->list_len > 0) {
-    list = malloc(src->list_len * sizeof *list);
-    PP_CHECK(list, PP_ERR_MEMORY, "no memory to copy %zu values of optic '%s'", src->list_len,
-             src->name);
-    memcpy(list, src->list, src->list_len * sizeof *list);
+    copy.list = malloc(src->list_len * sizeof *copy.list);
+    ok = copy.list != NULL;
+    if (ok) {
+      memcpy(copy.list, src->list, src->list_len * sizeof *copy.list);
+      copy.list_len = src->list_len;
+    }
   }
-  *dst = *src;
-  dst->list = list;
-  dst->list_len = list ? src->list_len : 0;
+  for (size_t i = 0; ok && i < PP_OPTIC_MAX_PARAMS; i++) {
+    if (!src->text[i]) continue;
+    copy.text[i] = strdup(src->text[i]);
+    ok = copy.text[i] != NULL;
+  }
+  if (ok && src->files) {
+    copy.files = malloc(sizeof *copy.files);
+    ok = copy.files != NULL;
+    if (ok) *copy.files = *src->files;
+  }
+  if (!ok) {
+    pp_optic_spec_clear(&copy);
+    PP_CHECK(false, PP_ERR_MEMORY, "no memory to copy optic '%s'", src->name);
+  }
+  *dst = copy;
   return PP_SUCCESS;
 }
 
@@ -327,6 +413,12 @@ void pp_optic_spec_clear(pp_optic_spec *spec) {
   free(spec->list);
   spec->list = NULL;
   spec->list_len = 0;
+  for (size_t i = 0; i < PP_OPTIC_MAX_PARAMS; i++) {
+    free(spec->text[i]);
+    spec->text[i] = NULL;
+  }
+  free(spec->files);
+  spec->files = NULL;
 }
 
 /* ---- dispatch to the geometry of each type -------------------------------------------- */
@@ -335,7 +427,8 @@ void pp_optic_spec_clear(pp_optic_spec *spec) {
  * module does not need; the table is small, so the string compare costs nothing. */
 typedef enum {
   PP_KIND_CIRCLE, PP_KIND_SQUARE, PP_KIND_RECTANGLE, PP_KIND_HEXAGON, PP_KIND_MULTIHEX,
-  PP_KIND_OBSCURATION, PP_KIND_TRANSMISSION, PP_KIND_ZERNIKE, PP_KIND_UNKNOWN
+  PP_KIND_OBSCURATION, PP_KIND_TRANSMISSION, PP_KIND_ZERNIKE, PP_KIND_FITS_ELEMENT,
+  PP_KIND_UNKNOWN
 } pp_optic_kind;
 
 static pp_optic_kind pp_kind_of(const pp_optic_spec *spec) {
@@ -354,6 +447,7 @@ double pp_optic_pupil_diameter_m(const pp_optic_spec *spec) {
     case PP_KIND_HEXAGON: return pp_hexagon_pupil_diameter_m(spec);
     case PP_KIND_MULTIHEX: return pp_multihex_pupil_diameter_m(spec);
     case PP_KIND_OBSCURATION: return pp_obscuration_pupil_diameter_m(spec);
+    case PP_KIND_FITS_ELEMENT: return pp_fits_element_pupil_diameter_m(spec);
     /* POPPY's ScalarTransmission and ZernikeWFE define no pupil_diam. */
     case PP_KIND_TRANSMISSION:
     case PP_KIND_ZERNIKE:
@@ -362,7 +456,22 @@ double pp_optic_pupil_diameter_m(const pp_optic_spec *spec) {
   return 0.0;
 }
 
-bool pp_optic_has_opd(const pp_optic_spec *spec) { return pp_kind_of(spec) == PP_KIND_ZERNIKE; }
+bool pp_optic_has_opd(const pp_optic_spec *spec) {
+  switch (pp_kind_of(spec)) {
+    case PP_KIND_ZERNIKE: return true;
+    case PP_KIND_FITS_ELEMENT: return pp_optic_spec_given(spec, "opd");
+    default: return false;
+  }
+}
+
+pp_status pp_optic_spec_load_files(pp_optic_spec *spec, int *param_index) {
+  if (param_index) *param_index = -1;
+  PP_CHECK(spec && spec->type, PP_ERR_INTERNAL, "pp_optic_spec_load_files: spec without a type");
+  int ignored = -1;
+  if (pp_kind_of(spec) == PP_KIND_FITS_ELEMENT)
+    PP_CALL(pp_fits_element_load(spec, param_index ? param_index : &ignored));
+  return PP_SUCCESS;
+}
 
 pp_status pp_optic_apply_pupil(const pp_optic_spec *spec, const pp_pupil_grid *grid,
                                double *amplitude, double *opd) {
@@ -383,6 +492,9 @@ pp_status pp_optic_apply_pupil(const pp_optic_spec *spec, const pp_pupil_grid *g
     case PP_KIND_OBSCURATION: PP_CALL(pp_obscuration_apply(spec, grid, amplitude, opd)); break;
     case PP_KIND_TRANSMISSION: PP_CALL(pp_transmission_apply(spec, grid, amplitude, opd)); break;
     case PP_KIND_ZERNIKE: PP_CALL(pp_zernike_apply(spec, grid, amplitude, opd)); break;
+    case PP_KIND_FITS_ELEMENT:
+      PP_CALL(pp_fits_element_apply(spec, grid, amplitude, opd));
+      break;
     case PP_KIND_UNKNOWN:
       PP_CHECK(false, PP_ERR_INTERNAL, "pp_optic_apply_pupil: %s: type not from the table",
                spec->name);

@@ -103,6 +103,27 @@ pp_status pp_zernike_apply(const pp_optic_spec *spec, const pp_pupil_grid *grid,
 pp_status pp_hexagon_validate(const pp_optic_spec *spec);
 pp_status pp_multihex_validate(const pp_optic_spec *spec);
 pp_status pp_zernike_validate(const pp_optic_spec *spec);
+pp_status pp_fits_element_validate(const pp_optic_spec *spec);
+
+/* ---- fits_optical_element (fits_element.c) ------------------------------------------ */
+
+/* What pp_optic_spec_load_files found in the map files; apply reads the maps again and
+ * checks they still agree. */
+struct pp_optic_files {
+  size_t ny, nx;       /* shape of the map(s): both maps have the same */
+  double pixelscale_m; /* metres per map pixel: the job's `pixelscale`, else the files' */
+  double opd_to_m;     /* metres per unit of the OPD map's values (1 without an OPD map) */
+};
+
+/* The words `opdunits` accepts (the table's choices, NULL-terminated; POPPY's spellings)
+ * and the metres per unit of each. */
+extern const char *const pp_opd_unit_words[];
+double pp_opd_unit_to_m(size_t word_index);
+
+pp_status pp_fits_element_load(pp_optic_spec *spec, int *param_index);
+double pp_fits_element_pupil_diameter_m(const pp_optic_spec *spec);
+pp_status pp_fits_element_apply(const pp_optic_spec *spec, const pp_pupil_grid *grid,
+                                double *amplitude, double *opd);
 
 /* The largest Noll index a zernike_wfe accepts (n ≤ 20): beyond it the explicit radial
  * sum loses digits to cancellation, as POPPY's does. */
