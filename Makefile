@@ -24,7 +24,8 @@ MPIRUN     := $(MPIRUN_ENV) mpirun -n $(NP) --oversubscribe --bind-to none
 run: build
 	@mkdir -p $(dir $(OUT))
 	$(MPIRUN) $(BUILD)/polypsf run $(JOB) -o $(OUT) --force
-	@echo "result: $(OUT)  (inspect with: h5ls -r $(OUT))"
+	$(BUILD)/polypsf render $(OUT) -o $(basename $(OUT)).png --scale-bar auto
+	@echo "result: $(OUT)  (inspect with: $(BUILD)/polypsf info $(OUT); preview: $(basename $(OUT)).png)"
 
 test: test-unit test-asan
 

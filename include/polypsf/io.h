@@ -312,10 +312,14 @@ pp_status pp_colormap_parse(const char *name, pp_colormap *colormap);
 
 typedef struct pp_png_options {
   pp_colormap colormap;
-  double scale_bar_arcsec; /* length of a labelled scale bar (arcsec); 0: no bar */
+  /* Length of a labelled scale bar (arcsec); 0: no bar; PP_PNG_SCALE_BAR_AUTO: the longest
+   * 1, 2 or 5 × 10^k arcsec up to a fifth of the image's width (none if under 2 pixels). */
+  double scale_bar_arcsec;
   size_t size_px;          /* PNG pixels along the longer side; 0: one per /psf pixel */
   double min_decades;      /* the log stretch spans this many decades below the peak */
 } pp_png_options;
+
+#define PP_PNG_SCALE_BAR_AUTO (-1.0)
 
 #define PP_PNG_OPTIONS_DEFAULT                                                            \
   ((pp_png_options){.colormap = PP_COLORMAP_INFERNO, .scale_bar_arcsec = 0.0, .size_px = 0, \

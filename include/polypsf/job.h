@@ -25,6 +25,8 @@ enum {
 };
 #define PP_JOB_MIN_WAVELENGTH_M 1.0e-8 /* 10 nm */
 #define PP_JOB_MAX_WAVELENGTH_M 1.0e-3 /* 1 mm */
+#define PP_JOB_MIN_BLACKBODY_K 1.0     /* wavelengths.blackbody temperature */
+#define PP_JOB_MAX_BLACKBODY_K 1.0e9
 
 typedef struct pp_detector_spec {
   double pixelscale_arcsec;   /* detector pixel (arcsec), before oversampling */
@@ -69,7 +71,9 @@ typedef struct pp_job {
  * is wrong and what is allowed`; PP_ERR_MEMORY when memory runs out. */
 pp_status pp_job_parse_file(const char *path, pp_job **job);
 /* The same from text in memory (length bytes, need not end in NUL); `name` stands for
- * the file in messages and becomes source_name. Not collective. */
+ * the file in messages and becomes source_name, and data files the job names with a
+ * relative path (wavelengths.file) are looked for in name's directory (the working
+ * directory when name has no '/'). Not collective. */
 pp_status pp_job_parse_string(const char *text, size_t length, const char *name, pp_job **job);
 /* Releases a job and sets *job to NULL; accepts NULL and *job == NULL. */
 void pp_job_destroy(pp_job **job);

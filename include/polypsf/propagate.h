@@ -9,11 +9,15 @@
  * (k − n_out/2 + 0.5)/n_out, same norm; with nlamD = n_in = n_out both are unitary and
  * inverse(forward(E)) = E.
  * Plans are made once per shape and reused for every wavelength (FFTW's lifecycle).
- * A plan holds its intermediate product: one plan must not execute in two threads at once. */
+ * A plan holds its intermediate product: one plan must not execute in two threads at once.
+ * Further down: FFTW plans and POPPY's padded-FFT propagation (fft.c), and the chirp-z
+ * transform, the MFT's result at FFT cost (czt.c). Conventions and costs: docs/propagation.md. */
 #ifndef POLYPSF_PROPAGATE_H
 #define POLYPSF_PROPAGATE_H
 
 #include <complex.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "polypsf/core.h"
 
@@ -46,6 +50,123 @@ double pp_mft_flops(size_t n_in_y, size_t n_in_x, size_t n_out_y, size_t n_out_x
 /* The same for pp_mft_execute_real (real × complex multiply-add = 4 flops). */
 double pp_mft_flops_real(size_t n_in_y, size_t n_in_x, size_t n_out_y, size_t n_out_x);
 void pp_mft_plan_destroy(pp_mft_plan **plan);
+
+/* ---- FFT (FFTW) ------------------------------------------------------------------------
+ * Plans are made once per shape per rank and executed for every wavelength (FFTW's
+ * plan → execute → destroy). Execution takes a const plan, allocates nothing in polypsf and
+ * may run in several threads at once on different arrays; creating and destroying plans and
+ * the wisdom calls use FFTW's planner, which is process-global and not thread-safe: call
+ * them from one thread. FFTW's wisdom is global state of the process (state FFTW requires);
+ * polypsf keeps none of its own. See docs/propagation.md. */
+
+/* FFTW's sign convention: FORWARD is Σ x_j·exp(−2πi·jk/n), BACKWARD is exp(+2πi·jk/n), both
+ * unnormalized. Optical pupil → image propagation uses BACKWARD (POPPY ≥ 1.0: "forward
+ * propagation requires an inverse FFT", for the + sign of the MFT), image → pupil FORWARD. */
+typedef enum { PP_FFT_FORWARD = -1, PP_FFT_BACKWARD = +1 } pp_fft_direction;
+
+/* How hard FFTW's planner works. ESTIMATE (the default) picks the algorithm by heuristics:
+ * the same plan, hence the same bits, in every run of a given FFTW build on a given CPU type,
+ * whichever rank computes which wavelength. MEASURE and PATIENT time candidate algorithms and
+ * may pick a different one run to run (machine load decides), so results may differ in the
+ * last bits between runs and between ranks, unless every rank plans from the same imported
+ * wisdom (pp_fft_wisdom_import before creating plans). */
+typedef enum { PP_FFT_ESTIMATE = 0, PP_FFT_MEASURE, PP_FFT_PATIENT } pp_fft_rigor;
+
+/* Optical propagation with POPPY's padded-FFT conventions (pp_fft_propagate). */
+typedef enum {
+  PP_FFT_PUPIL_TO_IMAGE, /* out = fftshift(BACKWARD(in)) / sqrt(ny·nx) */
+  PP_FFT_IMAGE_TO_PUPIL  /* out = FORWARD(ifftshift(in)) / sqrt(ny·nx) */
+} pp_fft_propagation;
+
+typedef struct pp_fft_plan pp_fft_plan;
+
+/* Plans a 2-D complex DFT of ny × nx (row-major, y first) in one direction, both in place
+ * and out of place. The planning arrays are allocated inside and freed before returning
+ * (transient peak: pp_fft_plan_bytes); the plan then executes on the caller's arrays, which
+ * must be aligned like pp_array_alloc's. Not collective. Errors: PP_ERR_INPUT for a zero or
+ * oversized shape, PP_ERR_MEMORY, PP_ERR_LIBRARY when FFTW returns no plan. */
+pp_status pp_fft_plan_create(size_t ny, size_t nx, pp_fft_direction direction,
+                             pp_fft_rigor rigor, pp_fft_plan **plan);
+/* out = DFT(in) with the plan's sign, unnormalized (FFTW's definition). in == out runs in
+ * place; otherwise in is preserved and the arrays must not overlap. Both arrays must be
+ * aligned like pp_array_alloc's (FFTW's new-array execute requires the planning arrays'
+ * alignment: checked, PP_ERR_INTERNAL otherwise). No allocation in polypsf. Not collective. */
+pp_status pp_fft_execute(const pp_fft_plan *plan, const double complex *in, double complex *out);
+/* One optical propagation of an already padded field (see pp_fft_propagation), unitary:
+ * Σ|out|² = Σ|in|². PUPIL_TO_IMAGE needs a PP_FFT_BACKWARD plan, IMAGE_TO_PUPIL a
+ * PP_FFT_FORWARD one (PP_ERR_INTERNAL otherwise). The zero frequency lands on pixel
+ * (ny/2, nx/2) (integer division) of the image, like POPPY's fftshift. The shifts are done
+ * without allocation: for even sizes by a quadrant swap (pupil → image) or a (−1)^(y+x)
+ * modulation of the output (image → pupil); otherwise by in-place rotations. in == out is
+ * allowed; alignment as for pp_fft_execute. Not collective. */
+pp_status pp_fft_propagate(const pp_fft_plan *plan, const double complex *in, double complex *out,
+                           pp_fft_propagation propagation);
+/* Bytes allocated at once while pp_fft_plan_create runs (two planning arrays, freed before it
+ * returns; FFTW's own tables, O(ny + nx), are not counted). */
+size_t pp_fft_plan_bytes(size_t ny, size_t nx);
+/* Floating-point operations of one execute, by the usual 5·N·log2(N) estimate. */
+double pp_fft_flops(size_t ny, size_t nx);
+void pp_fft_plan_destroy(pp_fft_plan **plan);
+
+/* Zero-pads in[n_in_y][n_in_x] into out[n_out_y][n_out_x] (n_out ≥ n_in on both axes) with
+ * the input at offset ((n_out_y − n_in_y)/2, (n_out_x − n_in_x)/2), integer division: POPPY's
+ * utils.pad_to_size, and utils.pad_to_oversample whenever npix·(oversample − 1) is even. For an
+ * even npix and integer oversample the pupil's centre lands on the padded array's centre,
+ * (n_out − 1)/2. Writes all of out. in and out must not overlap. Not collective. */
+pp_status pp_fft_pad(const double complex *in, size_t n_in_y, size_t n_in_x, double complex *out,
+                     size_t n_out_y, size_t n_out_x);
+/* The same for a real input (a pupil without OPD), into a complex output. */
+pp_status pp_fft_pad_real(const double *in, size_t n_in_y, size_t n_in_x, double complex *out,
+                          size_t n_out_y, size_t n_out_x);
+/* Copies the centred n_out_y × n_out_x part of in (n_out ≤ n_in) at offset
+ * ((n_in − n_out)/2) per axis: the inverse of pp_fft_pad (POPPY's pad_or_crop_to_shape). */
+pp_status pp_fft_crop(const double complex *in, size_t n_in_y, size_t n_in_x, double complex *out,
+                      size_t n_out_y, size_t n_out_x);
+/* Image pixel scale of a padded FFT in radians: λ/(D·fft_oversample), D the full width of the
+ * unpadded pupil array (POPPY's Wavefront._propagate_fft). */
+double pp_fft_image_pixelscale_rad(double wavelength_m, double pupil_diameter_m,
+                                   double fft_oversample);
+/* The smallest n ≥ minimum of the form 2^a·3^b·5^c·7^d (FFTW's fast sizes); 0 if minimum = 0
+ * or there is none below SIZE_MAX. */
+size_t pp_fft_fast_size(size_t minimum);
+
+/* Loads FFTW wisdom (accumulated plans) from path into this process, before plans are made.
+ * A missing file is not an error (*imported = false: the first run plans and may export);
+ * a file that is not FFTW wisdom for this FFTW version and precision is PP_ERR_INPUT, an
+ * unreadable one PP_ERR_IO. imported may be NULL. Not collective: every rank imports the same
+ * file (or rank 0 imports and broadcasts with fftw_mpi_broadcast_wisdom). */
+pp_status pp_fft_wisdom_import(const char *path, bool *imported);
+/* Writes this process's wisdom to path, atomically (a temporary file renamed over path, so a
+ * crash never leaves a truncated file). PP_ERR_IO on failure. Not collective: call it on one
+ * rank. */
+pp_status pp_fft_wisdom_export(const char *path);
+
+/* ---- chirp-z transform (Bluestein) ------------------------------------------------------
+ * Computes exactly what the MFT computes (same centering, sign, normalization, any sizes,
+ * nlamD per axis, forward and inverse; see the top of this header) with FFTs: separable 1-D
+ * Bluestein transforms, along x for each row, then along y for each column (or the other way
+ * round when that is cheaper), each a convolution with a chirp by FFTs of a fast length
+ * ≥ n_in + n_out − 1. Cost O(n log n) per line instead of O(n_in·n_out). A plan holds its
+ * scratch: one plan must not execute in two threads at once. */
+typedef struct pp_czt_plan pp_czt_plan;
+
+/* Allocates chirps, filters, scratch and FFTW plans for in[n_in_y][n_in_x] →
+ * out[n_out_y][n_out_x]. Not collective (uses FFTW's planner: one thread at a time). */
+pp_status pp_czt_plan_create(size_t n_in_y, size_t n_in_x, size_t n_out_y, size_t n_out_x,
+                             pp_mft_direction direction, pp_fft_rigor rigor, pp_czt_plan **plan);
+/* Sets the field size in λ/D units per axis (as pp_mft_plan_set_nlamd) and recomputes the
+ * chirps and the filters' spectra (no allocation). Must be called before the first execute. */
+pp_status pp_czt_plan_set_nlamd(pp_czt_plan *plan, double nlamd_y, double nlamd_x);
+/* out = MFT(in), computed by chirp-z. in and out must not overlap; no alignment required.
+ * No allocation. Not collective. */
+pp_status pp_czt_execute(pp_czt_plan *plan, const double complex *in, double complex *out);
+/* Bytes held by a plan of these sizes (chirps, filter spectra, intermediate, line buffer;
+ * FFTW's own twiddle tables, O(L), are not counted), for the memory model. */
+size_t pp_czt_plan_bytes(size_t n_in_y, size_t n_in_x, size_t n_out_y, size_t n_out_x);
+/* Floating-point operations of one execute in the order the plan uses: FFTs at 5·L·log2(L),
+ * complex multiplies at 6. */
+double pp_czt_flops(size_t n_in_y, size_t n_in_x, size_t n_out_y, size_t n_out_x);
+void pp_czt_plan_destroy(pp_czt_plan **plan);
 
 #ifdef __cplusplus
 }

@@ -15,8 +15,9 @@ extern "C" {
 typedef struct pp_system pp_system;
 
 /* Checks that a system can be built for job (detector, method, optics the propagator
- * supports) without allocating, and gives the pupil array width (metres). PP_ERR_INPUT
- * naming what is wrong. Not collective. */
+ * supports, a source offset the pupil grid samples at the job's shortest wavelength:
+ * |offset| < npix·λ/(2·D) on each axis) without allocating, and gives the pupil array
+ * width (metres). PP_ERR_INPUT naming what is wrong. Not collective. */
 pp_status pp_system_check_job(const pp_job *job, double *pupil_diameter_m);
 /* Builds the system for job (pupil, optics, plans, scratch). Not collective.
  * PP_ERR_INPUT, naming the optic, for an image-plane optic (FFT propagation comes later),
@@ -24,7 +25,10 @@ pp_status pp_system_check_job(const pp_job *job, double *pupil_diameter_m);
  * first optic passes no light under normalization 'first'. */
 pp_status pp_system_create(const pp_job *job, pp_system **system);
 /* The monochromatic intensity PSF at wavelength_m on the oversampled detector grid,
- * written to psf[ny][nx] (see pp_system_psf_shape), normalized as the job says. */
+ * written to psf[ny][nx] (see pp_system_psf_shape), normalized as the job says. For an
+ * off-axis source (job->source) the PSF is centred at offset / pixelscale pixels from the
+ * array centre, +x towards larger column indices, +y towards larger row indices;
+ * PP_ERR_INPUT when the offset is beyond npix·λ/(2·D) at this wavelength. */
 pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf);
 void pp_system_psf_shape(const pp_system *system, size_t *ny, size_t *nx);
 /* Pupil array width (metres) and pixel scale (metres). */
@@ -38,8 +42,12 @@ size_t pp_system_bytes(const pp_system *system);
  * Equals pp_system_bytes of the system pp_system_create would build. Not collective. */
 pp_status pp_system_bytes_for_job(const pp_job *job, size_t *bytes);
 /* Floating-point operations of the transform in one pp_system_psf call (real-input MFT
- * when no optic adds OPD, complex otherwise): the per-task cost model. */
+ * when no optic adds OPD and the source is on-axis, complex otherwise): the per-task
+ * cost model. */
 double pp_system_flops(const pp_system *system);
+/* The same before building anything, from the job alone (for the scheduler's plan).
+ * Equals pp_system_flops of the system pp_system_create would build. Not collective. */
+pp_status pp_system_flops_for_job(const pp_job *job, double *flops);
 void pp_system_destroy(pp_system **system);
 
 /* Flux-conserving rebin: out[ny/factor][nx/factor] = sums over factor × factor blocks. */

@@ -16,4 +16,25 @@ int pp_cli_report(pp_status status);
 /* argv[0] is the program, argv[1] the command's name. */
 typedef int (*pp_cli_command_fn)(int argc, char **argv);
 
+/* The commands that read a finished output file (cmd_export.c, cmd_render.c, cmd_info.c);
+ * none starts MPI. */
+int pp_cli_command_export(int argc, char **argv);
+int pp_cli_command_render(int argc, char **argv);
+int pp_cli_command_info(int argc, char **argv);
+
+/* ---- option parsing shared by those commands (cli_parse.c) ----------------------------- */
+/* A finite number in [min, max] from the whole of text; PP_ERR_INPUT naming the option. */
+pp_status pp_cli_parse_number(const char *option, const char *text, double min, double max,
+                              double *value);
+/* A whole number in [min, max] from the whole of text; PP_ERR_INPUT naming the option. */
+pp_status pp_cli_parse_size(const char *option, const char *text, size_t min, size_t max,
+                            size_t *value);
+/* The option's value: argv[*i + 1], advancing *i; PP_ERR_INPUT when there is none. `what`
+ * says what the option needs ("a file name"). */
+pp_status pp_cli_option_value(int argc, char **argv, int *i, const char *what, const char **value);
+
+/* SHA-256 of bytes as 64 lowercase hex digits and a NUL into hex[65] (sha256.c): the digest
+ * `sha256sum` prints, so a job file can be compared with the text stored in an output. */
+void pp_cli_sha256_hex(const void *bytes, size_t length, char hex[65]);
+
 #endif

@@ -14,11 +14,22 @@ static const char pp_cli_usage[] =
     "usage: polypsf run JOB.yaml [-o OUT.h5] [--force] [--resume] [--mem-per-node SIZE]\n"
     "                            [--checkpoint SECONDS] [--quiet] [--log-level LEVEL] [--trace]\n"
     "       polypsf plan JOB.yaml [--nodes N] [--ranks-per-node R] [--mem-per-node SIZE]\n"
+    "       polypsf info OUT.h5 [--ee ARCSEC[,ARCSEC...]] [--job] [--all]\n"
+    "       polypsf export OUT.h5 --fits PSF.fits [--cube] [--force]\n"
+    "       polypsf render OUT.h5 [-o PSF.png] [--colormap gray|viridis|inferno]\n"
+    "                             [--scale-bar ARCSEC|auto] [--size N] [--min-decades D]\n"
     "       polypsf --version | --help\n"
     "\n"
     "  run JOB.yaml          compute the PSFs a job file describes into one HDF5 file;\n"
     "                        under MPI the wavelengths are spread over the ranks\n"
     "  plan JOB.yaml         print the memory and time plan without computing (no MPI)\n"
+    "  info OUT.h5           what a result holds: job, wavelengths, sampling, provenance,\n"
+    "                        PSF sum and peak, centroid, FWHM, encircled energy (--ee radii)\n"
+    "  export OUT.h5         write a FITS file as POPPY does (--fits FILE; --cube adds the\n"
+    "                        monochromatic PSFs); --force replaces an existing FITS file\n"
+    "  render OUT.h5         write a log-stretched PNG preview of the PSF (default OUT.png;\n"
+    "                        --size: pixels along the longer side, --min-decades: stretch\n"
+    "                        below the peak, default 6; --scale-bar: bar length in arcsec)\n"
     "  -o, --output FILE     output file (default: the job's output.path)\n"
     "  --force               replace an existing output file\n"
     "  --resume              continue FILE.partial left by a stopped run (needs cube: true)\n"
@@ -213,6 +224,9 @@ static const struct {
 } pp_cli_commands[] = {
     {"run", pp_cli_command_run},
     {"plan", pp_cli_command_plan},
+    {"info", pp_cli_command_info},
+    {"export", pp_cli_command_export},
+    {"render", pp_cli_command_render},
 };
 
 int main(int argc, char **argv) {

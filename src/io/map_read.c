@@ -125,7 +125,7 @@ static pp_status pp_map_fits_error(const char *file, int line, const char *func,
 #define PP_FITS_CHECK_GOTO(status, fits_status, ...)                                       \
   do {                                                                                     \
     if ((fits_status) != 0) {                                                              \
-      char sentence_[PP_MAP_LOCATION_BYTES + 256];                                         \
+      char sentence_[2 * PP_MAP_LOCATION_BYTES + 256];                                         \
       snprintf(sentence_, sizeof sentence_, __VA_ARGS__);                                  \
       (status) = pp_map_fits_error(__FILE__, __LINE__, __func__, (fits_status), sentence_); \
       goto done;                                                                           \
@@ -239,7 +239,11 @@ static pp_status pp_map_read_fits(const pp_map_location *loc, pp_map *map) {
     PP_FITS_CHECK_GOTO(status, fits_status, "'%s': cannot move to HDU %ld", path, number);
   } else if (loc->kind == PP_MAP_PART_FITS_HDU) {
     char name[FLEN_VALUE];
-    snprintf(name, sizeof name, "%s", loc->part);
+    size_t name_length = strlen(loc->part);
+    PP_CHECK_GOTO(status, name_length < sizeof name, PP_ERR_INPUT,
+                  "'%s': an EXTNAME has at most %d characters, not %zu", path, FLEN_VALUE - 1,
+                  name_length);
+    memcpy(name, loc->part, name_length + 1);
     fits_movnam_hdu(fits, ANY_HDU, name, 0, &fits_status);
     if (fits_status == BAD_HDU_NUM) {
       fits_clear_errmsg();

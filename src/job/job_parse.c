@@ -338,6 +338,12 @@ static pp_status pp_job_read_wavelengths(pp_yaml_doc *doc, const yaml_node_t *se
 
 /* ---- source ------------------------------------------------------------------------------- */
 
+/* Whichever of two keys (either may be NULL) comes first in the file. */
+static yaml_node_t *pp_job_earlier_key(yaml_node_t *a, yaml_node_t *b) {
+  if (!a || !b) return a ? a : b;
+  return b->start_mark.index < a->start_mark.index ? b : a;
+}
+
 /* {offset_r: arcsec, offset_theta: deg} (POPPY's source_offset_r/_theta) or
  * {offset_x: arcsec, offset_y: arcsec}. POPPY's OpticalSystem.input_wavefront turns the
  * first into the second with theta counter-clockwise from +Y:
@@ -356,17 +362,13 @@ static pp_status pp_job_read_source(pp_yaml_doc *doc, const yaml_node_t *section
   for (size_t i = 0; i < 4; i++)
     values[i] = pp_yaml_mapping_get(doc, section, pp_job_source_keys[i], &keys[i]);
   enum { R, THETA, X, Y };
-  yaml_node_t *first_polar = keys[R] ? keys[R] : keys[THETA];
-  yaml_node_t *first_cartesian = keys[X] ? keys[X] : keys[Y];
-  if (first_polar && keys[R] && keys[THETA] &&
-      keys[THETA]->start_mark.index < keys[R]->start_mark.index)
-    first_polar = keys[THETA];
-  if (first_cartesian && keys[X] && keys[Y] && keys[Y]->start_mark.index < keys[X]->start_mark.index)
-    first_cartesian = keys[Y];
+  yaml_node_t *first_polar = pp_job_earlier_key(keys[R], keys[THETA]);
+  yaml_node_t *first_cartesian = pp_job_earlier_key(keys[X], keys[Y]);
   if (first_polar && first_cartesian) {
-    /* at whichever form comes second in the file */
-    bool cartesian_later = first_cartesian->start_mark.index > first_polar->start_mark.index;
-    yaml_node_t *later = cartesian_later ? first_cartesian : first_polar;
+    /* at the first key of whichever form comes second in the file */
+    yaml_node_t *later =
+        pp_job_earlier_key(first_polar, first_cartesian) == first_polar ? first_cartesian
+                                                                        : first_polar;
     char path[PP_JOB_PATH_BYTES];
     pp_yaml_path(path, sizeof path, "source", (const char *)later->data.scalar.value);
     return PP_YAML_ERROR(doc, later, path,
@@ -412,8 +414,46 @@ static void pp_job_list_optic_types(char *out, size_t out_bytes) {
   }
 }
 
+/* A file a job names is read relative to the job file's directory (where the user keeps
+ * the job and its maps), not the directory the program runs in; absolute paths and jobs
+ * named without a directory keep the name as written (*joined stays NULL). */
+static pp_status pp_job_path_beside(const char *job_name, const char *path, char **joined) {
+  *joined = NULL;
+  const char *slash = job_name ? strrchr(job_name, '/') : NULL;
+  if (path[0] == '/' || !slash) return PP_SUCCESS;
+  size_t dir_length = (size_t)(slash - job_name) + 1, path_length = strlen(path);
+  char *out = malloc(dir_length + path_length + 1);
+  PP_CHECK(out, PP_ERR_MEMORY, "no memory for the file name '%s'", path);
+  memcpy(out, job_name, dir_length);
+  memcpy(out + dir_length, path, path_length + 1);
+  *joined = out;
+  return PP_SUCCESS;
+}
+
+/* The message after "word: ", or the whole message. */
+static const char *pp_job_skip_prefix(const char *message, const char *word) {
+  size_t n = strlen(word);
+  if (strncmp(message, word, n) == 0 && message[n] == ':' && message[n + 1] == ' ')
+    return message + n + 2;
+  return message;
+}
+
+/* An error of the optics module placed at a node of the job file. Its messages start with
+ * the type name (and, for one key, the key), which the path already says. Errors that are
+ * not the user's (memory) pass up as they are. */
+static pp_status pp_job_optic_error(pp_yaml_doc *doc, const yaml_node_t *node, const char *path,
+                                    const char *type_name, const char *key, pp_status status) {
+  if (pp_status_code(status) != PP_ERR_INPUT)
+    return pp_error_trace(status, __FILE__, __LINE__, __func__);
+  const char *message = pp_job_skip_prefix(pp_status_message(status), type_name);
+  if (key) message = pp_job_skip_prefix(message, key);
+  pp_status placed = PP_YAML_ERROR(doc, node, path, "%s", message);
+  pp_status_free(status);
+  return placed;
+}
+
 /* One parameter's value, checked against its table entry: kind, whole number, range,
- * choice word, non-empty list. */
+ * choice word, non-empty list, non-empty text. */
 static pp_status pp_job_read_optic_param(pp_yaml_doc *doc, const yaml_node_t *node,
                                          const char *path, const pp_optic_param *param,
                                          size_t index, pp_optic_spec *spec) {
@@ -455,6 +495,19 @@ static pp_status pp_job_read_optic_param(pp_yaml_doc *doc, const yaml_node_t *no
                                     values[i], param->min, param->min_exclusive, param->max,
                                     param->max_exclusive, param->unit));
       }
+      break;
+    }
+    case PP_PARAM_STRING: {
+      const char *what = param->file_path ? "a file name" : "text";
+      const char *text;
+      PP_CALL(pp_yaml_read_text(doc, node, path, what, &text));
+      if (text[0] == '\0') return PP_YAML_ERROR(doc, node, path, "expects %s, got nothing", what);
+      char *joined = NULL;
+      if (param->file_path) PP_CALL(pp_job_path_beside(doc->name, text, &joined));
+      pp_status status = pp_optic_spec_set_text(spec, param->name, joined ? joined : text);
+      free(joined);
+      if (status != PP_SUCCESS)
+        return pp_job_optic_error(doc, node, path, spec->type->name, NULL, status);
       break;
     }
   }
@@ -550,17 +603,22 @@ static pp_status pp_job_read_optic(pp_yaml_doc *doc, const yaml_node_t *item, si
   }
   /* Relations between parameters (e.g. side or flattoflat, not both) are the type's. */
   pp_status status = pp_optic_spec_validate(spec);
-  if (status != PP_SUCCESS) {
-    /* The optics module starts its messages with the type name; the path already has it. */
-    const char *message = pp_status_message(status);
-    size_t type_length = strlen(type->name);
-    if (strncmp(message, type->name, type_length) == 0 && message[type_length] == ':' &&
-        message[type_length + 1] == ' ')
-      message += type_length + 2;
-    pp_status prefixed = PP_YAML_ERROR(doc, type_key, type_path, "%s", message);
-    pp_status_free(status);
-    return prefixed;
+  if (status != PP_SUCCESS)
+    return pp_job_optic_error(doc, type_key, type_path, type->name, NULL, status);
+  /* The files an optic names (maps) are read and checked now, on every rank, so that a bad
+   * file stops the job before any output exists. The error points at the key whose file is
+   * at fault when there is one. */
+  int bad_param = -1;
+  status = pp_optic_spec_load_files(spec, &bad_param);
+  if (status != PP_SUCCESS && bad_param >= 0 && (size_t)bad_param < type->n_params) {
+    const char *key = type->params[bad_param].name;
+    char key_path[PP_JOB_PATH_BYTES];
+    pp_yaml_path(key_path, sizeof key_path, type_path, key);
+    yaml_node_t *value = pp_yaml_mapping_get(doc, params, key, NULL);
+    return pp_job_optic_error(doc, value ? value : type_key, key_path, type->name, key, status);
   }
+  if (status != PP_SUCCESS)
+    return pp_job_optic_error(doc, type_key, type_path, type->name, NULL, status);
   return PP_SUCCESS;
 }
 

@@ -108,6 +108,11 @@ bool pp_spectrum_unit_exponent(const char *label, int *exponent10);
  * positive and finite. */
 bool pp_job_normalize_weights(const double *raw, size_t count, double *normalized, double *sum);
 
+/* The path to open for a data file the job names: `given` itself when absolute, else
+ * joined to the directory of job_name (the job file as named; `given` alone when job_name
+ * has no '/'). *path is malloc'ed. */
+pp_status pp_job_data_file_path(const char *job_name, const char *given, char **path);
+
 /* Reads a spectrum data file into job->wavelengths_m, job->weights (normalized) and
  * job->n_wavelengths. The format is told by content: HDF5 (datasets wavelengths and weights),
  * FITS (a table with columns WAVELENGTH and WEIGHT or FLUX), else text (two columns,

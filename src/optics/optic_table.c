@@ -290,6 +290,8 @@ pp_status pp_optic_spec_set(pp_optic_spec *spec, const char *key, double value) 
   const pp_optic_param *param = &spec->type->params[index];
   PP_CHECK(param->kind != PP_PARAM_REAL_LIST, PP_ERR_INPUT, "%s: '%s' takes a list of numbers",
            spec->type->name, param->name);
+  PP_CHECK(param->kind != PP_PARAM_STRING, PP_ERR_INPUT, "%s: '%s' takes %s, not a number",
+           spec->type->name, param->name, param->file_path ? "a file name" : "text");
   PP_CALL(pp_optic_param_check(spec->type, param, value));
   spec->value[index] = value;
   spec->given[index] = true;

@@ -1,10 +1,21 @@
 /* An optical system: the pupil (built once), the MFT plan to the detector, and the
- * scratch one wavelength needs, so that pp_system_psf allocates nothing. */
+ * scratch one wavelength needs, so that pp_system_psf allocates nothing.
+ *
+ * Off-axis sources. Like POPPY's OpticalSystem.input_wavefront, the source offset tilts the
+ * wavefront entering the system; the tilt is the OPD −(x·θx + y·θy) on the pupil grid
+ * (x, y the pixel centres in metres, θ the offset in radians), the phasor
+ * exp(2πi·OPD/λ). With the forward MFT's exp(+2πi·x·u) kernel the PSF then sits at
+ * u = θ: +θx moves it to larger column indices, +θy to larger row indices, by exactly the
+ * offset (POPPY ≥ 1.0, test_sign_conventions.test_wavefront_tilt_sign_and_direction). The
+ * ramp is separable, so per wavelength only two rows of npix phasors are evaluated, from
+ * path lengths computed once. A tilted field is complex: the real-pupil MFT no longer
+ * applies. A zero offset keeps the on-axis code path, bit for bit. */
 #define POLYPSF_SYSTEM_INTERNAL
 #include "polypsf/system.h"
 
 #include <complex.h>
 #include <math.h>
+#include <stdio.h>
 
 #include "polypsf/propagate.h"
 #include "system_private.h"
@@ -15,9 +26,29 @@ struct pp_system {
   double fov_arcsec_y, fov_arcsec_x;   /* fov_pixels × detector pixelscale, each axis */
   double pixelscale_arcsec;            /* oversampled pixel: detector pixelscale / oversample */
   pp_mft_plan *mft;
-  double complex *field;               /* [npix²] amplitude · phasor; NULL without OPD */
+  double complex *field;               /* [npix²] amplitude · phasor; NULL when real */
   double complex *image;               /* [detector_ny·detector_nx] field on the detector */
+  bool has_tilt;                       /* off-axis source: the field is tilted */
+  double tilt_x_rad, tilt_y_rad;       /* the source offset, + towards larger indices */
+  double *tilt_path_x_m, *tilt_path_y_m; /* [npix] tilt OPD along x and y (λ-independent) */
+  double complex *tilt_x, *tilt_y;     /* [npix] exp(2πi·path/λ) at the current λ */
 };
+
+static bool pp_job_has_tilt(const pp_job *job) {
+  return job->source.offset_x_arcsec != 0.0 || job->source.offset_y_arcsec != 0.0;
+}
+
+/* A tilt is sampled while its phase changes by less than half a cycle per pupil pixel:
+ * |θ| < λ/(2·pixelscale) = npix·λ/(2·D). Beyond, it aliases to another direction. */
+static double pp_tilt_limit_arcsec(double wavelength_m, double pupil_pixelscale_m) {
+  return wavelength_m / (2.0 * pupil_pixelscale_m) * PP_ARCSEC_PER_RADIAN;
+}
+
+/* a·b without the C99 complex multiply's inf/nan special cases (a libgcc call each). */
+static inline double complex pp_complex_mul(double complex a, double complex b) {
+  double ar = creal(a), ai = cimag(a), br = creal(b), bi = cimag(b);
+  return CMPLX(ar * br - ai * bi, ar * bi + ai * br);
+}
 
 pp_status pp_system_check_job(const pp_job *job, double *pupil_diameter_m) {
   PP_CHECK(job != NULL, PP_ERR_INTERNAL, "pp_system_check_job needs a job");
@@ -33,6 +64,26 @@ pp_status pp_system_check_job(const pp_job *job, double *pupil_diameter_m) {
            "detector by matrix Fourier transform)",
            pp_method_name(job->method));
   PP_CALL(pp_pupil_diameter_for_job(job, pupil_diameter_m));
+  if (pp_job_has_tilt(job) && job->n_wavelengths > 0 && job->wavelengths_m && job->pupil_npix > 0) {
+    double shortest_m = job->wavelengths_m[0];
+    for (size_t i = 1; i < job->n_wavelengths; i++)
+      if (job->wavelengths_m[i] < shortest_m) shortest_m = job->wavelengths_m[i];
+    double limit_arcsec =
+        pp_tilt_limit_arcsec(shortest_m, *pupil_diameter_m / (double)job->pupil_npix);
+    double largest_arcsec = fmax(fabs(job->source.offset_x_arcsec),
+                                 fabs(job->source.offset_y_arcsec));
+    char where[512] = "";
+    if (job->source.line > 0)
+      snprintf(where, sizeof where, "%s:%d:%d: source: ",
+               job->source_name ? job->source_name : "job", job->source.line,
+               job->source.column);
+    PP_CHECK(largest_arcsec < limit_arcsec, PP_ERR_INPUT,
+             "%sthe source offset (x %.6g, y %.6g arcsec) is beyond what the pupil grid "
+             "samples at the shortest wavelength %.6g m: each axis must stay below "
+             "npix·λ/(2·D) = %zu·λ/(2·%.6g m) = %.6g arcsec; raise pupil.npix",
+             where, job->source.offset_x_arcsec, job->source.offset_y_arcsec, shortest_m,
+             job->pupil_npix, *pupil_diameter_m, limit_arcsec);
+  }
   return PP_SUCCESS;
 }
 
@@ -61,9 +112,25 @@ pp_status pp_system_create(const pp_job *job, pp_system **system) {
   PP_CALL_GOTO(status, pp_size_mul(s->detector_ny, s->detector_nx, &image_count));
   PP_CALL_GOTO(status, pp_size_mul(image_count, sizeof(double complex), &bytes));
   PP_CALL_GOTO(status, pp_array_alloc(bytes, (void **)&s->image));
-  if (s->pupil.opd_m) {
+  s->has_tilt = pp_job_has_tilt(job);
+  if (s->pupil.opd_m || s->has_tilt) {
     PP_CALL_GOTO(status, pp_size_mul(npix * npix, sizeof(double complex), &bytes));
     PP_CALL_GOTO(status, pp_array_alloc(bytes, (void **)&s->field));
+  }
+  if (s->has_tilt) {
+    s->tilt_x_rad = job->source.offset_x_arcsec / PP_ARCSEC_PER_RADIAN;
+    s->tilt_y_rad = job->source.offset_y_arcsec / PP_ARCSEC_PER_RADIAN;
+    PP_CALL_GOTO(status, pp_array_alloc(npix * sizeof(double), (void **)&s->tilt_path_x_m));
+    PP_CALL_GOTO(status, pp_array_alloc(npix * sizeof(double), (void **)&s->tilt_path_y_m));
+    PP_CALL_GOTO(status, pp_array_alloc(npix * sizeof(double complex), (void **)&s->tilt_x));
+    PP_CALL_GOTO(status, pp_array_alloc(npix * sizeof(double complex), (void **)&s->tilt_y));
+    double pixelscale_m = s->pupil.grid.pixelscale_m;
+    for (size_t i = 0; i < npix; i++) {
+      /* pixel centres as POPPY's Wavefront.tilt places them */
+      double centre_m = ((double)i - ((double)npix - 1.0) / 2.0) * pixelscale_m;
+      s->tilt_path_x_m[i] = -centre_m * s->tilt_x_rad;
+      s->tilt_path_y_m[i] = -centre_m * s->tilt_y_rad;
+    }
   }
   *system = s;
   s = NULL;
@@ -79,7 +146,53 @@ void pp_system_destroy(pp_system **system) {
   pp_mft_plan_destroy(&s->mft);
   pp_array_free(&s->field);
   pp_array_free(&s->image);
+  pp_array_free(&s->tilt_path_x_m);
+  pp_array_free(&s->tilt_path_y_m);
+  pp_array_free(&s->tilt_x);
+  pp_array_free(&s->tilt_y);
   pp_array_free(system);
+}
+
+/* exp(2πi·path/λ) for a row of path lengths; the phase in cycles is reduced to [−½, ½]
+ * first (exactly) so that sin and cos see small arguments. */
+static void pp_tilt_phasors(const double *path_m, size_t n, double wavelength_m,
+                            double complex *phasors) {
+  for (size_t i = 0; i < n; i++) {
+    double cycles = path_m[i] / wavelength_m;
+    double angle = 2.0 * PP_PI * (cycles - nearbyint(cycles));
+    phasors[i] = CMPLX(cos(angle), sin(angle));
+  }
+}
+
+/* field = amplitude · exp(2πi·OPD/λ) · tilt, skipping the dark part of the array. */
+static void pp_system_fill_field(pp_system *system, double wavelength_m) {
+  const double *amplitude = system->pupil.amplitude, *opd_m = system->pupil.opd_m;
+  const double radians_per_metre = 2.0 * PP_PI / wavelength_m;
+  size_t ny = system->pupil.grid.ny, nx = system->pupil.grid.nx;
+  if (system->has_tilt) {
+    pp_tilt_phasors(system->tilt_path_x_m, nx, wavelength_m, system->tilt_x);
+    pp_tilt_phasors(system->tilt_path_y_m, ny, wavelength_m, system->tilt_y);
+  }
+  for (size_t iy = 0; iy < ny; iy++) {
+    double complex *field = system->field + iy * nx;
+    const double *row_amplitude = amplitude + iy * nx;
+    const double *row_opd_m = opd_m ? opd_m + iy * nx : NULL;
+    for (size_t ix = 0; ix < nx; ix++) {
+      /* Most of a pupil array is often dark (outside the aperture): no phasor there. */
+      if (row_amplitude[ix] == 0.0) {
+        field[ix] = 0.0;
+        continue;
+      }
+      double complex value = row_amplitude[ix];
+      if (row_opd_m) {
+        double phase = radians_per_metre * row_opd_m[ix];
+        value = CMPLX(row_amplitude[ix] * cos(phase), row_amplitude[ix] * sin(phase));
+      }
+      if (system->has_tilt)
+        value = pp_complex_mul(value, pp_complex_mul(system->tilt_y[iy], system->tilt_x[ix]));
+      field[ix] = value;
+    }
+  }
 }
 
 pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf) {
@@ -92,19 +205,18 @@ pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf) {
   PP_CALL(pp_mft_plan_set_nlamd(system->mft, system->fov_arcsec_y / lambda_over_d_arcsec,
                                 system->fov_arcsec_x / lambda_over_d_arcsec));
 
-  if (system->pupil.opd_m) {
-    const double *amplitude = system->pupil.amplitude, *opd_m = system->pupil.opd_m;
-    const double radians_per_metre = 2.0 * PP_PI / wavelength_m;
-    size_t count = system->pupil.grid.ny * system->pupil.grid.nx;
-    for (size_t p = 0; p < count; p++) {
-      /* Most of a pupil array is often dark (outside the aperture): no phasor there. */
-      if (amplitude[p] == 0.0) {
-        system->field[p] = 0.0;
-      } else {
-        double phase = radians_per_metre * opd_m[p];
-        system->field[p] = CMPLX(amplitude[p] * cos(phase), amplitude[p] * sin(phase));
-      }
-    }
+  if (system->has_tilt) {
+    double limit_arcsec = pp_tilt_limit_arcsec(wavelength_m, system->pupil.grid.pixelscale_m);
+    double largest_arcsec =
+        fmax(fabs(system->tilt_x_rad), fabs(system->tilt_y_rad)) * PP_ARCSEC_PER_RADIAN;
+    PP_CHECK(largest_arcsec < limit_arcsec, PP_ERR_INPUT,
+             "the source offset (%.6g arcsec) is beyond what the pupil grid samples at %.6g m "
+             "(npix·λ/(2·D) = %.6g arcsec); raise pupil.npix",
+             largest_arcsec, wavelength_m, limit_arcsec);
+  }
+
+  if (system->field) {
+    pp_system_fill_field(system, wavelength_m);
     PP_CALL(pp_mft_execute(system->mft, system->field, system->image));
   } else {
     PP_CALL(pp_mft_execute_real(system->mft, system->pupil.amplitude, system->image));
@@ -133,24 +245,39 @@ double pp_system_pixelscale_arcsec(const pp_system *system) { return system->pix
 
 double pp_system_flops(const pp_system *system) {
   size_t npix = system->pupil.grid.ny;
-  return system->pupil.opd_m
+  return system->field
              ? pp_mft_flops(npix, npix, system->detector_ny, system->detector_nx)
              : pp_mft_flops_real(npix, npix, system->detector_ny, system->detector_nx);
 }
 
+pp_status pp_system_flops_for_job(const pp_job *job, double *flops) {
+  *flops = 0.0;
+  PP_CHECK(job != NULL, PP_ERR_INTERNAL, "pp_system_flops_for_job needs a job");
+  bool complex_field = pp_job_has_tilt(job);
+  for (size_t j = 0; j < job->n_optics; j++)
+    complex_field = complex_field || pp_optic_has_opd(&job->optics[j]);
+  size_t npix = job->pupil_npix, ny = 0, nx = 0;
+  PP_CALL(pp_size_mul(job->detector.fov_pixels_y, (size_t)job->detector.oversample, &ny));
+  PP_CALL(pp_size_mul(job->detector.fov_pixels_x, (size_t)job->detector.oversample, &nx));
+  *flops = complex_field ? pp_mft_flops(npix, npix, ny, nx) : pp_mft_flops_real(npix, npix, ny, nx);
+  return PP_SUCCESS;
+}
+
 /* One formula for both the built system and the job-only estimate. */
 static size_t pp_system_bytes_of(size_t npix, size_t detector_ny, size_t detector_nx,
-                                 bool has_opd) {
+                                 bool has_opd, bool has_tilt) {
   size_t pupil_count = npix * npix, image_count = detector_ny * detector_nx;
+  bool complex_field = has_opd || has_tilt;
   return sizeof(struct pp_system) + pupil_count * sizeof(double) * (has_opd ? 2u : 1u) +
          pp_mft_plan_bytes(npix, npix, detector_ny, detector_nx) +
-         (has_opd ? pupil_count * sizeof(double complex) : 0) +
+         (complex_field ? pupil_count * sizeof(double complex) : 0) +
+         (has_tilt ? 2 * npix * (sizeof(double) + sizeof(double complex)) : 0) +
          image_count * sizeof(double complex);
 }
 
 size_t pp_system_bytes(const pp_system *system) {
   return pp_system_bytes_of(system->pupil.grid.ny, system->detector_ny, system->detector_nx,
-                            system->pupil.opd_m != NULL);
+                            system->pupil.opd_m != NULL, system->has_tilt);
 }
 
 pp_status pp_system_bytes_for_job(const pp_job *job, size_t *bytes) {
@@ -166,6 +293,6 @@ pp_status pp_system_bytes_for_job(const pp_job *job, size_t *bytes) {
   PP_CALL(pp_size_mul(count, 3 * sizeof(double complex), &check));
   PP_CALL(pp_size_mul(ny, nx, &count));
   PP_CALL(pp_size_mul(count, 2 * sizeof(double complex), &check));
-  *bytes = pp_system_bytes_of(npix, ny, nx, has_opd);
+  *bytes = pp_system_bytes_of(npix, ny, nx, has_opd, pp_job_has_tilt(job));
   return PP_SUCCESS;
 }

@@ -341,7 +341,7 @@ static void test_document_errors(void) {
 
 static void test_key_errors(void) {
   EXPECT_ERROR_AT(W O D "bogus: 1\n", "bogus", "bogus", "unknown top-level key");
-  EXPECT_MESSAGE_HAS(W O D "bogus: 1\n", "pupil, wavelengths, optics, detector, propagation",
+  EXPECT_MESSAGE_HAS(W O D "bogus: 1\n", "pupil, wavelengths, source, optics, detector, propagation",
                      "unknown key lists allowed keys");
   EXPECT_ERROR_AT(W O "detector: {pixelscale: 0.03, fov_pixels: 10, oversampling: 2}\n",
                   "oversampling", "detector.oversampling", "unknown key in detector");

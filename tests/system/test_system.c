@@ -4,7 +4,8 @@
  * of square ones; rebin sums blocks; bad systems are refused with the reason.
  * Truths: Parseval (with nlamD = n_in = n_out the MFT is unitary, so Σ PSF = Σ|pupil|²),
  * pixel-centre counts done here from DESIGN.md's rules, and the geometry of ADJUSTABLE
- * centering. That pp_system_psf allocates nothing is structural (see system.c), not tested. */
+ * centering; a source offset is the same tilt as Zernike Z2/Z3. That pp_system_psf
+ * allocates nothing is structural (see system.c), not tested. */
 #include <string.h>
 
 #include "polypsf/system.h"
@@ -245,6 +246,102 @@ static void pp_check_opd_path(void) {
   pp_test_job_clear(&t);
 }
 
+/* Max |a − b| / max a over count values. */
+static double pp_relative_difference(const double *a, const double *b, size_t count) {
+  double peak = 0.0, worst = 0.0;
+  for (size_t p = 0; p < count; p++) {
+    if (a[p] > peak) peak = a[p];
+    if (fabs(a[p] - b[p]) > worst) worst = fabs(a[p] - b[p]);
+  }
+  return worst / peak;
+}
+
+/* A source offset is the wavefront tilt OPD −(x·θx + y·θy). Noll's Z2 = 2ρ·cos θ = 2x/R and
+ * Z3 = 2ρ·sin θ = 2y/R (θ = atan2(y, x), y the row axis), so Zernike coefficients
+ * c2 = −θx·R/2, c3 = −θy·R/2 (metres) are the same tilt over a hard-edged aperture: the PSFs
+ * agree, and the Zernike with the opposite sign cancels the offset (the OPD and tilt
+ * together), giving the on-axis PSF back. The tilted path is complex: the cost and memory
+ * models say so, and their job-only forms agree with the built system. */
+static void pp_check_source_tilt(void) {
+  const double radius_m = 1.0, offset_x_arcsec = 0.045, offset_y_arcsec = -0.02;
+  const double theta_x = offset_x_arcsec / (180.0 * 3600.0 / PP_PI);
+  const double theta_y = offset_y_arcsec / (180.0 * 3600.0 / PP_PI);
+  size_t ny, nx, ny2, nx2;
+  pp_test_job t;
+  pp_test_job_init(&t, 128, 0.01, 24, 20, 2);
+  pp_optic_spec *circle = pp_test_add(&t, "circular_aperture");
+  pp_test_set(circle, "radius", radius_m);
+  /* Hard edges: a gray edge pixel whose centre lies outside the disk passes light, but the
+   * Zernike is zero there (ρ > 1), and the two tilts would differ on those pixels. */
+  pp_test_set(circle, "gray_pixel", 0.0);
+  double *on_axis = pp_test_psf(&t, &ny, &nx);
+  double real_flops = pp_test_flops(&t);
+
+  t.job.source = (pp_source_spec){.offset_x_arcsec = offset_x_arcsec,
+                                  .offset_y_arcsec = offset_y_arcsec};
+  double *tilted = pp_test_psf(&t, &ny2, &nx2);
+  double tilted_flops = pp_test_flops(&t), job_flops = 0.0;
+  PP_TEST_TRUE(tilted_flops > real_flops, "an off-axis source runs the complex path (more flops)");
+  PP_TEST_OK(pp_system_flops_for_job(&t.job, &job_flops), "flops from the job");
+  PP_TEST_TRUE(job_flops == tilted_flops, "flops from the job = the built system's (tilted)");
+  pp_system *system = NULL;
+  size_t estimate = 0;
+  PP_TEST_OK(pp_system_create(&t.job, &system), "tilted system builds");
+  PP_TEST_OK(pp_system_bytes_for_job(&t.job, &estimate), "bytes from the job");
+  PP_TEST_TRUE(system && estimate == pp_system_bytes(system), "bytes from the job = built (tilted)");
+  pp_system_destroy(&system);
+
+  t.job.source = (pp_source_spec){0};
+  pp_optic_spec *zernike = pp_test_add(&t, "zernike_wfe");
+  pp_test_set(zernike, "radius", radius_m);
+  double tilt_as_zernike[3] = {0.0, -theta_x * radius_m / 2.0, -theta_y * radius_m / 2.0};
+  PP_TEST_OK(pp_optic_spec_set_list(zernike, "coefficients", tilt_as_zernike, 3), "Z2, Z3");
+  double *zernike_tilted = pp_test_psf(&t, &ny2, &nx2);
+  PP_TEST_OK(pp_system_flops_for_job(&t.job, &job_flops), "flops from the job (OPD)");
+  PP_TEST_TRUE(job_flops == pp_test_flops(&t), "flops from the job = built (OPD, on-axis)");
+
+  double opposite[3] = {0.0, theta_x * radius_m / 2.0, theta_y * radius_m / 2.0};
+  PP_TEST_OK(pp_optic_spec_set_list(zernike, "coefficients", opposite, 3), "−Z2, −Z3");
+  t.job.source = (pp_source_spec){.offset_x_arcsec = offset_x_arcsec,
+                                  .offset_y_arcsec = offset_y_arcsec};
+  double *cancelled = pp_test_psf(&t, &ny2, &nx2);
+
+  if (on_axis && tilted && zernike_tilted && cancelled) {
+    PP_TEST_TRUE(pp_relative_difference(on_axis, tilted, ny * nx) > 0.1,
+                 "the offset moves the PSF (differs from on-axis by > 10 % of the peak)");
+    PP_TEST_NEAR(pp_relative_difference(zernike_tilted, tilted, ny * nx), 0.0, 1e-12,
+                 "source offset = the same tilt as Zernike Z2, Z3 (max|Δ|/peak)");
+    PP_TEST_NEAR(pp_relative_difference(on_axis, cancelled, ny * nx), 0.0, 1e-12,
+                 "offset + opposite Zernike tilt = on-axis (OPD and tilt together)");
+    PP_TEST_TRUE(pp_relative_difference(tilted, cancelled, ny * nx) > 0.1,
+                 "... and not the tilted PSF");
+  } else {
+    PP_TEST_TRUE(false, "all four PSFs computed");
+  }
+  free(on_axis);
+  free(tilted);
+  free(zernike_tilted);
+  free(cancelled);
+
+  /* The tilt must be sampled: npix·λ/(2·D) = 128 · 1e-6 / 4 rad = 6.6 arcsec. */
+  t.job.source = (pp_source_spec){.offset_x_arcsec = 7.0};
+  system = NULL;
+  pp_status status = pp_system_create(&t.job, &system);
+  PP_TEST_TRUE(pp_status_code(status) == PP_ERR_INPUT && strstr(pp_status_message(status), "6.6"),
+               "offset beyond npix·λ/(2·D) refused with the limit");
+  pp_status_free(status);
+  pp_system_destroy(&system);
+  t.job.source = (pp_source_spec){.offset_x_arcsec = 6.0};
+  PP_TEST_OK(pp_system_create(&t.job, &system), "offset inside the limit builds");
+  double psf_at_2um[24 * 2 * 20 * 2];
+  status = system ? pp_system_psf(system, 0.5e-6, psf_at_2um) : PP_SUCCESS;
+  PP_TEST_TRUE(pp_status_code(status) == PP_ERR_INPUT,
+               "pp_system_psf refuses a wavelength too short for the offset (3.3 arcsec at 0.5 µm)");
+  pp_status_free(status);
+  pp_system_destroy(&system);
+  pp_test_job_clear(&t);
+}
+
 /* ADJUSTABLE centering with odd sizes puts pixel k at (k − (n−1)/2)·pixel on each axis,
  * so a 5×7-pixel detector is rows 3…17 of the 7×7 one (oversample 3: 15×21 in 21×21). */
 static void pp_check_rectangular_detector(void) {
@@ -373,6 +470,7 @@ int main(void) {
   pp_check_pupil_diameter();
   pp_check_normalization();
   pp_check_opd_path();
+  pp_check_source_tilt();
   pp_check_rectangular_detector();
   pp_check_rebin();
   pp_check_refusals();
