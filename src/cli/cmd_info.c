@@ -190,17 +190,18 @@ static void pp_cli_info_analysis(const pp_result *r, const pp_cli_info_args *arg
   /* Radii: as asked, else 1, 2, 5, 10 λ/D where the circle stays inside the field. */
   double radii[PP_INFO_MAX_EE_RADII], multiples[PP_INFO_MAX_EE_RADII];
   size_t n_radii = 0;
+  /* How far the field reaches from the centroid on its nearest side (arcsec). */
+  double room_arcsec = scale * fmin(fmin(centroid.x_px + 0.5, (double)r->nx - 0.5 - centroid.x_px),
+                                    fmin(centroid.y_px + 0.5, (double)r->ny - 0.5 - centroid.y_px));
   if (args->n_ee_radii > 0) {
     for (size_t i = 0; i < args->n_ee_radii; i++) {
       radii[n_radii] = args->ee_radii_arcsec[i];
       multiples[n_radii++] = args->ee_radii_arcsec[i] / lambda_over_d_arcsec;
     }
   } else {
-    double room_px = fmin(fmin(centroid.x_px + 0.5, (double)r->nx - 0.5 - centroid.x_px),
-                          fmin(centroid.y_px + 0.5, (double)r->ny - 0.5 - centroid.y_px));
     static const double defaults[] = {1.0, 2.0, 5.0, 10.0};
     for (size_t i = 0; i < 4; i++)
-      if (defaults[i] * lambda_over_d_arcsec <= room_px * scale) {
+      if (defaults[i] * lambda_over_d_arcsec <= room_arcsec) {
         radii[n_radii] = defaults[i] * lambda_over_d_arcsec;
         multiples[n_radii++] = defaults[i];
       }
@@ -215,9 +216,10 @@ static void pp_cli_info_analysis(const pp_result *r, const pp_cli_info_args *arg
       pp_status_free(s);
       continue;
     }
-    printf("ee          r %.6g arcsec (%.3g λ/D): %.6f%s, %.6f of /psf's sum\n", radii[i],
+    printf("ee          r %.6g arcsec (%.3g λ/D): %.6f%s, %.6f of /psf's sum%s\n", radii[i],
            multiples[i], energy, first_normalization ? " of the light entering the pupil" : "",
-           stats->sum > 0.0 ? energy / stats->sum : 0.0);
+           stats->sum > 0.0 ? energy / stats->sum : 0.0,
+           radii[i] > room_arcsec ? " (the circle reaches past the field)" : "");
   }
   if (n_radii == 0) printf("ee          none: the field is narrower than 2 λ/D (use --ee)\n");
 }

@@ -100,7 +100,9 @@ static void pp_spectrum_where(const pp_spectrum_context *c, const pp_spectrum_ro
   const char *name = weight ? rows->weight_name : rows->wavelength_name;
   switch (rows->format) {
     case PP_SPECTRUM_TEXT: snprintf(out, out_bytes, "%s:%zu", c->file, rows->rows[i]); break;
-    case PP_SPECTRUM_HDF5: snprintf(out, out_bytes, "%s: /%s[%zu]", c->file, name, rows->rows[i]); break;
+    case PP_SPECTRUM_HDF5:
+      snprintf(out, out_bytes, "%s: /%s[%zu]", c->file, name, rows->rows[i]);
+      break;
     case PP_SPECTRUM_FITS:
       snprintf(out, out_bytes, "%s: HDU %d, row %zu (%s)", c->file, rows->fits_hdu,
                rows->rows[i], name);

@@ -288,7 +288,8 @@ static void pp_check_source_tilt(void) {
   size_t estimate = 0;
   PP_TEST_OK(pp_system_create(&t.job, &system), "tilted system builds");
   PP_TEST_OK(pp_system_bytes_for_job(&t.job, &estimate), "bytes from the job");
-  PP_TEST_TRUE(system && estimate == pp_system_bytes(system), "bytes from the job = built (tilted)");
+  PP_TEST_TRUE(system && estimate == pp_system_bytes(system),
+               "bytes from the job = built (tilted)");
   pp_system_destroy(&system);
 
   t.job.source = (pp_source_spec){0};

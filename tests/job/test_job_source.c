@@ -1,11 +1,13 @@
-/* job: the spectrum forms of `wavelengths` and the `source` section.
+/* job: the source — its spectrum (the blackbody and spectrum-file forms of `wavelengths`)
+ * and its position (the `source` section, POPPY's offset_r/offset_theta or offset_x/_y).
  *
  * Spectrum files (text, HDF5, FITS) must give the pp_job that the same numbers written in
  * the job file give, bit for bit, including files in microns, nanometres and Angstrom
  * (the unit is applied through the number's text for text files, by an exact division
  * for binary ones). Relative paths are taken from the job file's directory.
  * Blackbody weights are checked against an independent integral: composite Simpson in λ
- * (2000 panels per bin) of the photon spectral radiance B_λ·λ/(h·c) ∝ λ⁻⁴/(exp(hc/λkT) − 1),
+ * (2000 panels per e-fold of the integrand, at least 2000 per bin) of the photon spectral
+ * radiance B_λ·λ/(h·c) ∝ λ⁻⁴/(exp(hc/λkT) − 1),
  * the code integrating in x = hc/(λkT) with Gauss–Legendre; agreement to 1e-12 relative.
  * Every bad input is PP_ERR_INPUT at the `file:` value (file:line:column of the job) and
  * names the data file and its line, dataset index or row. */
@@ -110,7 +112,8 @@ static void pp_check_same(const char *file_job, const char *inline_job, int line
   pp_job_destroy(&a);
   pp_job_destroy(&b);
 }
-#define CHECK_SAME(file_job, inline_job, what) pp_check_same((file_job), (inline_job), __LINE__, (what))
+#define CHECK_SAME(file_job, inline_job, what) \
+  pp_check_same((file_job), (inline_job), __LINE__, (what))
 
 /* ---- text files ---------------------------------------------------------------------------- */
 
@@ -507,7 +510,8 @@ static void pp_check_source(void) {
   /* POPPY: offset_x = −r·sin θ, offset_y = r·cos θ, θ CCW from +Y. */
   static const struct {
     double theta_deg, x, y;
-  } polar[] = {{0, 0, 2}, {90, -2, 0}, {180, 0, -2}, {270, 2, 0}, {-90, 2, 0}, {45, -1.4142135623730951, 1.4142135623730951}};
+  } polar[] = {{0, 0, 2},  {90, -2, 0}, {180, 0, -2},
+               {270, 2, 0}, {-90, 2, 0}, {45, -1.4142135623730951, 1.4142135623730951}};
   for (size_t i = 0; i < sizeof polar / sizeof polar[0]; i++) {
     char what[96];
     snprintf(text, sizeof text, "%s" O D "source: {offset_r: 2, offset_theta: %g}\n", W,
@@ -551,7 +555,7 @@ static void pp_check_source(void) {
 }
 
 int main(void) {
-  snprintf(pp_dir, sizeof pp_dir, "/tmp/pp_test_spectrum_XXXXXX");
+  snprintf(pp_dir, sizeof pp_dir, "/tmp/pp_test_job_source_XXXXXX");
   if (!mkdtemp(pp_dir)) {
     printf("FAIL cannot make a temporary directory\n");
     return 1;
