@@ -414,22 +414,6 @@ static void pp_job_list_optic_types(char *out, size_t out_bytes) {
   }
 }
 
-/* A file a job names is read relative to the job file's directory (where the user keeps
- * the job and its maps), not the directory the program runs in; absolute paths and jobs
- * named without a directory keep the name as written (*joined stays NULL). */
-static pp_status pp_job_path_beside(const char *job_name, const char *path, char **joined) {
-  *joined = NULL;
-  const char *slash = job_name ? strrchr(job_name, '/') : NULL;
-  if (path[0] == '/' || !slash) return PP_SUCCESS;
-  size_t dir_length = (size_t)(slash - job_name) + 1, path_length = strlen(path);
-  char *out = malloc(dir_length + path_length + 1);
-  PP_CHECK(out, PP_ERR_MEMORY, "no memory for the file name '%s'", path);
-  memcpy(out, job_name, dir_length);
-  memcpy(out + dir_length, path, path_length + 1);
-  *joined = out;
-  return PP_SUCCESS;
-}
-
 /* The message after "word: ", or the whole message. */
 static const char *pp_job_skip_prefix(const char *message, const char *word) {
   size_t n = strlen(word);
@@ -503,7 +487,7 @@ static pp_status pp_job_read_optic_param(pp_yaml_doc *doc, const yaml_node_t *no
       PP_CALL(pp_yaml_read_text(doc, node, path, what, &text));
       if (text[0] == '\0') return PP_YAML_ERROR(doc, node, path, "expects %s, got nothing", what);
       char *joined = NULL;
-      if (param->file_path) PP_CALL(pp_job_path_beside(doc->name, text, &joined));
+      if (param->file_path) PP_CALL(pp_job_data_file_path(doc->name, text, &joined));
       pp_status status = pp_optic_spec_set_text(spec, param->name, joined ? joined : text);
       free(joined);
       if (status != PP_SUCCESS)

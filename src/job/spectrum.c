@@ -644,19 +644,6 @@ static pp_status pp_spectrum_check(const pp_spectrum_context *c, pp_spectrum_row
 
 /* ---- the file ----------------------------------------------------------------------------- */
 
-pp_status pp_job_data_file_path(const char *job_name, const char *given, char **path) {
-  *path = NULL;
-  const char *slash = job_name ? strrchr(job_name, '/') : NULL;
-  size_t dir_length = given[0] == '/' || !slash ? 0 : (size_t)(slash - job_name) + 1;
-  size_t bytes = dir_length + strlen(given) + 1;
-  char *joined = malloc(bytes);
-  PP_CHECK(joined != NULL, PP_ERR_MEMORY, "cannot allocate a path of %zu bytes", bytes);
-  memcpy(joined, job_name ? job_name : "", dir_length);
-  memcpy(joined + dir_length, given, bytes - dir_length);
-  *path = joined;
-  return PP_SUCCESS;
-}
-
 /* HDF5's signature sits at 0 or, after a user block, at 512, 1024, 2048, ... */
 static bool pp_spectrum_is_hdf5(const unsigned char *head, size_t length) {
   static const unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "polypsf/sched.h"
-#include "polypsf/propagate.h"
 #include "polypsf/system.h"
 
 /* OpenBLAS packs panels of both operands into per-thread buffers; the pages a
@@ -33,10 +32,7 @@ pp_status pp_plan_task_model(const pp_job *job, int active_ranks, int total_rank
   task->blas_bytes = pp_plan_blas_bytes;
   task->task_bytes = task->system_bytes + task->held_slices * task->slice_bytes +
                      task->reduction_bytes + task->blas_bytes;
-  bool has_opd = false;
-  for (size_t j = 0; j < job->n_optics; j++) has_opd = has_opd || pp_optic_has_opd(&job->optics[j]);
-  size_t npix = job->pupil_npix;
-  task->flops = has_opd ? pp_mft_flops(npix, npix, ny, nx) : pp_mft_flops_real(npix, npix, ny, nx);
+  PP_CALL(pp_system_flops_for_job(job, &task->flops));
   task->seconds = task->flops / PP_PLAN_ASSUMED_FLOP_RATE;
   return PP_SUCCESS;
 }
