@@ -1,5 +1,5 @@
 /* polypsf optics: the optical elements a job file can name, and how each one acts on
- * the pupil grid.
+ * the pupil grid or, for coronagraph masks and field stops, on an image-plane grid.
  *
  * One table (pp_optic_type) maps a job-file `type` to its element: its parameters with
  * their kinds, defaults, ranges and units. The job parser validates against the table;
@@ -7,6 +7,8 @@
  * Names and defaults follow POPPY's classes and arguments in snake_case. */
 #ifndef POLYPSF_OPTICS_H
 #define POLYPSF_OPTICS_H
+
+#include <complex.h>
 
 #include "polypsf/core.h"
 
@@ -158,6 +160,77 @@ bool pp_optic_has_opd(const pp_optic_spec *spec);
  * a map file that changed since pp_optic_spec_load_files is PP_ERR_INPUT. */
 pp_status pp_optic_apply_pupil(const pp_optic_spec *spec, const pp_pupil_grid *grid,
                                double *amplitude, double *opd);
+
+/* ---- FFT-aware pupil optics: fqpm_fft_aligner ------------------------------------------ */
+
+/* True for pupil-plane optics that act on the complex field and need the size of the padded
+ * FFT (today only fqpm_fft_aligner). The system applies them with pp_optic_apply_pupil_fft,
+ * at their place in the optics list, on the complex pupil field of each wavelength;
+ * pp_optic_apply_pupil refuses them. Not collective. */
+bool pp_optic_needs_fft_padding(const pp_optic_spec *spec);
+
+/* Applies fqpm_fft_aligner (POPPY FQPM_FFT_aligner) to a complex pupil field: the tilt that
+ * moves the image of the next FFT by half a pixel of the padded FFT along x and y:
+ *   field[iy][ix] *= exp(s·iπ·((ix − (nx − 1)/2)/fft_nx + (iy − (ny − 1)/2)/fft_ny))
+ * with s = +1 for direction forward and −1 for backward. Forward moves the PSF of the
+ * following pupil → image FFT (DESIGN.md's convention: inverse DFT, then fftshift) from pixel
+ * fft_n/2 to (fft_n − 1)/2, the corner between the four central pixels, where an image grid
+ * with PP_IMAGE_CENTER_ARRAY has its origin; backward undoes it after the image → pupil FFT.
+ *   grid     in: the field's own array: the unpadded npix × npix pupil (before the padding) or
+ *            the padded array (after the FFT back to a pupil); the phase is linear and
+ *            centred on the array, so padding before or after gives the same numbers
+ *   fft_ny, fft_nx  in: the padded FFT size, npix·fft_oversample (also in an MFT-only system:
+ *            POPPY tilts by half a pixel of λ/(D·oversample) whether or not it then uses FFTs)
+ *   field    in/out: ny·nx complex amplitudes, row-major [y][x]
+ * POPPY computes the tilt angle ±½·λ/(D·oversample) and the phase 2π·x·angle/λ: λ and D
+ * cancel, so the factor is the same at every wavelength. Allocates nothing.
+ * PP_ERR_INTERNAL for another type, an empty grid or fft size, or NULL. Not collective. */
+pp_status pp_optic_apply_pupil_fft(const pp_optic_spec *spec, const pp_pupil_grid *grid,
+                                   size_t fft_ny, size_t fft_nx, double complex *field);
+
+/* ---- image planes ---------------------------------------------------------------------- */
+
+/* Where the optical axis (x = y = 0) of an image plane lies on its pixels. POPPY's
+ * Wavefront.image_coordinates (poppy/poppy_core.py) decides it from how the plane was made:
+ *   PP_IMAGE_CENTER_ARRAY  pixel centres at (i − (n − 1)/2)·pixelscale: the axis between the
+ *       four central pixels (n even). POPPY's 'array_center' and 'corner': MFT-made planes,
+ *       and FFT-made planes after a forward fqpm_fft_aligner.
+ *   PP_IMAGE_CENTER_PIXEL  pixel centres at (i − n/2)·pixelscale: the axis on pixel n/2, where
+ *       the FFT's zero frequency lands. POPPY's 'pixel': FFT-made planes without a forward
+ *       aligner before them, or after a backward one. */
+typedef enum { PP_IMAGE_CENTER_ARRAY = 0, PP_IMAGE_CENTER_PIXEL } pp_image_centering;
+
+/* The sampling of an image plane: ny × nx pixels of pixelscale_arcsec, row-major [y][x],
+ * +x to the right (increasing ix), +y up (increasing iy), as POPPY. For an FFT-made plane
+ * pixelscale_arcsec is λ/(D·fft_oversample) in arcsec, so it changes with λ. */
+typedef struct pp_image_grid {
+  size_t ny, nx;
+  double pixelscale_arcsec;
+  pp_image_centering centering; /* zero-initialized: PP_IMAGE_CENTER_ARRAY */
+} pp_image_grid;
+
+/* True when the optic acts in an image plane (ideal_fqpm, band_limited_coronagraph, the
+ * occulters and field stops): apply it with pp_optic_apply_image. Not collective. */
+bool pp_optic_is_image_plane(const pp_optic_spec *spec);
+
+/* Multiplies an image-plane field by the optic's complex transmission at wavelength_m:
+ * field[iy][ix] *= T(x, y)·exp(i·2π·OPD(x, y)/λ), (x, y) the pixel centre in arcsec from
+ * grid (its centering), then moved by the optic's shift_x, shift_y (arcsec) and turned by
+ * its rotation (degrees), as POPPY's AnalyticOpticalElement.get_coordinates.
+ *   wavelength_m  in: only ideal_fqpm's phase depends on it (the masks ignore it)
+ *   field         in/out: ny·nx complex amplitudes
+ * Design: nothing is kept between calls and nothing is allocated. An FFT-made image plane
+ * has a pixel scale ∝ λ, so a mask sampled on it differs at every wavelength and there is
+ * nothing to precompute across λ; what is constant within a call (radii in pixels, the
+ * rotation, ideal_fqpm's three possible phasors) is computed once per call, before the loop
+ * over pixels. Cost: a few flops per pixel, one Bessel J1 per pixel for a circular
+ * band_limited_coronagraph, one sine per pixel (per row when not rotated) for a linear one
+ * (measured on 2048 × 2048, -O2: 36 ns per pixel for the circular mask, ≤ 4 ns for the rest,
+ * against ~70 ns per pixel for the FFT of that size).
+ * PP_ERR_INTERNAL for a pupil-plane optic, an empty grid, a pixel scale ≤ 0, λ ≤ 0, NULL.
+ * Not collective. */
+pp_status pp_optic_apply_image(const pp_optic_spec *spec, const pp_image_grid *grid,
+                               double wavelength_m, double complex *field);
 
 #ifdef __cplusplus
 }

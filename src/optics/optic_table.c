@@ -137,6 +137,79 @@ static const pp_optic_param pp_fits_element_params[] = {
      .unit = "", .doc = "mirror the maps top-bottom (y to -y) before turning and shifting them"},
 };
 
+/* ---- image-plane optics and the FFT aligner (poppy/optics.py) ----------------------------- */
+
+/* In image planes POPPY takes shift_x, shift_y in arcsec (get_coordinates subtracts them from
+ * the image coordinates, which are in arcsec there). */
+#define PP_SKY_SHIFT_PARAMS                                                               \
+  {.name = "shift_x", .kind = PP_PARAM_REAL, .default_value = 0.0, PP_ANY_REAL,           \
+   .unit = "arcsec", .doc = "moves the mask along +x on the sky (POPPY's shift_x)"},      \
+  {.name = "shift_y", .kind = PP_PARAM_REAL, .default_value = 0.0, PP_ANY_REAL,           \
+   .unit = "arcsec", .doc = "moves the mask along +y on the sky (POPPY's shift_y)"}
+
+static const pp_optic_param pp_fqpm_params[] = {
+    {.name = "wavelength", .kind = PP_PARAM_REAL, .default_value = 10.65e-6, PP_POSITIVE,
+     .unit = "m", .doc = "design wavelength, where the retardance is exactly half a wave"},
+    PP_SKY_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+};
+
+static const pp_optic_param pp_aligner_params[] = {
+    {.name = "direction", .kind = PP_PARAM_CHOICE, .default_value = 0.0,
+     .choices = pp_aligner_direction_words, .unit = "",
+     .doc = "forward (before the FQPM's image plane) or backward (after it, undoing the tilt)"},
+};
+
+static const pp_optic_param pp_blc_params[] = {
+    {.name = "kind", .kind = PP_PARAM_CHOICE, .default_value = 0.0, .choices = pp_blc_kind_words,
+     .unit = "", .doc = "circular (1 − (2·J1(σr)/σr)²) or linear (1 − (sin(σy)/σy)², a band along x)"},
+    {.name = "sigma", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "1/arcsec",
+     .doc = "size parameter σ of Krist et al. 2009: larger σ, narrower mask"},
+    {.name = "wavelength", .kind = PP_PARAM_REAL, .default_value = NAN, PP_POSITIVE, .unit = "m",
+     .doc = "accepted as in POPPY, where only the NIRCam wedge uses it; circular and linear ignore it"},
+    PP_SKY_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+};
+
+static const pp_optic_param pp_occulter_params[] = {
+    {.name = "radius", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "arcsec",
+     .doc = "radius of the opaque spot (gray edge pixels)"},
+    PP_SKY_SHIFT_PARAMS,
+};
+
+static const pp_optic_param pp_annular_stop_params[] = {
+    {.name = "radius_inner", .kind = PP_PARAM_REAL, .default_value = 0.0, PP_NONNEGATIVE,
+     .unit = "arcsec", .doc = "radius of the opaque central spot; 0 for none"},
+    {.name = "radius_outer", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_NONNEGATIVE,
+     .unit = "arcsec", .doc = "radius of the clear field's outer edge; 0 for no outer edge"},
+    PP_SKY_SHIFT_PARAMS,
+};
+
+static const pp_optic_param pp_bar_params[] = {
+    {.name = "width", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "arcsec",
+     .doc = "full width of the opaque bar along x (before rotation)"},
+    {.name = "height", .kind = PP_PARAM_REAL, .default_value = 10.0, PP_POSITIVE, .unit = "arcsec",
+     .doc = "full length of the bar along y (before rotation)"},
+    PP_SKY_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+};
+
+static const pp_optic_param pp_square_stop_params[] = {
+    {.name = "size", .kind = PP_PARAM_REAL, .default_value = 20.0, PP_POSITIVE, .unit = "arcsec",
+     .doc = "side length of the clear square"},
+    PP_SKY_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+};
+
+static const pp_optic_param pp_rectangular_stop_params[] = {
+    {.name = "width", .kind = PP_PARAM_REAL, .default_value = 0.5, PP_POSITIVE, .unit = "arcsec",
+     .doc = "full extent of the clear rectangle along x (before rotation)"},
+    {.name = "height", .kind = PP_PARAM_REAL, .default_value = 5.0, PP_POSITIVE, .unit = "arcsec",
+     .doc = "full extent of the clear rectangle along y (before rotation)"},
+    PP_SKY_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+};
+
 #define PP_COUNT(array) (sizeof(array) / sizeof((array)[0]))
 
 static const pp_optic_type pp_optic_types[] = {
@@ -174,12 +247,38 @@ static const pp_optic_type pp_optic_types[] = {
      .n_params = PP_COUNT(pp_fits_element_params),
      .doc = "transmission and/or OPD maps from FITS or HDF5 files, resampled onto the pupil",
      .validate = pp_fits_element_validate},
+    {.name = "fqpm_fft_aligner", .poppy_name = "FQPM_FFT_aligner", .plane = PP_PLANE_PUPIL,
+     .params = pp_aligner_params, .n_params = PP_COUNT(pp_aligner_params),
+     .doc = "pupil tilt of half a padded-FFT pixel that centres the FQPM between four pixels"},
+    {.name = "ideal_fqpm", .poppy_name = "IdealFQPM", .plane = PP_PLANE_IMAGE,
+     .params = pp_fqpm_params, .n_params = PP_COUNT(pp_fqpm_params),
+     .doc = "four-quadrant phase mask, half a wave at the design wavelength"},
+    {.name = "band_limited_coronagraph", .poppy_name = "BandLimitedCoronagraph",
+     .plane = PP_PLANE_IMAGE, .params = pp_blc_params, .n_params = PP_COUNT(pp_blc_params),
+     .doc = "band-limited occulting mask, circular or linear (Krist et al. 2009)"},
+    {.name = "circular_occulter", .poppy_name = "CircularOcculter", .plane = PP_PLANE_IMAGE,
+     .params = pp_occulter_params, .n_params = PP_COUNT(pp_occulter_params),
+     .doc = "opaque disk, gray edge pixels"},
+    {.name = "annular_field_stop", .poppy_name = "AnnularFieldStop", .plane = PP_PLANE_IMAGE,
+     .params = pp_annular_stop_params, .n_params = PP_COUNT(pp_annular_stop_params),
+     .doc = "clear disk or ring (a circular field stop), gray edge pixels",
+     .validate = pp_annular_stop_validate},
+    {.name = "bar_occulter", .poppy_name = "BarOcculter", .plane = PP_PLANE_IMAGE,
+     .params = pp_bar_params, .n_params = PP_COUNT(pp_bar_params),
+     .doc = "opaque bar along y, hard edges"},
+    {.name = "square_field_stop", .poppy_name = "SquareFieldStop", .plane = PP_PLANE_IMAGE,
+     .params = pp_square_stop_params, .n_params = PP_COUNT(pp_square_stop_params),
+     .doc = "clear square, hard edges"},
+    {.name = "rectangular_field_stop", .poppy_name = "RectangularFieldStop",
+     .plane = PP_PLANE_IMAGE, .params = pp_rectangular_stop_params,
+     .n_params = PP_COUNT(pp_rectangular_stop_params), .doc = "clear rectangle, hard edges"},
 };
 
 _Static_assert(PP_COUNT(pp_multihex_params) <= PP_OPTIC_MAX_PARAMS, "too many parameters");
 _Static_assert(PP_COUNT(pp_obscuration_params) <= PP_OPTIC_MAX_PARAMS, "too many parameters");
 _Static_assert(PP_COUNT(pp_zernike_params) <= PP_OPTIC_MAX_PARAMS, "too many parameters");
 _Static_assert(PP_COUNT(pp_fits_element_params) <= PP_OPTIC_MAX_PARAMS, "too many parameters");
+_Static_assert(PP_COUNT(pp_blc_params) <= PP_OPTIC_MAX_PARAMS, "too many parameters");
 
 /* ---- lookups ----------------------------------------------------------------------- */
 
@@ -430,6 +529,8 @@ void pp_optic_spec_clear(pp_optic_spec *spec) {
 typedef enum {
   PP_KIND_CIRCLE, PP_KIND_SQUARE, PP_KIND_RECTANGLE, PP_KIND_HEXAGON, PP_KIND_MULTIHEX,
   PP_KIND_OBSCURATION, PP_KIND_TRANSMISSION, PP_KIND_ZERNIKE, PP_KIND_FITS_ELEMENT,
+  PP_KIND_FQPM_ALIGNER, PP_KIND_FQPM, PP_KIND_BAND_LIMITED, PP_KIND_CIRCULAR_OCCULTER,
+  PP_KIND_ANNULAR_STOP, PP_KIND_BAR_OCCULTER, PP_KIND_SQUARE_STOP, PP_KIND_RECTANGULAR_STOP,
   PP_KIND_UNKNOWN
 } pp_optic_kind;
 
@@ -450,9 +551,18 @@ double pp_optic_pupil_diameter_m(const pp_optic_spec *spec) {
     case PP_KIND_MULTIHEX: return pp_multihex_pupil_diameter_m(spec);
     case PP_KIND_OBSCURATION: return pp_obscuration_pupil_diameter_m(spec);
     case PP_KIND_FITS_ELEMENT: return pp_fits_element_pupil_diameter_m(spec);
-    /* POPPY's ScalarTransmission and ZernikeWFE define no pupil_diam. */
+    /* POPPY's ScalarTransmission, ZernikeWFE and FQPM_FFT_aligner define no pupil_diam;
+     * image-plane optics do not size the pupil. */
     case PP_KIND_TRANSMISSION:
     case PP_KIND_ZERNIKE:
+    case PP_KIND_FQPM_ALIGNER:
+    case PP_KIND_FQPM:
+    case PP_KIND_BAND_LIMITED:
+    case PP_KIND_CIRCULAR_OCCULTER:
+    case PP_KIND_ANNULAR_STOP:
+    case PP_KIND_BAR_OCCULTER:
+    case PP_KIND_SQUARE_STOP:
+    case PP_KIND_RECTANGULAR_STOP:
     case PP_KIND_UNKNOWN: return 0.0;
   }
   return 0.0;
@@ -485,6 +595,13 @@ pp_status pp_optic_apply_pupil(const pp_optic_spec *spec, const pp_pupil_grid *g
            "pp_optic_apply_pupil: %s is not a pupil-plane optic", spec->name);
   PP_CHECK(!pp_optic_has_opd(spec) || opd, PP_ERR_INTERNAL,
            "pp_optic_apply_pupil: %s adds OPD but no opd array was given", spec->name);
+  /* The aligner's tilt is a phase that is not an OPD (it scales with 1/λ the other way):
+   * it cannot be folded into the wavelength-independent amplitude and OPD. */
+  PP_CHECK(!pp_optic_needs_fft_padding(spec), PP_ERR_INPUT,
+           "optic '%s' (%s) tilts the complex field by half a pixel of the padded FFT image, "
+           "per wavelength; this version's pupil → detector path cannot apply it yet (it "
+           "goes with FFT propagation through image planes)",
+           spec->name, spec->type->name);
   switch (pp_kind_of(spec)) {
     case PP_KIND_CIRCLE: PP_CALL(pp_circle_apply(spec, grid, amplitude, opd)); break;
     case PP_KIND_SQUARE:
@@ -497,9 +614,63 @@ pp_status pp_optic_apply_pupil(const pp_optic_spec *spec, const pp_pupil_grid *g
     case PP_KIND_FITS_ELEMENT:
       PP_CALL(pp_fits_element_apply(spec, grid, amplitude, opd));
       break;
-    case PP_KIND_UNKNOWN:
+    default:
       PP_CHECK(false, PP_ERR_INTERNAL, "pp_optic_apply_pupil: %s: type not from the table",
                spec->name);
+  }
+  return PP_SUCCESS;
+}
+
+/* ---- the FFT aligner and image planes ------------------------------------------------- */
+
+bool pp_optic_needs_fft_padding(const pp_optic_spec *spec) {
+  return pp_kind_of(spec) == PP_KIND_FQPM_ALIGNER;
+}
+
+pp_status pp_optic_apply_pupil_fft(const pp_optic_spec *spec, const pp_pupil_grid *grid,
+                                   size_t fft_ny, size_t fft_nx, double complex *field) {
+  PP_CHECK(spec && spec->type, PP_ERR_INTERNAL, "pp_optic_apply_pupil_fft: spec without a type");
+  PP_CHECK(pp_optic_needs_fft_padding(spec), PP_ERR_INTERNAL,
+           "pp_optic_apply_pupil_fft: %s (%s) does not act on the padded FFT field",
+           spec->name, spec->type->name);
+  PP_CHECK(grid && grid->nx > 0 && grid->ny > 0 && fft_nx > 0 && fft_ny > 0 && field,
+           PP_ERR_INTERNAL, "pp_optic_apply_pupil_fft: %s: empty grid or FFT size, or NULL field",
+           spec->name);
+  PP_CALL(pp_fqpm_aligner_apply(spec, grid, fft_ny, fft_nx, field));
+  return PP_SUCCESS;
+}
+
+bool pp_optic_is_image_plane(const pp_optic_spec *spec) {
+  return spec && spec->type && spec->type->plane == PP_PLANE_IMAGE;
+}
+
+pp_status pp_optic_apply_image(const pp_optic_spec *spec, const pp_image_grid *grid,
+                               double wavelength_m, double complex *field) {
+  PP_CHECK(spec && spec->type, PP_ERR_INTERNAL, "pp_optic_apply_image: spec without a type");
+  PP_CHECK(pp_optic_is_image_plane(spec), PP_ERR_INTERNAL,
+           "pp_optic_apply_image: %s (%s) is not an image-plane optic", spec->name,
+           spec->type->name);
+  PP_CHECK(grid && grid->nx > 0 && grid->ny > 0 && grid->pixelscale_arcsec > 0 && field,
+           PP_ERR_INTERNAL, "pp_optic_apply_image: %s: empty grid, pixel scale <= 0 or NULL field",
+           spec->name);
+  PP_CHECK(grid->centering == PP_IMAGE_CENTER_ARRAY || grid->centering == PP_IMAGE_CENTER_PIXEL,
+           PP_ERR_INTERNAL, "pp_optic_apply_image: %s: unknown grid centering %d", spec->name,
+           (int)grid->centering);
+  PP_CHECK(wavelength_m > 0 && isfinite(wavelength_m), PP_ERR_INTERNAL,
+           "pp_optic_apply_image: %s: wavelength %g m", spec->name, wavelength_m);
+  switch (pp_kind_of(spec)) {
+    case PP_KIND_FQPM: PP_CALL(pp_fqpm_apply(spec, grid, wavelength_m, field)); break;
+    case PP_KIND_BAND_LIMITED: PP_CALL(pp_band_limited_apply(spec, grid, field)); break;
+    case PP_KIND_CIRCULAR_OCCULTER:
+    case PP_KIND_ANNULAR_STOP: PP_CALL(pp_annular_stop_apply(spec, grid, field)); break;
+    case PP_KIND_BAR_OCCULTER: PP_CALL(pp_rectangular_stop_apply(spec, grid, true, field)); break;
+    case PP_KIND_SQUARE_STOP:
+    case PP_KIND_RECTANGULAR_STOP:
+      PP_CALL(pp_rectangular_stop_apply(spec, grid, false, field));
+      break;
+    default:
+      PP_CHECK(false, PP_ERR_INTERNAL, "pp_optic_apply_image: %s: no image-plane code for %s",
+               spec->name, spec->type->name);
   }
   return PP_SUCCESS;
 }

@@ -129,4 +129,42 @@ pp_status pp_fits_element_apply(const pp_optic_spec *spec, const pp_pupil_grid *
  * sum loses digits to cancellation, as POPPY's does. */
 enum { PP_ZERNIKE_MAX_TERMS = 231 };
 
+/* ---- image-plane optics (fqpm.c, band_limited.c, field_stops.c) ------------------------- */
+
+/* Image-plane optics use the same frame, in arcsec instead of metres: POPPY's
+ * get_coordinates subtracts shift_x, shift_y in the plane's own unit (arcsec in image
+ * planes) and turns by −rotation, exactly as for pupils. */
+
+/* Pixel centre coordinate (arcsec) of column ix / row iy, as POPPY's
+ * Wavefront.image_coordinates: (i − (n − 1)/2)·scale, or (i − n/2)·scale for an FFT-made
+ * plane centred on a pixel. The subtraction comes first, then the product, like POPPY. */
+static inline double pp_image_coordinate_arcsec(size_t index, size_t count,
+                                                pp_image_centering centering,
+                                                double pixelscale_arcsec) {
+  double centre = centering == PP_IMAGE_CENTER_PIXEL ? (double)count / 2.0
+                                                     : ((double)count - 1.0) / 2.0;
+  return ((double)index - centre) * pixelscale_arcsec;
+}
+
+/* The words of the CHOICE parameters (NULL-terminated, in the order of their indices). */
+extern const char *const pp_aligner_direction_words[]; /* forward, backward */
+extern const char *const pp_blc_kind_words[];          /* circular, linear */
+enum { PP_ALIGNER_FORWARD = 0, PP_ALIGNER_BACKWARD = 1 };
+enum { PP_BLC_CIRCULAR = 0, PP_BLC_LINEAR = 1 };
+
+pp_status pp_fqpm_apply(const pp_optic_spec *spec, const pp_image_grid *grid,
+                        double wavelength_m, double complex *field);
+pp_status pp_fqpm_aligner_apply(const pp_optic_spec *spec, const pp_pupil_grid *grid,
+                                size_t fft_ny, size_t fft_nx, double complex *field);
+pp_status pp_band_limited_apply(const pp_optic_spec *spec, const pp_image_grid *grid,
+                                double complex *field);
+/* circular_occulter and annular_field_stop: gray-edged circles. */
+pp_status pp_annular_stop_apply(const pp_optic_spec *spec, const pp_image_grid *grid,
+                                double complex *field);
+/* rectangular_field_stop, square_field_stop (clear inside) and bar_occulter (opaque
+ * inside): hard-edged rectangles. */
+pp_status pp_rectangular_stop_apply(const pp_optic_spec *spec, const pp_image_grid *grid,
+                                    bool opaque_inside, double complex *field);
+pp_status pp_annular_stop_validate(const pp_optic_spec *spec);
+
 #endif
