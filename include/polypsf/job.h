@@ -5,6 +5,7 @@
 
 #include "polypsf/core.h"
 #include "polypsf/optics.h"
+#include "polypsf/propagate.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -59,6 +60,7 @@ typedef struct pp_job {
   pp_optic_spec *optics;      /* in the order light meets them */
   pp_detector_spec detector;
   pp_method method;
+  pp_fft_rigor fft_rigor;     /* propagation.fft_rigor: how hard FFTW plans (default estimate) */
   int fft_oversample;
   pp_normalize normalize;
   char *output_path;          /* output.path; may be overridden by the CLI */

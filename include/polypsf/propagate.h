@@ -168,6 +168,103 @@ size_t pp_czt_plan_bytes(size_t n_in_y, size_t n_in_x, size_t n_out_y, size_t n_
 double pp_czt_flops(size_t n_in_y, size_t n_in_x, size_t n_out_y, size_t n_out_x);
 void pp_czt_plan_destroy(pp_czt_plan **plan);
 
+/* ---- wisdom as text, planning rigor by name (wisdom.c) ---------------------------------- */
+
+/* This process's FFTW wisdom as a NUL-terminated string (*text malloc'ed: free() it), for
+ * sending to other ranks. PP_ERR_MEMORY when FFTW cannot make it. Not collective. */
+pp_status pp_fft_wisdom_export_string(char **text);
+/* Replaces this process's wisdom with text's (fftw_forget_wisdom, then import): every process
+ * that imports the same text holds the same wisdom, built the same way, whatever it planned
+ * before. Plans already made keep working. PP_ERR_INPUT when text is not FFTW wisdom for this
+ * FFTW version and precision. Not collective. */
+pp_status pp_fft_wisdom_replace_from_string(const char *text);
+/* "estimate", "measure", "patient" (the job-file words of propagation.fft_rigor). */
+const char *pp_fft_rigor_name(pp_fft_rigor rigor);
+
+/* ---- cost model: MFT or chirp-z (cost_model.c) -------------------------------------------
+ * Predicted seconds of one wavelength's transform (its per-λ set-up and execute, one thread)
+ * from rates measured on this machine, not from a fixed flop ratio:
+ *   - zgemm and dgemm rates at a few square sizes; an MFT product runs at the rate of its
+ *     smallest dimension, interpolated in log size (small products run far below peak);
+ *   - the cost of one kernel exponential (pp_mft_plan_set_nlamd's cos + sin);
+ *   - the cost of one chirp-z line at each FFT length L a job needs, measured on a plan with
+ *     one batch of rows and one of columns at exactly that L. FFTW's speed depends on L's
+ *     factors (per L·log2 L, 1280 runs 30 % slower than 1440 here), so lengths are measured,
+ *     not interpolated, and accumulate in the cache like FFTW wisdom.
+ * The predictions are pure functions of the rates: whoever holds the same rates predicts the
+ * same. Timing happens only in pp_cost_calibrate and pp_cost_rates_cover. docs/propagation.md
+ * gives the model, the cache file and the accuracy measured. */
+enum {
+  PP_COST_GEMM_SIZES = 5,    /* square sizes the BLAS rates are measured at */
+  PP_COST_MAX_LENGTHS = 256  /* chirp-z line lengths a rates table holds */
+};
+
+typedef struct pp_cost_rates {
+  char machine[512];                           /* what was measured: CPU, BLAS, threads, FFTW */
+  double exp_seconds;                          /* one kernel exponential (cos and sin) */
+  size_t gemm_size[PP_COST_GEMM_SIZES];        /* increasing */
+  double zgemm_flops_per_s[PP_COST_GEMM_SIZES];/* complex product, 8 flops per multiply-add */
+  double dgemm_flops_per_s[PP_COST_GEMM_SIZES];/* real product, 2 flops per multiply-add */
+  size_t n_lengths;
+  size_t length[PP_COST_MAX_LENGTHS];          /* chirp-z FFT lengths L, increasing */
+  double czt_line_seconds[PP_COST_MAX_LENGTHS];/* one line of length L: chirps, FFT pair, filter */
+} pp_cost_rates;
+
+/* This process's machine key: CPU model, OpenBLAS configuration and thread count, FFTW
+ * version. A cache measured under another key is measured again. Not collective. */
+void pp_cost_machine(char *key, size_t bytes);
+/* Measures this machine (≤ 0.5 s, with whatever BLAS threading the process has; polypsf runs
+ * one thread): the BLAS rates, the exponential, and chirp-z lines at a few lengths. Creates
+ * FFTW_ESTIMATE plans (which add ESTIMATE wisdom). Not collective: one rank measures, the
+ * others receive its results. */
+pp_status pp_cost_calibrate(pp_cost_rates *rates);
+/* Measures the chirp-z line lengths a transform in[n_in_y][n_in_x] → out[n_out_y][n_out_x]
+ * needs and rates lacks, and adds them; *added (may be NULL) counts them. When the table is
+ * full a length is not added and predictions interpolate it. Not collective. */
+pp_status pp_cost_rates_cover(pp_cost_rates *rates, size_t n_in_y, size_t n_in_x, size_t n_out_y,
+                              size_t n_out_x, size_t *added);
+/* Rates measured on the development machine (docs/propagation.md), for library calls that
+ * resolve `auto` without a calibration (pp_system_create): deterministic, no timing. */
+const pp_cost_rates *pp_cost_rates_nominal(void);
+
+/* Predicted seconds of one wavelength by the MFT (pp_mft_plan_set_nlamd + execute, real_input:
+ * pp_mft_execute_real) and by the chirp-z (pp_czt_plan_set_nlamd + execute, complex input).
+ * A chirp-z length missing from rates is interpolated from the nearest measured ones. */
+double pp_cost_mft_seconds(const pp_cost_rates *rates, size_t n_in_y, size_t n_in_x,
+                           size_t n_out_y, size_t n_out_x, bool real_input);
+double pp_cost_czt_seconds(const pp_cost_rates *rates, size_t n_in_y, size_t n_in_x,
+                           size_t n_out_y, size_t n_out_x);
+
+/* The calibration cache, a small text file (format in docs/propagation.md).
+ * Where it lives by default: $XDG_CACHE_HOME/polypsf/calibration.txt when XDG_CACHE_HOME is an
+ * absolute path, else $HOME/.cache/polypsf/calibration.txt. PP_ERR_INPUT when neither is set or
+ * the path does not fit in bytes. Not collective. */
+pp_status pp_cost_default_path(char *path, size_t bytes);
+/* Reads a cache. PP_ERR_IO when it cannot be opened (errno ENOENT: missing), PP_ERR_INPUT with
+ * path:line and the reason when it is not a complete, valid cache. Does not check the machine
+ * key (compare rates->machine with pp_cost_machine). Not collective. */
+pp_status pp_cost_rates_read(const char *path, pp_cost_rates *rates);
+/* Writes a cache atomically (a temporary file renamed over path), creating the directories
+ * above it. PP_ERR_IO on failure. Not collective. */
+pp_status pp_cost_rates_write(const char *path, const pp_cost_rates *rates);
+
+/* What pp_cost_rates_load did, for the log. */
+typedef struct pp_cost_load_report {
+  bool from_cache;          /* the cache was read and used as it was */
+  bool measured;            /* the machine was measured (see reason) */
+  double measure_seconds;   /* time spent measuring */
+  bool written;             /* the cache was (re)written */
+  char path[4096];          /* the cache used ("" when there is none: no HOME) */
+  char reason[768];         /* why it was measured, or why it could not be written: a sentence */
+} pp_cost_load_report;
+
+/* The rates for this machine: read from the cache at path (NULL: pp_cost_default_path);
+ * measured (pp_cost_calibrate) and written back when the cache is missing, corrupt, from
+ * another machine key, or when recalibrate is set. A cache that cannot be written is not an
+ * error (report->reason says why; the measured rates are used). Not collective. */
+pp_status pp_cost_rates_load(const char *path, bool recalibrate, pp_cost_rates *rates,
+                             pp_cost_load_report *report);
+
 #ifdef __cplusplus
 }
 #endif

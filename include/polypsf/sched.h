@@ -7,10 +7,19 @@
 
 #include "polypsf/core.h"
 #include "polypsf/job.h"
+#include "polypsf/system.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* How a run sets up its propagation: the calibration the transform is chosen from, and FFTW
+ * wisdom. All zero: the default cache, no wisdom file. */
+typedef struct pp_propagation_options {
+  const char *calibration_path; /* --calibration: NULL = pp_cost_default_path */
+  bool recalibrate;             /* --recalibrate: measure even when the cache is valid */
+  const char *wisdom_path;      /* --wisdom: imported before planning, exported after; NULL = none */
+} pp_propagation_options;
 
 typedef struct pp_run_options {
   const char *output_path;   /* overrides job->output_path when not NULL */
@@ -20,6 +29,7 @@ typedef struct pp_run_options {
   double checkpoint_seconds; /* about this often all ranks meet and mark finished slices
                                 completed on disk (what --resume continues from); 0 =
                                 after every task of each rank */
+  pp_propagation_options propagation;
   const pp_logger *logger;   /* may be NULL: silent */
 } pp_run_options;
 
@@ -82,18 +92,16 @@ pp_status pp_parse_bytes(const char *text, size_t *bytes);
  * itself, as measured on Debian 12 with Open MPI 4.1 (see docs/performance.md). A run
  * measures its own (peak RSS after set-up) and uses that instead. */
 #define PP_PLAN_DEFAULT_BASELINE_BYTES ((size_t)40 << 20)
-/* The transform rate the time estimate assumes (flop/s per rank), one BLAS thread. */
-#define PP_PLAN_ASSUMED_FLOP_RATE 30.0e9
-
 typedef struct pp_task_model {
-  size_t system_bytes;    /* pupil arrays, MFT plan, scratch (pp_system_bytes_for_job) */
+  pp_system_choice choice; /* the transform, with both candidates' predictions */
+  size_t system_bytes;    /* pupil arrays, the chosen transform's plan, scratch */
   size_t slice_bytes;     /* one oversampled PSF slice, float64 */
   size_t held_slices;     /* slices a rank keeps until the reduction (0 when /cube holds them) */
   size_t reduction_bytes; /* the rank's row band of /psf and its read buffer */
   size_t blas_bytes;      /* BLAS packing buffers touched by the transform */
   size_t task_bytes;      /* sum of the above: what one computing rank adds */
   double flops;           /* one wavelength's transform */
-  double seconds;         /* one wavelength at PP_PLAN_ASSUMED_FLOP_RATE */
+  double seconds;         /* one wavelength's transform as the cost model predicts it */
 } pp_task_model;
 
 /* One node as the plan sees it. */
@@ -115,21 +123,44 @@ typedef struct pp_plan {
   double seconds_estimate; /* whole run: waves of tasks over the active ranks */
 } pp_plan;
 
-/* The memory and cost of one wavelength task of job on one rank, given how many ranks
- * will compute (it sets the reduction band and, without a cube, the slices kept).
- * Not collective. */
-pp_status pp_plan_task_model(const pp_job *job, int active_ranks, int total_ranks,
-                             pp_task_model *task);
-/* Plans a run: per node, active = min(ranks, (budget − ranks·baseline) ÷ task_bytes).
+/* The memory and cost of one wavelength task of job on one rank with the transform choice
+ * (NULL: pp_system_choose with the nominal rates), given how many ranks will compute (it sets
+ * the reduction band and, without a cube, the slices kept). Not collective. */
+pp_status pp_plan_task_model(const pp_job *job, const pp_system_choice *choice, int active_ranks,
+                             int total_ranks, pp_task_model *task);
+/* Plans a run with the transform choice (NULL: as for pp_plan_task_model): per node,
+ * active = min(ranks, (budget − ranks·baseline) ÷ task_bytes).
  * tasks lists the wavelength indices to compute (NULL: all). Refuses with PP_ERR_INPUT,
  * naming needed and available bytes and what to change, when no node can run a task.
  * Not collective; every rank computes the same plan from the same inputs. */
-pp_status pp_plan_create(const pp_job *job, int n_nodes, const int *ranks_per_node,
+pp_status pp_plan_create(const pp_job *job, const pp_system_choice *choice, int n_nodes,
+                         const int *ranks_per_node,
                          const size_t *budget_bytes_per_node, size_t baseline_bytes,
                          const size_t *tasks, size_t n_tasks, pp_plan *plan);
 void pp_plan_destroy(pp_plan *plan);
-/* Writes the plan as the lines `polypsf plan` prints and `run` logs. */
+/* Writes the plan as the lines `polypsf plan` prints and `run` logs: the transform (both
+ * candidates' predicted time per wavelength and memory, and the choice), memory, ranks, time. */
 void pp_plan_log(const pp_plan *plan, const pp_job *job, const pp_logger *logger);
+
+/* ---- propagation: which transform a run uses, FFTW wisdom (propagation.c) ------------- */
+/* The transform for job from this machine's calibration: the rates from the cache (measured
+ * and written when missing, corrupt, from another machine, or options->recalibrate), the
+ * chirp-z lengths the job needs measured and added to the cache, then pp_system_choose.
+ * Logs where the rates came from. Not collective (`polypsf plan`; pp_run calls it on rank 0). */
+pp_status pp_propagation_choose(const pp_job *job, const pp_propagation_options *options,
+                                const pp_logger *logger, pp_system_choice *choice);
+/* Sets up a run's propagation so that every rank computes with the same transform and the same
+ * FFTW plans. Rank 0: chooses (pp_propagation_choose), imports options->wisdom_path (a missing
+ * file is fine), and with a measuring fft_rigor plans the job's FFTW plans
+ * (pp_system_plan_fftw); then it broadcasts the choice and its wisdom, and every rank
+ * (rank 0 included) replaces its wisdom with that text. Collective on comm: all ranks return
+ * the same status. */
+pp_status pp_propagation_setup(const pp_job *job, const pp_propagation_options *options,
+                               MPI_Comm comm, const pp_logger *logger, pp_system_choice *choice);
+/* Rank 0 writes its wisdom to options->wisdom_path (nothing without one), after the ranks have
+ * made their plans. Collective on comm: all ranks return the same status. */
+pp_status pp_propagation_save_wisdom(const pp_propagation_options *options, MPI_Comm comm,
+                                     const pp_logger *logger);
 
 /* ---- node layout: which ranks share a node, and each node's memory ---------------- */
 typedef struct pp_node_layout {

@@ -1,12 +1,19 @@
 /* polypsf system: an optical system built from a job — the pupil grid with every pupil
  * optic applied, the propagation plan to the detector — computing one monochromatic PSF
  * at a time. Everything wavelength-independent is prepared in create; pp_system_psf
- * allocates nothing. */
+ * allocates nothing.
+ *
+ * The pupil → detector transform is the MFT (BLAS) or the chirp-z (FFTW), which compute the
+ * same numbers (to ~1e-15 of the peak) at different costs. It is chosen once per job
+ * (pp_system_choose, from the cost model) before any system is built, and every system of the
+ * job is then built with that method (pp_system_create_with_method), so that every rank of a
+ * run computes with the same one. */
 #ifndef POLYPSF_SYSTEM_H
 #define POLYPSF_SYSTEM_H
 
 #include "polypsf/core.h"
 #include "polypsf/job.h"
+#include "polypsf/propagate.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -14,16 +21,56 @@ extern "C" {
 
 typedef struct pp_system pp_system;
 
+/* One way of taking the pupil field to the detector, as the cost model sees it. */
+typedef struct pp_system_candidate {
+  pp_method method;   /* PP_METHOD_MFT or PP_METHOD_CZT */
+  double seconds;     /* predicted per wavelength: per-λ set-up + transform, one thread */
+  double flops;       /* of the transform (pp_mft_flops[_real], pp_czt_flops) */
+  size_t bytes;       /* pp_system_bytes of a system built with it */
+} pp_system_candidate;
+
+/* The pupil → detector transform chosen for a job. Plain data: a run makes it on rank 0 and
+ * broadcasts it, so every rank builds its system with the same method. */
+typedef struct pp_system_choice {
+  pp_method requested;        /* the job's propagation.method: auto, mft or czt */
+  pp_method method;           /* what runs: PP_METHOD_MFT or PP_METHOD_CZT */
+  bool complex_field;         /* OPD or an off-axis source: no real-input MFT */
+  size_t n_in_y, n_in_x;      /* the transform: pupil npix × npix … */
+  size_t n_out_y, n_out_x;    /* … → oversampled detector pixels */
+  pp_system_candidate mft, czt;
+} pp_system_choice;
+
 /* Checks that a system can be built for job (detector, method, optics the propagator
  * supports, a source offset the pupil grid samples at the job's shortest wavelength:
  * |offset| < npix·λ/(2·D) on each axis) without allocating, and gives the pupil array
- * width (metres). PP_ERR_INPUT naming what is wrong. Not collective. */
+ * width (metres). PP_ERR_INPUT naming what is wrong (method fft: not available for the
+ * pupil → detector transform until systems have image planes). Not collective. */
 pp_status pp_system_check_job(const pp_job *job, double *pupil_diameter_m);
-/* Builds the system for job (pupil, optics, plans, scratch). Not collective.
- * PP_ERR_INPUT, naming the optic, for an image-plane optic (FFT propagation comes later),
- * for a method other than mft/auto, when no optic sets the pupil diameter, and when the
- * first optic passes no light under normalization 'first'. */
+/* Predicts both transforms for job with rates and chooses: the job's method when it is mft
+ * or czt, for auto the one predicted faster (the MFT on a tie). rates NULL: the nominal rates
+ * (pp_cost_rates_nominal). Deterministic in (job, rates): no timing, no allocation. Chirp-z
+ * lengths rates lacks are interpolated; measure them first (pp_cost_rates_cover with the
+ * choice's n_in/n_out) for the best prediction. PP_ERR_INPUT as pp_system_check_job.
+ * Not collective. */
+pp_status pp_system_choose(const pp_job *job, const pp_cost_rates *rates, pp_system_choice *choice);
+/* Builds the system for job (pupil, optics, plans, scratch) with the given pupil → detector
+ * transform: PP_METHOD_MFT (real-input MFT when the field is real), PP_METHOD_CZT (chirp-z
+ * planned with job->fft_rigor), or PP_METHOD_AUTO (pp_system_choose with the nominal rates).
+ * Not collective (FFTW's planner: one thread at a time).
+ * Image-plane optics and fqpm_fft_aligner make a plane sequence (padded FFTs to and from
+ * each image plane, docs/propagation.md "Image planes") before the transform to the detector.
+ * PP_ERR_INPUT, naming the optic with file:line:column, for an image-plane optic or an
+ * aligner first in the list; for method fft, when no optic sets the pupil diameter, and when the first optic passes no
+ * light under normalization 'first'. */
+pp_status pp_system_create_with_method(const pp_job *job, pp_method method, pp_system **system);
+/* pp_system_create_with_method(job, job->method, system). Not collective. */
 pp_status pp_system_create(const pp_job *job, pp_system **system);
+/* The pupil → detector transform the system runs: PP_METHOD_MFT or PP_METHOD_CZT. */
+pp_method pp_system_method(const pp_system *system);
+/* Makes and destroys the FFTW plans a system of job with method would make, so that FFTW's
+ * wisdom holds them (with a measuring rigor, the rank that plans first and hands its wisdom to
+ * the others); nothing for the MFT. Not collective. */
+pp_status pp_system_plan_fftw(const pp_job *job, pp_method method);
 /* The monochromatic intensity PSF at wavelength_m on the oversampled detector grid,
  * written to psf[ny][nx] (see pp_system_psf_shape), normalized as the job says. For an
  * off-axis source (job->source) the PSF is centred at offset / pixelscale pixels from the
@@ -39,14 +86,14 @@ double pp_system_pixelscale_arcsec(const pp_system *system);
 /* Bytes one system holds (pupil arrays, plans, scratch): the per-task memory model. */
 size_t pp_system_bytes(const pp_system *system);
 /* The same before building anything, from the job alone (for the scheduler's plan).
- * Equals pp_system_bytes of the system pp_system_create would build. Not collective. */
+ * Equals pp_system_bytes of the system pp_system_create would build (auto resolved with the
+ * nominal rates; pp_system_choice holds both methods' bytes). Not collective. */
 pp_status pp_system_bytes_for_job(const pp_job *job, size_t *bytes);
-/* Floating-point operations of the transform in one pp_system_psf call (real-input MFT
- * when no optic adds OPD and the source is on-axis, complex otherwise): the per-task
- * cost model. */
+/* Floating-point operations of the transform in one pp_system_psf call (MFT: real-input when
+ * no optic adds OPD and the source is on-axis, complex otherwise; chirp-z: complex). */
 double pp_system_flops(const pp_system *system);
-/* The same before building anything, from the job alone (for the scheduler's plan).
- * Equals pp_system_flops of the system pp_system_create would build. Not collective. */
+/* The same before building anything, from the job alone. Equals pp_system_flops of the
+ * system pp_system_create would build. Not collective. */
 pp_status pp_system_flops_for_job(const pp_job *job, double *flops);
 void pp_system_destroy(pp_system **system);
 

@@ -12,8 +12,10 @@
 
 static const char pp_cli_usage[] =
     "usage: polypsf run JOB.yaml [-o OUT.h5] [--force] [--resume] [--mem-per-node SIZE]\n"
-    "                            [--checkpoint SECONDS] [--quiet] [--log-level LEVEL] [--trace]\n"
+    "                            [--checkpoint SECONDS] [--wisdom FILE] [--calibration FILE]\n"
+    "                            [--recalibrate] [--quiet] [--log-level LEVEL] [--trace]\n"
     "       polypsf plan JOB.yaml [--nodes N] [--ranks-per-node R] [--mem-per-node SIZE]\n"
+    "                             [--calibration FILE] [--recalibrate]\n"
     "       polypsf info OUT.h5 [--ee ARCSEC[,ARCSEC...]] [--job] [--all]\n"
     "       polypsf export OUT.h5 --fits PSF.fits [--cube] [--force]\n"
     "       polypsf render OUT.h5 [-o PSF.png] [--colormap gray|viridis|inferno]\n"
@@ -36,6 +38,12 @@ static const char pp_cli_usage[] =
     "  --mem-per-node SIZE   cap each node's memory, e.g. 512M, 64G (bare number: MiB)\n"
     "  --checkpoint SECONDS  mark finished slices on disk about this often (default 60;\n"
     "                        0: after every task); --resume continues from the last one\n"
+    "  --wisdom FILE         FFTW wisdom: read before planning (a missing file is fine),\n"
+    "                        written after; rank 0 shares it so every rank plans alike\n"
+    "  --calibration FILE    this machine's speed, which propagation.method: auto chooses\n"
+    "                        from (default $XDG_CACHE_HOME/polypsf/calibration.txt or\n"
+    "                        ~/.cache/polypsf/calibration.txt; measured when missing)\n"
+    "  --recalibrate         measure the machine again and rewrite the calibration file\n"
     "  --nodes N             plan: number of nodes (default 1)\n"
     "  --ranks-per-node R    plan: ranks on each node (default: this machine's CPUs)\n"
     "  --quiet               print errors only\n"
@@ -50,6 +58,7 @@ typedef struct {
   const char *job_path;
   const char *output_path;
   bool force, trace, resume;
+  pp_propagation_options propagation;
   size_t mem_per_node_bytes;
   double checkpoint_seconds;
   int nodes, ranks_per_node;
@@ -87,6 +96,14 @@ static pp_status pp_cli_parse(int argc, char **argv, pp_cli_args *args) {
                argv[i]);
     } else if (is_run && strcmp(a, "--resume") == 0) {
       args->resume = true;
+    } else if (is_run && strcmp(a, "--wisdom") == 0) {
+      PP_CHECK(has_value, PP_ERR_INPUT, "option --wisdom needs a file name");
+      args->propagation.wisdom_path = argv[++i];
+    } else if (strcmp(a, "--calibration") == 0) {
+      PP_CHECK(has_value, PP_ERR_INPUT, "option --calibration needs a file name");
+      args->propagation.calibration_path = argv[++i];
+    } else if (strcmp(a, "--recalibrate") == 0) {
+      args->propagation.recalibrate = true;
     } else if (strcmp(a, "--mem-per-node") == 0) {
       PP_CHECK(has_value, PP_ERR_INPUT, "option --mem-per-node needs a size, e.g. 64G");
       PP_CALL(pp_parse_bytes(argv[++i], &args->mem_per_node_bytes));
@@ -140,6 +157,7 @@ static pp_status pp_cli_plan(const pp_cli_args *args, const pp_job *job) {
   int *ranks = NULL;
   size_t *budgets = NULL;
   pp_plan plan = {0};
+  pp_system_choice choice;
   double diameter_m = 0.0;
   PP_CALL(pp_system_check_job(job, &diameter_m));
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -162,7 +180,10 @@ static pp_status pp_cli_plan(const pp_cli_args *args, const pp_job *job) {
   pp_log(&out, PP_LOG_INFO, "memory per node: budget %.0f MiB = limit %.0f MiB (%s) − reserve %.0f MiB",
          (double)memory.budget_bytes / 1048576.0, (double)memory.limit_bytes / 1048576.0,
          pp_memory_source_name(memory.limiting), (double)memory.reserve_bytes / 1048576.0);
-  PP_CALL_GOTO(status, pp_plan_create(job, args->nodes, ranks, budgets,
+  /* The transform is chosen from this machine's calibration: plan on a node of the kind the
+   * job will run on (or give its calibration file). */
+  PP_CALL_GOTO(status, pp_propagation_choose(job, &args->propagation, &out, &choice));
+  PP_CALL_GOTO(status, pp_plan_create(job, &choice, args->nodes, ranks, budgets,
                                       PP_PLAN_DEFAULT_BASELINE_BYTES, NULL, job->n_wavelengths,
                                       &plan));
   pp_plan_log(&plan, job, &out);
@@ -187,7 +208,8 @@ static int pp_cli_main(int argc, char **argv, int rank, bool with_mpi) {
     pp_run_options options = {.output_path = args.output_path, .force = args.force,
                               .resume = args.resume,
                               .mem_per_node_bytes = args.mem_per_node_bytes,
-                              .checkpoint_seconds = args.checkpoint_seconds, .logger = &logger};
+                              .checkpoint_seconds = args.checkpoint_seconds,
+                              .propagation = args.propagation, .logger = &logger};
     status = pp_run(job, &options, MPI_COMM_WORLD, &summary);
   }
   if (status) {
@@ -203,7 +225,12 @@ static int pp_cli_main(int argc, char **argv, int rank, bool with_mpi) {
   return code;
 }
 
-static int pp_cli_command_plan(int argc, char **argv) { return pp_cli_main(argc, argv, 0, false); }
+static int pp_cli_command_plan(int argc, char **argv) {
+  /* The run's BLAS threading, so that plan and run share one calibration (its key names the
+   * thread count) and predict the same. */
+  if (!getenv("OPENBLAS_NUM_THREADS")) openblas_set_num_threads(1);
+  return pp_cli_main(argc, argv, 0, false);
+}
 
 static int pp_cli_command_run(int argc, char **argv) {
   /* Ranks, not threads, are the unit of parallelism: one BLAS thread per rank unless

@@ -27,10 +27,12 @@ static const char *const pp_job_source_keys[] = {"offset_r", "offset_theta", "of
 static const char *const pp_job_detector_keys[] = {"pixelscale", "fov_pixels", "fov_arcsec",
                                                    "oversample", NULL};
 static const char *const pp_job_propagation_keys[] = {"method", "fft_oversample", "normalize",
-                                                      NULL};
+                                                      "fft_rigor", NULL};
 static const char *const pp_job_output_keys[] = {"path", "cube", NULL};
 static const char *const pp_job_method_words[] = {"auto", "mft", "czt", "fft", NULL};
 static const char *const pp_job_normalize_words[] = {"first", "none", NULL};
+/* In pp_fft_rigor's order (estimate = 0). */
+static const char *const pp_job_fft_rigor_words[] = {"estimate", "measure", "patient", NULL};
 
 /* Where a missing key is reported: at its section's key when the section exists,
  * else at the start of the document. */
@@ -640,6 +642,7 @@ static pp_status pp_job_read_propagation(pp_yaml_doc *doc, const yaml_node_t *se
   job->method = PP_METHOD_AUTO;
   job->fft_oversample = PP_JOB_DEFAULT_FFT_OVERSAMPLE;
   job->normalize = PP_NORMALIZE_FIRST;
+  job->fft_rigor = PP_FFT_ESTIMATE; /* reproducible without wisdom (docs/propagation.md) */
   if (!section) return PP_SUCCESS;
   PP_CALL(pp_yaml_check_mapping(doc, section, "propagation", pp_job_propagation_keys,
                                 "a mapping such as {method: auto, fft_oversample: 2}"));
@@ -660,6 +663,12 @@ static pp_status pp_job_read_propagation(pp_yaml_doc *doc, const yaml_node_t *se
     PP_CALL(pp_yaml_read_choice(doc, node, "propagation.normalize", pp_job_normalize_words,
                                 &normalize));
     job->normalize = (pp_normalize)normalize;
+  }
+  if ((node = pp_yaml_mapping_get(doc, section, "fft_rigor", NULL))) {
+    int rigor;
+    PP_CALL(pp_yaml_read_choice(doc, node, "propagation.fft_rigor", pp_job_fft_rigor_words,
+                                &rigor));
+    job->fft_rigor = (pp_fft_rigor)rigor;
   }
   return PP_SUCCESS;
 }

@@ -13,12 +13,20 @@ static const size_t pp_plan_blas_bytes = (size_t)8 << 20;
 
 static double pp_mebibytes(size_t bytes) { return (double)bytes / 1048576.0; }
 
-pp_status pp_plan_task_model(const pp_job *job, int active_ranks, int total_ranks,
-                             pp_task_model *task) {
+static const pp_system_candidate *pp_plan_chosen(const pp_system_choice *choice) {
+  return choice->method == PP_METHOD_CZT ? &choice->czt : &choice->mft;
+}
+
+pp_status pp_plan_task_model(const pp_job *job, const pp_system_choice *choice, int active_ranks,
+                             int total_ranks, pp_task_model *task) {
   *task = (pp_task_model){0};
   PP_CHECK(active_ranks >= 1 && total_ranks >= active_ranks, PP_ERR_INTERNAL,
            "task model needs 1 ≤ active (%d) ≤ total (%d) ranks", active_ranks, total_ranks);
-  PP_CALL(pp_system_bytes_for_job(job, &task->system_bytes));
+  if (choice) task->choice = *choice;
+  else PP_CALL(pp_system_choose(job, NULL, &task->choice));
+  const pp_system_candidate *chosen = pp_plan_chosen(&task->choice);
+  /* the chosen transform's memory: the MFT holds two kernels, the chirp-z line buffers */
+  task->system_bytes = chosen->bytes;
   size_t ny = job->detector.fov_pixels_y * (size_t)job->detector.oversample;
   size_t nx = job->detector.fov_pixels_x * (size_t)job->detector.oversample;
   task->slice_bytes = ny * nx * sizeof(double);
@@ -29,11 +37,12 @@ pp_status pp_plan_task_model(const pp_job *job, int active_ranks, int total_rank
   /* The reduction holds a row band of /psf (plus one read buffer) on every rank. */
   size_t det_ny = job->detector.fov_pixels_y, band_det_rows = (det_ny + (size_t)total_ranks - 1) / (size_t)total_ranks;
   task->reduction_bytes = 2 * band_det_rows * (size_t)job->detector.oversample * nx * sizeof(double);
-  task->blas_bytes = pp_plan_blas_bytes;
+  /* only the MFT runs BLAS products (FFTW's own tables are O(L), negligible) */
+  task->blas_bytes = task->choice.method == PP_METHOD_MFT ? pp_plan_blas_bytes : 0;
   task->task_bytes = task->system_bytes + task->held_slices * task->slice_bytes +
                      task->reduction_bytes + task->blas_bytes;
-  PP_CALL(pp_system_flops_for_job(job, &task->flops));
-  task->seconds = task->flops / PP_PLAN_ASSUMED_FLOP_RATE;
+  task->flops = chosen->flops;
+  task->seconds = chosen->seconds;
   return PP_SUCCESS;
 }
 
@@ -44,7 +53,8 @@ static void pp_plan_order(const size_t *tasks, size_t n_tasks, size_t *order) {
   for (size_t k = 0; k < n_tasks; k++) order[k] = tasks ? tasks[k] : k;
 }
 
-pp_status pp_plan_create(const pp_job *job, int n_nodes, const int *ranks_per_node,
+pp_status pp_plan_create(const pp_job *job, const pp_system_choice *choice, int n_nodes,
+                         const int *ranks_per_node,
                          const size_t *budget_bytes_per_node, size_t baseline_bytes,
                          const size_t *tasks, size_t n_tasks, pp_plan *plan) {
   pp_status status = PP_SUCCESS;
@@ -64,7 +74,7 @@ pp_status pp_plan_create(const pp_job *job, int n_nodes, const int *ranks_per_no
    * start from all ranks and settle on the count the budgets allow. */
   int active_guess = total_ranks;
   for (int round = 0; round < 3; round++) {
-    PP_CALL_GOTO(status, pp_plan_task_model(job, active_guess, total_ranks, &plan->task));
+    PP_CALL_GOTO(status, pp_plan_task_model(job, choice, active_guess, total_ranks, &plan->task));
     int active_total = 0;
     for (int k = 0; k < n_nodes; k++) {
       pp_plan_node *node = &plan->nodes[k];
@@ -86,14 +96,21 @@ pp_status pp_plan_create(const pp_job *job, int n_nodes, const int *ranks_per_no
     for (int k = 0; k < n_nodes; k++)
       if (plan->nodes[k].budget_bytes > plan->nodes[best].budget_bytes) best = (size_t)k;
     const pp_plan_node *node = &plan->nodes[best];
+    /* the other transform, when it needs less memory */
+    const pp_system_choice *c = &plan->task.choice;
+    const pp_system_candidate *other = c->method == PP_METHOD_CZT ? &c->mft : &c->czt;
+    char other_method[160] = "";
+    if (other->bytes < pp_plan_chosen(c)->bytes)
+      snprintf(other_method, sizeof other_method, ", or use propagation.method: %s (%.1f MiB less)",
+               pp_method_name(other->method),
+               pp_mebibytes(pp_plan_chosen(c)->bytes - other->bytes));
     PP_CHECK_GOTO(status, false, PP_ERR_INPUT,
                   "one wavelength needs %.1f MiB on one rank (+ %.1f MiB per process for "
                   "%d process(es) on the node) but the largest node budget is %.1f MiB. "
                   "Give each node more memory (sbatch --mem, --mem-per-node), run fewer "
                   "ranks per node, or lower detector.oversample or pupil.npix%s",
                   pp_mebibytes(plan->task.task_bytes), pp_mebibytes(baseline_bytes),
-                  node->ranks, pp_mebibytes(node->budget_bytes),
-                  job->method == PP_METHOD_MFT ? "" : ", or use propagation.method: mft");
+                  node->ranks, pp_mebibytes(node->budget_bytes), other_method);
   }
   size_t waves = (n_tasks + (size_t)plan->active_total - 1) / (size_t)plan->active_total;
   plan->seconds_estimate = (double)waves * plan->task.seconds;
@@ -111,15 +128,45 @@ void pp_plan_destroy(pp_plan *plan) {
   plan->order = NULL;
 }
 
+/* One line per candidate transform and one for the choice. */
+static void pp_plan_log_choice(const pp_system_choice *c, const pp_job *job,
+                               const pp_logger *logger) {
+  const pp_system_candidate *candidates[2] = {&c->mft, &c->czt};
+  for (int k = 0; k < 2; k++) {
+    const pp_system_candidate *candidate = candidates[k];
+    bool czt = candidate->method == PP_METHOD_CZT;
+    char what[96];
+    if (czt) snprintf(what, sizeof what, "chirp-z, FFTW rigor %s", pp_fft_rigor_name(job->fft_rigor));
+    else snprintf(what, sizeof what, "%s-input MFT", c->complex_field ? "complex" : "real");
+    pp_log(logger, PP_LOG_INFO,
+           "plan:   %s %8.3f ms per wavelength (%s), %.3g GFLOP, system %.1f MiB%s",
+           pp_method_name(candidate->method), candidate->seconds * 1e3, what,
+           candidate->flops * 1e-9, pp_mebibytes(candidate->bytes),
+           candidate->method == c->method ? "  <- chosen" : "");
+  }
+  const pp_system_candidate *chosen = pp_plan_chosen(c);
+  const pp_system_candidate *other = c->method == PP_METHOD_CZT ? &c->mft : &c->czt;
+  if (c->requested == PP_METHOD_AUTO)
+    pp_log(logger, PP_LOG_INFO,
+           "plan: method auto chose %s: predicted %.2f× faster per wavelength than %s",
+           pp_method_name(c->method), chosen->seconds > 0.0 ? other->seconds / chosen->seconds : 0.0,
+           pp_method_name(other->method));
+  else
+    pp_log(logger, PP_LOG_INFO, "plan: method %s, as the job asks (auto would choose %s)",
+           pp_method_name(c->method),
+           c->czt.seconds < c->mft.seconds ? "czt" : "mft");
+}
+
 void pp_plan_log(const pp_plan *plan, const pp_job *job, const pp_logger *logger) {
   const pp_task_model *t = &plan->task;
   pp_log(logger, PP_LOG_INFO,
          "plan: %zu task(s) (one per wavelength), pupil %zu px, detector %zu × %zu px "
-         "(oversample %d), method %s",
+         "(oversample %d), method %s; pupil → detector transform, predicted by the cost model:",
          plan->n_tasks, job->pupil_npix,
          job->detector.fov_pixels_y * (size_t)job->detector.oversample,
          job->detector.fov_pixels_x * (size_t)job->detector.oversample,
          job->detector.oversample, pp_method_name(job->method));
+  pp_plan_log_choice(&t->choice, job, logger);
   pp_log(logger, PP_LOG_INFO,
          "plan: one task needs %.1f MiB (system %.1f, %zu slice(s) %.1f, reduction %.1f, "
          "BLAS %.1f) + %.1f MiB per process",
@@ -136,8 +183,6 @@ void pp_plan_log(const pp_plan *plan, const pp_job *job, const pp_logger *logger
            node->active < node->ranks ? " (memory limits the ranks)" : "");
   }
   pp_log(logger, PP_LOG_INFO,
-         "plan: %d rank(s) compute; estimated %.3g s per task, %.3g s in all (at %.0f "
-         "GFLOP/s per rank)",
-         plan->active_total, t->seconds, plan->seconds_estimate,
-         PP_PLAN_ASSUMED_FLOP_RATE / 1e9);
+         "plan: %d rank(s) compute; estimated %.3g s per task (the transform), %.3g s in all",
+         plan->active_total, t->seconds, plan->seconds_estimate);
 }

@@ -1,7 +1,9 @@
 /* Running a job over the ranks of a communicator.
  *
- * 1. Ranks are grouped by node; each node's memory budget is probed; the plan decides how
- *    many ranks of each node compute (the others hold only their share of the reduction).
+ * 1. Rank 0 chooses the pupil → detector transform and shares it and its FFTW wisdom
+ *    (propagation.c); ranks are grouped by node; each node's memory budget is probed; the plan
+ *    decides how many ranks of each node compute (the others hold only their share of the
+ *    reduction).
  * 2. The output file is created (or a stopped run's file reopened with --resume).
  * 3. Computing ranks take wavelengths one at a time from an RMA counter and write each
  *    slice into /cube as soon as it is done.
@@ -55,6 +57,7 @@ typedef struct {
   MPI_Comm comm;
   int rank, size;
   pp_node_layout layout;
+  pp_system_choice choice;     /* the transform, the same on every rank */
   pp_plan plan;
   bool active;                 /* this rank computes */
   pp_system *system;           /* active ranks only */
@@ -74,12 +77,13 @@ static pp_status pp_run_prepare(pp_run_state *st, double *pupil_diameter_m) {
   const pp_job *job = st->job;
   /* Checks that need no memory first, so bad input fails before anything is made. */
   PP_CALL(pp_run_agree(pp_system_check_job(job, pupil_diameter_m), st->comm, "the job check"));
+  PP_CALL(pp_propagation_setup(job, &st->options->propagation, st->comm, st->log, &st->choice));
   PP_CALL(pp_node_layout_create(st->comm, st->options->mem_per_node_bytes, &st->layout));
   pp_node_layout_log(&st->layout, st->comm, st->log);
   /* Each process's own footprint before any array: measured, the largest on any rank. */
   unsigned long long mine = pp_peak_rss_bytes(), baseline = 0;
   MPI_Allreduce(&mine, &baseline, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, st->comm);
-  PP_CALL(pp_plan_create(job, st->layout.n_nodes, st->layout.ranks_per_node,
+  PP_CALL(pp_plan_create(job, &st->choice, st->layout.n_nodes, st->layout.ranks_per_node,
                          st->layout.budget_bytes, (size_t)baseline, NULL, job->n_wavelengths,
                          &st->plan));
   pp_plan_log(&st->plan, job, st->log);
@@ -125,7 +129,7 @@ static pp_status pp_run_open_output(pp_run_state *st, const char *path, double p
  * nothing big). */
 static pp_status pp_run_setup_compute(pp_run_state *st) {
   if (!st->active) return PP_SUCCESS;
-  PP_CALL(pp_system_create(st->job, &st->system));
+  PP_CALL(pp_system_create_with_method(st->job, st->choice.method, &st->system));
   st->n_slots = st->job->output_cube ? 1 : st->plan.task.held_slices;
   st->held_index = calloc(st->n_slots, sizeof *st->held_index);
   PP_CHECK(st->held_index != NULL, PP_ERR_MEMORY, "out of memory");
@@ -169,7 +173,7 @@ static pp_status pp_run_task(pp_run_state *st, pp_dispatcher *dispatcher, size_t
   PP_CALL(pp_system_psf(st->system, job->wavelengths_m[i], psf));
   double t1 = pp_wtime();
   pp_task_record record = {.rank = st->rank, .node = st->layout.node_index,
-                           .method = PP_METHOD_MFT, .seconds = t1 - t0,
+                           .method = (int)pp_system_method(st->system), .seconds = t1 - t0,
                            .peak_bytes = (double)pp_peak_rss_bytes()};
   PP_CALL(pp_output_write_slice(st->output, i, psf, &record));
   st->seconds[PP_T_COMPUTE] += t1 - t0;
@@ -358,6 +362,9 @@ pp_status pp_run(const pp_job *job, const pp_run_options *options, MPI_Comm comm
   PP_CALL_GOTO(status, pp_run_prepare(&st, &pupil_diameter_m));
   PP_CALL_GOTO(status, pp_run_open_output(&st, path, pupil_diameter_m));
   PP_CALL_GOTO(status, pp_run_agree(pp_run_setup_compute(&st), comm, "the set-up"));
+  /* Every plan is made: the wisdom is complete. Written now, so that a wrong path fails the run
+   * before it computes rather than after. */
+  PP_CALL_GOTO(status, pp_propagation_save_wisdom(&options->propagation, comm, st.log));
   PP_CALL_GOTO(status, pp_dispatcher_create(comm, st.n_todo, &dispatcher));
   st.seconds[PP_T_SETUP] = pp_wtime() - st.start_seconds;
   /* Ends with a checkpoint: every slice is on disk before anyone reads one back. */

@@ -4,6 +4,7 @@
 #include "system_private.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* "job.yaml:12:5: " when the optic came from a file, else "". */
@@ -15,6 +16,14 @@ static void pp_optic_where(const pp_job *job, const pp_optic_spec *spec, char *w
              spec->line, spec->column);
 }
 
+size_t pp_pupil_leading_optics(const pp_job *job) {
+  for (size_t j = 0; j < job->n_optics; j++) {
+    const pp_optic_spec *spec = &job->optics[j];
+    if (pp_optic_is_image_plane(spec) || pp_optic_needs_fft_padding(spec)) return j;
+  }
+  return job->n_optics;
+}
+
 pp_status pp_pupil_diameter_for_job(const pp_job *job, double *diameter_m) {
   *diameter_m = 0.0;
   double widest_m = 0.0;
@@ -23,11 +32,19 @@ pp_status pp_pupil_diameter_for_job(const pp_job *job, double *diameter_m) {
     char where[512];
     pp_optic_where(job, spec, where, sizeof where);
     PP_CHECK(spec->type != NULL, PP_ERR_INTERNAL, "%soptic %zu has no type", where, j + 1);
-    PP_CHECK(spec->type->plane == PP_PLANE_PUPIL, PP_ERR_INPUT,
-             "%soptic %zu '%s' (%s) is an image-plane optic; this version propagates "
-             "pupil → detector with the MFT only, and image-plane optics need FFT "
-             "propagation, which comes later",
-             where, j + 1, spec->name[0] ? spec->name : spec->type->name, spec->type->name);
+    const char *label = spec->name[0] ? spec->name : spec->type->name;
+    /* The wavefront enters in a pupil plane: an image-plane optic needs a pupil (an
+     * aperture) before it to have a field to act on. */
+    PP_CHECK(j > 0 || spec->type->plane == PP_PLANE_PUPIL, PP_ERR_INPUT,
+             "%soptic 1 '%s' (%s) is an image-plane optic, but light enters the system in a "
+             "pupil plane: put the aperture (e.g. circular_aperture) first",
+             where, label, spec->type->name);
+    /* Normalization 'first' scales the field after the first optic; a phase ramp there
+     * would scale an unbounded all-ones field. */
+    PP_CHECK(j > 0 || !pp_optic_needs_fft_padding(spec), PP_ERR_INPUT,
+             "%soptic 1 '%s' (%s) is a phase tilt and cannot come first: put the aperture "
+             "(e.g. circular_aperture) first, then the aligner",
+             where, label, spec->type->name);
     double d_m = pp_optic_pupil_diameter_m(spec);
     PP_CHECK(isfinite(d_m) && d_m >= 0.0, PP_ERR_INPUT,
              "%soptic %zu '%s' asks for an invalid pupil diameter (%g m)", where, j + 1,
@@ -37,6 +54,17 @@ pp_status pp_pupil_diameter_for_job(const pp_job *job, double *diameter_m) {
   PP_CHECK(widest_m > 0.0, PP_ERR_INPUT,
            "no optic sets the pupil diameter (%zu optics): the list needs an aperture, e.g. "
            "circular_aperture, hexagon_aperture or multi_hexagon_aperture", job->n_optics);
+  if (pp_pupil_leading_optics(job) < job->n_optics) {
+    PP_CHECK(job->fft_oversample > 0, PP_ERR_INPUT,
+             "propagation.fft_oversample must be positive, got %d", job->fft_oversample);
+    /* npix·fft_oversample squared, times the bytes of the padded planes, must not wrap */
+    size_t npix = job->pupil_npix, oversample = (size_t)job->fft_oversample;
+    size_t padded = npix <= SIZE_MAX / oversample ? npix * oversample : 0;
+    PP_CHECK(padded > 0 && padded <= SIZE_MAX / padded / (4 * sizeof(double complex)),
+             PP_ERR_INPUT,
+             "the padded FFT plane npix·fft_oversample = %zu × %zu is too large to address",
+             npix, oversample);
+  }
   *diameter_m = widest_m;
   return PP_SUCCESS;
 }
@@ -60,12 +88,16 @@ pp_status pp_pupil_build(const pp_job *job, pp_pupil *pupil) {
   PP_CALL_GOTO(status, pp_array_alloc(bytes, (void **)&pupil->amplitude));
   for (size_t p = 0; p < count; p++) pupil->amplitude[p] = 1.0;
 
+  /* The optics after the leading ones act after an image plane or on the complex field
+   * (planes.c); here only the leading ones, which are all that touch the unpadded pupil
+   * before any FFT. */
+  size_t leading = pp_pupil_leading_optics(job);
   bool any_opd = false;
-  for (size_t j = 0; j < job->n_optics; j++) any_opd = any_opd || pp_optic_has_opd(&job->optics[j]);
+  for (size_t j = 0; j < leading; j++) any_opd = any_opd || pp_optic_has_opd(&job->optics[j]);
   /* zero-filled: no OPD until an optic adds some */
   if (any_opd) PP_CALL_GOTO(status, pp_array_alloc(bytes, (void **)&pupil->opd_m));
 
-  for (size_t j = 0; j < job->n_optics; j++) {
+  for (size_t j = 0; j < leading; j++) {
     const pp_optic_spec *spec = &job->optics[j];
     double *opd_m = pp_optic_has_opd(spec) ? pupil->opd_m : NULL;
     PP_CALL_GOTO(status, pp_optic_apply_pupil(spec, &pupil->grid, pupil->amplitude, opd_m));

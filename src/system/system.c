@@ -1,5 +1,11 @@
-/* An optical system: the pupil (built once), the MFT plan to the detector, and the
- * scratch one wavelength needs, so that pp_system_psf allocates nothing.
+/* An optical system: the pupil (built once), the plan of the transform to the detector (MFT
+ * or chirp-z), and the scratch one wavelength needs, so that pp_system_psf allocates nothing.
+ *
+ * The transform. The MFT takes a real pupil as it is (pp_mft_execute_real, half the flops of
+ * the first product); the chirp-z always takes a complex field, so for a real pupil with the
+ * chirp-z the field is the amplitude copied once, at create. Which one runs is decided before
+ * the system is built (pp_system_choose) and given to pp_system_create_with_method, so that
+ * all ranks of a run use the same one.
  *
  * Off-axis sources. Like POPPY's OpticalSystem.input_wavefront, the source offset tilts the
  * wavefront entering the system; the tilt is the OPD −(x·θx + y·θy) on the pupil grid
@@ -25,8 +31,12 @@ struct pp_system {
   size_t detector_ny, detector_nx;     /* oversampled detector grid: fov_pixels × oversample */
   double fov_arcsec_y, fov_arcsec_x;   /* fov_pixels × detector pixelscale, each axis */
   double pixelscale_arcsec;            /* oversampled pixel: detector pixelscale / oversample */
-  pp_mft_plan *mft;
-  double complex *field;               /* [npix²] amplitude · phasor; NULL when real */
+  pp_method method;                    /* PP_METHOD_MFT or PP_METHOD_CZT */
+  pp_mft_plan *mft;                    /* method mft */
+  pp_czt_plan *czt;                    /* method czt */
+  pp_planes *planes;                   /* image planes and aligners (planes.c), or NULL */
+  double complex *field;               /* [npix²] amplitude · phasor; NULL for a real MFT */
+  bool field_per_wavelength;           /* OPD or tilt: the field is formed for every λ */
   double complex *image;               /* [detector_ny·detector_nx] field on the detector */
   bool has_tilt;                       /* off-axis source: the field is tilted */
   double tilt_x_rad, tilt_y_rad;       /* the source offset, + towards larger indices */
@@ -59,9 +69,12 @@ pp_status pp_system_check_job(const pp_job *job, double *pupil_diameter_m) {
            "detector needs positive fov_pixels, oversample and pixelscale, got %zu × %zu "
            "pixels, oversample %d, pixelscale %g arcsec",
            det->fov_pixels_y, det->fov_pixels_x, det->oversample, det->pixelscale_arcsec);
-  PP_CHECK(job->method == PP_METHOD_AUTO || job->method == PP_METHOD_MFT, PP_ERR_INPUT,
-           "propagation method '%s' is not available yet: use 'mft' or 'auto' (pupil → "
-           "detector by matrix Fourier transform)",
+  PP_CHECK(job->method == PP_METHOD_AUTO || job->method == PP_METHOD_MFT ||
+               job->method == PP_METHOD_CZT,
+           PP_ERR_INPUT,
+           "propagation method '%s' is not available yet for the pupil → detector transform "
+           "(it comes with image planes): use 'auto', 'mft' (matrix Fourier transform) or "
+           "'czt' (chirp-z transform, the same result by FFTs)",
            pp_method_name(job->method));
   PP_CALL(pp_pupil_diameter_for_job(job, pupil_diameter_m));
   if (pp_job_has_tilt(job) && job->n_wavelengths > 0 && job->wavelengths_m && job->pupil_npix > 0) {
@@ -87,10 +100,117 @@ pp_status pp_system_check_job(const pp_job *job, double *pupil_diameter_m) {
   return PP_SUCCESS;
 }
 
+/* Whether the pupil field is complex: an optic adds OPD, the source is off-axis, or the
+ * field goes through image planes or aligners. */
+static bool pp_job_complex_field(const pp_job *job) {
+  bool complex_field = pp_job_has_tilt(job) || pp_planes_needed(job);
+  for (size_t j = 0; j < job->n_optics; j++)
+    complex_field = complex_field || pp_optic_has_opd(&job->optics[j]);
+  return complex_field;
+}
+
+/* OPD in the pupil array (the leading optics; later OPD belongs to the planes' bytes). */
+static bool pp_job_has_opd(const pp_job *job) {
+  for (size_t j = 0; j < pp_pupil_leading_optics(job); j++)
+    if (pp_optic_has_opd(&job->optics[j])) return true;
+  return false;
+}
+
+/* The oversampled detector grid, with the products that size allocations checked. */
+static pp_status pp_system_detector_shape(const pp_job *job, size_t *ny, size_t *nx) {
+  size_t count = 0, check = 0;
+  PP_CALL(pp_size_mul(job->detector.fov_pixels_y, (size_t)job->detector.oversample, ny));
+  PP_CALL(pp_size_mul(job->detector.fov_pixels_x, (size_t)job->detector.oversample, nx));
+  /* the largest products in the byte formulas must not wrap around */
+  PP_CALL(pp_size_mul(job->pupil_npix, job->pupil_npix, &count));
+  PP_CALL(pp_size_mul(count, 4 * sizeof(double complex), &check));
+  PP_CALL(pp_size_mul(*ny, *nx, &count));
+  PP_CALL(pp_size_mul(count, 2 * sizeof(double complex), &check));
+  return PP_SUCCESS;
+}
+
+/* One formula for both the built system and the job-only estimate. */
+static size_t pp_system_bytes_of(size_t npix, size_t detector_ny, size_t detector_nx,
+                                 bool has_opd, bool has_tilt, pp_method method,
+                                 size_t planes_bytes) {
+  size_t pupil_count = npix * npix, image_count = detector_ny * detector_nx;
+  bool with_field = has_opd || has_tilt || planes_bytes > 0 || method == PP_METHOD_CZT;
+  size_t plan_bytes = method == PP_METHOD_CZT
+                          ? pp_czt_plan_bytes(npix, npix, detector_ny, detector_nx)
+                          : pp_mft_plan_bytes(npix, npix, detector_ny, detector_nx);
+  return sizeof(struct pp_system) + pupil_count * sizeof(double) * (has_opd ? 2u : 1u) +
+         plan_bytes + (with_field ? pupil_count * sizeof(double complex) : 0) +
+         (has_tilt ? 2 * npix * (sizeof(double) + sizeof(double complex)) : 0) +
+         image_count * sizeof(double complex) + planes_bytes;
+}
+
+static double pp_system_flops_of(size_t npix, size_t detector_ny, size_t detector_nx,
+                                 bool complex_field, pp_method method) {
+  if (method == PP_METHOD_CZT) return pp_czt_flops(npix, npix, detector_ny, detector_nx);
+  return complex_field ? pp_mft_flops(npix, npix, detector_ny, detector_nx)
+                       : pp_mft_flops_real(npix, npix, detector_ny, detector_nx);
+}
+
+pp_status pp_system_choose(const pp_job *job, const pp_cost_rates *rates, pp_system_choice *choice) {
+  PP_CHECK(job != NULL && choice != NULL, PP_ERR_INTERNAL, "pp_system_choose needs a job and a choice");
+  *choice = (pp_system_choice){.requested = job->method};
+  double diameter_m = 0.0;
+  PP_CALL(pp_system_check_job(job, &diameter_m));
+  if (!rates) rates = pp_cost_rates_nominal();
+  size_t npix = job->pupil_npix, ny = 0, nx = 0;
+  PP_CALL(pp_system_detector_shape(job, &ny, &nx));
+  bool has_opd = pp_job_has_opd(job), has_tilt = pp_job_has_tilt(job);
+  size_t planes_bytes = 0;
+  double planes_flops = 0.0;
+  PP_CALL(pp_planes_bytes_for_job(job, &planes_bytes));
+  PP_CALL(pp_planes_flops_for_job(job, &planes_flops));
+  choice->complex_field = pp_job_complex_field(job);
+  choice->n_in_y = choice->n_in_x = npix;
+  choice->n_out_y = ny;
+  choice->n_out_x = nx;
+  choice->mft = (pp_system_candidate){
+      .method = PP_METHOD_MFT,
+      .seconds = pp_cost_mft_seconds(rates, npix, npix, ny, nx, !choice->complex_field),
+      .flops = pp_system_flops_of(npix, ny, nx, choice->complex_field, PP_METHOD_MFT) +
+               planes_flops,
+      .bytes = pp_system_bytes_of(npix, ny, nx, has_opd, has_tilt, PP_METHOD_MFT, planes_bytes)};
+  choice->czt = (pp_system_candidate){
+      .method = PP_METHOD_CZT,
+      .seconds = pp_cost_czt_seconds(rates, npix, npix, ny, nx),
+      .flops = pp_system_flops_of(npix, ny, nx, choice->complex_field, PP_METHOD_CZT) +
+               planes_flops,
+      .bytes = pp_system_bytes_of(npix, ny, nx, has_opd, has_tilt, PP_METHOD_CZT, planes_bytes)};
+  if (job->method == PP_METHOD_AUTO)
+    choice->method = choice->czt.seconds < choice->mft.seconds ? PP_METHOD_CZT : PP_METHOD_MFT;
+  else
+    choice->method = job->method;
+  return PP_SUCCESS;
+}
+
+/* The method a system of job is built with: auto resolved with the nominal rates. */
+static pp_status pp_system_resolve(const pp_job *job, pp_method method, pp_method *resolved) {
+  *resolved = method;
+  if (method != PP_METHOD_AUTO) return PP_SUCCESS;
+  pp_system_choice choice;
+  PP_CALL(pp_system_choose(job, NULL, &choice));
+  *resolved = choice.method;
+  return PP_SUCCESS;
+}
+
 pp_status pp_system_create(const pp_job *job, pp_system **system) {
+  PP_CHECK(job != NULL && system != NULL, PP_ERR_INTERNAL, "pp_system_create needs a job and an output");
+  PP_CALL(pp_system_create_with_method(job, job->method, system));
+  return PP_SUCCESS;
+}
+
+pp_status pp_system_create_with_method(const pp_job *job, pp_method method, pp_system **system) {
   *system = NULL;
   double diameter_m = 0.0;
   PP_CALL(pp_system_check_job(job, &diameter_m));
+  PP_CALL(pp_system_resolve(job, method, &method));
+  PP_CHECK(method == PP_METHOD_MFT || method == PP_METHOD_CZT, PP_ERR_INPUT,
+           "the pupil → detector transform must be 'mft' or 'czt' (or 'auto'), got '%s'",
+           pp_method_name(method));
   const pp_detector_spec *det = &job->detector;
 
   pp_status status = PP_SUCCESS;
@@ -98,6 +218,7 @@ pp_status pp_system_create(const pp_job *job, pp_system **system) {
   size_t bytes = 0, image_count = 0;
   PP_CALL_GOTO(status, pp_array_alloc(sizeof *s, (void **)&s));
   PP_CALL_GOTO(status, pp_pupil_build(job, &s->pupil));
+  PP_CALL_GOTO(status, pp_planes_create(job, s->pupil.diameter_m, &s->planes));
 
   PP_CALL_GOTO(status, pp_size_mul(det->fov_pixels_y, (size_t)det->oversample, &s->detector_ny));
   PP_CALL_GOTO(status, pp_size_mul(det->fov_pixels_x, (size_t)det->oversample, &s->detector_nx));
@@ -107,15 +228,25 @@ pp_status pp_system_create(const pp_job *job, pp_system **system) {
   s->pixelscale_arcsec = det->pixelscale_arcsec / (double)det->oversample;
 
   size_t npix = s->pupil.grid.ny;
-  PP_CALL_GOTO(status, pp_mft_plan_create(npix, npix, s->detector_ny, s->detector_nx,
-                                          PP_MFT_FORWARD, &s->mft));
+  s->method = method;
+  if (method == PP_METHOD_CZT)
+    PP_CALL_GOTO(status, pp_czt_plan_create(npix, npix, s->detector_ny, s->detector_nx,
+                                            PP_MFT_FORWARD, job->fft_rigor, &s->czt));
+  else
+    PP_CALL_GOTO(status, pp_mft_plan_create(npix, npix, s->detector_ny, s->detector_nx,
+                                            PP_MFT_FORWARD, &s->mft));
   PP_CALL_GOTO(status, pp_size_mul(s->detector_ny, s->detector_nx, &image_count));
   PP_CALL_GOTO(status, pp_size_mul(image_count, sizeof(double complex), &bytes));
   PP_CALL_GOTO(status, pp_array_alloc(bytes, (void **)&s->image));
   s->has_tilt = pp_job_has_tilt(job);
-  if (s->pupil.opd_m || s->has_tilt) {
+  s->field_per_wavelength = s->pupil.opd_m || s->has_tilt || s->planes;
+  if (s->field_per_wavelength || method == PP_METHOD_CZT) {
     PP_CALL_GOTO(status, pp_size_mul(npix * npix, sizeof(double complex), &bytes));
     PP_CALL_GOTO(status, pp_array_alloc(bytes, (void **)&s->field));
+  }
+  if (!s->field_per_wavelength && s->field) {
+    /* a real pupil for the chirp-z: the same complex field at every wavelength */
+    for (size_t p = 0; p < npix * npix; p++) s->field[p] = s->pupil.amplitude[p];
   }
   if (s->has_tilt) {
     s->tilt_x_rad = job->source.offset_x_arcsec / PP_ARCSEC_PER_RADIAN;
@@ -143,7 +274,9 @@ void pp_system_destroy(pp_system **system) {
   if (!system || !*system) return;
   pp_system *s = *system;
   pp_pupil_clear(&s->pupil);
+  pp_planes_destroy(&s->planes);
   pp_mft_plan_destroy(&s->mft);
+  pp_czt_plan_destroy(&s->czt);
   pp_array_free(&s->field);
   pp_array_free(&s->image);
   pp_array_free(&s->tilt_path_x_m);
@@ -202,8 +335,8 @@ pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf) {
   /* POPPY's Wavefront._propagate_mft: lam/D of the whole pupil array in arcsec, and the
    * detector field in those units, per axis. */
   double lambda_over_d_arcsec = wavelength_m / system->pupil.diameter_m * PP_ARCSEC_PER_RADIAN;
-  PP_CALL(pp_mft_plan_set_nlamd(system->mft, system->fov_arcsec_y / lambda_over_d_arcsec,
-                                system->fov_arcsec_x / lambda_over_d_arcsec));
+  double nlamd_y = system->fov_arcsec_y / lambda_over_d_arcsec;
+  double nlamd_x = system->fov_arcsec_x / lambda_over_d_arcsec;
 
   if (system->has_tilt) {
     double limit_arcsec = pp_tilt_limit_arcsec(wavelength_m, system->pupil.grid.pixelscale_m);
@@ -215,10 +348,16 @@ pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf) {
              largest_arcsec, wavelength_m, limit_arcsec);
   }
 
-  if (system->field) {
-    pp_system_fill_field(system, wavelength_m);
+  if (system->field_per_wavelength) pp_system_fill_field(system, wavelength_m);
+  if (system->planes) PP_CALL(pp_planes_apply(system->planes, wavelength_m, system->field));
+  if (system->method == PP_METHOD_CZT) {
+    PP_CALL(pp_czt_plan_set_nlamd(system->czt, nlamd_y, nlamd_x));
+    PP_CALL(pp_czt_execute(system->czt, system->field, system->image));
+  } else if (system->field) {
+    PP_CALL(pp_mft_plan_set_nlamd(system->mft, nlamd_y, nlamd_x));
     PP_CALL(pp_mft_execute(system->mft, system->field, system->image));
   } else {
+    PP_CALL(pp_mft_plan_set_nlamd(system->mft, nlamd_y, nlamd_x));
     PP_CALL(pp_mft_execute_real(system->mft, system->pupil.amplitude, system->image));
   }
 
@@ -243,56 +382,58 @@ double pp_system_pupil_pixelscale_m(const pp_system *system) {
 
 double pp_system_pixelscale_arcsec(const pp_system *system) { return system->pixelscale_arcsec; }
 
+pp_method pp_system_method(const pp_system *system) { return system->method; }
+
 double pp_system_flops(const pp_system *system) {
-  size_t npix = system->pupil.grid.ny;
-  return system->field
-             ? pp_mft_flops(npix, npix, system->detector_ny, system->detector_nx)
-             : pp_mft_flops_real(npix, npix, system->detector_ny, system->detector_nx);
+  return pp_system_flops_of(system->pupil.grid.ny, system->detector_ny, system->detector_nx,
+                            system->field_per_wavelength, system->method) +
+         pp_planes_flops(system->planes);
 }
 
 pp_status pp_system_flops_for_job(const pp_job *job, double *flops) {
   *flops = 0.0;
   PP_CHECK(job != NULL, PP_ERR_INTERNAL, "pp_system_flops_for_job needs a job");
-  bool complex_field = pp_job_has_tilt(job);
-  for (size_t j = 0; j < job->n_optics; j++)
-    complex_field = complex_field || pp_optic_has_opd(&job->optics[j]);
-  size_t npix = job->pupil_npix, ny = 0, nx = 0;
-  PP_CALL(pp_size_mul(job->detector.fov_pixels_y, (size_t)job->detector.oversample, &ny));
-  PP_CALL(pp_size_mul(job->detector.fov_pixels_x, (size_t)job->detector.oversample, &nx));
-  *flops = complex_field ? pp_mft_flops(npix, npix, ny, nx) : pp_mft_flops_real(npix, npix, ny, nx);
+  pp_method method = PP_METHOD_MFT;
+  size_t ny = 0, nx = 0;
+  PP_CALL(pp_system_resolve(job, job->method, &method));
+  PP_CALL(pp_system_detector_shape(job, &ny, &nx));
+  double planes_flops = 0.0;
+  PP_CALL(pp_planes_flops_for_job(job, &planes_flops));
+  *flops = pp_system_flops_of(job->pupil_npix, ny, nx, pp_job_complex_field(job), method) +
+           planes_flops;
   return PP_SUCCESS;
-}
-
-/* One formula for both the built system and the job-only estimate. */
-static size_t pp_system_bytes_of(size_t npix, size_t detector_ny, size_t detector_nx,
-                                 bool has_opd, bool has_tilt) {
-  size_t pupil_count = npix * npix, image_count = detector_ny * detector_nx;
-  bool complex_field = has_opd || has_tilt;
-  return sizeof(struct pp_system) + pupil_count * sizeof(double) * (has_opd ? 2u : 1u) +
-         pp_mft_plan_bytes(npix, npix, detector_ny, detector_nx) +
-         (complex_field ? pupil_count * sizeof(double complex) : 0) +
-         (has_tilt ? 2 * npix * (sizeof(double) + sizeof(double complex)) : 0) +
-         image_count * sizeof(double complex);
 }
 
 size_t pp_system_bytes(const pp_system *system) {
   return pp_system_bytes_of(system->pupil.grid.ny, system->detector_ny, system->detector_nx,
-                            system->pupil.opd_m != NULL, system->has_tilt);
+                            system->pupil.opd_m != NULL, system->has_tilt, system->method,
+                            pp_planes_bytes(system->planes));
 }
 
 pp_status pp_system_bytes_for_job(const pp_job *job, size_t *bytes) {
   *bytes = 0;
   PP_CHECK(job != NULL, PP_ERR_INTERNAL, "pp_system_bytes_for_job needs a job");
-  bool has_opd = false;
-  for (size_t j = 0; j < job->n_optics; j++) has_opd = has_opd || pp_optic_has_opd(&job->optics[j]);
-  size_t npix = job->pupil_npix, ny = 0, nx = 0, count = 0, check = 0;
-  PP_CALL(pp_size_mul(job->detector.fov_pixels_y, (size_t)job->detector.oversample, &ny));
-  PP_CALL(pp_size_mul(job->detector.fov_pixels_x, (size_t)job->detector.oversample, &nx));
-  /* the largest products in the formula must not wrap around */
-  PP_CALL(pp_size_mul(npix, npix, &count));
-  PP_CALL(pp_size_mul(count, 3 * sizeof(double complex), &check));
-  PP_CALL(pp_size_mul(ny, nx, &count));
-  PP_CALL(pp_size_mul(count, 2 * sizeof(double complex), &check));
-  *bytes = pp_system_bytes_of(npix, ny, nx, has_opd, pp_job_has_tilt(job));
+  pp_method method = PP_METHOD_MFT;
+  size_t ny = 0, nx = 0;
+  PP_CALL(pp_system_resolve(job, job->method, &method));
+  PP_CALL(pp_system_detector_shape(job, &ny, &nx));
+  size_t planes_bytes = 0;
+  PP_CALL(pp_planes_bytes_for_job(job, &planes_bytes));
+  *bytes = pp_system_bytes_of(job->pupil_npix, ny, nx, pp_job_has_opd(job), pp_job_has_tilt(job),
+                              method, planes_bytes);
+  return PP_SUCCESS;
+}
+
+pp_status pp_system_plan_fftw(const pp_job *job, pp_method method) {
+  PP_CHECK(job != NULL, PP_ERR_INTERNAL, "pp_system_plan_fftw needs a job");
+  PP_CALL(pp_system_resolve(job, method, &method));
+  PP_CALL(pp_planes_plan_fftw(job)); /* the padded FFTs of image planes, any method */
+  if (method != PP_METHOD_CZT) return PP_SUCCESS;
+  size_t ny = 0, nx = 0;
+  pp_czt_plan *czt = NULL;
+  PP_CALL(pp_system_detector_shape(job, &ny, &nx));
+  PP_CALL(pp_czt_plan_create(job->pupil_npix, job->pupil_npix, ny, nx, PP_MFT_FORWARD,
+                             job->fft_rigor, &czt));
+  pp_czt_plan_destroy(&czt);
   return PP_SUCCESS;
 }

@@ -21,12 +21,56 @@ typedef struct pp_pupil {
   double normalization;     /* factor applied to amplitude: 1/sqrt(first_intensity), or 1 */
 } pp_pupil;
 
-/* Checks the job's optics for what the system can propagate (pupil-plane optics only for
- * now) and returns the pupil array width. PP_ERR_INPUT naming the optic otherwise. */
+/* Checks the job's optics for what the system can propagate and returns the pupil array
+ * width (the largest pupil diameter of any pupil optic, before or after image planes).
+ * PP_ERR_INPUT naming the optic (file:line:column) for an image-plane optic or an
+ * fqpm_fft_aligner first in the list, and for a padded FFT size npix·fft_oversample that
+ * overflows. */
 pp_status pp_pupil_diameter_for_job(const pp_job *job, double *diameter_m);
-/* Builds the pupil for job: allocates and fills *pupil (cleared first). */
+/* How many optics, from the first, are plain pupil optics (amplitude and OPD, applied once
+ * into pp_pupil): all of them unless an image-plane optic or an fqpm_fft_aligner comes, in
+ * which case the rest of the list belongs to the plane sequence (planes.c). */
+size_t pp_pupil_leading_optics(const pp_job *job);
+/* Builds the pupil for job from its leading optics: allocates and fills *pupil (cleared
+ * first). */
 pp_status pp_pupil_build(const pp_job *job, pp_pupil *pupil);
 /* Releases the pupil's arrays (accepts a cleared or half-built pupil). */
 void pp_pupil_clear(pp_pupil *pupil);
+
+/* ---- the plane sequence after the leading pupil optics (planes.c) ---------------------
+ * For jobs with image-plane optics or an fqpm_fft_aligner: the optics after the leading ones,
+ * in order, as POPPY propagates them: pupil optics (and aligners) on the current pupil grid,
+ * and for each run of image-plane optics: pad to N = npix·fft_oversample, FFT pupil → image,
+ * the image optics on the N × N image grid of λ/(D·fft_oversample), FFT image → pupil; the
+ * pupil optics after that on the padded N × N grid; at the end, crop back to npix × npix for
+ * the transform to the detector. Everything wavelength-independent (pupil transmissions and
+ * OPD, the aligners' phase ramps, the FFT plans, the padded scratch) is made at create;
+ * pp_planes_apply allocates nothing. docs/propagation.md, "Image planes". */
+typedef struct pp_planes pp_planes;
+
+/* True when job needs a plane sequence (pp_pupil_leading_optics < n_optics). */
+bool pp_planes_needed(const pp_job *job);
+/* Builds the plane sequence of job (NULL in *planes when none is needed): copies the optics
+ * after the leading ones, precomputes their transmissions, plans the FFTs with
+ * job->fft_rigor. pupil_diameter_m: the unpadded pupil array width. Not collective (FFTW's
+ * planner). */
+pp_status pp_planes_create(const pp_job *job, double pupil_diameter_m, pp_planes **planes);
+/* Takes the npix × npix complex pupil field (the leading optics applied, normalized) through
+ * the sequence at wavelength_m, in place: on return it is the npix × npix pupil field the
+ * transform to the detector takes. No allocation. Not collective. */
+pp_status pp_planes_apply(const pp_planes *planes, double wavelength_m, double complex *field);
+/* Bytes the planes hold at their peak (0 for NULL): the padded scratch, the padded
+ * transmissions, or the FFT planner's transient arrays if larger. */
+size_t pp_planes_bytes(const pp_planes *planes);
+/* Floating-point operations of one pp_planes_apply (the FFTs; 0 for NULL). */
+double pp_planes_flops(const pp_planes *planes);
+/* The same two from the job alone (0 when no sequence is needed); equal to the built
+ * planes'. */
+pp_status pp_planes_bytes_for_job(const pp_job *job, size_t *bytes);
+pp_status pp_planes_flops_for_job(const pp_job *job, double *flops);
+/* Makes and destroys the FFT plans the sequence of job needs, so that FFTW's wisdom holds
+ * them (nothing when none is needed). Not collective. */
+pp_status pp_planes_plan_fftw(const pp_job *job);
+void pp_planes_destroy(pp_planes **planes);
 
 #endif

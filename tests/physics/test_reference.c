@@ -3,7 +3,11 @@
  * detector transcribed from the file's description_json; wavelengths and weights read
  * from the file so they are bit-exact), runs it through the library (pp_run → HDF5),
  * and asks max |polypsf − POPPY| ≤ 1e-6 × max(POPPY) for every slice and for the sum.
- * Usage: test_reference CASE   (CASE = airy_mono | obscured_poly | hex_segmented | zernike_wfe) */
+ * METHOD sets propagation.method (mft, czt or auto; default mft): the chirp-z and the
+ * transform auto chooses must match POPPY as the MFT does, and the run must record the
+ * method it used in /provenance/tasks.
+ * Usage: test_reference CASE [METHOD]
+ *        (CASE = airy_mono | obscured_poly | hex_segmented | zernike_wfe) */
 #include <hdf5.h>
 #include <mpi.h>
 #include <string.h>
@@ -78,8 +82,9 @@ int main(int argc, char **argv) {
   const pp_reference_case *c = NULL;
   for (size_t i = 0; argc > 1 && i < sizeof pp_cases / sizeof pp_cases[0]; i++)
     if (strcmp(argv[1], pp_cases[i].name) == 0) c = &pp_cases[i];
-  if (!c || !dir) {
-    fprintf(stderr, "usage: test_reference CASE with POLYPSF_REFERENCE_DIR set\n");
+  const char *method = argc > 2 ? argv[2] : "mft";
+  if (!c || !dir || (strcmp(method, "mft") && strcmp(method, "czt") && strcmp(method, "auto"))) {
+    fprintf(stderr, "usage: test_reference CASE [mft|czt|auto] with POLYPSF_REFERENCE_DIR set\n");
     MPI_Finalize();
     return 1;
   }
@@ -104,7 +109,7 @@ int main(int argc, char **argv) {
   size_t n_lambda = wdims[0];
 
   char out_path[4096], yaml[8192];
-  snprintf(out_path, sizeof out_path, "reference_%s.h5", c->name);
+  snprintf(out_path, sizeof out_path, "reference_%s_%s.h5", c->name, method);
   int len = snprintf(yaml, sizeof yaml, "pupil: {npix: %d}\nwavelengths:\n  list: [", c->pupil_npix);
   for (size_t i = 0; i < n_lambda; i++)
     len += snprintf(yaml + len, sizeof yaml - (size_t)len, "%s%.17g", i ? ", " : "", wavelengths[i]);
@@ -112,8 +117,8 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < n_lambda; i++)
     len += snprintf(yaml + len, sizeof yaml - (size_t)len, "%s%.17g", i ? ", " : "", weights[i]);
   snprintf(yaml + len, sizeof yaml - (size_t)len,
-           "]\noptics:\n%sdetector: %s\npropagation: {method: mft}\noutput: {path: %s, cube: true}\n",
-           c->optics_yaml, c->detector_yaml, out_path);
+           "]\noptics:\n%sdetector: %s\npropagation: {method: %s}\noutput: {path: %s, cube: true}\n",
+           c->optics_yaml, c->detector_yaml, method, out_path);
 
   pp_job *job = NULL;
   PP_TEST_OK(pp_job_parse_string(yaml, strlen(yaml), c->name, &job), "equivalent job parses");
@@ -135,6 +140,20 @@ int main(int argc, char **argv) {
       }
       pp_compare(c->name, psf, ref_psf, slice, 1e-6);
     }
+    /* every wavelength ran the requested transform, or for auto one and the same chosen one */
+    pp_task_record *records = NULL;
+    size_t n_records = 0;
+    PP_TEST_OK(pp_output_read_tasks(out_path, &records, &n_records), "provenance read");
+    bool same = records && n_records == n_lambda;
+    for (size_t i = 0; same && i < n_records; i++) same = records[i].method == records[0].method;
+    pp_method used = same ? (pp_method)records[0].method : PP_METHOD_AUTO;
+    char what[160];
+    snprintf(what, sizeof what, "provenance: every wavelength ran %s (asked: %s)",
+             pp_method_name(used), method);
+    PP_TEST_TRUE(same && (used == PP_METHOD_MFT || used == PP_METHOD_CZT) &&
+                     (strcmp(method, "auto") == 0 || strcmp(method, pp_method_name(used)) == 0),
+                 what);
+    free(records);
     free(psf);
     free(cube);
     unlink(out_path);

@@ -148,7 +148,7 @@ static void test_plan(void) {
   PP_TEST_OK(pp_job_parse_string(yaml, strlen(yaml), "plan.yaml", &job), "job parses");
   if (!job) return;
   pp_task_model t;
-  PP_TEST_OK(pp_plan_task_model(job, 4, 4, &t), "task model");
+  PP_TEST_OK(pp_plan_task_model(job, NULL, 4, 4, &t), "task model");
   size_t system_bytes = 0;
   PP_TEST_OK(pp_system_bytes_for_job(job, &system_bytes), "system bytes");
   PP_TEST_TRUE(t.system_bytes == system_bytes && t.slice_bytes == 100 * 100 * sizeof(double),
@@ -163,7 +163,7 @@ static void test_plan(void) {
   size_t budgets[2] = {4 * baseline + t.task_bytes + t.task_bytes / 2,
                        4 * baseline + 4 * t.task_bytes};
   pp_plan plan;
-  PP_TEST_OK(pp_plan_create(job, 2, ranks, budgets, baseline, NULL, job->n_wavelengths, &plan),
+  PP_TEST_OK(pp_plan_create(job, NULL, 2, ranks, budgets, baseline, NULL, job->n_wavelengths, &plan),
              "plan for two nodes");
   PP_TEST_TRUE(plan.nodes[0].active == 1 && plan.nodes[1].active == 4 && plan.active_total == 5,
                "active = min(ranks, (budget − ranks·baseline) / task)");
@@ -173,7 +173,7 @@ static void test_plan(void) {
   pp_plan_destroy(&plan);
 
   size_t tiny[1] = {4 * baseline + t.task_bytes / 2};
-  pp_status s = pp_plan_create(job, 1, ranks, tiny, baseline, NULL, job->n_wavelengths, &plan);
+  pp_status s = pp_plan_create(job, NULL, 1, ranks, tiny, baseline, NULL, job->n_wavelengths, &plan);
   PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT, "a task larger than the node is refused");
   PP_TEST_TRUE(strstr(pp_status_message(s), "MiB") && strstr(pp_status_message(s), "oversample"),
                "the refusal gives the numbers and what to change");

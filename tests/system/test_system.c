@@ -4,8 +4,9 @@
  * of square ones; rebin sums blocks; bad systems are refused with the reason.
  * Truths: Parseval (with nlamD = n_in = n_out the MFT is unitary, so Σ PSF = Σ|pupil|²),
  * pixel-centre counts done here from DESIGN.md's rules, and the geometry of ADJUSTABLE
- * centering; a source offset is the same tilt as Zernike Z2/Z3. That pp_system_psf
- * allocates nothing is structural (see system.c), not tested. */
+ * centering; a source offset is the same tilt as Zernike Z2/Z3; the chirp-z method gives the
+ * MFT's PSF; `auto` picks whichever transform the cost model predicts faster. That
+ * pp_system_psf allocates nothing is structural (see system.c), not tested. */
 #include <string.h>
 
 #include "polypsf/system.h"
@@ -70,6 +71,20 @@ static double *pp_test_psf(pp_test_job *t, size_t *ny, size_t *nx) {
   double *psf = NULL;
   PP_TEST_OK(pp_system_create(&t->job, &system), "system builds");
   if (!system) return NULL;
+  pp_system_psf_shape(system, ny, nx);
+  psf = malloc(*ny * *nx * sizeof *psf);
+  PP_TEST_OK(pp_system_psf(system, t->wavelength_m, psf), "PSF computes");
+  pp_system_destroy(&system);
+  return psf;
+}
+
+/* The same with a given pupil → detector transform. */
+static double *pp_test_psf_with(pp_test_job *t, pp_method method, size_t *ny, size_t *nx) {
+  pp_system *system = NULL;
+  double *psf = NULL;
+  PP_TEST_OK(pp_system_create_with_method(&t->job, method, &system), "system builds");
+  if (!system) return NULL;
+  PP_TEST_TRUE(pp_system_method(system) == method, "the system runs the transform it was given");
   pp_system_psf_shape(system, ny, nx);
   psf = malloc(*ny * *nx * sizeof *psf);
   PP_TEST_OK(pp_system_psf(system, t->wavelength_m, psf), "PSF computes");
@@ -412,18 +427,19 @@ static void pp_check_refusals(void) {
   pp_system *system = NULL;
   pp_status s;
 
+  /* light enters in a pupil plane: an image-plane optic cannot come first */
   pp_test_job_init(&t, 64, 0.01, 8, 8, 1);
-  pp_test_set(pp_test_add(&t, "circular_aperture"), "radius", 1.0);
   pp_optic_spec *mask = &t.optics[t.job.n_optics++];
   pp_optic_spec_init(mask, &pp_fake_image_mask);
   snprintf(mask->name, sizeof mask->name, "my_focal_mask");
   mask->line = 7;
   mask->column = 5;
+  pp_test_set(pp_test_add(&t, "circular_aperture"), "radius", 1.0);
   s = pp_system_create(&t.job, &system);
-  PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT && system == NULL, "image-plane optic refused (input error)");
+  PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT && system == NULL, "image-plane optic first refused (input error)");
   PP_TEST_TRUE(strstr(pp_status_message(s), "my_focal_mask") != NULL, "… the message names the optic");
   PP_TEST_TRUE(strstr(pp_status_message(s), "test_system:7:5") != NULL, "… and where it is in the job");
-  PP_TEST_TRUE(strstr(pp_status_message(s), "FFT") != NULL, "… and says FFT propagation comes later");
+  PP_TEST_TRUE(strstr(pp_status_message(s), "pupil plane") != NULL, "… and says light enters in a pupil plane");
   pp_status_free(s);
   pp_test_job_clear(&t);
 
@@ -451,10 +467,13 @@ static void pp_check_refusals(void) {
   pp_test_set(pp_test_add(&t, "circular_aperture"), "radius", 1.0);
   t.job.method = PP_METHOD_FFT;
   s = pp_system_create(&t.job, &system);
-  PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT, "method fft (not yet available) refused");
+  PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT &&
+                   strstr(pp_status_message(s), "not available yet") &&
+                   strstr(pp_status_message(s), "'czt'"),
+               "method fft (not yet available) refused, naming what to use");
   pp_status_free(s);
   t.job.method = PP_METHOD_AUTO;
-  PP_TEST_OK(pp_system_create(&t.job, &system), "method auto builds (MFT)");
+  PP_TEST_OK(pp_system_create(&t.job, &system), "method auto builds");
   if (system) {
     double psf[64];
     s = pp_system_psf(system, -1e-6, psf);
@@ -467,6 +486,170 @@ static void pp_check_refusals(void) {
   pp_test_job_clear(&t);
 }
 
+/* The chirp-z method against the MFT, max|Δ|/peak over the PSF, and the job-only memory and
+ * flops models against the built czt system. */
+static void pp_compare_methods(pp_test_job *t, const char *what) {
+  size_t ny = 0, nx = 0, ny2 = 0, nx2 = 0;
+  double *mft = pp_test_psf_with(t, PP_METHOD_MFT, &ny, &nx);
+  double *czt = pp_test_psf_with(t, PP_METHOD_CZT, &ny2, &nx2);
+  char label[256];
+  snprintf(label, sizeof label, "%s: chirp-z PSF = MFT PSF (max|Δ|/peak)", what);
+  if (mft && czt && ny == ny2 && nx == nx2) {
+    double peak = 0.0, worst = 0.0;
+    for (size_t p = 0; p < ny * nx; p++) {
+      peak = fmax(peak, mft[p]);
+      worst = fmax(worst, fabs(mft[p] - czt[p]));
+    }
+    PP_TEST_NEAR(worst / peak, 0.0, 1e-12, label);
+  } else {
+    PP_TEST_TRUE(false, label);
+  }
+  free(mft);
+  free(czt);
+  pp_method requested = t->job.method;
+  t->job.method = PP_METHOD_CZT;
+  pp_system *system = NULL;
+  size_t bytes = 0;
+  double flops = 0.0;
+  PP_TEST_OK(pp_system_create(&t->job, &system), "method czt from the job builds");
+  PP_TEST_OK(pp_system_bytes_for_job(&t->job, &bytes), "czt bytes from the job");
+  PP_TEST_OK(pp_system_flops_for_job(&t->job, &flops), "czt flops from the job");
+  snprintf(label, sizeof label, "%s: czt bytes and flops from the job = the built system's", what);
+  PP_TEST_TRUE(system && pp_system_method(system) == PP_METHOD_CZT &&
+                   bytes == pp_system_bytes(system) && flops == pp_system_flops(system),
+               label);
+  /* the choice carries each candidate's memory and flops, as the scheduler's model uses them */
+  pp_system_choice choice;
+  pp_system *mft_system = NULL;
+  PP_TEST_OK(pp_system_choose(&t->job, NULL, &choice), "choose");
+  PP_TEST_OK(pp_system_create_with_method(&t->job, PP_METHOD_MFT, &mft_system), "mft builds");
+  snprintf(label, sizeof label, "%s: the choice's bytes and flops = the built systems'", what);
+  PP_TEST_TRUE(system && mft_system && choice.czt.bytes == pp_system_bytes(system) &&
+                   choice.mft.bytes == pp_system_bytes(mft_system) &&
+                   choice.czt.flops == pp_system_flops(system) &&
+                   choice.mft.flops == pp_system_flops(mft_system),
+               label);
+  pp_system_destroy(&mft_system);
+  pp_system_destroy(&system);
+  t->job.method = requested;
+}
+
+/* CZT = MFT on a real pupil, a complex one (OPD), a tilted source and a rectangular detector. */
+static void pp_check_czt_method(void) {
+  pp_test_job t;
+  pp_test_job_init(&t, 96, 0.02, 9, 11, 2);
+  pp_test_set(pp_test_add(&t, "circular_aperture"), "radius", 1.0);
+  pp_optic_spec *obscuration = pp_test_add(&t, "secondary_obscuration");
+  pp_test_set(obscuration, "secondary_radius", 0.3);
+  pp_test_set(obscuration, "n_supports", 3);
+  pp_test_set(obscuration, "support_width", 0.05);
+  pp_compare_methods(&t, "real pupil 96 px → 18 × 22");
+
+  t.job.source = (pp_source_spec){.offset_x_arcsec = 0.05, .offset_y_arcsec = -0.03};
+  pp_compare_methods(&t, "tilted source, 96 px → 18 × 22");
+  t.job.source = (pp_source_spec){0};
+
+  pp_optic_spec *zernike = pp_test_add(&t, "zernike_wfe");
+  pp_test_set(zernike, "radius", 1.0);
+  double coefficients[8] = {0, 0, 0, 1.0e-7, 0, 5.0e-8, 0, 3.0e-8};
+  PP_TEST_OK(pp_optic_spec_set_list(zernike, "coefficients", coefficients, 8), "Zernike WFE");
+  pp_compare_methods(&t, "complex pupil (Zernike WFE), 96 px → 18 × 22");
+  pp_test_job_clear(&t);
+
+  /* rectangular and wider than the pupil: 64 px → 105 × 39 (fov 35 × 13, oversample 3) */
+  pp_test_job_init(&t, 64, 0.04, 35, 13, 3);
+  pp_test_set(pp_test_add(&t, "circular_aperture"), "radius", 1.0);
+  pp_test_set(pp_test_add(&t, "secondary_obscuration"), "secondary_radius", 0.25);
+  t.job.source = (pp_source_spec){.offset_x_arcsec = 0.3};
+  pp_compare_methods(&t, "rectangular 64 px → 105 × 39, tilted");
+  pp_test_job_clear(&t);
+}
+
+/* `auto` follows the cost model: the choice is the candidate with the smaller prediction, for
+ * tiny and large shapes alike, and rates that favour one side move the choice there (so the
+ * answer comes from the model, not from a rule about sizes). Explicit methods are kept. */
+static void pp_check_auto_choice(void) {
+  pp_cost_rates rates;
+  double start = pp_wtime();
+  PP_TEST_OK(pp_cost_calibrate(&rates), "calibration");
+  printf("calibration took %.3f s\n", pp_wtime() - start);
+  /* {npix, fov pixels, oversample}: a tiny system, small ones, obscured_poly's 1024 → 404 */
+  const size_t shapes[][3] = {{16, 4, 1}, {32, 8, 2}, {64, 16, 2}, {128, 32, 2}, {256, 64, 2},
+                              {1024, 101, 4}};
+  for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+    pp_test_job t;
+    pp_test_job_init(&t, shapes[k][0], 0.0311, shapes[k][1], shapes[k][1], (int)shapes[k][2]);
+    pp_test_set(pp_test_add(&t, "circular_aperture"), "radius", 3.25);
+    t.job.method = PP_METHOD_AUTO;
+    pp_system_choice choice;
+    PP_TEST_OK(pp_system_choose(&t.job, &rates, &choice), "choose");
+    size_t added = 0;
+    PP_TEST_OK(pp_cost_rates_cover(&rates, choice.n_in_y, choice.n_in_x, choice.n_out_y,
+                                   choice.n_out_x, &added), "the job's chirp-z lengths measured");
+    PP_TEST_OK(pp_system_choose(&t.job, &rates, &choice), "choose on measured lengths");
+    pp_method predicted = choice.czt.seconds < choice.mft.seconds ? PP_METHOD_CZT : PP_METHOD_MFT;
+    char label[256];
+    snprintf(label, sizeof label,
+             "auto, %zu px → %zu²: %s as predicted (mft %.3g s, czt %.3g s per wavelength)",
+             shapes[k][0], shapes[k][1] * shapes[k][2], pp_method_name(choice.method),
+             choice.mft.seconds, choice.czt.seconds);
+    PP_TEST_TRUE(choice.method == predicted && !choice.complex_field, label);
+    if (k == 0)
+      PP_TEST_TRUE(choice.method == PP_METHOD_MFT,
+                   "a 16 px pupil onto 4 × 4 pixels: the model says zgemm wins");
+    if (shapes[k][0] == 1024)
+      PP_TEST_TRUE(choice.method == PP_METHOD_CZT && choice.mft.seconds > 2.0 * choice.czt.seconds,
+                   "obscured_poly's 1024 → 404: the chirp-z, predicted > 2× faster");
+
+    /* the same job under rates that favour one side */
+    pp_cost_rates fast_blas = rates, fast_fft = rates;
+    for (int s = 0; s < PP_COST_GEMM_SIZES; s++) {
+      fast_blas.zgemm_flops_per_s[s] *= 1e6;
+      fast_blas.dgemm_flops_per_s[s] *= 1e6;
+    }
+    fast_blas.exp_seconds *= 1e-6;
+    for (size_t l = 0; l < fast_fft.n_lengths; l++) fast_fft.czt_line_seconds[l] *= 1e-6;
+    fast_fft.exp_seconds *= 1e-6;
+    pp_system_choice blas_choice, fft_choice;
+    PP_TEST_OK(pp_system_choose(&t.job, &fast_blas, &blas_choice), "choose (fast BLAS)");
+    PP_TEST_OK(pp_system_choose(&t.job, &fast_fft, &fft_choice), "choose (fast FFT)");
+    PP_TEST_TRUE(blas_choice.method == PP_METHOD_MFT && fft_choice.method == PP_METHOD_CZT,
+                 "… rates a million times faster for BLAS choose mft, for FFTs czt");
+
+    t.job.method = PP_METHOD_MFT;
+    PP_TEST_OK(pp_system_choose(&t.job, &fast_fft, &fft_choice), "choose (mft asked)");
+    t.job.method = PP_METHOD_CZT;
+    PP_TEST_OK(pp_system_choose(&t.job, &fast_blas, &blas_choice), "choose (czt asked)");
+    PP_TEST_TRUE(fft_choice.method == PP_METHOD_MFT && blas_choice.method == PP_METHOD_CZT &&
+                     fft_choice.requested == PP_METHOD_MFT,
+                 "… an explicit method is kept whatever the model says");
+    pp_test_job_clear(&t);
+  }
+
+  /* a complex field costs the MFT its real-input path: predicted slower, flagged */
+  pp_test_job t;
+  pp_test_job_init(&t, 256, 0.0311, 64, 64, 2);
+  pp_test_set(pp_test_add(&t, "circular_aperture"), "radius", 3.25);
+  pp_system_choice real_choice, tilted_choice;
+  PP_TEST_OK(pp_system_choose(&t.job, &rates, &real_choice), "choose (real)");
+  t.job.source = (pp_source_spec){.offset_x_arcsec = 0.1};
+  PP_TEST_OK(pp_system_choose(&t.job, &rates, &tilted_choice), "choose (tilted)");
+  PP_TEST_TRUE(tilted_choice.complex_field && !real_choice.complex_field &&
+                   tilted_choice.mft.seconds > real_choice.mft.seconds &&
+                   tilted_choice.czt.seconds == real_choice.czt.seconds,
+               "a tilted source: complex-input MFT predicted slower, chirp-z unchanged");
+  /* without rates, auto resolves with the nominal ones, the same way every time */
+  t.job.method = PP_METHOD_AUTO;
+  pp_system_choice nominal;
+  PP_TEST_OK(pp_system_choose(&t.job, NULL, &nominal), "choose (nominal rates)");
+  pp_system *system = NULL;
+  PP_TEST_OK(pp_system_create(&t.job, &system), "auto builds with the nominal choice");
+  PP_TEST_TRUE(system && pp_system_method(system) == nominal.method,
+               "pp_system_create resolves auto as pp_system_choose with the nominal rates");
+  pp_system_destroy(&system);
+  pp_test_job_clear(&t);
+}
+
 int main(void) {
   pp_check_pupil_diameter();
   pp_check_normalization();
@@ -475,5 +658,7 @@ int main(void) {
   pp_check_rectangular_detector();
   pp_check_rebin();
   pp_check_refusals();
+  pp_check_czt_method();
+  pp_check_auto_choice();
   return pp_test_finish();
 }

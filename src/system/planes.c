@@ -1,0 +1,369 @@
+/* The plane sequence of a system with image planes (coronagraphs, field stops): what comes
+ * after the leading pupil optics, propagated as POPPY's OpticalSystem does with FFTs.
+ *
+ * The optics after the leading ones are cut into stages, at create, once:
+ *   PUPIL     consecutive pupil optics: their amplitude product, their summed OPD and the
+ *             product of the fqpm_fft_aligner phase ramps, on the current pupil grid (the
+ *             unpadded npix × npix before the first image plane, the padded N × N after it)
+ *   PAD       npix × npix → N × N, N = npix·fft_oversample (POPPY pads once, before the first
+ *             FFT, and keeps the padding until the detector)
+ *   TO_IMAGE  FFT pupil → image (unitary, zero frequency on pixel N/2)
+ *   IMAGE     consecutive image-plane optics on the N × N image grid of λ/(D·fft_oversample),
+ *             centred like POPPY's: between the four central pixels after a forward aligner
+ *             (POPPY's 'corner'), on pixel N/2 otherwise ('pixel')
+ *   TO_PUPIL  FFT image → pupil; also added at the end when the list ends in an image
+ *             plane: the detector then sees that image plane through a perfect relay
+ *   CROP      N × N → npix × npix before the transform to the detector (POPPY removes the
+ *             padding before its MFT, so light the focal-plane mask threw outside the
+ *             original pupil array goes, as in POPPY)
+ * Consecutive pupil optics commute (they multiply the field), so they are merged; the aligner
+ * is a product of a row and a column phase ramp (its phase is linear in x + y), kept as two
+ * vectors instead of a full plane. Wavelength enters only through the OPD phasors and the
+ * image grid's pixel scale, which is why the masks are sampled anew per λ
+ * (pp_optic_apply_image allocates nothing). */
+#define POLYPSF_SYSTEM_INTERNAL
+#include "system_private.h"
+
+#include <math.h>
+
+#include "polypsf/propagate.h"
+
+typedef enum {
+  PP_STAGE_PUPIL,
+  PP_STAGE_PAD,
+  PP_STAGE_TO_IMAGE,
+  PP_STAGE_IMAGE,
+  PP_STAGE_TO_PUPIL,
+  PP_STAGE_CROP
+} pp_stage_kind;
+
+typedef struct pp_stage {
+  pp_stage_kind kind;
+  size_t first, count;           /* PUPIL, IMAGE: optics [first, first + count) of planes->optics */
+  bool padded;                   /* PUPIL: on the N × N grid (after an image plane) */
+  bool has_amplitude;            /* PUPIL: an optic other than an aligner (a transmission) */
+  bool has_opd;                  /* PUPIL: an optic adds OPD */
+  bool has_aligner;              /* PUPIL: an fqpm_fft_aligner */
+  pp_image_centering centering;  /* IMAGE: where the optical axis lies on the N × N grid */
+  double *amplitude;             /* PUPIL [n²]: product of the transmissions, or NULL */
+  double *opd_m;                 /* PUPIL [n²]: summed OPD in metres, or NULL */
+  double complex *aligner_y;     /* PUPIL [n]: the aligners' phasor along y, or NULL */
+  double complex *aligner_x;     /* PUPIL [n]: … along x */
+} pp_stage;
+
+struct pp_planes {
+  size_t npix;                   /* unpadded pupil grid */
+  size_t fft_n;                  /* N = npix·fft_oversample, or 0 when nothing is padded */
+  int fft_oversample;
+  double pupil_diameter_m;       /* the unpadded array width D */
+  double pupil_pixelscale_m;     /* D / npix, on both grids */
+  pp_optic_spec *optics;         /* copies of the job's optics after the leading ones */
+  size_t n_optics;
+  pp_stage *stages;
+  size_t n_stages;
+  pp_fft_plan *to_image;         /* BACKWARD N × N, or NULL */
+  pp_fft_plan *to_pupil;         /* FORWARD N × N, or NULL */
+  double complex *padded;        /* [N²] the padded field, or NULL */
+};
+
+/* The stages for optics[0 … n_optics), without arrays. stages has room for 2·n_optics + 3
+ * (each optic opens at most two stages, plus PAD, the final TO_PUPIL and CROP). */
+static size_t pp_planes_walk(const pp_optic_spec *optics, size_t n_optics, pp_stage *stages) {
+  size_t n = 0;
+  bool padded = false, in_image = false;
+  /* POPPY's image_centering of the next FFT-made image plane: 'pixel' unless a forward
+   * aligner came since, 'corner' (our ARRAY) then; a backward aligner restores 'pixel'. */
+  pp_image_centering next_centering = PP_IMAGE_CENTER_PIXEL;
+  for (size_t j = 0; j < n_optics; j++) {
+    const pp_optic_spec *spec = &optics[j];
+    if (pp_optic_is_image_plane(spec)) {
+      if (!in_image) {
+        if (!padded) stages[n++] = (pp_stage){.kind = PP_STAGE_PAD};
+        padded = true;
+        stages[n++] = (pp_stage){.kind = PP_STAGE_TO_IMAGE};
+        stages[n++] = (pp_stage){.kind = PP_STAGE_IMAGE, .first = j, .centering = next_centering};
+        in_image = true;
+      }
+      stages[n - 1].count++;
+      continue;
+    }
+    if (in_image) stages[n++] = (pp_stage){.kind = PP_STAGE_TO_PUPIL};
+    in_image = false;
+    if (n == 0 || stages[n - 1].kind != PP_STAGE_PUPIL)
+      stages[n++] = (pp_stage){.kind = PP_STAGE_PUPIL, .first = j, .padded = padded};
+    pp_stage *stage = &stages[n - 1];
+    stage->count++;
+    if (pp_optic_needs_fft_padding(spec)) {
+      stage->has_aligner = true;
+      bool forward = (int)pp_optic_spec_get(spec, "direction") == 0;
+      next_centering = forward ? PP_IMAGE_CENTER_ARRAY : PP_IMAGE_CENTER_PIXEL;
+    } else {
+      stage->has_amplitude = true;
+      stage->has_opd = stage->has_opd || pp_optic_has_opd(spec);
+    }
+  }
+  if (in_image) stages[n++] = (pp_stage){.kind = PP_STAGE_TO_PUPIL};
+  if (padded) stages[n++] = (pp_stage){.kind = PP_STAGE_CROP};
+  return n;
+}
+
+/* Bytes and flops of a walked sequence: one formula for the built planes and the job. */
+static void pp_planes_cost(const pp_stage *stages, size_t n_stages, size_t npix, size_t fft_n,
+                           size_t *bytes, double *flops) {
+  size_t steady = 0, n_ffts = 0;
+  for (size_t s = 0; s < n_stages; s++) {
+    const pp_stage *stage = &stages[s];
+    size_t n = stage->padded ? fft_n : npix;
+    if (stage->kind == PP_STAGE_PAD) steady += fft_n * fft_n * sizeof(double complex);
+    if (stage->kind == PP_STAGE_TO_IMAGE || stage->kind == PP_STAGE_TO_PUPIL) n_ffts++;
+    if (stage->kind != PP_STAGE_PUPIL) continue;
+    if (stage->has_amplitude) steady += n * n * sizeof(double);
+    if (stage->has_opd) steady += n * n * sizeof(double);
+    if (stage->has_aligner) steady += 2 * n * sizeof(double complex);
+  }
+  steady += sizeof(struct pp_planes) + (2 * n_stages + 3) * sizeof(pp_stage);
+  /* FFTW plans on two arrays of N² it allocates and frees inside pp_fft_plan_create; the
+   * plans are made before the planes' own arrays, so the peak is the larger of the two. */
+  size_t planning = n_ffts > 0 ? pp_fft_plan_bytes(fft_n, fft_n) : 0;
+  *bytes = steady > planning ? steady : planning;
+  *flops = (double)n_ffts * (n_ffts > 0 ? pp_fft_flops(fft_n, fft_n) : 0.0);
+}
+
+bool pp_planes_needed(const pp_job *job) { return pp_pupil_leading_optics(job) < job->n_optics; }
+
+/* The stages of job (malloc'ed, *n_stages of them), for the estimates. */
+static pp_status pp_planes_walk_job(const pp_job *job, pp_stage **stages, size_t *n_stages) {
+  size_t leading = pp_pupil_leading_optics(job), count = job->n_optics - leading;
+  PP_CALL(pp_array_alloc((2 * count + 3) * sizeof(pp_stage), (void **)stages));
+  *n_stages = pp_planes_walk(job->optics + leading, count, *stages);
+  return PP_SUCCESS;
+}
+
+pp_status pp_planes_bytes_for_job(const pp_job *job, size_t *bytes) {
+  *bytes = 0;
+  if (!pp_planes_needed(job)) return PP_SUCCESS;
+  pp_stage *stages = NULL;
+  size_t n_stages = 0;
+  double flops = 0.0;
+  PP_CALL(pp_planes_walk_job(job, &stages, &n_stages));
+  pp_planes_cost(stages, n_stages, job->pupil_npix,
+                 job->pupil_npix * (size_t)job->fft_oversample, bytes, &flops);
+  pp_array_free(&stages);
+  return PP_SUCCESS;
+}
+
+pp_status pp_planes_flops_for_job(const pp_job *job, double *flops) {
+  *flops = 0.0;
+  if (!pp_planes_needed(job)) return PP_SUCCESS;
+  pp_stage *stages = NULL;
+  size_t n_stages = 0, bytes = 0;
+  PP_CALL(pp_planes_walk_job(job, &stages, &n_stages));
+  pp_planes_cost(stages, n_stages, job->pupil_npix,
+                 job->pupil_npix * (size_t)job->fft_oversample, &bytes, flops);
+  pp_array_free(&stages);
+  return PP_SUCCESS;
+}
+
+size_t pp_planes_bytes(const pp_planes *planes) {
+  if (!planes) return 0;
+  size_t bytes = 0;
+  double flops = 0.0;
+  pp_planes_cost(planes->stages, planes->n_stages, planes->npix, planes->fft_n, &bytes, &flops);
+  return bytes;
+}
+
+double pp_planes_flops(const pp_planes *planes) {
+  if (!planes) return 0.0;
+  size_t bytes = 0;
+  double flops = 0.0;
+  pp_planes_cost(planes->stages, planes->n_stages, planes->npix, planes->fft_n, &bytes, &flops);
+  return flops;
+}
+
+/* Fills a PUPIL stage's arrays: the optics' transmission and OPD on its grid, and the
+ * aligners' ramps as a column and a row (the ramp's phase is linear in x + y, so applying
+ * it to a 1 × n and an n × 1 grid gives the two factors). */
+static pp_status pp_planes_fill_pupil(pp_planes *planes, pp_stage *stage) {
+  size_t n = stage->padded ? planes->fft_n : planes->npix, count = n * n;
+  pp_pupil_grid grid = {.ny = n, .nx = n, .pixelscale_m = planes->pupil_pixelscale_m};
+  pp_pupil_grid row = {.ny = 1, .nx = n, .pixelscale_m = planes->pupil_pixelscale_m};
+  pp_pupil_grid column = {.ny = n, .nx = 1, .pixelscale_m = planes->pupil_pixelscale_m};
+  size_t fft_n = planes->npix * (size_t)planes->fft_oversample;
+  if (stage->has_amplitude) {
+    PP_CALL(pp_array_alloc(count * sizeof(double), (void **)&stage->amplitude));
+    for (size_t p = 0; p < count; p++) stage->amplitude[p] = 1.0;
+  }
+  /* zero-filled: no OPD until an optic adds some */
+  if (stage->has_opd) PP_CALL(pp_array_alloc(count * sizeof(double), (void **)&stage->opd_m));
+  if (stage->has_aligner) {
+    PP_CALL(pp_array_alloc(n * sizeof(double complex), (void **)&stage->aligner_y));
+    PP_CALL(pp_array_alloc(n * sizeof(double complex), (void **)&stage->aligner_x));
+    for (size_t i = 0; i < n; i++) stage->aligner_y[i] = stage->aligner_x[i] = 1.0;
+  }
+  for (size_t j = stage->first; j < stage->first + stage->count; j++) {
+    const pp_optic_spec *spec = &planes->optics[j];
+    if (pp_optic_needs_fft_padding(spec)) {
+      PP_CALL(pp_optic_apply_pupil_fft(spec, &column, fft_n, fft_n, stage->aligner_y));
+      PP_CALL(pp_optic_apply_pupil_fft(spec, &row, fft_n, fft_n, stage->aligner_x));
+    } else {
+      double *opd_m = pp_optic_has_opd(spec) ? stage->opd_m : NULL;
+      PP_CALL(pp_optic_apply_pupil(spec, &grid, stage->amplitude, opd_m));
+    }
+  }
+  return PP_SUCCESS;
+}
+
+pp_status pp_planes_create(const pp_job *job, double pupil_diameter_m, pp_planes **planes) {
+  *planes = NULL;
+  if (!pp_planes_needed(job)) return PP_SUCCESS;
+  pp_status status = PP_SUCCESS;
+  pp_planes *p = NULL;
+  size_t leading = pp_pupil_leading_optics(job), count = job->n_optics - leading;
+  PP_CALL_GOTO(status, pp_array_alloc(sizeof *p, (void **)&p));
+  p->npix = job->pupil_npix;
+  p->fft_oversample = job->fft_oversample;
+  p->pupil_diameter_m = pupil_diameter_m;
+  p->pupil_pixelscale_m = pupil_diameter_m / (double)job->pupil_npix;
+  /* copies: a system may outlive the job it was built from */
+  PP_CALL_GOTO(status, pp_array_alloc(count * sizeof(pp_optic_spec), (void **)&p->optics));
+  for (size_t j = 0; j < count; j++) {
+    PP_CALL_GOTO(status, pp_optic_spec_copy(&job->optics[leading + j], &p->optics[j]));
+    p->n_optics = j + 1;
+  }
+  PP_CALL_GOTO(status, pp_array_alloc((2 * count + 3) * sizeof(pp_stage), (void **)&p->stages));
+  p->n_stages = pp_planes_walk(p->optics, p->n_optics, p->stages);
+
+  bool any_fft = false;
+  for (size_t s = 0; s < p->n_stages; s++) any_fft = any_fft || p->stages[s].kind == PP_STAGE_PAD;
+  if (any_fft) {
+    p->fft_n = p->npix * (size_t)p->fft_oversample;
+    /* plans first: the planner's transient arrays are freed before the planes' own */
+    PP_CALL_GOTO(status, pp_fft_plan_create(p->fft_n, p->fft_n, PP_FFT_BACKWARD, job->fft_rigor,
+                                            &p->to_image));
+    PP_CALL_GOTO(status, pp_fft_plan_create(p->fft_n, p->fft_n, PP_FFT_FORWARD, job->fft_rigor,
+                                            &p->to_pupil));
+    PP_CALL_GOTO(status, pp_array_alloc(p->fft_n * p->fft_n * sizeof(double complex),
+                                        (void **)&p->padded));
+  }
+  for (size_t s = 0; s < p->n_stages; s++)
+    if (p->stages[s].kind == PP_STAGE_PUPIL) PP_CALL_GOTO(status, pp_planes_fill_pupil(p, &p->stages[s]));
+  *planes = p;
+  p = NULL;
+done:
+  pp_planes_destroy(&p);
+  return status;
+}
+
+void pp_planes_destroy(pp_planes **planes) {
+  if (!planes || !*planes) return;
+  pp_planes *p = *planes;
+  for (size_t s = 0; p->stages && s < p->n_stages; s++) {
+    pp_array_free(&p->stages[s].amplitude);
+    pp_array_free(&p->stages[s].opd_m);
+    pp_array_free(&p->stages[s].aligner_y);
+    pp_array_free(&p->stages[s].aligner_x);
+  }
+  for (size_t j = 0; j < p->n_optics; j++) pp_optic_spec_clear(&p->optics[j]);
+  pp_array_free(&p->optics);
+  pp_array_free(&p->stages);
+  pp_fft_plan_destroy(&p->to_image);
+  pp_fft_plan_destroy(&p->to_pupil);
+  pp_array_free(&p->padded);
+  pp_array_free(planes);
+}
+
+pp_status pp_planes_plan_fftw(const pp_job *job) {
+  if (!pp_planes_needed(job)) return PP_SUCCESS;
+  pp_status status = PP_SUCCESS;
+  pp_stage *stages = NULL;
+  size_t n_stages = 0;
+  pp_fft_plan *to_image = NULL, *to_pupil = NULL;
+  PP_CALL_GOTO(status, pp_planes_walk_job(job, &stages, &n_stages));
+  bool any_fft = false;
+  for (size_t s = 0; s < n_stages; s++) any_fft = any_fft || stages[s].kind == PP_STAGE_PAD;
+  if (any_fft) {
+    size_t fft_n = job->pupil_npix * (size_t)job->fft_oversample;
+    PP_CALL_GOTO(status, pp_fft_plan_create(fft_n, fft_n, PP_FFT_BACKWARD, job->fft_rigor, &to_image));
+    PP_CALL_GOTO(status, pp_fft_plan_create(fft_n, fft_n, PP_FFT_FORWARD, job->fft_rigor, &to_pupil));
+  }
+done:
+  pp_fft_plan_destroy(&to_image);
+  pp_fft_plan_destroy(&to_pupil);
+  pp_array_free(&stages);
+  return status;
+}
+
+/* a·b without the C99 complex multiply's inf/nan special cases (a libgcc call each). */
+static inline double complex pp_planes_mul(double complex a, double complex b) {
+  double ar = creal(a), ai = cimag(a), br = creal(b), bi = cimag(b);
+  return CMPLX(ar * br - ai * bi, ar * bi + ai * br);
+}
+
+/* field[n][n] *= amplitude · exp(2πi·OPD/λ) · aligner_y[iy] · aligner_x[ix]. */
+static void pp_planes_apply_pupil(const pp_stage *stage, size_t n, double wavelength_m,
+                                  double complex *field) {
+  const double radians_per_metre = 2.0 * PP_PI / wavelength_m;
+  for (size_t iy = 0; iy < n; iy++) {
+    double complex *row = field + iy * n;
+    const double *amplitude = stage->amplitude ? stage->amplitude + iy * n : NULL;
+    const double *opd_m = stage->opd_m ? stage->opd_m + iy * n : NULL;
+    for (size_t ix = 0; ix < n; ix++) {
+      double complex value = row[ix];
+      if (amplitude) {
+        /* a stop is mostly dark on the padded grid: no phasors there */
+        if (amplitude[ix] == 0.0) {
+          row[ix] = 0.0;
+          continue;
+        }
+        value = CMPLX(creal(value) * amplitude[ix], cimag(value) * amplitude[ix]);
+      }
+      if (opd_m && opd_m[ix] != 0.0) {
+        double phase = radians_per_metre * opd_m[ix];
+        value = pp_planes_mul(value, CMPLX(cos(phase), sin(phase)));
+      }
+      if (stage->aligner_x)
+        value = pp_planes_mul(value, pp_planes_mul(stage->aligner_y[iy], stage->aligner_x[ix]));
+      row[ix] = value;
+    }
+  }
+}
+
+pp_status pp_planes_apply(const pp_planes *planes, double wavelength_m, double complex *field) {
+  PP_CHECK(planes != NULL && field != NULL, PP_ERR_INTERNAL, "pp_planes_apply needs planes and a field");
+  size_t npix = planes->npix, fft_n = planes->fft_n;
+  for (size_t s = 0; s < planes->n_stages; s++) {
+    const pp_stage *stage = &planes->stages[s];
+    switch (stage->kind) {
+      case PP_STAGE_PUPIL:
+        pp_planes_apply_pupil(stage, stage->padded ? fft_n : npix, wavelength_m,
+                              stage->padded ? planes->padded : field);
+        break;
+      case PP_STAGE_PAD:
+        PP_CALL(pp_fft_pad(field, npix, npix, planes->padded, fft_n, fft_n));
+        break;
+      case PP_STAGE_TO_IMAGE:
+        PP_CALL(pp_fft_propagate(planes->to_image, planes->padded, planes->padded,
+                                 PP_FFT_PUPIL_TO_IMAGE));
+        break;
+      case PP_STAGE_IMAGE: {
+        /* POPPY's Wavefront._propagate_fft: λ/(D·oversample), D the unpadded array width */
+        double pixelscale_rad = pp_fft_image_pixelscale_rad(wavelength_m, planes->pupil_diameter_m,
+                                                            (double)planes->fft_oversample);
+        pp_image_grid grid = {.ny = fft_n, .nx = fft_n,
+                              .pixelscale_arcsec = pixelscale_rad * PP_ARCSEC_PER_RADIAN,
+                              .centering = stage->centering};
+        for (size_t j = stage->first; j < stage->first + stage->count; j++)
+          PP_CALL(pp_optic_apply_image(&planes->optics[j], &grid, wavelength_m, planes->padded));
+        break;
+      }
+      case PP_STAGE_TO_PUPIL:
+        PP_CALL(pp_fft_propagate(planes->to_pupil, planes->padded, planes->padded,
+                                 PP_FFT_IMAGE_TO_PUPIL));
+        break;
+      case PP_STAGE_CROP:
+        PP_CALL(pp_fft_crop(planes->padded, fft_n, fft_n, field, npix, npix));
+        break;
+    }
+  }
+  return PP_SUCCESS;
+}
