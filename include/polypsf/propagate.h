@@ -16,6 +16,7 @@
 #define POLYPSF_PROPAGATE_H
 
 #include <complex.h>
+#include <mpi.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -133,13 +134,61 @@ size_t pp_fft_fast_size(size_t minimum);
 /* Loads FFTW wisdom (accumulated plans) from path into this process, before plans are made.
  * A missing file is not an error (*imported = false: the first run plans and may export);
  * a file that is not FFTW wisdom for this FFTW version and precision is PP_ERR_INPUT, an
- * unreadable one PP_ERR_IO. imported may be NULL. Not collective: every rank imports the same
- * file (or rank 0 imports and broadcasts with fftw_mpi_broadcast_wisdom). */
+ * unreadable one PP_ERR_IO. imported may be NULL. Not collective: in a run rank 0 imports and
+ * hands its wisdom to the others as text (pp_fft_wisdom_export_string,
+ * pp_fft_wisdom_replace_from_string; pp_propagation_setup). */
 pp_status pp_fft_wisdom_import(const char *path, bool *imported);
 /* Writes this process's wisdom to path, atomically (a temporary file renamed over path, so a
  * crash never leaves a truncated file). PP_ERR_IO on failure. Not collective: call it on one
  * rank. */
 pp_status pp_fft_wisdom_export(const char *path);
+
+/* ---- FFT over a group of ranks (FFTW-MPI, fft_mpi.c) --------------------------------------
+ * One N × N padded propagation distributed over the ranks of a communicator (a scheduler's
+ * rank group) with FFTW-MPI's slab decomposition: each rank holds rows [row0, row0 + nrows)
+ * of the field before and after, and gets exactly what pp_fft_propagate gives on those rows
+ * (same sign, shifts and 1/N scale). The shifts are (−1)^(y+x) modulations, which need no
+ * data movement and are exact for even N only: odd N is refused (PP_ERR_INPUT). Plan once
+ * per group and direction (collective), propagate per wavelength (collective, no allocation
+ * in polypsf; FFTW-MPI's in-place transposes may take scratch of up to one slab inside
+ * FFTW), destroy (collective). FFTW-MPI's solvers are registered once per process by
+ * fftw_mpi_init, which create calls: state FFTW requires, guarded by FFTW itself. The planner
+ * is not thread-safe: create and destroy from one thread. See docs/propagation.md. */
+typedef struct pp_fft_mpi_plan pp_fft_mpi_plan;
+
+/* Plans the in-place N × N DFT of sign direction over comm's ranks (comm is duplicated; the
+ * caller may free its own). All ranks must pass the same n, direction and rigor (checked:
+ * PP_ERR_INTERNAL on every rank otherwise). MEASURE and PATIENT time candidates and agree on
+ * one plan across the group (FFTW-MPI's planner). Transient: one slab of
+ * pp_fft_mpi_local_elements, freed before returning. Errors, on every rank alike: PP_ERR_INPUT
+ * for N zero, odd or too large, PP_ERR_MEMORY, PP_ERR_LIBRARY when FFTW-MPI returns no plan,
+ * PP_ERR_MPI. Collective on comm. */
+pp_status pp_fft_mpi_plan_create(MPI_Comm comm, size_t n, pp_fft_direction direction,
+                                 pp_fft_rigor rigor, pp_fft_mpi_plan **plan);
+/* This rank's slab: global rows [*row0, *row0 + *nrows) (nrows may be 0 on some ranks, and
+ * slabs may differ in size: FFTW-MPI blocks are ceil(N/ranks) rows). Either pointer may be
+ * NULL. Not collective. */
+void pp_fft_mpi_local_rows(const pp_fft_mpi_plan *plan, size_t *row0, size_t *nrows);
+/* Elements an output slab must hold (FFTW-MPI's alloc_local, ≥ nrows·N: the transposed slab
+ * may be larger on uneven decompositions); ≥ 1. Not collective. */
+size_t pp_fft_mpi_local_elements(const pp_fft_mpi_plan *plan);
+/* One propagation (see pp_fft_propagation) of this rank's rows: in_local [nrows][N] in,
+ * out_local [nrows][N] out, out_local allocated with room for pp_fft_mpi_local_elements and
+ * aligned like pp_array_alloc's (checked). in_local is preserved unless in_local == out_local
+ * (allowed); other overlaps are refused. PUPIL_TO_IMAGE needs a PP_FFT_BACKWARD plan,
+ * IMAGE_TO_PUPIL a PP_FFT_FORWARD one. The group agrees on the checks before FFTW's transform,
+ * so a bad call on one rank fails on all of them instead of hanging. No allocation in
+ * polypsf. Collective on the plan's group. */
+pp_status pp_fft_mpi_propagate(const pp_fft_mpi_plan *plan, const double complex *in_local,
+                               double complex *out_local, pp_fft_propagation propagation);
+/* Bytes one rank of a group of ranks needs for a plan of N × N, beyond the caller's own
+ * slabs: one slab of ceil(N/ranks)·N complex (the planning slab during create, FFTW-MPI's
+ * transpose scratch during a propagation). A group task's peak per rank is about this plus
+ * ceil(N/ranks)·N·16 bytes per slab the caller holds. Not collective. */
+size_t pp_fft_mpi_plan_bytes(size_t n, size_t ranks);
+/* Releases the plan and its duplicated communicator; accepts NULL, sets *plan to NULL.
+ * Collective on the plan's group (FFTW-MPI plan destruction and MPI_Comm_free are). */
+void pp_fft_mpi_plan_destroy(pp_fft_mpi_plan **plan);
 
 /* ---- chirp-z transform (Bluestein) ------------------------------------------------------
  * Computes exactly what the MFT computes (same centering, sign, normalization, any sizes,

@@ -151,8 +151,8 @@ pp_status pp_propagation_choose(const pp_job *job, const pp_propagation_options 
                                 const pp_logger *logger, pp_system_choice *choice);
 /* Sets up a run's propagation so that every rank computes with the same transform and the same
  * FFTW plans. Rank 0: chooses (pp_propagation_choose), imports options->wisdom_path (a missing
- * file is fine), and with a measuring fft_rigor plans the job's FFTW plans
- * (pp_system_plan_fftw); then it broadcasts the choice and its wisdom, and every rank
+ * file is fine), and with a measuring fft_rigor makes the job's FFTW plans once
+ * (pp_system_plan_fftw: chirp-z, image planes); then it broadcasts the choice and its wisdom, and every rank
  * (rank 0 included) replaces its wisdom with that text. Collective on comm: all ranks return
  * the same status. */
 pp_status pp_propagation_setup(const pp_job *job, const pp_propagation_options *options,

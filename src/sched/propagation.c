@@ -8,7 +8,8 @@
  * the machine read the same rates and make the same choice.
  *
  * FFTW plans made with a measuring rigor depend on timings too. Rank 0 alone measures (it
- * makes the job's plans once, pp_system_plan_fftw), then every rank, rank 0 included, replaces
+ * makes the job's FFTW plans once, pp_system_plan_fftw: the chirp-z's and those of image
+ * planes), then every rank, rank 0 included, replaces
  * its wisdom with rank 0's text: every planner then finds the same solutions, whichever rank
  * computes which wavelength. With FFTW_ESTIMATE and no wisdom file the plans are FFTW's
  * deterministic heuristics anyway; the wisdom still goes out (a few kB) so that one path serves
@@ -89,12 +90,14 @@ static pp_status pp_propagation_root(const pp_job *job, const pp_propagation_opt
                       "planning",
            options->wisdom_path);
   }
-  if (job->fft_rigor != PP_FFT_ESTIMATE && choice->method == PP_METHOD_CZT) {
+  if (job->fft_rigor != PP_FFT_ESTIMATE) {
+    /* every FFTW plan a system of this job makes (the chirp-z, image planes' padded FFTs);
+     * nothing for an MFT without image planes */
     double start = pp_wtime();
     PP_CALL(pp_system_plan_fftw(job, choice->method));
     pp_log(logger, PP_LOG_INFO,
-           "wisdom: FFTW planned the chirp-z with rigor %s on rank 0 in %.2f s; the other ranks "
-           "reuse its plans",
+           "wisdom: rank 0 made the job's FFTW plans with rigor %s in %.2f s; the other ranks "
+           "reuse them",
            pp_fft_rigor_name(job->fft_rigor), pp_wtime() - start);
   }
   PP_CALL(pp_fft_wisdom_export_string(wisdom));

@@ -594,12 +594,17 @@ static void pp_check_auto_choice(void) {
              shapes[k][0], shapes[k][1] * shapes[k][2], pp_method_name(choice.method),
              choice.mft.seconds, choice.czt.seconds);
     PP_TEST_TRUE(choice.method == predicted && !choice.complex_field, label);
+#if defined(__OPTIMIZE__) && !defined(__SANITIZE_ADDRESS__)
+    /* What the model says on any machine of today in an optimized build. (Unoptimized or
+     * sanitized builds slow polypsf's own chirp-z loops, not OpenBLAS: there the model may
+     * rightly say otherwise, and only "as predicted" above is asked.) */
     if (k == 0)
       PP_TEST_TRUE(choice.method == PP_METHOD_MFT,
                    "a 16 px pupil onto 4 × 4 pixels: the model says zgemm wins");
     if (shapes[k][0] == 1024)
       PP_TEST_TRUE(choice.method == PP_METHOD_CZT && choice.mft.seconds > 2.0 * choice.czt.seconds,
                    "obscured_poly's 1024 → 404: the chirp-z, predicted > 2× faster");
+#endif
 
     /* the same job under rates that favour one side */
     pp_cost_rates fast_blas = rates, fast_fft = rates;
