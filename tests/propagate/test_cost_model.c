@@ -61,8 +61,14 @@ static void pp_check_calibration(const char *dir) {
          rates.zgemm_flops_per_s[PP_COST_GEMM_SIZES - 1] * 1e-9,
          rates.gemm_size[PP_COST_GEMM_SIZES - 1], rates.exp_seconds * 1e9,
          rates.length[rates.n_lengths - 1], rates.czt_line_seconds[rates.n_lengths - 1]);
-  /* 0.2 s measured alone on the 2-core machine; the bound leaves room for a busy one */
-  PP_TEST_NEAR(seconds, 0.0, 1.0, "calibration takes well under a second (target 0.5 s)");
+  /* 0.2 s measured alone on the 2-core machine; the bound leaves room for a busy one (ctest
+   * -j2 beside 3-rank tests), and for sanitized or unoptimized builds (0.3–0.5 s alone) */
+#if defined(__OPTIMIZE__) && !defined(__SANITIZE_ADDRESS__)
+  const double bound_seconds = 1.0;
+#else
+  const double bound_seconds = 5.0;
+#endif
+  PP_TEST_NEAR(seconds, 0.0, bound_seconds, "calibration takes well under a second (target 0.5 s)");
   bool sane = rates.exp_seconds > 0.0 && rates.exp_seconds < 1e-6 && rates.n_lengths >= 4;
   for (int s = 0; s < PP_COST_GEMM_SIZES; s++)
     sane = sane && rates.zgemm_flops_per_s[s] > 1e7 && rates.dgemm_flops_per_s[s] > 1e7;
