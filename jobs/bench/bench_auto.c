@@ -26,32 +26,9 @@
 
 #include "polypsf/polypsf.h"
 
+#include "bench_support.h"
+
 enum { PP_BENCH_WAVELENGTHS = 8, PP_BENCH_MAX_ROUNDS = 50 };
-
-static int pp_compare_doubles(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double pp_median(const double *values, int count) {
-  double sorted[PP_BENCH_MAX_ROUNDS * PP_BENCH_WAVELENGTHS];
-  memcpy(sorted, values, (size_t)count * sizeof *values);
-  qsort(sorted, (size_t)count, sizeof *sorted, pp_compare_doubles);
-  return count % 2 ? sorted[count / 2] : 0.5 * (sorted[count / 2 - 1] + sorted[count / 2]);
-}
-
-static double pp_min(const double *values, int count) {
-  double best = values[0];
-  for (int i = 1; i < count; i++)
-    if (values[i] < best) best = values[i];
-  return best;
-}
-
-static int pp_fail(pp_status status) {
-  pp_status_print(status, stderr, true);
-  pp_status_free(status);
-  return 1;
-}
 
 static const char pp_bench_job[] =
     "pupil: {npix: 1024}\n"

@@ -33,6 +33,8 @@
 
 #include "polypsf/polypsf.h"
 
+#include "bench_support.h"
+
 enum { PP_BENCH_MAX_ROUNDS = 100 };
 
 #define PP_BENCH_CALL(expr)                                                 \
@@ -49,24 +51,6 @@ static double pp_now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int pp_compare_doubles(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double pp_median(const double *values, int count) {
-  double sorted[PP_BENCH_MAX_ROUNDS];
-  memcpy(sorted, values, (size_t)count * sizeof *values);
-  qsort(sorted, (size_t)count, sizeof *sorted, pp_compare_doubles);
-  return count % 2 ? sorted[count / 2] : 0.5 * (sorted[count / 2 - 1] + sorted[count / 2]);
-}
-
-static double pp_min(const double *values, int count) {
-  double best = values[0];
-  for (int i = 1; i < count; i++) best = values[i] < best ? values[i] : best;
-  return best;
 }
 
 /* A barrier that sleeps instead of spinning: Open MPI's blocking barrier polls, and a rank

@@ -26,50 +26,9 @@
 
 #include "polypsf/propagate.h"
 
+#include "bench_support.h"
+
 enum { PP_BENCH_MAX_ROUNDS = 100 };
-
-static int pp_compare_doubles(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double pp_median(const double *values, int count) {
-  double sorted[PP_BENCH_MAX_ROUNDS];
-  memcpy(sorted, values, (size_t)count * sizeof *values);
-  qsort(sorted, (size_t)count, sizeof *sorted, pp_compare_doubles);
-  return count % 2 ? sorted[count / 2] : 0.5 * (sorted[count / 2 - 1] + sorted[count / 2]);
-}
-
-static double pp_min(const double *values, int count) {
-  double best = values[0];
-  for (int i = 1; i < count; i++)
-    if (values[i] < best) best = values[i];
-  return best;
-}
-
-static void pp_cpu_model(char *model, size_t bytes) {
-  snprintf(model, bytes, "unknown");
-  FILE *f = fopen("/proc/cpuinfo", "r");
-  if (!f) return;
-  char line[512];
-  while (fgets(line, sizeof line, f)) {
-    if (strncmp(line, "model name", 10) == 0) {
-      char *colon = strchr(line, ':');
-      if (colon) {
-        snprintf(model, bytes, "%s", colon + 2);
-        model[strcspn(model, "\n")] = '\0';
-      }
-      break;
-    }
-  }
-  fclose(f);
-}
-
-static int pp_fail(pp_status status) {
-  pp_status_print(status, stderr, true);
-  pp_status_free(status);
-  return 1;
-}
 
 static void pp_row(const char *what, const double *seconds, int rounds, double flops) {
   double best = pp_min(seconds, rounds);

@@ -28,48 +28,9 @@
 #include "polypsf/propagate.h"
 #include "polypsf/system.h"
 
+#include "bench_support.h"
+
 enum { PP_BENCH_WAVELENGTHS = 8, PP_BENCH_MAX_ROUNDS = 50 };
-
-static int pp_compare_doubles(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double pp_median(double *values, int count) {
-  qsort(values, (size_t)count, sizeof *values, pp_compare_doubles);
-  return count % 2 ? values[count / 2] : 0.5 * (values[count / 2 - 1] + values[count / 2]);
-}
-
-static double pp_min(const double *values, int count) {
-  double best = values[0];
-  for (int i = 1; i < count; i++)
-    if (values[i] < best) best = values[i];
-  return best;
-}
-
-static void pp_cpu_model(char *model, size_t bytes) {
-  snprintf(model, bytes, "unknown");
-  FILE *f = fopen("/proc/cpuinfo", "r");
-  if (!f) return;
-  char line[512];
-  while (fgets(line, sizeof line, f)) {
-    if (strncmp(line, "model name", 10) == 0) {
-      char *colon = strchr(line, ':');
-      if (colon) {
-        snprintf(model, bytes, "%s", colon + 2);
-        model[strcspn(model, "\n")] = '\0';
-      }
-      break;
-    }
-  }
-  fclose(f);
-}
-
-static int pp_fail(pp_status status) {
-  pp_status_print(status, stderr, true);
-  pp_status_free(status);
-  return 1;
-}
 
 int main(int argc, char **argv) {
   int rounds = argc > 1 ? atoi(argv[1]) : 5;

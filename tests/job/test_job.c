@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "polypsf/job.h"
+#include "job_test_support.h"
 #include "pp_test.h"
 
 #define NAME "t.yaml"
@@ -27,42 +28,7 @@
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
-static pp_job *parse_ok(const char *text, int line, const char *what) {
-  pp_job *job = NULL;
-  pp_status status = pp_job_parse_string(text, strlen(text), NAME, &job);
-  pp_test_report(status == PP_SUCCESS && job != NULL, __FILE__, line, what,
-                 pp_status_message(status));
-  pp_status_free(status);
-  return job;
-}
-#define PARSE_OK(text, what) parse_ok((text), __LINE__, (what))
-
-/* 1-based line and column of the first occurrence of marker in text (characters). A '|'
- * in the marker is a cursor: "gray_pixel: |1" finds "gray_pixel: 1" and points at "1". */
-static bool marker_position(const char *text, const char *marker, int *line, int *column) {
-  char pattern[256];
-  snprintf(pattern, sizeof pattern, "%s", marker);
-  char *cursor = strchr(pattern, '|');
-  size_t cursor_offset = 0;
-  if (cursor) {
-    cursor_offset = (size_t)(cursor - pattern);
-    memmove(cursor, cursor + 1, strlen(cursor + 1) + 1);
-  }
-  const char *at = strstr(text, pattern);
-  if (!at) return false;
-  at += cursor_offset;
-  *line = 1;
-  *column = 1;
-  for (const char *p = text; p < at; p++) {
-    if (*p == '\n') {
-      (*line)++;
-      *column = 1;
-    } else if (((unsigned char)*p & 0xC0) != 0x80) {
-      (*column)++;
-    }
-  }
-  return true;
-}
+#define PARSE_OK(text, what) job_test_parse_ok((text), NAME, __LINE__, (what))
 
 /* Checks code, position prefix and key of a failed parse; reports one line. */
 static void check_error(pp_status status, const pp_job *job, const char *name, int line,
@@ -91,7 +57,7 @@ static void expect_error(const char *text, int line, int column, const char *key
 static void expect_error_at(const char *text, const char *marker, const char *key, int test_line,
                             const char *what) {
   int line = 0, column = 0;
-  if (!marker_position(text, marker, &line, &column)) {
+  if (!job_test_marker_position(text, marker, &line, &column)) {
     pp_test_report(0, __FILE__, test_line, what, "marker not in the test text (bad test)");
     return;
   }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "polypsf/job.h"
+#include "job_test_support.h"
 #include "pp_test.h"
 
 #define O "optics:\n  - circular_aperture: {radius: 3.25}\n"
@@ -40,44 +41,14 @@ static void pp_write_file(const char *name, const char *text, size_t length) {
 }
 #define WRITE_TEXT(name, text) pp_write_file((name), (text), strlen(text))
 
-static pp_job *pp_parse(const char *text, int line, const char *what) {
-  pp_job *job = NULL;
-  pp_status status = pp_job_parse_string(text, strlen(text), pp_job_name, &job);
-  pp_test_report(status == PP_SUCCESS && job != NULL, __FILE__, line, what,
-                 pp_status_message(status));
-  pp_status_free(status);
-  return job;
-}
-#define PARSE_OK(text, what) pp_parse((text), __LINE__, (what))
-
-/* Line and column (1-based) of marker in text; '|' in the marker is the cursor. */
-static bool pp_marker_position(const char *text, const char *marker, int *line, int *column) {
-  char pattern[256];
-  snprintf(pattern, sizeof pattern, "%s", marker);
-  char *cursor = strchr(pattern, '|');
-  size_t cursor_offset = 0;
-  if (cursor) {
-    cursor_offset = (size_t)(cursor - pattern);
-    memmove(cursor, cursor + 1, strlen(cursor + 1) + 1);
-  }
-  const char *at = strstr(text, pattern);
-  if (!at) return false;
-  at += cursor_offset;
-  *line = 1;
-  *column = 1;
-  for (const char *p = text; p < at; p++) {
-    if (*p == '\n') (*line)++, *column = 1;
-    else (*column)++;
-  }
-  return true;
-}
+#define PARSE_OK(text, what) job_test_parse_ok((text), pp_job_name, __LINE__, (what))
 
 /* The parse fails with PP_ERR_INPUT, `job:L:C:` at the marker, and the message holds each
  * of the (up to two) words: the key path, the data file's location. */
 static void pp_expect_error(const char *text, const char *marker, const char *word1,
                             const char *word2, int test_line, const char *what) {
   int line = 0, column = 0;
-  if (!pp_marker_position(text, marker, &line, &column)) {
+  if (!job_test_marker_position(text, marker, &line, &column)) {
     pp_test_report(0, __FILE__, test_line, what, "marker not in the job text (bad test)");
     return;
   }
@@ -107,7 +78,8 @@ static bool pp_same_spectrum(const pp_job *a, const pp_job *b) {
 
 static void pp_check_same(const char *file_job, const char *inline_job, int line,
                           const char *what) {
-  pp_job *a = pp_parse(file_job, line, what), *b = pp_parse(inline_job, line, "inline twin");
+  pp_job *a = job_test_parse_ok(file_job, pp_job_name, line, what),
+         *b = job_test_parse_ok(inline_job, pp_job_name, line, "inline twin");
   pp_test_report(pp_same_spectrum(a, b), __FILE__, line, what, "");
   pp_job_destroy(&a);
   pp_job_destroy(&b);
