@@ -125,11 +125,17 @@ pp_status pp_io_output_make_slice_spaces(pp_output *out);
 bool pp_io_output_close_objects(pp_output *out);
 /* Frees the struct and its communicator; HDF5 objects must be closed already. */
 void pp_io_output_free(pp_output *out);
+/* Gives out its own duplicate of comm and its rank there. Collective on comm: every rank
+ * returns the same status (on failure out->comm is MPI_COMM_NULL). */
+pp_status pp_io_output_attach_comm(pp_output *out, MPI_Comm comm);
 
 /* ---- serial reading helpers (output_read.c) ----------------------------------------- */
 
 /* Opens `path` read-only with HDF5's default (serial) driver. Not collective. */
 pp_status pp_io_open_read(const char *path, hid_t *file);
+/* The end of every public serial reader: closes *file (if open), drops what HDF5 put on
+ * its error stack (already turned into our message) and restores the caller's printing. */
+void pp_io_read_end(hid_t *file, const pp_io_hdf5_quiet *quiet);
 /* The same as the public readers, on a file already open; `path` names it in messages. */
 pp_status pp_io_read_string_attribute(hid_t file, const char *path, const char *object,
                                       const char *name, char **value);

@@ -427,9 +427,7 @@ done:
   pp_io_hdf5_close(&type);
   pp_io_hdf5_close(&space);
   pp_io_hdf5_close(&dataset);
-  pp_io_hdf5_close(&file);
-  H5Eclear2(H5E_DEFAULT);
-  pp_io_hdf5_quiet_end(&quiet);
+  pp_io_read_end(&file, &quiet);
   return status;
 }
 

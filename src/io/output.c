@@ -636,6 +636,16 @@ static pp_status pp_output_finish(pp_output *out, pp_output_close_mode mode) {
 
 /* ---- public ------------------------------------------------------------------------ */
 
+pp_status pp_io_output_attach_comm(pp_output *out, MPI_Comm comm) {
+  MPI_Comm_rank(comm, &out->rank);
+  pp_status local = MPI_Comm_dup(comm, &out->comm) == MPI_SUCCESS
+                        ? PP_SUCCESS
+                        : pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__,
+                                         "MPI_Comm_dup failed");
+  if (local != PP_SUCCESS) out->comm = MPI_COMM_NULL;
+  return pp_io_agree(comm, local);
+}
+
 pp_status pp_output_create(const char *path, const pp_output_meta *meta, bool force,
                            MPI_Comm comm, pp_output **output) {
   pp_status status = PP_SUCCESS;
@@ -661,12 +671,7 @@ pp_status pp_output_create(const char *path, const pp_output_meta *meta, bool fo
   status = pp_io_agree(comm, local);
   if (status != PP_SUCCESS) goto done;
 
-  out->rank = rank;
-  local = MPI_Comm_dup(comm, &out->comm) == MPI_SUCCESS
-              ? PP_SUCCESS
-              : pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__, "MPI_Comm_dup failed");
-  if (local != PP_SUCCESS) out->comm = MPI_COMM_NULL;
-  status = pp_io_agree(comm, local);
+  status = pp_io_output_attach_comm(out, comm);
   if (status != PP_SUCCESS) goto done;
 
   status = pp_io_agree(out->comm, pp_output_open_file(out));

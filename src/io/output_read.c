@@ -26,6 +26,12 @@ done:
   return status;
 }
 
+void pp_io_read_end(hid_t *file, const pp_io_hdf5_quiet *quiet) {
+  pp_io_hdf5_close(file);
+  H5Eclear2(H5E_DEFAULT);
+  pp_io_hdf5_quiet_end(quiet);
+}
+
 pp_status pp_output_read_dataset(const char *path, const char *name, double **data,
                                  size_t dims[3], int *ndims) {
   pp_status status = PP_SUCCESS;
@@ -71,9 +77,7 @@ done:
   pp_io_hdf5_close(&type);
   pp_io_hdf5_close(&space);
   pp_io_hdf5_close(&dataset);
-  pp_io_hdf5_close(&file);
-  H5Eclear2(H5E_DEFAULT);
-  pp_io_hdf5_quiet_end(&quiet);
+  pp_io_read_end(&file, &quiet);
   return status;
 }
 
@@ -111,9 +115,7 @@ done:
   pp_io_hdf5_close(&memtype);
   pp_io_hdf5_close(&space);
   pp_io_hdf5_close(&dataset);
-  pp_io_hdf5_close(&file);
-  H5Eclear2(H5E_DEFAULT);
-  pp_io_hdf5_quiet_end(&quiet);
+  pp_io_read_end(&file, &quiet);
   return status;
 }
 
@@ -197,9 +199,7 @@ pp_status pp_output_read_string_attribute(const char *path, const char *object,
   PP_CALL_GOTO(status, pp_io_open_read(path, &file));
   PP_CALL_GOTO(status, pp_io_read_string_attribute(file, path, object, name, value));
 done:
-  pp_io_hdf5_close(&file);
-  H5Eclear2(H5E_DEFAULT);
-  pp_io_hdf5_quiet_end(&quiet);
+  pp_io_read_end(&file, &quiet);
   return status;
 }
 
@@ -227,9 +227,7 @@ pp_status pp_output_read_number_attribute(const char *path, const char *object,
   PP_CALL_GOTO(status, pp_io_open_read(path, &file));
   PP_CALL_GOTO(status, pp_io_read_number_attribute(file, path, object, name, value));
 done:
-  pp_io_hdf5_close(&file);
-  H5Eclear2(H5E_DEFAULT);
-  pp_io_hdf5_quiet_end(&quiet);
+  pp_io_read_end(&file, &quiet);
   return status;
 }
 

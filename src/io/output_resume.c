@@ -354,12 +354,7 @@ pp_status pp_output_open_resume(const char *path, const pp_output_meta *meta, bo
 
   status = pp_io_agree(comm, pp_io_output_alloc(path, meta, force, &out));
   if (status != PP_SUCCESS) goto done;
-  out->rank = rank;
-  local = MPI_Comm_dup(comm, &out->comm) == MPI_SUCCESS
-              ? PP_SUCCESS
-              : pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__, "MPI_Comm_dup failed");
-  if (local != PP_SUCCESS) out->comm = MPI_COMM_NULL;
-  status = pp_io_agree(comm, local);
+  status = pp_io_output_attach_comm(out, comm);
   if (status != PP_SUCCESS) goto done;
   status = pp_io_agree(out->comm, pp_resume_open_file(out));
   if (status != PP_SUCCESS) goto done;

@@ -179,9 +179,7 @@ pp_status pp_result_load(const char *path, pp_result **result) {
   r = NULL;
 done:
   pp_result_destroy(&r);
-  pp_io_hdf5_close(&file);
-  H5Eclear2(H5E_DEFAULT);
-  pp_io_hdf5_quiet_end(&quiet);
+  pp_io_read_end(&file, &quiet);
   return status;
 }
 
@@ -225,9 +223,7 @@ done:
   pp_io_hdf5_close(&memspace);
   pp_io_hdf5_close(&space);
   pp_io_hdf5_close(&dataset);
-  pp_io_hdf5_close(&file);
-  H5Eclear2(H5E_DEFAULT);
-  pp_io_hdf5_quiet_end(&quiet);
+  pp_io_read_end(&file, &quiet);
   return status;
 }
 
