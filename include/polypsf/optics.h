@@ -207,6 +207,9 @@ typedef struct pp_image_grid {
   size_t ny, nx;
   double pixelscale_arcsec;
   pp_image_centering centering; /* zero-initialized: PP_IMAGE_CENTER_ARRAY */
+  /* The field holds rows [row0, row0 + nrows) of the ny-row plane, field[iy − row0][ix]
+   * (a slab of a rank group's FFTW-MPI plane); nrows 0 (zero-initialized): all ny rows. */
+  size_t row0, nrows;
 } pp_image_grid;
 
 /* True when the optic acts in an image plane (ideal_fqpm, band_limited_coronagraph, the
@@ -218,7 +221,7 @@ bool pp_optic_is_image_plane(const pp_optic_spec *spec);
  * grid (its centering), then moved by the optic's shift_x, shift_y (arcsec) and turned by
  * its rotation (degrees), as POPPY's AnalyticOpticalElement.get_coordinates.
  *   wavelength_m  in: only ideal_fqpm's phase depends on it (the masks ignore it)
- *   field         in/out: ny·nx complex amplitudes
+ *   field         in/out: ny·nx complex amplitudes, or nrows·nx for a slab (grid->nrows)
  * Design: nothing is kept between calls and nothing is allocated. An FFT-made image plane
  * has a pixel scale ∝ λ, so a mask sampled on it differs at every wavelength and there is
  * nothing to precompute across λ; what is constant within a call (radii in pixels, the

@@ -109,7 +109,10 @@ typedef struct pp_plan_node {
   int ranks;               /* ranks on the node */
   size_t budget_bytes;     /* pp_node_memory.budget_bytes */
   int active;              /* ranks that compute (the others allocate nothing big) */
-  size_t peak_bytes;       /* expected: ranks × baseline + active × task_bytes */
+  int group_ranks;         /* ranks per task: 1 = single ranks, g > 1 = FFTW-MPI groups of g */
+  int workers;             /* task takers: active single ranks, or groups (active ÷ group_ranks) */
+  size_t rank_task_bytes;  /* what one computing rank adds: task_bytes, or group_task_bytes */
+  size_t peak_bytes;       /* expected: ranks × baseline + active × rank_task_bytes */
 } pp_plan_node;
 
 typedef struct pp_plan {
@@ -118,7 +121,9 @@ typedef struct pp_plan {
   size_t n_tasks;          /* wavelengths to compute */
   int n_nodes;
   pp_plan_node *nodes;     /* [n_nodes] (owned) */
-  int active_total;
+  int active_total;        /* computing ranks */
+  int workers_total;       /* task takers: single ranks and groups (what the waves count) */
+  size_t fft_n;            /* N of the padded planes rank groups share (0: none, no groups) */
   size_t *order;           /* [n_tasks] wavelength indices, costliest first (owned) */
   double seconds_estimate; /* whole run: waves of tasks over the active ranks */
 } pp_plan;
@@ -128,8 +133,17 @@ typedef struct pp_plan {
  * the reduction band and, without a cube, the slices kept). Not collective. */
 pp_status pp_plan_task_model(const pp_job *job, const pp_system_choice *choice, int active_ranks,
                              int total_ranks, pp_task_model *task);
+/* What one rank of a group of group_ranks (≥ 2) adds for one task: task's bytes with the
+ * system's padded planes cut to the group's slabs (pp_system_group_bytes_for_job).
+ * PP_ERR_INPUT when the job has no padded plane. Not collective. */
+pp_status pp_plan_group_task_bytes(const pp_job *job, const pp_task_model *task, int group_ranks,
+                                   size_t *bytes);
 /* Plans a run with the transform choice (NULL: as for pp_plan_task_model): per node,
- * active = min(ranks, (budget − ranks·baseline) ÷ task_bytes).
+ * active = min(ranks, (budget − ranks·baseline) ÷ task_bytes). When that leaves ranks idle
+ * and the job has an even padded image plane, groups of g = 2 … ranks on the node sharing one
+ * task with FFTW-MPI are tried too (groups = min(ranks ÷ g, room ÷ (g·group_task_bytes(g)))):
+ * the node takes the g that keeps the most ranks computing, ties going to the smaller g
+ * (single ranks need no communication). Groups never span nodes.
  * tasks lists the wavelength indices to compute (NULL: all). Refuses with PP_ERR_INPUT,
  * naming needed and available bytes and what to change, when no node can run a task.
  * Not collective; every rank computes the same plan from the same inputs. */
@@ -195,6 +209,9 @@ pp_status pp_dispatcher_create(MPI_Comm comm, size_t n_tasks, pp_dispatcher **di
 pp_status pp_dispatcher_next(pp_dispatcher *dispatcher, size_t *position);
 /* Records one finished task and this rank's peak RSS (bytes). Not collective. */
 pp_status pp_dispatcher_done(pp_dispatcher *dispatcher, size_t peak_bytes);
+/* Records this rank's peak RSS (bytes) without finishing a task (a group's other ranks).
+ * Not collective. */
+pp_status pp_dispatcher_record_peak(pp_dispatcher *dispatcher, size_t peak_bytes);
 /* Tasks finished so far and the peak RSS each rank reported (peaks[size], may be NULL).
  * Not collective. */
 pp_status pp_dispatcher_progress(pp_dispatcher *dispatcher, size_t *done, size_t *peaks);

@@ -11,6 +11,8 @@
 #ifndef POLYPSF_SYSTEM_H
 #define POLYPSF_SYSTEM_H
 
+#include <mpi.h>
+
 #include "polypsf/core.h"
 #include "polypsf/job.h"
 #include "polypsf/propagate.h"
@@ -63,6 +65,24 @@ pp_status pp_system_choose(const pp_job *job, const pp_cost_rates *rates, pp_sys
  * aligner first in the list; for method fft, when no optic sets the pupil diameter, and when the first optic passes no
  * light under normalization 'first'. */
 pp_status pp_system_create_with_method(const pp_job *job, pp_method method, pp_system **system);
+/* The system of one rank of a group that shares the job's padded image planes with FFTW-MPI
+ * (the scheduler's rank groups, docs/scheduler.md): every rank builds the unpadded pupil and
+ * holds its rows of the padded planes; only group rank 0 builds the transform to the detector.
+ * pp_system_psf on it is collective on the group and writes psf on group rank 0 only (the
+ * others may pass NULL). PP_ERR_INPUT, on every rank, when the job has no image plane or its
+ * padded size npix·fft_oversample is odd. Collective on group (comm duplicated); all ranks
+ * return the same status. pp_system_destroy of it is collective on the group too. */
+pp_status pp_system_create_group(const pp_job *job, pp_method method, MPI_Comm group,
+                                 pp_system **system);
+/* N of the job's padded planes (npix·fft_oversample), 0 when nothing is padded (no image-plane
+ * optic): only such planes can be shared by a group. Not collective. */
+size_t pp_system_padded_size_for_job(const pp_job *job);
+/* Bytes one rank of a group of group_ranks holds at its peak for a system of job with method
+ * (pp_system_create_group; counted for group rank 0, which also holds the transform):
+ * pp_system_bytes_for_job with the padded planes cut to ceil(N/group_ranks) rows plus
+ * FFTW-MPI's slab. PP_ERR_INPUT when nothing is padded. Not collective. */
+pp_status pp_system_group_bytes_for_job(const pp_job *job, pp_method method, int group_ranks,
+                                        size_t *bytes);
 /* pp_system_create_with_method(job, job->method, system). Not collective. */
 pp_status pp_system_create(const pp_job *job, pp_system **system);
 /* The pupil → detector transform the system runs: PP_METHOD_MFT or PP_METHOD_CZT. */

@@ -34,10 +34,12 @@ pp_status pp_band_limited_apply(const pp_optic_spec *spec, const pp_image_grid *
   double sigma = pp_optic_spec_get(spec, "sigma");
   pp_optic_frame frame;
   pp_optic_frame_from_spec(spec, &frame);
-  for (size_t iy = 0; iy < grid->ny; iy++) {
+  size_t first_row, end_row;
+  pp_image_grid_rows(grid, &first_row, &end_row);
+  for (size_t iy = first_row; iy < end_row; iy++) {
     double y_grid = pp_image_coordinate_arcsec(iy, grid->ny, grid->centering,
                                                grid->pixelscale_arcsec);
-    double complex *row = field + iy * grid->nx;
+    double complex *row = field + (iy - first_row) * grid->nx;
     if (linear && !frame.rotated) {
       /* Unrotated, the linear mask depends on y alone: one sine per row. */
       double t = pp_blc_linear(sigma, y_grid - frame.shift_y_m);

@@ -52,7 +52,9 @@ pp_status pp_annular_stop_apply(const pp_optic_spec *spec, const pp_image_grid *
   double inner_px = inner_arcsec / pixelscale, outer_px = outer_arcsec / pixelscale;
   pp_optic_frame frame;
   pp_optic_frame_from_spec(spec, &frame);
-  for (size_t iy = 0; iy < grid->ny; iy++) {
+  size_t first_row, end_row;
+  pp_image_grid_rows(grid, &first_row, &end_row);
+  for (size_t iy = first_row; iy < end_row; iy++) {
     double y_grid = pp_image_coordinate_arcsec(iy, grid->ny, grid->centering, pixelscale);
     for (size_t ix = 0; ix < grid->nx; ix++) {
       double x_grid = pp_image_coordinate_arcsec(ix, grid->nx, grid->centering, pixelscale);
@@ -61,7 +63,7 @@ pp_status pp_annular_stop_apply(const pp_optic_spec *spec, const pp_image_grid *
       double x_px = x / pixelscale, y_px = y / pixelscale;
       double t = outer_arcsec > 0.0 ? pp_gray_disk(outer_px, x_px, y_px) : 1.0;
       if (inner_arcsec > 0.0) t -= pp_gray_disk(inner_px, x_px, y_px);
-      field[iy * grid->nx + ix] *= t;
+      field[(iy - first_row) * grid->nx + ix] *= t;
     }
   }
   return PP_SUCCESS;
@@ -80,7 +82,9 @@ pp_status pp_rectangular_stop_apply(const pp_optic_spec *spec, const pp_image_gr
   double inside_value = opaque_inside ? 0.0 : 1.0, outside_value = 1.0 - inside_value;
   pp_optic_frame frame;
   pp_optic_frame_from_spec(spec, &frame);
-  for (size_t iy = 0; iy < grid->ny; iy++) {
+  size_t first_row, end_row;
+  pp_image_grid_rows(grid, &first_row, &end_row);
+  for (size_t iy = first_row; iy < end_row; iy++) {
     double y_grid = pp_image_coordinate_arcsec(iy, grid->ny, grid->centering,
                                                grid->pixelscale_arcsec);
     for (size_t ix = 0; ix < grid->nx; ix++) {
@@ -90,7 +94,7 @@ pp_status pp_rectangular_stop_apply(const pp_optic_spec *spec, const pp_image_gr
       pp_optic_frame_apply(&frame, x_grid, y_grid, &x, &y);
       /* POPPY: |y| ≤ height/2 and |x| ≤ width/2, edges included, for both kinds. */
       bool inside = fabs(y) <= half_height && fabs(x) <= half_width;
-      field[iy * grid->nx + ix] *= inside ? inside_value : outside_value;
+      field[(iy - first_row) * grid->nx + ix] *= inside ? inside_value : outside_value;
     }
   }
   return PP_SUCCESS;

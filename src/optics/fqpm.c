@@ -34,7 +34,9 @@ pp_status pp_fqpm_apply(const pp_optic_spec *spec, const pp_image_grid *grid,
   }
   pp_optic_frame frame;
   pp_optic_frame_from_spec(spec, &frame);
-  for (size_t iy = 0; iy < grid->ny; iy++) {
+  size_t first_row, end_row;
+  pp_image_grid_rows(grid, &first_row, &end_row);
+  for (size_t iy = first_row; iy < end_row; iy++) {
     double y_grid = pp_image_coordinate_arcsec(iy, grid->ny, grid->centering,
                                                grid->pixelscale_arcsec);
     for (size_t ix = 0; ix < grid->nx; ix++) {
@@ -42,7 +44,7 @@ pp_status pp_fqpm_apply(const pp_optic_spec *spec, const pp_image_grid *grid,
                                                  grid->pixelscale_arcsec);
       double x, y;
       pp_optic_frame_apply(&frame, x_grid, y_grid, &x, &y);
-      field[iy * grid->nx + ix] *= phasor[1 - pp_sign(x) * pp_sign(y)];
+      field[(iy - first_row) * grid->nx + ix] *= phasor[1 - pp_sign(x) * pp_sign(y)];
     }
   }
   return PP_SUCCESS;

@@ -658,6 +658,9 @@ pp_status pp_optic_apply_image(const pp_optic_spec *spec, const pp_image_grid *g
            (int)grid->centering);
   PP_CHECK(wavelength_m > 0 && isfinite(wavelength_m), PP_ERR_INTERNAL,
            "pp_optic_apply_image: %s: wavelength %g m", spec->name, wavelength_m);
+  PP_CHECK(grid->nrows == 0 || (grid->row0 < grid->ny && grid->nrows <= grid->ny - grid->row0),
+           PP_ERR_INTERNAL, "pp_optic_apply_image: %s: rows [%zu, +%zu) outside a %zu-row plane",
+           spec->name, grid->row0, grid->nrows, grid->ny);
   switch (pp_kind_of(spec)) {
     case PP_KIND_FQPM: PP_CALL(pp_fqpm_apply(spec, grid, wavelength_m, field)); break;
     case PP_KIND_BAND_LIMITED: PP_CALL(pp_band_limited_apply(spec, grid, field)); break;

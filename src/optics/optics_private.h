@@ -146,6 +146,13 @@ static inline double pp_image_coordinate_arcsec(size_t index, size_t count,
   return ((double)index - centre) * pixelscale_arcsec;
 }
 
+/* The rows of an image plane the field holds, [*first, *end): all ny rows, or the slab
+ * grid->row0 + [0, grid->nrows); field row iy is field[(iy − *first)·nx]. */
+static inline void pp_image_grid_rows(const pp_image_grid *grid, size_t *first, size_t *end) {
+  *first = grid->nrows ? grid->row0 : 0;
+  *end = grid->nrows ? grid->row0 + grid->nrows : grid->ny;
+}
+
 /* The words of the CHOICE parameters (NULL-terminated, in the order of their indices). */
 extern const char *const pp_aligner_direction_words[]; /* forward, backward */
 extern const char *const pp_blc_kind_words[];          /* circular, linear */

@@ -55,13 +55,19 @@ pp_status pp_dispatcher_next(pp_dispatcher *d, size_t *position) {
   return PP_SUCCESS;
 }
 
-pp_status pp_dispatcher_done(pp_dispatcher *d, size_t peak_bytes) {
-  int64_t peak = (int64_t)peak_bytes, ignored = 0;
+pp_status pp_dispatcher_record_peak(pp_dispatcher *d, size_t peak_bytes) {
+  int64_t peak = (int64_t)peak_bytes;
   MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, d->window);
   int rc = MPI_Accumulate(&peak, 1, MPI_INT64_T, 0, PP_SLOT_PEAKS + d->rank, 1, MPI_INT64_T,
                           MPI_MAX, d->window);
   MPI_Win_unlock(0, d->window);
   PP_CHECK(rc == MPI_SUCCESS, PP_ERR_MPI, "MPI_Accumulate of the peak memory failed");
+  return PP_SUCCESS;
+}
+
+pp_status pp_dispatcher_done(pp_dispatcher *d, size_t peak_bytes) {
+  int64_t ignored = 0;
+  PP_CALL(pp_dispatcher_record_peak(d, peak_bytes));
   PP_CALL(pp_dispatcher_add(d, PP_SLOT_DONE, 1, &ignored));
   return PP_SUCCESS;
 }

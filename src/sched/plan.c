@@ -46,6 +46,46 @@ pp_status pp_plan_task_model(const pp_job *job, const pp_system_choice *choice, 
   return PP_SUCCESS;
 }
 
+pp_status pp_plan_group_task_bytes(const pp_job *job, const pp_task_model *task, int group_ranks,
+                                   size_t *bytes) {
+  *bytes = 0;
+  PP_CHECK(group_ranks >= 2, PP_ERR_INTERNAL, "a rank group has at least 2 ranks, got %d",
+           group_ranks);
+  size_t group_system = 0;
+  PP_CALL(pp_system_group_bytes_for_job(job, task->choice.method, group_ranks, &group_system));
+  /* the same slice, band and BLAS as a single rank (counted on every rank of the group, as
+   * group rank 0 holds them), the system's padded planes cut to slabs */
+  *bytes = task->task_bytes - task->system_bytes + group_system;
+  return PP_SUCCESS;
+}
+
+/* One node's choice: single ranks, or groups of the g that keeps the most ranks computing
+ * (ties to the smaller g). fft_n 0 or odd: single ranks only. */
+static pp_status pp_plan_node_choose(const pp_job *job, const pp_task_model *task, size_t fft_n,
+                                     size_t baseline_bytes, pp_plan_node *node) {
+  size_t fixed = (size_t)node->ranks * baseline_bytes;
+  size_t room = node->budget_bytes > fixed ? node->budget_bytes - fixed : 0;
+  size_t fits = room / task->task_bytes;
+  node->active = node->workers = fits < (size_t)node->ranks ? (int)fits : node->ranks;
+  node->group_ranks = 1;
+  node->rank_task_bytes = task->task_bytes;
+  if (node->active < node->ranks && fft_n > 0 && fft_n % 2 == 0) {
+    for (int g = 2; g <= node->ranks; g++) {
+      size_t per_rank = 0;
+      PP_CALL(pp_plan_group_task_bytes(job, task, g, &per_rank));
+      size_t groups = room / ((size_t)g * per_rank);
+      if (groups > (size_t)(node->ranks / g)) groups = (size_t)(node->ranks / g);
+      if ((int)groups * g <= node->active) continue;
+      node->active = (int)groups * g;
+      node->workers = (int)groups;
+      node->group_ranks = g;
+      node->rank_task_bytes = per_rank;
+    }
+  }
+  node->peak_bytes = fixed + (size_t)node->active * node->rank_task_bytes;
+  return PP_SUCCESS;
+}
+
 /* Every wavelength costs the same with one propagation method, so "costliest first"
  * keeps the given order; the sort is stable on the index so plans never depend on
  * timing. */
@@ -68,28 +108,27 @@ pp_status pp_plan_create(const pp_job *job, const pp_system_choice *choice, int 
   plan->n_nodes = n_nodes;
   plan->n_tasks = n_tasks;
   plan->baseline_bytes = baseline_bytes;
+  plan->fft_n = pp_system_padded_size_for_job(job);
   pp_plan_order(tasks, n_tasks, plan->order);
 
-  /* The model depends on the number of computing ranks (reduction band, kept slices);
-   * start from all ranks and settle on the count the budgets allow. */
-  int active_guess = total_ranks;
+  /* The model depends on the number of task takers (kept slices) and ranks (reduction
+   * band); start from all ranks and settle on the count the budgets allow. */
+  int workers_guess = total_ranks;
   for (int round = 0; round < 3; round++) {
-    PP_CALL_GOTO(status, pp_plan_task_model(job, choice, active_guess, total_ranks, &plan->task));
-    int active_total = 0;
+    PP_CALL_GOTO(status, pp_plan_task_model(job, choice, workers_guess, total_ranks, &plan->task));
+    int active_total = 0, workers_total = 0;
     for (int k = 0; k < n_nodes; k++) {
       pp_plan_node *node = &plan->nodes[k];
       node->ranks = ranks_per_node[k];
       node->budget_bytes = budget_bytes_per_node[k];
-      size_t fixed = (size_t)node->ranks * baseline_bytes;
-      size_t room = node->budget_bytes > fixed ? node->budget_bytes - fixed : 0;
-      size_t fits = room / plan->task.task_bytes;
-      node->active = fits < (size_t)node->ranks ? (int)fits : node->ranks;
-      node->peak_bytes = fixed + (size_t)node->active * plan->task.task_bytes;
+      PP_CALL_GOTO(status, pp_plan_node_choose(job, &plan->task, plan->fft_n, baseline_bytes, node));
       active_total += node->active;
+      workers_total += node->workers;
     }
     plan->active_total = active_total;
-    if (active_total == 0 || active_total == active_guess) break;
-    active_guess = active_total;
+    plan->workers_total = workers_total;
+    if (workers_total == 0 || workers_total == workers_guess) break;
+    workers_guess = workers_total;
   }
   if (plan->active_total == 0) {
     size_t best = 0;
@@ -104,15 +143,30 @@ pp_status pp_plan_create(const pp_job *job, const pp_system_choice *choice, int 
       snprintf(other_method, sizeof other_method, ", or use propagation.method: %s (%.1f MiB less)",
                pp_method_name(other->method),
                pp_mebibytes(pp_plan_chosen(c)->bytes - other->bytes));
+    /* what the largest group of the node would have needed, or why there is none */
+    char groups[320] = "";
+    size_t fft_n = plan->fft_n, group_bytes = 0;
+    if (fft_n > 0 && fft_n % 2 != 0)
+      snprintf(groups, sizeof groups, "; rank groups (FFTW-MPI) cannot share the padded "
+               "%zu × %zu plane: its size npix·fft_oversample is odd", fft_n, fft_n);
+    else if (fft_n > 0 && node->ranks >= 2 &&
+             pp_plan_group_task_bytes(job, &plan->task, node->ranks, &group_bytes) == PP_SUCCESS)
+      snprintf(groups, sizeof groups, "; a group of all %d ranks of the node sharing the padded "
+               "%zu × %zu plane (FFTW-MPI) needs %.1f MiB per rank (+ %.1f MiB per process) of "
+               "a %.1f MiB share, and groups across nodes are not supported", node->ranks,
+               fft_n, fft_n, pp_mebibytes(group_bytes), pp_mebibytes(baseline_bytes),
+               pp_mebibytes(node->budget_bytes / (size_t)node->ranks));
     PP_CHECK_GOTO(status, false, PP_ERR_INPUT,
                   "one wavelength needs %.1f MiB on one rank (+ %.1f MiB per process for "
-                  "%d process(es) on the node) but the largest node budget is %.1f MiB. "
+                  "%d process(es) on the node) but the largest node budget is %.1f MiB%s. "
                   "Give each node more memory (sbatch --mem, --mem-per-node), run fewer "
                   "ranks per node, or lower detector.oversample or pupil.npix%s",
                   pp_mebibytes(plan->task.task_bytes), pp_mebibytes(baseline_bytes),
-                  node->ranks, pp_mebibytes(node->budget_bytes), other_method);
+                  node->ranks, pp_mebibytes(node->budget_bytes), groups, other_method);
   }
-  size_t waves = (n_tasks + (size_t)plan->active_total - 1) / (size_t)plan->active_total;
+  /* a group's task is predicted to take what a single rank's takes: conservative, since
+   * the group shares the padded FFTs but not the transform to the detector */
+  size_t waves = (n_tasks + (size_t)plan->workers_total - 1) / (size_t)plan->workers_total;
   plan->seconds_estimate = (double)waves * plan->task.seconds;
   return PP_SUCCESS;
 done:
@@ -157,6 +211,30 @@ static void pp_plan_log_choice(const pp_system_choice *c, const pp_job *job,
            c->czt.seconds < c->mft.seconds ? "czt" : "mft");
 }
 
+/* What a rank of a group of each size up to the largest node would need, so that a budget
+ * can be chosen for a grouping (only for an even padded plane). */
+static void pp_plan_log_groups(const pp_plan *plan, const pp_job *job, const pp_logger *logger) {
+  int largest = 0;
+  for (int k = 0; k < plan->n_nodes; k++)
+    if (plan->nodes[k].ranks > largest) largest = plan->nodes[k].ranks;
+  if (plan->fft_n == 0 || plan->fft_n % 2 != 0 || largest < 2) return;
+  char line[1024];
+  int len = snprintf(line, sizeof line, "plan: FFTW-MPI rank groups sharing the padded %zu × %zu "
+                     "planes would need per rank:", plan->fft_n, plan->fft_n);
+  for (int g = 2; g <= largest && len > 0 && (size_t)len < sizeof line; g++) {
+    size_t bytes = 0;
+    pp_status status = pp_plan_group_task_bytes(job, &plan->task, g, &bytes);
+    if (status) {
+      pp_status_free(status);
+      return;
+    }
+    len += snprintf(line + len, sizeof line - (size_t)len, "%s group of %d: %.1f MiB",
+                    g > 2 ? ";" : "", g, pp_mebibytes(bytes));
+  }
+  pp_log(logger, PP_LOG_INFO, "%s (+ %.1f MiB per process)", line,
+         pp_mebibytes(plan->baseline_bytes));
+}
+
 void pp_plan_log(const pp_plan *plan, const pp_job *job, const pp_logger *logger) {
   const pp_task_model *t = &plan->task;
   pp_log(logger, PP_LOG_INFO,
@@ -173,6 +251,7 @@ void pp_plan_log(const pp_plan *plan, const pp_job *job, const pp_logger *logger
          pp_mebibytes(t->task_bytes), pp_mebibytes(t->system_bytes), t->held_slices,
          pp_mebibytes(t->held_slices * t->slice_bytes), pp_mebibytes(t->reduction_bytes),
          pp_mebibytes(t->blas_bytes), pp_mebibytes(plan->baseline_bytes));
+  pp_plan_log_groups(plan, job, logger);
   for (int k = 0; k < plan->n_nodes; k++) {
     const pp_plan_node *node = &plan->nodes[k];
     pp_log(logger, node->active < node->ranks ? PP_LOG_WARN : PP_LOG_INFO,
@@ -181,8 +260,16 @@ void pp_plan_log(const pp_plan *plan, const pp_job *job, const pp_logger *logger
            k, node->active, node->ranks, pp_mebibytes(node->peak_bytes),
            pp_mebibytes(node->budget_bytes),
            node->active < node->ranks ? " (memory limits the ranks)" : "");
+    if (node->group_ranks > 1)
+      pp_log(logger, PP_LOG_INFO,
+             "plan: node %d: %d group(s) of %d rank(s) (FFTW-MPI, N = %zu), per rank %.1f MiB "
+             "+ %.1f MiB per process of a %.1f MiB share",
+             k, node->workers, node->group_ranks, plan->fft_n,
+             pp_mebibytes(node->rank_task_bytes), pp_mebibytes(plan->baseline_bytes),
+             pp_mebibytes(node->budget_bytes / (size_t)node->ranks));
   }
   pp_log(logger, PP_LOG_INFO,
-         "plan: %d rank(s) compute; estimated %.3g s per task (the transform), %.3g s in all",
-         plan->active_total, t->seconds, plan->seconds_estimate);
+         "plan: %d rank(s) compute (%d task(s) at a time); estimated %.3g s per task (the "
+         "transform), %.3g s in all",
+         plan->active_total, plan->workers_total, t->seconds, plan->seconds_estimate);
 }

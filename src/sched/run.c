@@ -60,6 +60,9 @@ typedef struct {
   pp_system_choice choice;     /* the transform, the same on every rank */
   pp_plan plan;
   bool active;                 /* this rank computes */
+  bool leader;                 /* this rank takes tasks: an active single rank or group rank 0 */
+  MPI_Comm group;              /* this rank's FFTW-MPI group, or MPI_COMM_NULL (single ranks) */
+  int group_rank, group_size;
   pp_system *system;           /* active ranks only */
   pp_output *output;
   unsigned char *completed;    /* [nλ] slices already on disk (resume) */
@@ -87,7 +90,23 @@ static pp_status pp_run_prepare(pp_run_state *st, double *pupil_diameter_m) {
                          st->layout.budget_bytes, (size_t)baseline, NULL, job->n_wavelengths,
                          &st->plan));
   pp_plan_log(&st->plan, job, st->log);
-  st->active = st->layout.node_rank < st->plan.nodes[st->layout.node_index].active;
+  const pp_plan_node *node = &st->plan.nodes[st->layout.node_index];
+  st->active = st->layout.node_rank < node->active;
+  st->leader = st->active;
+  st->group_size = 1;
+  if (node->group_ranks > 1) {
+    /* One group per group_ranks consecutive ranks of the node, for the whole run; the node's
+     * ranks all take part in the split (collective on the node), idle ones with no colour. */
+    int color = st->active ? st->layout.node_rank / node->group_ranks : MPI_UNDEFINED;
+    PP_CHECK(MPI_Comm_split(st->layout.node_comm, color, st->layout.node_rank, &st->group) ==
+                 MPI_SUCCESS,
+             PP_ERR_MPI, "MPI_Comm_split into FFTW-MPI rank groups failed");
+    if (st->group != MPI_COMM_NULL) {
+      MPI_Comm_rank(st->group, &st->group_rank);
+      MPI_Comm_size(st->group, &st->group_size);
+      st->leader = st->group_rank == 0;
+    }
+  }
   return PP_SUCCESS;
 }
 
@@ -129,7 +148,11 @@ static pp_status pp_run_open_output(pp_run_state *st, const char *path, double p
  * nothing big). */
 static pp_status pp_run_setup_compute(pp_run_state *st) {
   if (!st->active) return PP_SUCCESS;
-  PP_CALL(pp_system_create_with_method(st->job, st->choice.method, &st->system));
+  if (st->group != MPI_COMM_NULL)
+    PP_CALL(pp_system_create_group(st->job, st->choice.method, st->group, &st->system));
+  else
+    PP_CALL(pp_system_create_with_method(st->job, st->choice.method, &st->system));
+  if (!st->leader) return PP_SUCCESS; /* a group's other ranks hold no slice */
   st->n_slots = st->job->output_cube ? 1 : st->plan.task.held_slices;
   st->held_index = calloc(st->n_slots, sizeof *st->held_index);
   PP_CHECK(st->held_index != NULL, PP_ERR_MEMORY, "out of memory");
@@ -164,14 +187,21 @@ static void pp_run_log_progress(pp_run_state *st, pp_dispatcher *dispatcher, boo
   free(peaks);
 }
 
-/* Computes one task: the PSF, its slice in the file, the bookkeeping. */
+/* Computes one task: the PSF, its slice in the file, the bookkeeping. In a group every rank
+ * calls it (pp_system_psf is collective on the group); only the leader has the PSF and
+ * writes it. */
 static pp_status pp_run_task(pp_run_state *st, pp_dispatcher *dispatcher, size_t position) {
   const pp_job *job = st->job;
   size_t i = st->todo[position], slice_len = st->ny * st->nx;
   double t0 = pp_wtime();
-  double *psf = st->slices + (job->output_cube ? 0 : st->n_held) * slice_len;
+  double *psf = st->leader ? st->slices + (job->output_cube ? 0 : st->n_held) * slice_len : NULL;
   PP_CALL(pp_system_psf(st->system, job->wavelengths_m[i], psf));
   double t1 = pp_wtime();
+  if (!st->leader) {
+    st->seconds[PP_T_COMPUTE] += t1 - t0;
+    PP_CALL(pp_dispatcher_record_peak(dispatcher, pp_peak_rss_bytes()));
+    return PP_SUCCESS;
+  }
   pp_task_record record = {.rank = st->rank, .node = st->layout.node_index,
                            .method = (int)pp_system_method(st->system), .seconds = t1 - t0,
                            .peak_bytes = (double)pp_peak_rss_bytes()};
@@ -180,44 +210,77 @@ static pp_status pp_run_task(pp_run_state *st, pp_dispatcher *dispatcher, size_t
   st->seconds[PP_T_SLICE_WRITE] += pp_wtime() - t1;
   if (!job->output_cube) st->held_index[st->n_held++] = i;
   PP_CALL(pp_dispatcher_done(dispatcher, pp_peak_rss_bytes()));
-  pp_log(st->log, PP_LOG_DEBUG, "wavelength %zu/%zu (%.5g m) done in %.3f s on rank %d", i + 1,
-         job->n_wavelengths, job->wavelengths_m[i], record.seconds, st->rank);
+  pp_log(st->log, PP_LOG_DEBUG, "wavelength %zu/%zu (%.5g m) done in %.3f s on rank %d%s",
+         i + 1, job->n_wavelengths, job->wavelengths_m[i], record.seconds, st->rank,
+         st->group_size > 1 ? " (leading an FFTW-MPI group)" : "");
   return PP_SUCCESS;
 }
 
+/* The next position of this wave for a task taker, or SIZE_MAX when its wave is over. A
+ * position fetched past the wave belongs to the next wave and is kept in *pending (each taker
+ * overruns at most once, and a wave is never smaller than the number of takers, so a pending
+ * position always falls in the next wave). */
+static pp_status pp_run_next(pp_run_state *st, pp_dispatcher *dispatcher, size_t wave_end,
+                             size_t *pending, size_t *next) {
+  *next = SIZE_MAX;
+  if (!st->job->output_cube && st->n_held == st->n_slots) return PP_SUCCESS; /* full */
+  size_t position = *pending;
+  if (position == SIZE_MAX) PP_CALL(pp_dispatcher_next(dispatcher, &position));
+  *pending = SIZE_MAX;
+  if (position >= st->n_todo) return PP_SUCCESS;
+  if (position >= wave_end) {
+    *pending = position;
+    return PP_SUCCESS;
+  }
+  *next = position;
+  return PP_SUCCESS;
+}
+
+/* A group's share of one wave: the leader takes each task and broadcasts its position (or
+ * the end of the wave) to the group, which computes it together. The group agrees after each
+ * task, so a failure on any rank ends the wave on all of them (the leader's failure to take a
+ * task ends it with the broadcast); the run agrees at the wave's end. Collective on the
+ * group. */
+static pp_status pp_run_wave_group(pp_run_state *st, pp_dispatcher *dispatcher, size_t wave_end,
+                                   size_t *pending) {
+  for (;;) {
+    pp_status local = PP_SUCCESS;
+    size_t position = SIZE_MAX;
+    if (st->leader) local = pp_run_next(st, dispatcher, wave_end, pending, &position);
+    unsigned long long shared = position;
+    if (MPI_Bcast(&shared, 1, MPI_UNSIGNED_LONG_LONG, 0, st->group) != MPI_SUCCESS)
+      MPI_Abort(st->comm, 1); /* the group cannot tell its members to stop */
+    if (shared == (unsigned long long)SIZE_MAX) return local;
+    PP_CALL(pp_run_agree(pp_run_task(st, dispatcher, (size_t)shared), st->group,
+                         "a task of its FFTW-MPI group"));
+  }
+}
+
 /* This rank's share of one wave: tasks [wave_begin, wave_end) of the plan order go out
- * one at a time. A position fetched past the wave belongs to the next wave and is kept
- * in *pending (each rank overruns at most once, and a wave is never smaller than the
- * number of computing ranks, so a pending position always falls in the next wave).
- * No collective call in here: a failure is agreed on at the wave's end. */
+ * one at a time (pp_run_next). Single ranks make no collective call in here: a failure is
+ * agreed on at the wave's end; groups work as pp_run_wave_group says. */
 static pp_status pp_run_wave(pp_run_state *st, pp_dispatcher *dispatcher, size_t wave_end,
                              size_t *pending) {
-  const pp_job *job = st->job;
-  while (st->active) {
-    if (!job->output_cube && st->n_held == st->n_slots) break; /* full: others go on */
-    size_t position = *pending;
-    if (position == SIZE_MAX) PP_CALL(pp_dispatcher_next(dispatcher, &position));
-    *pending = SIZE_MAX;
-    if (position >= st->n_todo) break;
-    if (position >= wave_end) {
-      *pending = position;
-      break;
-    }
+  if (!st->active) return PP_SUCCESS;
+  if (st->group != MPI_COMM_NULL) return pp_run_wave_group(st, dispatcher, wave_end, pending);
+  for (;;) {
+    size_t position = SIZE_MAX;
+    PP_CALL(pp_run_next(st, dispatcher, wave_end, pending, &position));
+    if (position == SIZE_MAX) return PP_SUCCESS;
     PP_CALL(pp_run_task(st, dispatcher, position));
   }
-  return PP_SUCCESS;
 }
 
 /* All tasks in waves. Between waves every rank meets at a checkpoint (pp_output_sync),
  * which is when /status/completed is set: a run killed later resumes from there. A wave
  * holds as many tasks as the computing ranks do in about checkpoint_seconds. */
 static pp_status pp_run_compute(pp_run_state *st, pp_dispatcher *dispatcher) {
-  size_t active = (size_t)st->plan.active_total, per_rank = 1;
+  size_t workers = (size_t)st->plan.workers_total, per_rank = 1;
   double interval = st->options->checkpoint_seconds;
   if (!st->job->output_cube) per_rank = st->n_todo; /* nothing to resume from: one wave */
   else if (st->plan.task.seconds > 0.0 && interval > st->plan.task.seconds)
     per_rank = (size_t)(interval / st->plan.task.seconds);
-  size_t wave_size = active * (per_rank ? per_rank : 1);
+  size_t wave_size = workers * (per_rank ? per_rank : 1); /* groups count once */
   size_t n_waves = (st->n_todo + wave_size - 1) / wave_size, pending = SIZE_MAX;
   double last_log = pp_wtime();
   pp_log(st->log, PP_LOG_INFO, "compute: %zu task(s) in %zu wave(s) of up to %zu, checkpoint "
@@ -301,6 +364,29 @@ static void pp_run_log_timing(const pp_run_state *st) {
          pp_wtime() - st->start_seconds);
 }
 
+/* One line: every rank's peak RSS (VmHWM) at the end of the run and its share of its node's
+ * budget, so that a run can be checked against its plan rank by rank. Collective on comm. */
+static void pp_run_log_memory(const pp_run_state *st) {
+  unsigned long long mine = pp_peak_rss_bytes();
+  unsigned long long *peaks = st->rank == 0 ? calloc((size_t)st->size, sizeof *peaks) : NULL;
+  MPI_Gather(&mine, 1, MPI_UNSIGNED_LONG_LONG, peaks, 1, MPI_UNSIGNED_LONG_LONG, 0, st->comm);
+  if (st->rank != 0 || !peaks) {
+    free(peaks);
+    return;
+  }
+  char line[4096];
+  int len = snprintf(line, sizeof line, "memory: peak RSS per rank (MiB, share of the node "
+                     "budget in brackets):");
+  for (int r = 0; r < st->size && len > 0 && (size_t)len < sizeof line; r++) {
+    int node = st->layout.node_of_rank[r];
+    size_t share = st->layout.budget_bytes[node] / (size_t)st->layout.ranks_per_node[node];
+    len += snprintf(line + len, sizeof line - (size_t)len, " rank %d %.1f [%.1f]", r,
+                    pp_mebibytes((size_t)peaks[r]), pp_mebibytes(share));
+  }
+  pp_log(st->log, PP_LOG_INFO, "%s", line);
+  free(peaks);
+}
+
 static pp_status pp_run_finish(pp_run_state *st, pp_run_summary *summary, const char *path) {
   pp_status status = PP_SUCCESS;
   const pp_job *job = st->job;
@@ -332,6 +418,7 @@ static pp_status pp_run_finish(pp_run_state *st, pp_run_summary *summary, const 
   MPI_Allreduce(&local_stats[1], &peak, 1, MPI_DOUBLE, MPI_MAX, st->comm);
   PP_CALL_GOTO(status, pp_output_close(&st->output, true));
   st->seconds[PP_T_CLOSE] = pp_wtime() - t2;
+  pp_run_log_memory(st);
   pp_run_log_timing(st);
   if (summary) {
     *summary = (pp_run_summary){.n_wavelengths = job->n_wavelengths, .n_computed = st->n_todo,
@@ -353,7 +440,8 @@ pp_status pp_run(const pp_job *job, const pp_run_options *options, MPI_Comm comm
   pp_status status = PP_SUCCESS;
   pp_dispatcher *dispatcher = NULL;
   pp_run_state st = {.job = job, .options = options, .log = options->logger, .comm = comm,
-                     .layout = {.node_comm = MPI_COMM_NULL}, .start_seconds = pp_wtime()};
+                     .layout = {.node_comm = MPI_COMM_NULL}, .group = MPI_COMM_NULL,
+                     .start_seconds = pp_wtime()};
   MPI_Comm_rank(comm, &st.rank);
   MPI_Comm_size(comm, &st.size);
   const char *path = options->output_path ? options->output_path : job->output_path;
@@ -383,7 +471,8 @@ done:
   free(st.todo);
   free(st.held_index);
   pp_array_free(&st.slices);
-  pp_system_destroy(&st.system);
+  pp_system_destroy(&st.system); /* collective on the group: every member gets here */
+  if (st.group != MPI_COMM_NULL) MPI_Comm_free(&st.group);
   pp_plan_destroy(&st.plan);
   pp_node_layout_destroy(&st.layout);
   return status;

@@ -25,6 +25,7 @@
 #include "system_private.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "polypsf/propagate.h"
 
@@ -63,7 +64,15 @@ struct pp_planes {
   size_t n_stages;
   pp_fft_plan *to_image;         /* BACKWARD N × N, or NULL */
   pp_fft_plan *to_pupil;         /* FORWARD N × N, or NULL */
-  double complex *padded;        /* [N²] the padded field, or NULL */
+  double complex *padded;        /* [N²] the padded field, or NULL; a slab: this rank's rows */
+  /* A slab of a rank group (pp_planes_create_slab; all zero otherwise): the padded planes
+   * are cut into FFTW-MPI's row slabs, padded PUPIL stages hold only their rows. */
+  MPI_Comm group;                /* duplicated from the caller's, or MPI_COMM_NULL */
+  int group_rank, group_size;
+  size_t row0, nrows;            /* this rank's rows [row0, row0 + nrows) of the N × N planes */
+  pp_fft_mpi_plan *to_image_mpi; /* BACKWARD N × N over the group */
+  pp_fft_mpi_plan *to_pupil_mpi; /* FORWARD N × N over the group */
+  int *crop_counts, *crop_displs; /* [group_size] the crop's gather to group rank 0, elements */
 };
 
 /* The stages for optics[0 … n_optics), without arrays. stages has room for 2·n_optics + 3
@@ -213,13 +222,14 @@ static pp_status pp_planes_fill_pupil(pp_planes *planes, pp_stage *stage) {
   return PP_SUCCESS;
 }
 
-pp_status pp_planes_create(const pp_job *job, double pupil_diameter_m, pp_planes **planes) {
-  *planes = NULL;
-  if (!pp_planes_needed(job)) return PP_SUCCESS;
+/* The planes of job without arrays or plans: the optics copied, the stages walked. */
+static pp_status pp_planes_create_stages(const pp_job *job, double pupil_diameter_m,
+                                         pp_planes **planes) {
   pp_status status = PP_SUCCESS;
   pp_planes *p = NULL;
   size_t leading = pp_pupil_leading_optics(job), count = job->n_optics - leading;
   PP_CALL_GOTO(status, pp_array_alloc(sizeof *p, (void **)&p));
+  p->group = MPI_COMM_NULL;
   p->npix = job->pupil_npix;
   p->fft_oversample = job->fft_oversample;
   p->pupil_diameter_m = pupil_diameter_m;
@@ -232,6 +242,19 @@ pp_status pp_planes_create(const pp_job *job, double pupil_diameter_m, pp_planes
   }
   PP_CALL_GOTO(status, pp_array_alloc((2 * count + 3) * sizeof(pp_stage), (void **)&p->stages));
   p->n_stages = pp_planes_walk(p->optics, p->n_optics, p->stages);
+  *planes = p;
+  p = NULL;
+done:
+  pp_planes_destroy(&p);
+  return status;
+}
+
+pp_status pp_planes_create(const pp_job *job, double pupil_diameter_m, pp_planes **planes) {
+  *planes = NULL;
+  if (!pp_planes_needed(job)) return PP_SUCCESS;
+  pp_status status = PP_SUCCESS;
+  pp_planes *p = NULL;
+  PP_CALL_GOTO(status, pp_planes_create_stages(job, pupil_diameter_m, &p));
 
   bool any_fft = false;
   for (size_t s = 0; s < p->n_stages; s++) any_fft = any_fft || p->stages[s].kind == PP_STAGE_PAD;
@@ -268,6 +291,11 @@ void pp_planes_destroy(pp_planes **planes) {
   pp_array_free(&p->stages);
   pp_fft_plan_destroy(&p->to_image);
   pp_fft_plan_destroy(&p->to_pupil);
+  pp_fft_mpi_plan_destroy(&p->to_image_mpi);
+  pp_fft_mpi_plan_destroy(&p->to_pupil_mpi);
+  if (p->group != MPI_COMM_NULL) MPI_Comm_free(&p->group);
+  pp_array_free(&p->crop_counts);
+  pp_array_free(&p->crop_displs);
   pp_array_free(&p->padded);
   pp_array_free(planes);
 }
@@ -299,11 +327,13 @@ static inline double complex pp_planes_mul(double complex a, double complex b) {
   return CMPLX(ar * br - ai * bi, ar * bi + ai * br);
 }
 
-/* field[n][n] *= amplitude · exp(2πi·OPD/λ) · aligner_y[iy] · aligner_x[ix]. */
-static void pp_planes_apply_pupil(const pp_stage *stage, size_t n, double wavelength_m,
-                                  double complex *field) {
+/* Rows [row0, row0 + nrows) of an n × n pupil plane, held as field[nrows][n] with the
+ * stage's amplitude and OPD cut to the same rows:
+ * field[iy][ix] *= amplitude · exp(2πi·OPD/λ) · aligner_y[row0 + iy] · aligner_x[ix]. */
+static void pp_planes_apply_pupil_rows(const pp_stage *stage, size_t row0, size_t nrows,
+                                       size_t n, double wavelength_m, double complex *field) {
   const double radians_per_metre = 2.0 * PP_PI / wavelength_m;
-  for (size_t iy = 0; iy < n; iy++) {
+  for (size_t iy = 0; iy < nrows; iy++) {
     double complex *row = field + iy * n;
     const double *amplitude = stage->amplitude ? stage->amplitude + iy * n : NULL;
     const double *opd_m = stage->opd_m ? stage->opd_m + iy * n : NULL;
@@ -322,14 +352,25 @@ static void pp_planes_apply_pupil(const pp_stage *stage, size_t n, double wavele
         value = pp_planes_mul(value, CMPLX(cos(phase), sin(phase)));
       }
       if (stage->aligner_x)
-        value = pp_planes_mul(value, pp_planes_mul(stage->aligner_y[iy], stage->aligner_x[ix]));
+        value = pp_planes_mul(value,
+                              pp_planes_mul(stage->aligner_y[row0 + iy], stage->aligner_x[ix]));
       row[ix] = value;
     }
   }
 }
 
+/* field[n][n] *= amplitude · exp(2πi·OPD/λ) · aligner_y[iy] · aligner_x[ix]. */
+static void pp_planes_apply_pupil(const pp_stage *stage, size_t n, double wavelength_m,
+                                  double complex *field) {
+  pp_planes_apply_pupil_rows(stage, 0, n, n, wavelength_m, field);
+}
+
+static pp_status pp_planes_apply_slab(const pp_planes *planes, double wavelength_m,
+                                      double complex *field);
+
 pp_status pp_planes_apply(const pp_planes *planes, double wavelength_m, double complex *field) {
   PP_CHECK(planes != NULL && field != NULL, PP_ERR_INTERNAL, "pp_planes_apply needs planes and a field");
+  if (planes->group != MPI_COMM_NULL) return pp_planes_apply_slab(planes, wavelength_m, field);
   size_t npix = planes->npix, fft_n = planes->fft_n;
   for (size_t s = 0; s < planes->n_stages; s++) {
     const pp_stage *stage = &planes->stages[s];
@@ -366,4 +407,239 @@ pp_status pp_planes_apply(const pp_planes *planes, double wavelength_m, double c
     }
   }
   return PP_SUCCESS;
+}
+
+/* ---- the plane sequence over a rank group (FFTW-MPI slabs) -----------------------------
+ * Every rank of the group holds the whole unpadded npix × npix field (the leading optics and
+ * the unpadded PUPIL stages are computed redundantly: npix² work, no scatter) and rows
+ * [row0, row0 + nrows) of every padded N × N plane: PAD writes only those rows, padded PUPIL
+ * stages hold their transmissions cut to them, IMAGE optics sample them (pp_image_grid's
+ * row0/nrows), TO_IMAGE and TO_PUPIL are pp_fft_mpi_propagate, and CROP gathers the central
+ * npix rows to group rank 0 (MPI_Gatherv), which alone runs the transform to the detector.
+ * Every operation on a pixel is the serial one; only FFTW-MPI's transform differs from the
+ * serial FFT's in rounding (~1e-16 of the peak). */
+
+pp_status pp_planes_group_agree(MPI_Comm group, pp_status local) {
+  int size = 1, rank = 0;
+  MPI_Comm_size(group, &size);
+  MPI_Comm_rank(group, &rank);
+  int mine[2] = {local != PP_SUCCESS ? rank : size, (int)pp_status_code(local)}, first[2];
+  if (MPI_Allreduce(mine, first, 1, MPI_2INT, MPI_MINLOC, group) != MPI_SUCCESS) {
+    pp_status_free(local);
+    PP_CHECK(false, PP_ERR_MPI, "MPI_Allreduce failed while the rank group agreed on a status");
+  }
+  if (local != PP_SUCCESS) return local;
+  PP_CHECK(first[0] == size, (pp_error_code)first[1],
+           "rank %d of the rank group failed in the image planes (its message says why)",
+           first[0]);
+  return PP_SUCCESS;
+}
+
+/* Rows of the central npix × npix block of the N × N plane: [c0, c0 + npix), the offset
+ * pp_fft_pad and pp_fft_crop use ((N − npix)/2, integer division). */
+static size_t pp_planes_crop_offset(const pp_planes *p) { return (p->fft_n - p->npix) / 2; }
+
+/* A padded PUPIL stage's arrays cut to this rank's rows: filled on the full N × N grid (the
+ * pupil optics sample whole grids), copied, the full arrays freed. The full arrays are a
+ * set-up transient that pp_planes_slab_bytes_for_job counts. */
+static pp_status pp_planes_fill_pupil_rows(pp_planes *p, pp_stage *stage) {
+  PP_CALL(pp_planes_fill_pupil(p, stage));
+  if (!stage->padded) return PP_SUCCESS;
+  size_t n = p->fft_n, count = p->nrows * n;
+  double **arrays[2] = {&stage->amplitude, &stage->opd_m};
+  for (int a = 0; a < 2; a++) {
+    double *rows = NULL;
+    if (!*arrays[a]) continue;
+    PP_CALL(pp_array_alloc((count + 1) * sizeof(double), (void **)&rows));
+    memcpy(rows, *arrays[a] + p->row0 * n, count * sizeof(double));
+    pp_array_free(arrays[a]);
+    *arrays[a] = rows;
+  }
+  return PP_SUCCESS;
+}
+
+size_t pp_planes_padded_size_for_job(const pp_job *job) {
+  if (!pp_planes_needed(job)) return 0;
+  for (size_t j = pp_pupil_leading_optics(job); j < job->n_optics; j++)
+    if (pp_optic_is_image_plane(&job->optics[j]))
+      return job->pupil_npix * (size_t)job->fft_oversample;
+  return 0; /* aligners only: nothing is padded */
+}
+
+pp_status pp_planes_slab_bytes_for_job(const pp_job *job, int group_ranks, size_t *bytes) {
+  *bytes = 0;
+  size_t fft_n = pp_planes_padded_size_for_job(job), npix = job->pupil_npix;
+  PP_CHECK(group_ranks >= 1 && fft_n > 0, PP_ERR_INTERNAL,
+           "slab planes need a padded plane and a group of ranks");
+  pp_stage *stages = NULL;
+  size_t n_stages = 0;
+  PP_CALL(pp_planes_walk_job(job, &stages, &n_stages));
+  size_t block = (fft_n + (size_t)group_ranks - 1) / (size_t)group_ranks;
+  size_t arrays = sizeof(struct pp_planes) + (2 * n_stages + 3) * sizeof(pp_stage) +
+                  2 * (size_t)group_ranks * sizeof(int);
+  size_t fill = 0; /* the largest full N × N transient of a padded stage's fill */
+  for (size_t s = 0; s < n_stages; s++) {
+    const pp_stage *stage = &stages[s];
+    if (stage->kind != PP_STAGE_PUPIL) continue;
+    size_t n = stage->padded ? fft_n : npix, rows = stage->padded ? block : npix;
+    size_t per_array = rows * n * sizeof(double);
+    size_t n_arrays = (stage->has_amplitude ? 1u : 0u) + (stage->has_opd ? 1u : 0u);
+    arrays += n_arrays * per_array + (stage->has_aligner ? 2 * n * sizeof(double complex) : 0);
+    if (stage->padded && n_arrays * fft_n * fft_n * sizeof(double) > fill)
+      fill = n_arrays * fft_n * fft_n * sizeof(double);
+  }
+  pp_array_free(&stages);
+  /* the slab and FFTW-MPI's planning slab or transpose scratch, after the fills */
+  size_t slab = block * fft_n * sizeof(double complex) +
+                pp_fft_mpi_plan_bytes(fft_n, (size_t)group_ranks);
+  *bytes = arrays + (slab > fill ? slab : fill);
+  return PP_SUCCESS;
+}
+
+pp_status pp_planes_create_slab(const pp_job *job, double pupil_diameter_m, MPI_Comm group,
+                                pp_planes **planes) {
+  *planes = NULL;
+  pp_status status = PP_SUCCESS;
+  pp_planes *p = NULL;
+  size_t fft_n = pp_planes_padded_size_for_job(job), npix = job->pupil_npix;
+  /* the same answer on every rank: the same job */
+  PP_CHECK(fft_n > 0, PP_ERR_INTERNAL, "slab planes need a job with an image plane");
+  PP_CHECK(npix <= 46340, PP_ERR_INPUT, /* npix² elements must fit MPI's int counts */
+           "a rank group gathers the %zu × %zu pupil field with int counts: too large", npix,
+           npix);
+  pp_status local = pp_planes_create_stages(job, pupil_diameter_m, &p);
+  if (!local) {
+    p->fft_n = fft_n;
+    MPI_Comm_rank(group, &p->group_rank);
+    MPI_Comm_size(group, &p->group_size);
+    /* FFTW-MPI's slab: blocks of ceil(N/size) rows (pp_fft_mpi_local_rows gives the same
+     * once the plans exist; checked below) */
+    size_t block = (fft_n + (size_t)p->group_size - 1) / (size_t)p->group_size;
+    size_t first = block * (size_t)p->group_rank;
+    p->row0 = first < fft_n ? first : fft_n;
+    p->nrows = first < fft_n ? (fft_n - first < block ? fft_n - first : block) : 0;
+    /* the transmissions first: their full-grid transients are freed before the slabs exist */
+    for (size_t s = 0; s < p->n_stages && !local; s++)
+      if (p->stages[s].kind == PP_STAGE_PUPIL) local = pp_planes_fill_pupil_rows(p, &p->stages[s]);
+  }
+  PP_CALL_GOTO(status, pp_planes_group_agree(group, local));
+  PP_CALL_GOTO(status, pp_fft_mpi_plan_create(group, fft_n, PP_FFT_BACKWARD, job->fft_rigor,
+                                              &p->to_image_mpi));
+  PP_CALL_GOTO(status, pp_fft_mpi_plan_create(group, fft_n, PP_FFT_FORWARD, job->fft_rigor,
+                                              &p->to_pupil_mpi));
+  size_t row0 = 0, nrows = 0;
+  pp_fft_mpi_local_rows(p->to_image_mpi, &row0, &nrows);
+  local = PP_SUCCESS;
+  if (row0 != p->row0 || nrows != p->nrows)
+    local = pp_error_raise(PP_ERR_INTERNAL, __FILE__, __LINE__, __func__,
+                           "FFTW-MPI gave rows [%zu, +%zu), the planes expected [%zu, +%zu)",
+                           row0, nrows, p->row0, p->nrows);
+  if (!local)
+    local = pp_array_alloc(pp_fft_mpi_local_elements(p->to_image_mpi) * sizeof(double complex),
+                           (void **)&p->padded);
+  if (!local) local = pp_array_alloc((size_t)p->group_size * sizeof(int), (void **)&p->crop_counts);
+  if (!local) local = pp_array_alloc((size_t)p->group_size * sizeof(int), (void **)&p->crop_displs);
+  if (!local && MPI_Comm_dup(group, &p->group) != MPI_SUCCESS)
+    local = pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__, "MPI_Comm_dup failed");
+  PP_CALL_GOTO(status, pp_planes_group_agree(group, local));
+  /* Which rows of the central block each rank holds: the crop's gather counts. */
+  size_t c0 = pp_planes_crop_offset(p);
+  size_t first = p->row0 > c0 ? p->row0 : c0;
+  size_t end = p->row0 + p->nrows < c0 + npix ? p->row0 + p->nrows : c0 + npix;
+  int mine[2] = {end > first ? (int)((end - first) * npix) : 0,
+                 end > first ? (int)((first - c0) * npix) : 0};
+  int *both = NULL;
+  local = pp_array_alloc(2 * (size_t)p->group_size * sizeof(int), (void **)&both);
+  PP_CALL_GOTO(status, pp_planes_group_agree(group, local));
+  if (MPI_Allgather(mine, 2, MPI_INT, both, 2, MPI_INT, group) != MPI_SUCCESS)
+    local = pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__, "MPI_Allgather failed");
+  for (int r = 0; r < p->group_size && !local; r++) {
+    p->crop_counts[r] = both[2 * r];
+    p->crop_displs[r] = both[2 * r + 1];
+  }
+  pp_array_free(&both);
+  PP_CALL_GOTO(status, pp_planes_group_agree(group, local));
+  *planes = p;
+  p = NULL;
+done:
+  pp_planes_destroy(&p); /* collective on the group like the plans it may hold */
+  return status;
+}
+
+/* Rows [row0, row0 + nrows) of pp_fft_pad(field): zeros around the central npix × npix. */
+static void pp_planes_pad_rows(const pp_planes *p, const double complex *field) {
+  size_t n = p->fft_n, npix = p->npix, c0 = pp_planes_crop_offset(p);
+  for (size_t iy = 0; iy < p->nrows; iy++) {
+    double complex *row = p->padded + iy * n;
+    size_t y = p->row0 + iy;
+    memset(row, 0, n * sizeof *row);
+    if (y >= c0 && y < c0 + npix) memcpy(row + c0, field + (y - c0) * npix, npix * sizeof *row);
+  }
+}
+
+/* pp_fft_crop on the group: the central npix × npix block to group rank 0's field. Each rank
+ * packs its part of the block to the front of its slab (the slab is dead after the crop;
+ * moving rows forward never overwrites a row still to move), then one MPI_Gatherv. */
+static pp_status pp_planes_gather_crop(const pp_planes *p, double complex *field) {
+  size_t n = p->fft_n, npix = p->npix, c0 = pp_planes_crop_offset(p);
+  size_t first = p->row0 > c0 ? p->row0 : c0;
+  size_t end = p->row0 + p->nrows < c0 + npix ? p->row0 + p->nrows : c0 + npix;
+  for (size_t y = first; y < end; y++)
+    memmove(p->padded + (y - first) * npix, p->padded + (y - p->row0) * n + c0,
+            npix * sizeof *field);
+  int rc = MPI_Gatherv(p->padded, p->crop_counts[p->group_rank], MPI_C_DOUBLE_COMPLEX, field,
+                       p->crop_counts, p->crop_displs, MPI_C_DOUBLE_COMPLEX, 0, p->group);
+  PP_CHECK(rc == MPI_SUCCESS, PP_ERR_MPI, "MPI_Gatherv of the cropped pupil field failed");
+  return PP_SUCCESS;
+}
+
+/* The sequence on the group (see above). Local stages fail alike on every rank (same job,
+ * same λ), but a failure is agreed on before each collective step anyway, so that one rank's
+ * error never leaves the others in a transpose. Collective on the group. */
+static pp_status pp_planes_apply_slab(const pp_planes *planes, double wavelength_m,
+                                      double complex *field) {
+  size_t npix = planes->npix, fft_n = planes->fft_n;
+  pp_status local = PP_SUCCESS;
+  for (size_t s = 0; s < planes->n_stages; s++) {
+    const pp_stage *stage = &planes->stages[s];
+    switch (stage->kind) {
+      case PP_STAGE_PUPIL:
+        if (stage->padded)
+          pp_planes_apply_pupil_rows(stage, planes->row0, planes->nrows, fft_n, wavelength_m,
+                                     planes->padded);
+        else
+          pp_planes_apply_pupil(stage, npix, wavelength_m, field);
+        break;
+      case PP_STAGE_PAD:
+        pp_planes_pad_rows(planes, field);
+        break;
+      case PP_STAGE_TO_IMAGE:
+        PP_CALL(pp_planes_group_agree(planes->group, local));
+        PP_CALL(pp_fft_mpi_propagate(planes->to_image_mpi, planes->padded, planes->padded,
+                                     PP_FFT_PUPIL_TO_IMAGE));
+        break;
+      case PP_STAGE_IMAGE: {
+        if (planes->nrows == 0 || local) break; /* nrows 0 would mean the whole plane */
+        double pixelscale_rad = pp_fft_image_pixelscale_rad(wavelength_m, planes->pupil_diameter_m,
+                                                            (double)planes->fft_oversample);
+        pp_image_grid grid = {.ny = fft_n, .nx = fft_n,
+                              .pixelscale_arcsec = pixelscale_rad * PP_ARCSEC_PER_RADIAN,
+                              .centering = stage->centering, .row0 = planes->row0,
+                              .nrows = planes->nrows};
+        for (size_t j = stage->first; j < stage->first + stage->count && !local; j++)
+          local = pp_optic_apply_image(&planes->optics[j], &grid, wavelength_m, planes->padded);
+        break;
+      }
+      case PP_STAGE_TO_PUPIL:
+        PP_CALL(pp_planes_group_agree(planes->group, local));
+        PP_CALL(pp_fft_mpi_propagate(planes->to_pupil_mpi, planes->padded, planes->padded,
+                                     PP_FFT_IMAGE_TO_PUPIL));
+        break;
+      case PP_STAGE_CROP:
+        PP_CALL(pp_planes_group_agree(planes->group, local));
+        PP_CALL(pp_planes_gather_crop(planes, field));
+        break;
+    }
+  }
+  return pp_planes_group_agree(planes->group, local);
 }

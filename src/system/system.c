@@ -42,6 +42,8 @@ struct pp_system {
   double tilt_x_rad, tilt_y_rad;       /* the source offset, + towards larger indices */
   double *tilt_path_x_m, *tilt_path_y_m; /* [npix] tilt OPD along x and y (λ-independent) */
   double complex *tilt_x, *tilt_y;     /* [npix] exp(2πi·path/λ) at the current λ */
+  bool runs_transform;                 /* false on a group's ranks other than its rank 0: they
+                                          hold no detector transform (pp_system_create_group) */
 };
 
 static bool pp_job_has_tilt(const pp_job *job) {
@@ -203,25 +205,13 @@ pp_status pp_system_create(const pp_job *job, pp_system **system) {
   return PP_SUCCESS;
 }
 
-pp_status pp_system_create_with_method(const pp_job *job, pp_method method, pp_system **system) {
-  *system = NULL;
-  double diameter_m = 0.0;
-  PP_CALL(pp_system_check_job(job, &diameter_m));
-  PP_CALL(pp_system_resolve(job, method, &method));
-  PP_CHECK(method == PP_METHOD_MFT || method == PP_METHOD_CZT, PP_ERR_INPUT,
-           "the pupil → detector transform must be 'mft' or 'czt' (or 'auto'), got '%s'",
-           pp_method_name(method));
+/* The system's detector side and per-wavelength scratch, once its pupil and planes exist:
+ * the transform's plan and image (when s->runs_transform), the complex field, the tilt. */
+static pp_status pp_system_build_rest(const pp_job *job, pp_method method, pp_system *s) {
   const pp_detector_spec *det = &job->detector;
-
-  pp_status status = PP_SUCCESS;
-  pp_system *s = NULL;
   size_t bytes = 0, image_count = 0;
-  PP_CALL_GOTO(status, pp_array_alloc(sizeof *s, (void **)&s));
-  PP_CALL_GOTO(status, pp_pupil_build(job, &s->pupil));
-  PP_CALL_GOTO(status, pp_planes_create(job, s->pupil.diameter_m, &s->planes));
-
-  PP_CALL_GOTO(status, pp_size_mul(det->fov_pixels_y, (size_t)det->oversample, &s->detector_ny));
-  PP_CALL_GOTO(status, pp_size_mul(det->fov_pixels_x, (size_t)det->oversample, &s->detector_nx));
+  PP_CALL(pp_size_mul(det->fov_pixels_y, (size_t)det->oversample, &s->detector_ny));
+  PP_CALL(pp_size_mul(det->fov_pixels_x, (size_t)det->oversample, &s->detector_nx));
   /* POPPY's Detector: fov_arcsec = fov_pixels · pixelscale per axis (rectangular fields). */
   s->fov_arcsec_y = (double)det->fov_pixels_y * det->pixelscale_arcsec;
   s->fov_arcsec_x = (double)det->fov_pixels_x * det->pixelscale_arcsec;
@@ -229,20 +219,20 @@ pp_status pp_system_create_with_method(const pp_job *job, pp_method method, pp_s
 
   size_t npix = s->pupil.grid.ny;
   s->method = method;
-  if (method == PP_METHOD_CZT)
-    PP_CALL_GOTO(status, pp_czt_plan_create(npix, npix, s->detector_ny, s->detector_nx,
-                                            PP_MFT_FORWARD, job->fft_rigor, &s->czt));
-  else
-    PP_CALL_GOTO(status, pp_mft_plan_create(npix, npix, s->detector_ny, s->detector_nx,
-                                            PP_MFT_FORWARD, &s->mft));
-  PP_CALL_GOTO(status, pp_size_mul(s->detector_ny, s->detector_nx, &image_count));
-  PP_CALL_GOTO(status, pp_size_mul(image_count, sizeof(double complex), &bytes));
-  PP_CALL_GOTO(status, pp_array_alloc(bytes, (void **)&s->image));
+  if (s->runs_transform && method == PP_METHOD_CZT)
+    PP_CALL(pp_czt_plan_create(npix, npix, s->detector_ny, s->detector_nx, PP_MFT_FORWARD,
+                               job->fft_rigor, &s->czt));
+  else if (s->runs_transform)
+    PP_CALL(pp_mft_plan_create(npix, npix, s->detector_ny, s->detector_nx, PP_MFT_FORWARD,
+                               &s->mft));
+  PP_CALL(pp_size_mul(s->detector_ny, s->detector_nx, &image_count));
+  PP_CALL(pp_size_mul(image_count, sizeof(double complex), &bytes));
+  if (s->runs_transform) PP_CALL(pp_array_alloc(bytes, (void **)&s->image));
   s->has_tilt = pp_job_has_tilt(job);
   s->field_per_wavelength = s->pupil.opd_m || s->has_tilt || s->planes;
   if (s->field_per_wavelength || method == PP_METHOD_CZT) {
-    PP_CALL_GOTO(status, pp_size_mul(npix * npix, sizeof(double complex), &bytes));
-    PP_CALL_GOTO(status, pp_array_alloc(bytes, (void **)&s->field));
+    PP_CALL(pp_size_mul(npix * npix, sizeof(double complex), &bytes));
+    PP_CALL(pp_array_alloc(bytes, (void **)&s->field));
   }
   if (!s->field_per_wavelength && s->field) {
     /* a real pupil for the chirp-z: the same complex field at every wavelength */
@@ -251,10 +241,10 @@ pp_status pp_system_create_with_method(const pp_job *job, pp_method method, pp_s
   if (s->has_tilt) {
     s->tilt_x_rad = job->source.offset_x_arcsec / PP_ARCSEC_PER_RADIAN;
     s->tilt_y_rad = job->source.offset_y_arcsec / PP_ARCSEC_PER_RADIAN;
-    PP_CALL_GOTO(status, pp_array_alloc(npix * sizeof(double), (void **)&s->tilt_path_x_m));
-    PP_CALL_GOTO(status, pp_array_alloc(npix * sizeof(double), (void **)&s->tilt_path_y_m));
-    PP_CALL_GOTO(status, pp_array_alloc(npix * sizeof(double complex), (void **)&s->tilt_x));
-    PP_CALL_GOTO(status, pp_array_alloc(npix * sizeof(double complex), (void **)&s->tilt_y));
+    PP_CALL(pp_array_alloc(npix * sizeof(double), (void **)&s->tilt_path_x_m));
+    PP_CALL(pp_array_alloc(npix * sizeof(double), (void **)&s->tilt_path_y_m));
+    PP_CALL(pp_array_alloc(npix * sizeof(double complex), (void **)&s->tilt_x));
+    PP_CALL(pp_array_alloc(npix * sizeof(double complex), (void **)&s->tilt_y));
     double pixelscale_m = s->pupil.grid.pixelscale_m;
     for (size_t i = 0; i < npix; i++) {
       /* pixel centres as POPPY's Wavefront.tilt places them */
@@ -263,10 +253,58 @@ pp_status pp_system_create_with_method(const pp_job *job, pp_method method, pp_s
       s->tilt_path_y_m[i] = -centre_m * s->tilt_y_rad;
     }
   }
+  return PP_SUCCESS;
+}
+
+/* The method checks shared by the serial and the group system. */
+static pp_status pp_system_check_method(const pp_job *job, pp_method *method) {
+  double diameter_m = 0.0;
+  PP_CALL(pp_system_check_job(job, &diameter_m));
+  PP_CALL(pp_system_resolve(job, *method, method));
+  PP_CHECK(*method == PP_METHOD_MFT || *method == PP_METHOD_CZT, PP_ERR_INPUT,
+           "the pupil → detector transform must be 'mft' or 'czt' (or 'auto'), got '%s'",
+           pp_method_name(*method));
+  return PP_SUCCESS;
+}
+
+pp_status pp_system_create_with_method(const pp_job *job, pp_method method, pp_system **system) {
+  *system = NULL;
+  PP_CALL(pp_system_check_method(job, &method));
+  pp_status status = PP_SUCCESS;
+  pp_system *s = NULL;
+  PP_CALL_GOTO(status, pp_array_alloc(sizeof *s, (void **)&s));
+  s->runs_transform = true;
+  PP_CALL_GOTO(status, pp_pupil_build(job, &s->pupil));
+  PP_CALL_GOTO(status, pp_planes_create(job, s->pupil.diameter_m, &s->planes));
+  PP_CALL_GOTO(status, pp_system_build_rest(job, method, s));
   *system = s;
   s = NULL;
 done:
   pp_system_destroy(&s);
+  return status;
+}
+
+pp_status pp_system_create_group(const pp_job *job, pp_method method, MPI_Comm group,
+                                 pp_system **system) {
+  *system = NULL;
+  /* the job and method checks give the same answer on every rank */
+  PP_CALL(pp_system_check_method(job, &method));
+  pp_status status = PP_SUCCESS;
+  pp_system *s = NULL;
+  int group_rank = 0;
+  MPI_Comm_rank(group, &group_rank);
+  pp_status local = pp_array_alloc(sizeof *s, (void **)&s);
+  if (!local) {
+    s->runs_transform = group_rank == 0;
+    local = pp_pupil_build(job, &s->pupil);
+  }
+  PP_CALL_GOTO(status, pp_planes_group_agree(group, local));
+  PP_CALL_GOTO(status, pp_planes_create_slab(job, s->pupil.diameter_m, group, &s->planes));
+  PP_CALL_GOTO(status, pp_planes_group_agree(group, pp_system_build_rest(job, method, s)));
+  *system = s;
+  s = NULL;
+done:
+  pp_system_destroy(&s); /* every rank of the group alike: the slab planes' plans are collective */
   return status;
 }
 
@@ -329,7 +367,8 @@ static void pp_system_fill_field(pp_system *system, double wavelength_m) {
 }
 
 pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf) {
-  PP_CHECK(system != NULL && psf != NULL, PP_ERR_INTERNAL, "pp_system_psf needs a system and an output");
+  PP_CHECK(system != NULL && (psf != NULL || !system->runs_transform), PP_ERR_INTERNAL,
+           "pp_system_psf needs a system and an output");
   PP_CHECK(isfinite(wavelength_m) && wavelength_m > 0.0, PP_ERR_INPUT,
            "wavelength must be positive and finite, got %g m", wavelength_m);
   /* POPPY's Wavefront._propagate_mft: lam/D of the whole pupil array in arcsec, and the
@@ -350,6 +389,7 @@ pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf) {
 
   if (system->field_per_wavelength) pp_system_fill_field(system, wavelength_m);
   if (system->planes) PP_CALL(pp_planes_apply(system->planes, wavelength_m, system->field));
+  if (!system->runs_transform) return PP_SUCCESS; /* a group member: rank 0 has the field */
   if (system->method == PP_METHOD_CZT) {
     PP_CALL(pp_czt_plan_set_nlamd(system->czt, nlamd_y, nlamd_x));
     PP_CALL(pp_czt_execute(system->czt, system->field, system->image));
@@ -419,6 +459,27 @@ pp_status pp_system_bytes_for_job(const pp_job *job, size_t *bytes) {
   PP_CALL(pp_system_detector_shape(job, &ny, &nx));
   size_t planes_bytes = 0;
   PP_CALL(pp_planes_bytes_for_job(job, &planes_bytes));
+  *bytes = pp_system_bytes_of(job->pupil_npix, ny, nx, pp_job_has_opd(job), pp_job_has_tilt(job),
+                              method, planes_bytes);
+  return PP_SUCCESS;
+}
+
+size_t pp_system_padded_size_for_job(const pp_job *job) {
+  return job ? pp_planes_padded_size_for_job(job) : 0;
+}
+
+pp_status pp_system_group_bytes_for_job(const pp_job *job, pp_method method, int group_ranks,
+                                        size_t *bytes) {
+  *bytes = 0;
+  PP_CHECK(job != NULL && group_ranks >= 1, PP_ERR_INTERNAL,
+           "pp_system_group_bytes_for_job needs a job and a group size");
+  PP_CALL(pp_system_resolve(job, method, &method));
+  PP_CHECK(pp_planes_padded_size_for_job(job) > 0, PP_ERR_INPUT,
+           "a rank group shares padded image planes; this job has none");
+  size_t ny = 0, nx = 0, planes_bytes = 0;
+  PP_CALL(pp_system_detector_shape(job, &ny, &nx));
+  PP_CALL(pp_planes_slab_bytes_for_job(job, group_ranks, &planes_bytes));
+  /* the group's rank 0, which also holds the transform: the largest rank of the group */
   *bytes = pp_system_bytes_of(job->pupil_npix, ny, nx, pp_job_has_opd(job), pp_job_has_tilt(job),
                               method, planes_bytes);
   return PP_SUCCESS;

@@ -7,6 +7,8 @@
 #error "system_private.h is private to src/system; include polypsf/system.h instead"
 #endif
 
+#include <mpi.h>
+
 #include "polypsf/job.h"
 #include "polypsf/optics.h"
 
@@ -57,7 +59,7 @@ bool pp_planes_needed(const pp_job *job);
 pp_status pp_planes_create(const pp_job *job, double pupil_diameter_m, pp_planes **planes);
 /* Takes the npix × npix complex pupil field (the leading optics applied, normalized) through
  * the sequence at wavelength_m, in place: on return it is the npix × npix pupil field the
- * transform to the detector takes. No allocation. Not collective. */
+ * transform to the detector takes. No allocation. Not collective (slab planes: collective on their group). */
 pp_status pp_planes_apply(const pp_planes *planes, double wavelength_m, double complex *field);
 /* Bytes the planes hold at their peak (0 for NULL): the padded scratch, the padded
  * transmissions, or the FFT planner's transient arrays if larger. */
@@ -71,6 +73,31 @@ pp_status pp_planes_flops_for_job(const pp_job *job, double *flops);
 /* Makes and destroys the FFT plans the sequence of job needs, so that FFTW's wisdom holds
  * them (nothing when none is needed). Not collective. */
 pp_status pp_planes_plan_fftw(const pp_job *job);
+/* Frees the planes; collective on the group for slab planes (their FFTW-MPI plans). */
 void pp_planes_destroy(pp_planes **planes);
+
+/* ---- the same sequence over a rank group (FFTW-MPI slabs, planes.c) -------------------
+ * Every rank holds the unpadded npix × npix field and rows [row0, row0 + nrows) of each
+ * padded N × N plane (FFTW-MPI's slab); the crop gathers the pupil field to group rank 0.
+ * docs/propagation.md, "Image planes over a rank group". */
+/* N of the padded planes of job (npix·fft_oversample), or 0 when nothing is padded (no
+ * image plane). Not collective. */
+size_t pp_planes_padded_size_for_job(const pp_job *job);
+/* Bytes one rank of a group of group_ranks holds at its peak for the slab planes of job:
+ * the unpadded stages' arrays, its rows of the padded ones, its slab and FFTW-MPI's
+ * planning/transpose slab, or the full N × N transmissions a padded stage is filled from at
+ * set-up if larger. PP_ERR_INTERNAL when nothing is padded. Not collective. */
+pp_status pp_planes_slab_bytes_for_job(const pp_job *job, int group_ranks, size_t *bytes);
+/* Builds the slab planes of job over group (FFTW-MPI plans with job->fft_rigor; refused on
+ * every rank for an odd N, PP_ERR_INPUT). pp_planes_apply on them is collective on the group:
+ * every rank passes its own npix × npix field, which on return is the pupil field on group
+ * rank 0 only (the others' are scratch). Collective on group; every rank returns the same
+ * status. */
+pp_status pp_planes_create_slab(const pp_job *job, double pupil_diameter_m, MPI_Comm group,
+                                pp_planes **planes);
+/* Every rank of group leaves with a failure when any failed (its own, or one naming the first
+ * failing rank), so that no rank enters a collective step the others have left. Takes
+ * ownership of local. Collective on group. */
+pp_status pp_planes_group_agree(MPI_Comm group, pp_status local);
 
 #endif

@@ -265,7 +265,7 @@ static void test_table(void) {
   PP_TEST_NEAR(pp_optic_spec_get(&aligner, "direction"), 1, 0, "direction backward stored as 1");
 
   /* The apply functions refuse what is not theirs. */
-  pp_image_grid grid = {4, 4, 0.1, PP_IMAGE_CENTER_ARRAY};
+  pp_image_grid grid = {.ny = 4, .nx = 4, .pixelscale_arcsec = 0.1, .centering = PP_IMAGE_CENTER_ARRAY};
   pp_pupil_grid pupil = {4, 4, 0.1};
   double complex field[16];
   double amplitude[16];
@@ -285,7 +285,7 @@ static void test_table(void) {
                "pp_optic_apply_pupil_fft refuses an FFT size of 0");
   PP_TEST_TRUE(fails_with(pp_optic_apply_image(&fqpm, &grid, 0.0, field), PP_ERR_INTERNAL),
                "pp_optic_apply_image refuses λ = 0");
-  pp_image_grid bad = {4, 4, 0.0, PP_IMAGE_CENTER_ARRAY};
+  pp_image_grid bad = {.ny = 4, .nx = 4, .pixelscale_arcsec = 0.0, .centering = PP_IMAGE_CENTER_ARRAY};
   PP_TEST_TRUE(fails_with(pp_optic_apply_image(&fqpm, &bad, 1e-6, field), PP_ERR_INTERNAL),
                "pp_optic_apply_image refuses a pixel scale of 0");
   PP_TEST_TRUE(fails_with(pp_optic_apply_image(&fqpm, &grid, 1e-6, NULL), PP_ERR_INTERNAL),
@@ -303,7 +303,7 @@ static void test_fqpm(void) {
   set_ok(&fqpm, "wavelength", design_m);
 
   /* 8 × 8, origin between the four central pixels: no pixel on an axis. */
-  pp_image_grid grid = {8, 8, 0.1, PP_IMAGE_CENTER_ARRAY};
+  pp_image_grid grid = {.ny = 8, .nx = 8, .pixelscale_arcsec = 0.1, .centering = PP_IMAGE_CENTER_ARRAY};
   double complex *field = sample(&fqpm, &grid, design_m);
   double worst_modulus = 0;
   for (size_t i = 0; i < 64; i++) worst_modulus = fmax(worst_modulus, fabs(cabs(field[i]) - 1.0));
@@ -332,7 +332,7 @@ static void test_fqpm(void) {
 
   /* Centred on a pixel (FFT plane without the aligner): the row and column through the
    * origin have sign 0, hence a quarter wave, as numpy's sign gives in POPPY. */
-  pp_image_grid on_pixel = {8, 8, 0.1, PP_IMAGE_CENTER_PIXEL};
+  pp_image_grid on_pixel = {.ny = 8, .nx = 8, .pixelscale_arcsec = 0.1, .centering = PP_IMAGE_CENTER_PIXEL};
   field = sample(&fqpm, &on_pixel, design_m);
   PP_TEST_NEAR(carg(at(field, &on_pixel, 4, 4)), PP_PI / 2, 1e-15,
                "FQPM, pixel-centred grid: the origin pixel gets a quarter wave (π/2)");
@@ -375,7 +375,7 @@ static void test_band_limited(void) {
   pp_optic_spec blc = make_spec("band_limited_coronagraph");
   set_ok(&blc, "sigma", 2.0);
   /* 11 × 11, 0.1 arcsec: pixel 5 is the origin exactly. */
-  pp_image_grid grid = {11, 11, 0.1, PP_IMAGE_CENTER_ARRAY};
+  pp_image_grid grid = {.ny = 11, .nx = 11, .pixelscale_arcsec = 0.1, .centering = PP_IMAGE_CENTER_ARRAY};
   double complex *field = sample(&blc, &grid, 1e-6);
   PP_TEST_TRUE(at(field, &grid, 5, 5) == 0.0, "circular BLC: exactly 0 at the centre");
   /* (x, y) = (0.3, 0.4) and (−0.4, −0.3): r = 0.5, σr = 1. */
@@ -400,7 +400,7 @@ static void test_band_limited(void) {
 
   /* Even grid: no pixel at r = 0 and the four central pixels equal (POPPY's test). */
   set_ok(&blc, "sigma", 1.0);
-  pp_image_grid even = {10, 10, 1.0, PP_IMAGE_CENTER_ARRAY};
+  pp_image_grid even = {.ny = 10, .nx = 10, .pixelscale_arcsec = 1.0, .centering = PP_IMAGE_CENTER_ARRAY};
   field = sample(&blc, &even, 1e-6);
   PP_TEST_TRUE(at(field, &even, 5, 5) != 0.0 && at(field, &even, 4, 4) == at(field, &even, 5, 5) &&
                    at(field, &even, 4, 5) == at(field, &even, 5, 5) &&
@@ -441,7 +441,7 @@ static void test_band_limited(void) {
 
 static void test_stops(void) {
   const double scale = 0.1; /* arcsec per pixel */
-  pp_image_grid grid = {40, 40, scale, PP_IMAGE_CENTER_ARRAY};
+  pp_image_grid grid = {.ny = 40, .nx = 40, .pixelscale_arcsec = scale, .centering = PP_IMAGE_CENTER_ARRAY};
   size_t count = grid.nx * grid.ny;
 
   /* circular_occulter: the blocked light is exactly the disk's area (gray pixels are exact
@@ -501,7 +501,7 @@ static void test_stops(void) {
   free(field);
 
   /* POPPY's own counts (poppy/tests/test_optics.py): 100 × 100 pixels of 0.1 arcsec. */
-  pp_image_grid big = {100, 100, 0.1, PP_IMAGE_CENTER_ARRAY};
+  pp_image_grid big = {.ny = 100, .nx = 100, .pixelscale_arcsec = 0.1, .centering = PP_IMAGE_CENTER_ARRAY};
   pp_optic_spec bar = make_spec("bar_occulter");
   field = sample(&bar, &big, 1e-6);
   PP_TEST_NEAR(real_sum(field, 10000), 9000, 0, "bar_occulter width 1: 9000 of 10000 pixels clear");
@@ -545,7 +545,7 @@ static void test_stops(void) {
 
   /* A pixel-centred grid moves the masks by half a pixel: the square's 2 arcsec now spans
    * indices 40 … 60 (edges included), 21 × 21 pixels. */
-  pp_image_grid on_pixel = {100, 100, 0.1, PP_IMAGE_CENTER_PIXEL};
+  pp_image_grid on_pixel = {.ny = 100, .nx = 100, .pixelscale_arcsec = 0.1, .centering = PP_IMAGE_CENTER_PIXEL};
   field = sample(&square, &on_pixel, 1e-6);
   PP_TEST_NEAR(real_sum(field, 10000), 21 * 21, 0,
                "square_field_stop on a pixel-centred grid: 21 × 21 pixels (edges at ±1.0 included)");
@@ -647,9 +647,10 @@ static double fqpm_leak(bool aligners, pp_image_centering centering) {
   set_ok(&fqpm, "wavelength", wavelength_m);
   set_ok(&backward, "direction", 1);
   pp_pupil_grid small = {n, n, pupil_diameter_m / n}, big = {padded, padded, pupil_diameter_m / n};
-  pp_image_grid image_grid = {padded, padded,
-                              wavelength_m / (pupil_diameter_m * 4) * PP_ARCSEC_PER_RADIAN,
-                              centering};
+  pp_image_grid image_grid = {
+      .ny = padded, .nx = padded,
+      .pixelscale_arcsec = wavelength_m / (pupil_diameter_m * 4) * PP_ARCSEC_PER_RADIAN,
+      .centering = centering};
   double lyot_light[2];
   for (int with_mask = 0; with_mask < 2; with_mask++) {
     double complex *pupil = circle_pupil(n);

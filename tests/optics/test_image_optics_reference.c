@@ -84,10 +84,11 @@ static int fqpm_psf(double wavelength_m, bool with_mask, double *psf) {
   size_t n = PUPIL_NPIX, big = FFT_NPIX;
   pp_pupil_grid pupil_grid = {n, n, pupil_diameter_m / (double)n};
   pp_pupil_grid padded_grid = {big, big, pupil_diameter_m / (double)n};
-  pp_image_grid image_grid = {big, big,
-                              pp_fft_image_pixelscale_rad(wavelength_m, pupil_diameter_m,
-                                                          FFT_OVERSAMPLE) * PP_ARCSEC_PER_RADIAN,
-                              PP_IMAGE_CENTER_ARRAY};
+  pp_image_grid image_grid = {
+      .ny = big, .nx = big,
+      .pixelscale_arcsec = pp_fft_image_pixelscale_rad(wavelength_m, pupil_diameter_m,
+                                                       FFT_OVERSAMPLE) * PP_ARCSEC_PER_RADIAN,
+      .centering = PP_IMAGE_CENTER_ARRAY};
   pp_optic_spec aperture = spec_with("circular_aperture", "radius", 3.0);
   pp_optic_spec stop = spec_with("circular_aperture", "radius", 2.7);
   pp_optic_spec forward = spec_with("fqpm_fft_aligner", NULL, 0);
