@@ -289,6 +289,8 @@ pp_status pp_system_create_group(const pp_job *job, pp_method method, MPI_Comm g
   *system = NULL;
   /* the job and method checks give the same answer on every rank */
   PP_CALL(pp_system_check_method(job, &method));
+  PP_CHECK(pp_planes_padded_size_for_job(job) > 0, PP_ERR_INPUT,
+           "a rank group shares the padded planes of image-plane optics; this job has none");
   pp_status status = PP_SUCCESS;
   pp_system *s = NULL;
   int group_rank = 0;
