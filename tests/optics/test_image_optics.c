@@ -690,7 +690,59 @@ static void test_fqpm_null(void) {
                "FQPM centred half a pixel off the PSF leaks > 20× more");
 }
 
+/* A slab of rows (a rank group's FFTW-MPI rows: pp_image_grid's row0/nrows) gets exactly the
+ * rows of the full plane, for every image optic, shifted and rotated, both centerings; rows
+ * outside the plane are refused. */
+static void test_slab_rows(void) {
+  const char *types[] = {"ideal_fqpm", "band_limited_coronagraph", "band_limited_coronagraph",
+                         "annular_field_stop", "bar_occulter", "square_field_stop"};
+  pp_image_grid full = {.ny = 14, .nx = 12, .pixelscale_arcsec = 0.1};
+  for (size_t k = 0; k < sizeof types / sizeof *types; k++) {
+    pp_optic_spec spec = make_spec(types[k]);
+    if (k == 0) set_ok(&spec, "wavelength", 1.5e-6);
+    if (k == 1) set_ok(&spec, "sigma", 3.0);
+    if (k == 2) {
+      set_ok(&spec, "kind", 1);
+      set_ok(&spec, "sigma", 3.0);
+    }
+    if (k == 3) set_ok(&spec, "radius_outer", 0.45);
+    if (k == 4) set_ok(&spec, "width", 0.25);
+    if (k == 5) set_ok(&spec, "size", 0.8);
+    set_ok(&spec, "shift_y", 0.07);
+    if (k != 2) set_ok(&spec, "rotation", 20.0);
+    for (int c = 0; c < 2; c++) {
+      full.centering = c ? PP_IMAGE_CENTER_PIXEL : PP_IMAGE_CENTER_ARRAY;
+      double complex *whole = sample(&spec, &full, 1.2e-6);
+      bool same = true;
+      for (size_t row0 = 0; row0 < full.ny; row0 += 5) {
+        pp_image_grid slab = full;
+        slab.row0 = row0;
+        slab.nrows = row0 + 5 <= full.ny ? 5 : full.ny - row0;
+        double complex *rows = malloc(slab.nrows * full.nx * sizeof *rows);
+        for (size_t i = 0; i < slab.nrows * full.nx; i++) rows[i] = 1.0;
+        PP_TEST_OK(pp_optic_apply_image(&spec, &slab, 1.2e-6, rows), "slab applies");
+        same = same && memcmp(rows, whole + row0 * full.nx, slab.nrows * full.nx * sizeof *rows) == 0;
+        free(rows);
+      }
+      char what[160];
+      snprintf(what, sizeof what, "%s (%s centering): slabs of 5 rows equal the full plane's rows",
+               types[k], c ? "pixel" : "array");
+      PP_TEST_TRUE(same, what);
+      free(whole);
+    }
+    pp_image_grid outside = full;
+    outside.row0 = 10;
+    outside.nrows = 5;
+    double complex *rows = ones(full.nx);
+    PP_TEST_TRUE(fails_with(pp_optic_apply_image(&spec, &outside, 1.2e-6, rows), PP_ERR_INTERNAL),
+                 "rows past the plane are refused");
+    free(rows);
+    pp_optic_spec_clear(&spec);
+  }
+}
+
 int main(void) {
+  test_slab_rows();
   test_table();
   test_fqpm();
   test_band_limited();
