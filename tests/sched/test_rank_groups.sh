@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # FFTW-MPI rank groups: a coronagraph whose padded 2048 × 2048 planes (64 MiB each) dominate
 # a rank's memory, run on 2 and on 4 ranks with a --mem-per-node that lets no single rank (2
-# ranks) and no pair of ranks (4 ranks) hold a task but fits one group of all the ranks. The
+# ranks) and no pair of ranks (4 ranks) hold a task but fits one group of all the ranks, and on
+# 4 ranks with one that fits two groups of 2 but not 4 single ranks (without a cube). The
 # limits come from the program's own model (`polypsf plan`: one task, a rank of a group of 2
 # and of 4) and the process baseline the reference run measured, halfway between the
 # thresholds. Checks: the log shows the groups; /psf and /cube equal the 1-rank run's to
@@ -63,6 +64,8 @@ import sys, h5py, numpy as np
 ref, run = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
 worst = 0.0
 for name in ("psf", "cube"):
+    if name not in ref or name not in run:
+        continue
     a, b = ref[name][...], run[name][...]
     worst = max(worst, float(np.abs(a - b).max() / np.abs(a).max()))
 print(f"{worst:.3g}")
@@ -75,25 +78,33 @@ within_share() { # every "rank r X [S]" of the memory line has X ≤ S
           exit !(n > 0 && !bad)}'
 }
 
-run_group() { # $1 = ranks, $2 = limit MiB
-  local r=$1 limit=$2
-  mpi "$r" "$exe" run "$work/job.yaml" -o "$work/g$r.h5" --mem-per-node "${limit}M" \
-    > /dev/null 2> "$work/g$r.log"
+run_group() { # $1 = ranks, $2 = limit MiB, $3 = groups, $4 = ranks per group, $5 = job
+  local r=$1 limit=$2 groups=$3 g=$4 job=$5 out="$work/g$1x$3.h5" log="$work/g$1x$3.log"
+  mpi "$r" "$exe" run "$job" -o "$out" --mem-per-node "${limit}M" > /dev/null 2> "$log"
   local rc=$?
   check "$r ranks at --mem-per-node ${limit}M exit 0 (got $rc)" '[ $rc -eq 0 ]'
-  check "$r ranks: the log shows one group of $r ranks" \
-    'grep -q "node 0: 1 group(s) of $r rank(s) (FFTW-MPI, N = 2048)" "$work/g$r.log"'
-  check "$r ranks: all $r ranks compute" 'grep -q "node 0: $r of $r rank(s) active" "$work/g$r.log"'
+  check "$r ranks: the log shows $groups group(s) of $g ranks" \
+    'grep -q "node 0: $groups group(s) of $g rank(s) (FFTW-MPI, N = 2048)" "$log"'
+  check "$r ranks: all $r ranks compute" 'grep -q "node 0: $r of $r rank(s) active" "$log"'
   local diff
-  diff=$(compare "$work/g$r.h5")
-  check "$r ranks: /psf and /cube equal the 1-rank run to ${diff:-?} ≤ 1e-12 of the peak" \
+  diff=$(compare "$out")
+  check "$r ranks: /psf (and /cube) equal the 1-rank run to ${diff:-?} ≤ 1e-12 of the peak" \
     '[ -n "$diff" ] && awk -v d="$diff" "BEGIN{exit !(d <= 1e-12)}"'
-  check "$r ranks: every rank's peak RSS within its share ($(grep -o 'rank 0 [0-9.]* \[[0-9.]*\]' "$work/g$r.log" | tail -1) …)" \
-    'within_share "$work/g$r.log"'
+  check "$r ranks: every rank's peak RSS within its share ($(grep -o 'rank 0 [0-9.]* \[[0-9.]*\]' "$log" | tail -1) …)" \
+    'within_share "$log"'
 }
 
-run_group 2 "$(limit_for 2 "$task" "$group2")"
-run_group 4 "$(limit_for 4 "$group2" "$group4")"
+run_group 2 "$(limit_for 2 "$task" "$group2")" 1 2 "$work/job.yaml"
+run_group 4 "$(limit_for 4 "$group2" "$group4")" 1 4 "$work/job.yaml"
+# Two groups of 2 on 4 ranks, each taking its own wavelength, without a cube: the slices stay
+# on the groups' first ranks until the reduction scatters them. (A 4-rank share halfway
+# between a single rank's need and a group of 2's lets at most 3 single ranks compute.)
+sed -e 's/cube: true/cube: false/' "$work/job.yaml" > "$work/nocube.yaml"
+run_group 4 "$(limit_for 4 "$task" "$group2")" 2 2 "$work/nocube.yaml"
+# Which group takes which wavelength depends on timing; that only the groups' first ranks
+# (0 and 2) record tasks does not.
+check "4 ranks, 2 groups: /provenance/tasks names only the groups' first ranks (0, 2)" \
+  '"$python" -c "import h5py, sys; t = h5py.File(sys.argv[1])[\"provenance/tasks\"][...]; sys.exit(not set(t[\"rank\"]) <= {0, 2})" "$work/g4x2.h5"'
 
 # Too small even for a group of all 4 ranks: refused (exit 2) naming the group's need. The
 # plan is the run's own (pp_plan_create; a run refuses before anything is written, which
