@@ -181,9 +181,101 @@ static void test_plan(void) {
   pp_job_destroy(&job);
 }
 
+/* Rank groups (FFTW-MPI): a coronagraph (N = 256) on nodes of 4 ranks whose budgets are cut
+ * from the model's own per-rank needs (task alone t1, in a group of g: tg). */
+static void test_plan_groups(void) {
+  const char *yaml =
+      "pupil: {npix: 64}\n"
+      "wavelengths: {min: 1.0e-6, max: 2.0e-6, count: 6}\n"
+      "optics:\n"
+      "  - circular_aperture: {radius: 3.0}\n"
+      "  - fqpm_fft_aligner: {direction: forward}\n"
+      "  - ideal_fqpm: {wavelength: 1.5e-6}\n"
+      "  - fqpm_fft_aligner: {direction: backward}\n"
+      "  - circular_aperture: {radius: 2.7}\n"
+      "detector: {pixelscale: 0.05, fov_pixels: 20, oversample: 2}\n"
+      "propagation: {method: mft, fft_oversample: 4}\n"
+      "output: {cube: true}\n";
+  pp_job *job = NULL;
+  PP_TEST_OK(pp_job_parse_string(yaml, strlen(yaml), "groups.yaml", &job), "coronagraph parses");
+  if (!job) return;
+  pp_task_model t;
+  PP_TEST_OK(pp_plan_task_model(job, NULL, 4, 12, &t), "task model");
+  size_t t2 = 0, t4 = 0, b = 30 * MiB;
+  PP_TEST_OK(pp_plan_group_task_bytes(job, &t, 2, &t2), "group of 2");
+  PP_TEST_OK(pp_plan_group_task_bytes(job, &t, 4, &t4), "group of 4");
+  PP_TEST_TRUE(t4 < t2 && t2 < t.task_bytes && 2 * t2 > t.task_bytes,
+               "per rank: group of 4 < group of 2 < alone < 2 × group of 2");
+  int ranks[3] = {4, 4, 4};
+  /* node 0: exactly one group of 4 (no pair, no single); node 1: two groups of 2 (at most 3
+   * singles); node 2: two singles, or one group of 2 (a tie: singles win) */
+  size_t budgets[3] = {4 * b + 4 * t4, 4 * b + 4 * t2, 4 * b + 2 * t.task_bytes};
+  PP_TEST_TRUE(t4 < t2 && t2 < t.task_bytes, "the budgets force what the comments say");
+  pp_plan plan;
+  PP_TEST_OK(pp_plan_create(job, NULL, 3, ranks, budgets, b, NULL, job->n_wavelengths, &plan),
+             "plan for three nodes");
+  if (plan.nodes) {
+    PP_TEST_TRUE(plan.fft_n == 256, "the padded size N = npix·fft_oversample");
+    PP_TEST_TRUE(plan.nodes[0].group_ranks == 4 && plan.nodes[0].workers == 1 &&
+                     plan.nodes[0].active == 4,
+                 "node 0: one group of 4 ranks");
+    PP_TEST_TRUE(plan.nodes[1].group_ranks == 2 && plan.nodes[1].workers == 2 &&
+                     plan.nodes[1].active == 4,
+                 "node 1: two groups of 2 ranks");
+    PP_TEST_TRUE(plan.nodes[2].group_ranks == 1 && plan.nodes[2].workers == 2 &&
+                     plan.nodes[2].active == 2,
+                 "node 2: two single ranks (a tie with a group of 2 goes to single ranks)");
+    PP_TEST_TRUE(plan.active_total == 10 && plan.workers_total == 5,
+                 "10 ranks compute, 5 tasks at a time");
+    for (int k = 0; k < 3; k++)
+      PP_TEST_TRUE(plan.nodes[k].peak_bytes <= budgets[k], "expected peak within the budget");
+    for (int k = 0; k < 2; k++) /* all ranks in groups: each within its share */
+      PP_TEST_TRUE(b + plan.nodes[k].rank_task_bytes <= budgets[k] / 4,
+                   "every rank of a grouped node within its share");
+  }
+  pp_plan_destroy(&plan);
+
+  /* room for neither a group of 4 nor one rank alone */
+  size_t short_of_a_group[1] = {4 * b + (4 * t4 < t.task_bytes ? 4 * t4 : t.task_bytes) - 4};
+  pp_status s = pp_plan_create(job, NULL, 1, ranks, short_of_a_group, b, NULL,
+                               job->n_wavelengths, &plan);
+  PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT, "too small for a group of all 4 ranks: refused");
+  PP_TEST_TRUE(s && strstr(pp_status_message(s), "a group of all 4 ranks of the node") &&
+                   strstr(pp_status_message(s), "across nodes are not supported"),
+               "the refusal gives the group's need and the limitation");
+  pp_status_free(s);
+  pp_job_destroy(&job);
+
+  /* an odd N (63 × 3 = 189) cannot be shared: single ranks only, refused with the reason */
+  char odd[1024];
+  snprintf(odd, sizeof odd, "%s", yaml);
+  char *npix = strstr(odd, "npix: 64"), *oversample = strstr(odd, "fft_oversample: 4");
+  if (npix && oversample) {
+    memcpy(npix, "npix: 63", 8);
+    oversample[16] = '3';
+  }
+  PP_TEST_OK(pp_job_parse_string(odd, strlen(odd), "odd.yaml", &job), "odd coronagraph parses");
+  if (!job) return;
+  PP_TEST_OK(pp_plan_task_model(job, NULL, 4, 4, &t), "odd task model");
+  size_t one_and_a_half[1] = {4 * b + t.task_bytes * 3 / 2};
+  PP_TEST_OK(pp_plan_create(job, NULL, 1, ranks, one_and_a_half, b, NULL, job->n_wavelengths,
+                            &plan), "odd N with room for one rank");
+  PP_TEST_TRUE(plan.nodes && plan.nodes[0].group_ranks == 1 && plan.nodes[0].active == 1,
+               "odd N: one single rank, no group");
+  pp_plan_destroy(&plan);
+  size_t too_small[1] = {4 * b + t.task_bytes / 2};
+  s = pp_plan_create(job, NULL, 1, ranks, too_small, b, NULL, job->n_wavelengths, &plan);
+  PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT && s &&
+                   strstr(pp_status_message(s), "189 × 189 plane: its size npix·fft_oversample is odd"),
+               "odd N too large for a rank: refused, saying groups need an even size");
+  pp_status_free(s);
+  pp_job_destroy(&job);
+}
+
 int main(void) {
   test_parse_bytes();
   test_probe();
   test_plan();
+  test_plan_groups();
   return pp_test_finish();
 }
