@@ -95,7 +95,10 @@ pp_status pp_system_plan_fftw(const pp_job *job, pp_method method);
  * written to psf[ny][nx] (see pp_system_psf_shape), normalized as the job says. For an
  * off-axis source (job->source) the PSF is centred at offset / pixelscale pixels from the
  * array centre, +x towards larger column indices, +y towards larger row indices;
- * PP_ERR_INPUT when the offset is beyond npix·λ/(2·D) at this wavelength. */
+ * PP_ERR_INPUT when the offset is beyond npix·λ/(2·D) at this wavelength. Allocates nothing.
+ * Not collective for a system of pp_system_create*; collective on the group for one of
+ * pp_system_create_group (the group agrees on the argument checks first; psf is written on
+ * group rank 0 only, the others may pass NULL). */
 pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf);
 void pp_system_psf_shape(const pp_system *system, size_t *ny, size_t *nx);
 /* Pupil array width (metres) and pixel scale (metres). */

@@ -458,6 +458,10 @@ static pp_status pp_planes_fill_pupil_rows(pp_planes *p, pp_stage *stage) {
   return PP_SUCCESS;
 }
 
+MPI_Comm pp_planes_group_comm(const pp_planes *planes) {
+  return planes ? planes->group : MPI_COMM_NULL;
+}
+
 size_t pp_planes_padded_size_for_job(const pp_job *job) {
   if (!pp_planes_needed(job)) return 0;
   for (size_t j = pp_pupil_leading_optics(job); j < job->n_optics; j++)

@@ -368,17 +368,13 @@ static void pp_system_fill_field(pp_system *system, double wavelength_m) {
   }
 }
 
-pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf) {
-  PP_CHECK(system != NULL && (psf != NULL || !system->runs_transform), PP_ERR_INTERNAL,
-           "pp_system_psf needs a system and an output");
+/* The checks of pp_system_psf's arguments (system not NULL). */
+static pp_status pp_system_psf_check(const pp_system *system, double wavelength_m,
+                                     const double *psf) {
+  PP_CHECK(psf != NULL || !system->runs_transform, PP_ERR_INTERNAL,
+           "pp_system_psf needs an output");
   PP_CHECK(isfinite(wavelength_m) && wavelength_m > 0.0, PP_ERR_INPUT,
            "wavelength must be positive and finite, got %g m", wavelength_m);
-  /* POPPY's Wavefront._propagate_mft: lam/D of the whole pupil array in arcsec, and the
-   * detector field in those units, per axis. */
-  double lambda_over_d_arcsec = wavelength_m / system->pupil.diameter_m * PP_ARCSEC_PER_RADIAN;
-  double nlamd_y = system->fov_arcsec_y / lambda_over_d_arcsec;
-  double nlamd_x = system->fov_arcsec_x / lambda_over_d_arcsec;
-
   if (system->has_tilt) {
     double limit_arcsec = pp_tilt_limit_arcsec(wavelength_m, system->pupil.grid.pixelscale_m);
     double largest_arcsec =
@@ -388,6 +384,21 @@ pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf) {
              "(npix·λ/(2·D) = %.6g arcsec); raise pupil.npix",
              largest_arcsec, wavelength_m, limit_arcsec);
   }
+  return PP_SUCCESS;
+}
+
+pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf) {
+  PP_CHECK(system != NULL, PP_ERR_INTERNAL, "pp_system_psf needs a system");
+  MPI_Comm group = pp_planes_group_comm(system->planes);
+  pp_status checked = pp_system_psf_check(system, wavelength_m, psf);
+  /* a group agrees on the checks before its collective planes, so none is left waiting */
+  if (group != MPI_COMM_NULL) PP_CALL(pp_planes_group_agree(group, checked));
+  else PP_CALL(checked);
+  /* POPPY's Wavefront._propagate_mft: lam/D of the whole pupil array in arcsec, and the
+   * detector field in those units, per axis. */
+  double lambda_over_d_arcsec = wavelength_m / system->pupil.diameter_m * PP_ARCSEC_PER_RADIAN;
+  double nlamd_y = system->fov_arcsec_y / lambda_over_d_arcsec;
+  double nlamd_x = system->fov_arcsec_x / lambda_over_d_arcsec;
 
   if (system->field_per_wavelength) pp_system_fill_field(system, wavelength_m);
   if (system->planes) PP_CALL(pp_planes_apply(system->planes, wavelength_m, system->field));
