@@ -10,7 +10,7 @@
  *   - the memory model: a rank of a group of g holds less than a single rank, less for larger
  *     g, and at least its slab ceil(N/g)·N·16 bytes;
  *   - refusals on every rank alike: an odd padded size (FFTW-MPI's shifts need an even N),
- *     a job with no image plane (nothing to share). */
+ *     a job with no image plane (nothing to share); a bad call on one rank fails on all. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +114,34 @@ static void pp_check_refused(const char *yaml, const char *what) {
   pp_job_destroy(&job);
 }
 
+/* A bad call on one rank (rank 0 passes no output) fails on every rank instead of leaving the
+ * others in the planes' transposes; the group then still computes. */
+static void pp_check_bad_call_agreed(void) {
+  pp_job *job = pp_group_job(pp_fqpm_job);
+  if (!job) return;
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  pp_system *group = NULL;
+  PP_TEST_OK(pp_system_create_group(job, PP_METHOD_MFT, MPI_COMM_WORLD, &group), "group builds");
+  if (group) {
+    size_t ny = 0, nx = 0;
+    pp_system_psf_shape(group, &ny, &nx);
+    double *psf = calloc(ny * nx, sizeof *psf);
+    pp_status s = pp_system_psf(group, 1.9e-6, NULL);
+    int failed = s != PP_SUCCESS, all = 0;
+    MPI_Allreduce(&failed, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    PP_TEST_TRUE(all == 1, "rank 0 without an output: every rank fails");
+    pp_status_free(s);
+    PP_TEST_OK(pp_system_psf(group, 1.9e-6, rank == 0 ? psf : NULL), "the group computes after");
+    double sum = 0.0;
+    for (size_t p = 0; p < ny * nx; p++) sum += psf[p];
+    PP_TEST_TRUE(rank != 0 || sum > 0.0, "and rank 0 gets a PSF");
+    free(psf);
+  }
+  pp_system_destroy(&group);
+  pp_job_destroy(&job);
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   pp_check_matches(pp_fqpm_job, PP_METHOD_MFT, 1.9e-6,
@@ -121,6 +149,7 @@ int main(int argc, char **argv) {
   pp_check_matches(pp_blc_job, PP_METHOD_CZT, 1.1e-6,
                    "band-limited + annular stop, N = 90 (uneven slabs): group PSF equals serial");
   pp_check_memory_model();
+  pp_check_bad_call_agreed();
   char odd[2048];
   snprintf(odd, sizeof odd, "%s", pp_blc_job);
   char *at = strstr(odd, "fft_oversample: 2");
