@@ -110,7 +110,8 @@ typedef struct pp_plan_node {
   size_t budget_bytes;     /* pp_node_memory.budget_bytes */
   int active;              /* ranks that compute (the others allocate nothing big) */
   int group_ranks;         /* ranks per task: 1 = single ranks, g > 1 = FFTW-MPI groups of g */
-  int workers;             /* task takers: active single ranks, or groups (active ÷ group_ranks) */
+  int workers;             /* task takers: active single ranks, or groups (active ÷ group_ranks);
+                              for groups spanning nodes, 1 on a group's first node, else 0 */
   size_t rank_task_bytes;  /* what one computing rank adds: task_bytes, or group_task_bytes */
   size_t peak_bytes;       /* expected: ranks × baseline + active × rank_task_bytes */
 } pp_plan_node;
@@ -123,6 +124,8 @@ typedef struct pp_plan {
   pp_plan_node *nodes;     /* [n_nodes] (owned) */
   int active_total;        /* computing ranks */
   int workers_total;       /* task takers: single ranks and groups (what the waves count) */
+  int span_nodes;          /* > 1: groups of all ranks of span_nodes consecutive nodes (no node
+                              could compute alone); 1: groups, if any, within a node */
   size_t fft_n;            /* N of the padded planes rank groups share (0: none, no groups) */
   size_t *order;           /* [n_tasks] wavelength indices, costliest first (owned) */
   double seconds_estimate; /* whole run: waves of tasks over the active ranks */
@@ -143,7 +146,9 @@ pp_status pp_plan_group_task_bytes(const pp_job *job, const pp_task_model *task,
  * and the job has an even padded image plane, groups of g = 2 … ranks on the node sharing one
  * task with FFTW-MPI are tried too (groups = min(ranks ÷ g, room ÷ (g·group_task_bytes(g)))):
  * the node takes the g that keeps the most ranks computing, ties going to the smaller g
- * (single ranks need no communication). Groups never span nodes.
+ * (single ranks need no communication). Only when no node can compute that way are groups
+ * of all the ranks of k consecutive nodes tried (the k that keeps the most ranks computing,
+ * ties to the smaller k; every node of a group must hold its ranks' shares).
  * tasks lists the wavelength indices to compute (NULL: all). Refuses with PP_ERR_INPUT,
  * naming needed and available bytes and what to change, when no node can run a task.
  * Not collective; every rank computes the same plan from the same inputs. */

@@ -19,6 +19,29 @@ pp_status pp_node_layout_create(MPI_Comm comm, size_t override_bytes, pp_node_la
   PP_CHECK(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL,
                                &layout->node_comm) == MPI_SUCCESS,
            PP_ERR_MPI, "MPI_Comm_split_type cannot group the ranks by node");
+  /* Emulated nodes, so that multi-node plans (rank groups across nodes) can be run on one
+   * machine: POLYPSF_RANKS_PER_NODE=n cuts every node into nodes of n consecutive ranks,
+   * each probing the same memory. Meant for tests; unset, the nodes are the real ones. */
+  const char *emulate = getenv("POLYPSF_RANKS_PER_NODE");
+  char *end = NULL;
+  long per_node = emulate ? strtol(emulate, &end, 10) : 0;
+  int bad = emulate && (end == emulate || *end != '\0' || per_node < 1 || per_node > 1 << 20);
+  int any_bad = 0;
+  MPI_Allreduce(&bad, &any_bad, 1, MPI_INT, MPI_MAX, comm);
+  if (any_bad) {
+    pp_node_layout_destroy(layout);
+    PP_CHECK(false, PP_ERR_INPUT, "POLYPSF_RANKS_PER_NODE must be a positive integer on every "
+             "rank, got '%s' here", emulate ? emulate : "(unset)");
+  }
+  if (emulate) {
+    MPI_Comm emulated = MPI_COMM_NULL;
+    MPI_Comm_rank(layout->node_comm, &layout->node_rank);
+    PP_CHECK(MPI_Comm_split(layout->node_comm, layout->node_rank / (int)per_node,
+                            layout->node_rank, &emulated) == MPI_SUCCESS,
+             PP_ERR_MPI, "MPI_Comm_split cannot emulate nodes of %ld ranks", per_node);
+    MPI_Comm_free(&layout->node_comm);
+    layout->node_comm = emulated;
+  }
   MPI_Comm_rank(layout->node_comm, &layout->node_rank);
   MPI_Comm_size(layout->node_comm, &node_size);
   if (gethostname(layout->hostname, sizeof layout->hostname - 1) != 0)

@@ -86,6 +86,53 @@ static pp_status pp_plan_node_choose(const pp_job *job, const pp_task_model *tas
   return PP_SUCCESS;
 }
 
+/* Groups of all the ranks of k consecutive nodes (blocks [first, first + k)), for when no
+ * node computes alone: the k that keeps the most ranks computing, ties to the smaller k; a
+ * block computes when each of its nodes holds its ranks' baselines and per-rank needs. Sets
+ * plan->span_nodes (1 when no block fits) and the nodes of the fitting blocks. */
+static pp_status pp_plan_span_nodes(const pp_job *job, pp_plan *plan, size_t baseline_bytes,
+                                    int *active_total, int *workers_total) {
+  plan->span_nodes = 1;
+  if (plan->fft_n == 0 || plan->fft_n % 2 != 0 || plan->n_nodes < 2) return PP_SUCCESS;
+  int best_span = 0, best_active = 0;
+  for (int pass = 0; pass < 2; pass++) { /* 0: choose the span, 1: fill the nodes */
+    for (int span = pass ? best_span : 2; span <= (pass ? best_span : plan->n_nodes); span++) {
+      int active = 0;
+      for (int first = 0; first + span <= plan->n_nodes; first += span) {
+        int g = 0;
+        for (int k = first; k < first + span; k++) g += plan->nodes[k].ranks;
+        size_t per_rank = 0;
+        PP_CALL(pp_plan_group_task_bytes(job, &plan->task, g, &per_rank));
+        bool fits = true;
+        for (int k = first; k < first + span; k++)
+          fits = fits && (size_t)plan->nodes[k].ranks * (baseline_bytes + per_rank) <=
+                             plan->nodes[k].budget_bytes;
+        if (!fits) continue;
+        active += g;
+        for (int k = first; pass && k < first + span; k++) {
+          pp_plan_node *node = &plan->nodes[k];
+          node->active = node->ranks;
+          node->group_ranks = g;
+          node->workers = k == first ? 1 : 0;
+          node->rank_task_bytes = per_rank;
+          node->peak_bytes = (size_t)node->ranks * (baseline_bytes + per_rank);
+        }
+        if (pass) {
+          *active_total += g;
+          *workers_total += 1;
+        }
+      }
+      if (!pass && active > best_active) {
+        best_active = active;
+        best_span = span;
+      }
+    }
+    if (!best_span) return PP_SUCCESS;
+  }
+  plan->span_nodes = best_span;
+  return PP_SUCCESS;
+}
+
 /* Every wavelength costs the same with one propagation method, so "costliest first"
  * keeps the given order; the sort is stable on the index so plans never depend on
  * timing. */
@@ -109,6 +156,7 @@ pp_status pp_plan_create(const pp_job *job, const pp_system_choice *choice, int 
   plan->n_tasks = n_tasks;
   plan->baseline_bytes = baseline_bytes;
   plan->fft_n = pp_system_padded_size_for_job(job);
+  plan->span_nodes = 1;
   pp_plan_order(tasks, n_tasks, plan->order);
 
   /* The model depends on the number of task takers (kept slices) and ranks (reduction
@@ -125,6 +173,10 @@ pp_status pp_plan_create(const pp_job *job, const pp_system_choice *choice, int 
       active_total += node->active;
       workers_total += node->workers;
     }
+    /* across nodes only when one node is not enough anywhere */
+    if (workers_total == 0)
+      PP_CALL_GOTO(status, pp_plan_span_nodes(job, plan, baseline_bytes, &active_total,
+                                              &workers_total));
     plan->active_total = active_total;
     plan->workers_total = workers_total;
     if (workers_total == 0 || workers_total == workers_guess) break;
@@ -149,12 +201,19 @@ pp_status pp_plan_create(const pp_job *job, const pp_system_choice *choice, int 
     if (fft_n > 0 && fft_n % 2 != 0)
       snprintf(groups, sizeof groups, "; rank groups (FFTW-MPI) cannot share the padded "
                "%zu × %zu plane: its size npix·fft_oversample is odd", fft_n, fft_n);
-    else if (fft_n > 0 && node->ranks >= 2 &&
+    else if (fft_n > 0 && node->ranks >= 2 && n_nodes == 1 &&
              pp_plan_group_task_bytes(job, &plan->task, node->ranks, &group_bytes) == PP_SUCCESS)
       snprintf(groups, sizeof groups, "; a group of all %d ranks of the node sharing the padded "
                "%zu × %zu plane (FFTW-MPI) needs %.1f MiB per rank (+ %.1f MiB per process) of "
-               "a %.1f MiB share, and groups across nodes are not supported", node->ranks,
-               fft_n, fft_n, pp_mebibytes(group_bytes), pp_mebibytes(baseline_bytes),
+               "a %.1f MiB share", node->ranks, fft_n, fft_n, pp_mebibytes(group_bytes),
+               pp_mebibytes(baseline_bytes),
+               pp_mebibytes(node->budget_bytes / (size_t)node->ranks));
+    else if (fft_n > 0 && total_ranks >= 2 &&
+             pp_plan_group_task_bytes(job, &plan->task, total_ranks, &group_bytes) == PP_SUCCESS)
+      snprintf(groups, sizeof groups, "; a group of all %d ranks of the %d nodes sharing the "
+               "padded %zu × %zu plane (FFTW-MPI) needs %.1f MiB per rank (+ %.1f MiB per "
+               "process) of node %zu's %.1f MiB share", total_ranks, n_nodes, fft_n, fft_n,
+               pp_mebibytes(group_bytes), pp_mebibytes(baseline_bytes), best,
                pp_mebibytes(node->budget_bytes / (size_t)node->ranks));
     PP_CHECK_GOTO(status, false, PP_ERR_INPUT,
                   "one wavelength needs %.1f MiB on one rank (+ %.1f MiB per process for "
@@ -260,11 +319,18 @@ void pp_plan_log(const pp_plan *plan, const pp_job *job, const pp_logger *logger
            k, node->active, node->ranks, pp_mebibytes(node->peak_bytes),
            pp_mebibytes(node->budget_bytes),
            node->active < node->ranks ? " (memory limits the ranks)" : "");
-    if (node->group_ranks > 1)
+    if (node->group_ranks > 1 && plan->span_nodes == 1)
       pp_log(logger, PP_LOG_INFO,
              "plan: node %d: %d group(s) of %d rank(s) (FFTW-MPI, N = %zu), per rank %.1f MiB "
              "+ %.1f MiB per process of a %.1f MiB share",
              k, node->workers, node->group_ranks, plan->fft_n,
+             pp_mebibytes(node->rank_task_bytes), pp_mebibytes(plan->baseline_bytes),
+             pp_mebibytes(node->budget_bytes / (size_t)node->ranks));
+    if (node->group_ranks > 1 && plan->span_nodes > 1)
+      pp_log(logger, PP_LOG_INFO,
+             "plan: node %d: in group %d of %d rank(s) across %d node(s) (FFTW-MPI, N = %zu), "
+             "per rank %.1f MiB + %.1f MiB per process of a %.1f MiB share",
+             k, k / plan->span_nodes, node->group_ranks, plan->span_nodes, plan->fft_n,
              pp_mebibytes(node->rank_task_bytes), pp_mebibytes(plan->baseline_bytes),
              pp_mebibytes(node->budget_bytes / (size_t)node->ranks));
   }

@@ -94,18 +94,24 @@ static pp_status pp_run_prepare(pp_run_state *st, double *pupil_diameter_m) {
   st->active = st->layout.node_rank < node->active;
   st->leader = st->active;
   st->group_size = 1;
-  if (node->group_ranks > 1) {
+  if (st->plan.span_nodes > 1) {
+    /* Groups of all the ranks of span_nodes consecutive nodes: every rank of comm takes part
+     * in the split (the plan is the same everywhere), ranks of idle nodes with no colour. */
+    int color = st->active ? st->layout.node_index / st->plan.span_nodes : MPI_UNDEFINED;
+    PP_CHECK(MPI_Comm_split(st->comm, color, st->rank, &st->group) == MPI_SUCCESS, PP_ERR_MPI,
+             "MPI_Comm_split into FFTW-MPI rank groups across nodes failed");
+  } else if (node->group_ranks > 1) {
     /* One group per group_ranks consecutive ranks of the node, for the whole run; the node's
      * ranks all take part in the split (collective on the node), idle ones with no colour. */
     int color = st->active ? st->layout.node_rank / node->group_ranks : MPI_UNDEFINED;
     PP_CHECK(MPI_Comm_split(st->layout.node_comm, color, st->layout.node_rank, &st->group) ==
                  MPI_SUCCESS,
              PP_ERR_MPI, "MPI_Comm_split into FFTW-MPI rank groups failed");
-    if (st->group != MPI_COMM_NULL) {
-      MPI_Comm_rank(st->group, &st->group_rank);
-      MPI_Comm_size(st->group, &st->group_size);
-      st->leader = st->group_rank == 0;
-    }
+  }
+  if (st->group != MPI_COMM_NULL) {
+    MPI_Comm_rank(st->group, &st->group_rank);
+    MPI_Comm_size(st->group, &st->group_size);
+    st->leader = st->group_rank == 0;
   }
   return PP_SUCCESS;
 }

@@ -181,23 +181,31 @@ static void test_plan(void) {
   pp_job_destroy(&job);
 }
 
+/* The coronagraph of test_plan_groups, npix px padded ×fft_oversample (caller destroys). */
+static pp_job *groups_job(int npix, int fft_oversample) {
+  char yaml[1024];
+  snprintf(yaml, sizeof yaml,
+           "pupil: {npix: %d}\n"
+           "wavelengths: {min: 1.0e-6, max: 2.0e-6, count: 6}\n"
+           "optics:\n"
+           "  - circular_aperture: {radius: 3.0}\n"
+           "  - fqpm_fft_aligner: {direction: forward}\n"
+           "  - ideal_fqpm: {wavelength: 1.5e-6}\n"
+           "  - fqpm_fft_aligner: {direction: backward}\n"
+           "  - circular_aperture: {radius: 2.7}\n"
+           "detector: {pixelscale: 0.05, fov_pixels: 20, oversample: 2}\n"
+           "propagation: {method: mft, fft_oversample: %d}\n"
+           "output: {cube: true}\n",
+           npix, fft_oversample);
+  pp_job *job = NULL;
+  PP_TEST_OK(pp_job_parse_string(yaml, strlen(yaml), "groups.yaml", &job), "coronagraph parses");
+  return job;
+}
+
 /* Rank groups (FFTW-MPI): a coronagraph (N = 256) on nodes of 4 ranks whose budgets are cut
  * from the model's own per-rank needs (task alone t1, in a group of g: tg). */
 static void test_plan_groups(void) {
-  const char *yaml =
-      "pupil: {npix: 64}\n"
-      "wavelengths: {min: 1.0e-6, max: 2.0e-6, count: 6}\n"
-      "optics:\n"
-      "  - circular_aperture: {radius: 3.0}\n"
-      "  - fqpm_fft_aligner: {direction: forward}\n"
-      "  - ideal_fqpm: {wavelength: 1.5e-6}\n"
-      "  - fqpm_fft_aligner: {direction: backward}\n"
-      "  - circular_aperture: {radius: 2.7}\n"
-      "detector: {pixelscale: 0.05, fov_pixels: 20, oversample: 2}\n"
-      "propagation: {method: mft, fft_oversample: 4}\n"
-      "output: {cube: true}\n";
-  pp_job *job = NULL;
-  PP_TEST_OK(pp_job_parse_string(yaml, strlen(yaml), "groups.yaml", &job), "coronagraph parses");
+  pp_job *job = groups_job(64, 4);
   if (!job) return;
   pp_task_model t;
   PP_TEST_OK(pp_plan_task_model(job, NULL, 4, 12, &t), "task model");
@@ -212,10 +220,12 @@ static void test_plan_groups(void) {
   size_t budgets[3] = {4 * b + 4 * t4, 4 * b + 4 * t2, 4 * b + 2 * t.task_bytes};
   PP_TEST_TRUE(t4 < t2 && t2 < t.task_bytes, "the budgets force what the comments say");
   pp_plan plan;
+  pp_status s = PP_SUCCESS;
   PP_TEST_OK(pp_plan_create(job, NULL, 3, ranks, budgets, b, NULL, job->n_wavelengths, &plan),
              "plan for three nodes");
   if (plan.nodes) {
-    PP_TEST_TRUE(plan.fft_n == 256, "the padded size N = npix·fft_oversample");
+    PP_TEST_TRUE(plan.fft_n == 256 && plan.span_nodes == 1,
+                 "the padded size N = npix·fft_oversample; groups within nodes");
     PP_TEST_TRUE(plan.nodes[0].group_ranks == 4 && plan.nodes[0].workers == 1 &&
                      plan.nodes[0].active == 4,
                  "node 0: one group of 4 ranks");
@@ -237,24 +247,46 @@ static void test_plan_groups(void) {
 
   /* room for neither a group of 4 nor one rank alone */
   size_t short_of_a_group[1] = {4 * b + (4 * t4 < t.task_bytes ? 4 * t4 : t.task_bytes) - 4};
-  pp_status s = pp_plan_create(job, NULL, 1, ranks, short_of_a_group, b, NULL,
-                               job->n_wavelengths, &plan);
+  s = pp_plan_create(job, NULL, 1, ranks, short_of_a_group, b, NULL, job->n_wavelengths, &plan);
   PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT, "too small for a group of all 4 ranks: refused");
-  PP_TEST_TRUE(s && strstr(pp_status_message(s), "a group of all 4 ranks of the node") &&
-                   strstr(pp_status_message(s), "across nodes are not supported"),
-               "the refusal gives the group's need and the limitation");
+  PP_TEST_TRUE(s && strstr(pp_status_message(s), "a group of all 4 ranks of the node"),
+               "the refusal gives the group's need");
   pp_status_free(s);
   pp_job_destroy(&job);
 
-  /* an odd N (63 × 3 = 189) cannot be shared: single ranks only, refused with the reason */
-  char odd[1024];
-  snprintf(odd, sizeof odd, "%s", yaml);
-  char *npix = strstr(odd, "npix: 64"), *oversample = strstr(odd, "fft_oversample: 4");
-  if (npix && oversample) {
-    memcpy(npix, "npix: 63", 8);
-    oversample[16] = '3';
+  /* Across nodes (the same coronagraph padded ×16, N = 1024, so that the padded planes
+   * dominate): two nodes of 2 ranks, each too small for a rank alone or a group of its 2
+   * ranks, but holding its 2 ranks of a group of 4: one group across both nodes; a third node
+   * too small even for that stays idle. */
+  job = groups_job(64, 16);
+  size_t w2 = 0, w4 = 0;
+  int two[3] = {2, 2, 2};
+  if (job && pp_plan_task_model(job, NULL, 1, 6, &t) == PP_SUCCESS &&
+      pp_plan_group_task_bytes(job, &t, 2, &w2) == PP_SUCCESS &&
+      pp_plan_group_task_bytes(job, &t, 4, &w4) == PP_SUCCESS) {
+    size_t fits = 2 * b + 2 * w4 + MiB, across[3] = {fits, fits, fits / 2};
+    PP_TEST_TRUE(2 * b + t.task_bytes > fits && 2 * b + 2 * w2 > fits,
+                 "across nodes: the budgets force what the comment says");
+    PP_TEST_OK(pp_plan_create(job, NULL, 3, two, across, b, NULL, job->n_wavelengths, &plan),
+               "plan across nodes");
+    if (plan.nodes)
+      PP_TEST_TRUE(plan.span_nodes == 2 && plan.nodes[0].group_ranks == 4 &&
+                       plan.nodes[0].workers == 1 && plan.nodes[1].workers == 0 &&
+                       plan.nodes[1].active == 2 && plan.nodes[2].active == 0 &&
+                       plan.active_total == 4 && plan.workers_total == 1,
+                   "one group of 4 ranks across nodes 0 and 1, node 2 idle");
+    pp_plan_destroy(&plan);
+    size_t short_across[2] = {2 * b + 2 * w4 - MiB, 2 * b + 2 * w4 - MiB};
+    s = pp_plan_create(job, NULL, 2, two, short_across, b, NULL, job->n_wavelengths, &plan);
+    PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT && s &&
+                     strstr(pp_status_message(s), "a group of all 4 ranks of the 2 nodes"),
+                 "too small across nodes too: refused with the group's need");
+    pp_status_free(s);
   }
-  PP_TEST_OK(pp_job_parse_string(odd, strlen(odd), "odd.yaml", &job), "odd coronagraph parses");
+  pp_job_destroy(&job);
+
+  /* an odd N (63 × 3 = 189) cannot be shared: single ranks only, refused with the reason */
+  job = groups_job(63, 3);
   if (!job) return;
   PP_TEST_OK(pp_plan_task_model(job, NULL, 4, 4, &t), "odd task model");
   size_t one_and_a_half[1] = {4 * b + t.task_bytes * 3 / 2};
