@@ -16,8 +16,12 @@ run_group 4 "$(limit_for 4 "$group2" "$group4")" "4-ranks" \
 
 # Too small even for a group of all 4 ranks: refused (exit 2) naming the group's need. The
 # plan is the run's own (pp_plan_create; a run refuses before anything is written, which
-# test_mem_limit.sh checks); `polypsf plan` saves an mpirun.
-small=$(awk -v b="$base" -v g="$group4" 'BEGIN{printf "%d", 4 * (b + g / 2) + 64}')
+# test_mem_limit.sh checks); `polypsf plan` saves an mpirun. `plan` assumes its own process
+# baseline (it runs no MPI), so the budget is sized from that one: half of what a group of 4,
+# or a rank alone, would need beyond 4 baselines.
+plan_base=$(sed -n 's/.*+ \([0-9.]*\) MiB per process.*/\1/p' "$work/plan.log" | head -1)
+small=$(awk -v b="$plan_base" -v g="$group4" -v t="$task" \
+  'BEGIN{n = 4 * g < t ? 4 * g : t; printf "%d", 4 * b + n / 2 + 64}')
 "$exe" plan "$work/job.yaml" --ranks-per-node 4 --mem-per-node "${small}M" > "$work/refused.log" 2>&1
 rc=$?
 check "a budget too small for a group of 4 is refused with exit 2 (got $rc)" '[ $rc -eq 2 ]'
