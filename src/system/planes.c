@@ -419,8 +419,8 @@ pp_status pp_planes_apply(const pp_planes *planes, double wavelength_m, double c
  * stages hold their transmissions cut to them, IMAGE optics sample them (pp_image_grid's
  * row0/nrows), TO_IMAGE and TO_PUPIL are pp_fft_mpi_propagate, and CROP gathers the central
  * npix rows to group rank 0 (MPI_Gatherv), which alone runs the transform to the detector.
- * Every operation on a pixel is the serial one; only FFTW-MPI's transform differs from the
- * serial FFT's in rounding (~1e-16 of the peak). */
+ * Every operation on a pixel is the serial one; only FFTW-MPI's transform may round
+ * differently from the serial FFT (measured: it does not, at N = 90, 256 and 2048). */
 
 pp_status pp_planes_group_agree(MPI_Comm group, pp_status local) {
   int size = 1, rank = 0;
@@ -551,7 +551,7 @@ pp_status pp_planes_create_slab(const pp_job *job, double pupil_diameter_m, MPI_
   size_t row0 = 0, nrows = 0;
   pp_fft_mpi_local_rows(p->to_image_mpi, &row0, &nrows);
   local = PP_SUCCESS;
-  if (row0 != p->row0 || nrows != p->nrows)
+  if (nrows != p->nrows || (nrows > 0 && row0 != p->row0)) /* an empty slab has no start */
     local = pp_error_raise(PP_ERR_INTERNAL, __FILE__, __LINE__, __func__,
                            "FFTW-MPI gave rows [%zu, +%zu), the planes expected [%zu, +%zu)",
                            row0, nrows, p->row0, p->nrows);
