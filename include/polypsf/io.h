@@ -19,6 +19,7 @@
 
 #include "polypsf/core.h"
 #include "polypsf/job.h"
+#include "polypsf/system.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,6 +39,10 @@ typedef struct pp_output_meta {
   double pixelscale_arcsec;           /* /psf pixel (arcsec) */
   double pupil_diameter_m;            /* pupil array width (metres) */
   int n_ranks, n_nodes;
+  /* output.planes: pp_system_requested_planes(job) (NULL, 0: none); each becomes
+   * /planes/<optic index>_<optic name> [nλ][ny][nx] of job->plane_quantity */
+  const pp_plane_info *planes;
+  size_t n_planes;
 } pp_output_meta;
 
 /* One row of /provenance/tasks. */
@@ -81,6 +86,20 @@ pp_status pp_output_write_slice(pp_output *output, size_t index, const double *p
  *   detector_rows  in: nrows/os × nx/os values, or NULL. If any rank passes detector rows
  *                  /psf_detector is written collectively, NULL ranks taking part with an
  *                  empty selection. */
+/* Makes the buffer plane writes convert into (two doubles per pixel of the largest plane):
+ * called once by each rank that will write planes, so that idle ranks hold none. Not
+ * collective; nothing to do without planes. */
+pp_status pp_output_prepare_plane_writes(pp_output *output);
+/* Writes plane view->plane of wavelength `index` as job->plane_quantity (the field times
+ * view->field_scale; the detector plane's intensity is view->intensity as given). Not
+ * collective: the rank that computed the wavelength writes it, before its slice
+ * (pp_output_write_slice), so that a completed slice always has its planes on storage.
+ * Allocates nothing. */
+pp_status pp_output_write_plane(pp_output *output, size_t index, const pp_plane_view *view);
+/* The name of plane `plane` of job in /planes: "<optic index>_<optic name>" ('/' in a name
+ * becomes '_'), "<n_optics>_detector" for the detector. */
+void pp_output_plane_name(const pp_job *job, const pp_plane_info *plane, char *name,
+                          size_t size);
 pp_status pp_output_write_psf_rows(pp_output *output, size_t row0, size_t nrows,
                                    const double *psf_rows, const double *detector_rows);
 /* Checkpoint and commit. Collective: every rank calls, at the same point. Syncs every

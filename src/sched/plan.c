@@ -39,8 +39,19 @@ pp_status pp_plan_task_model(const pp_job *job, const pp_system_choice *choice, 
   task->reduction_bytes = 2 * band_det_rows * (size_t)job->detector.oversample * nx * sizeof(double);
   /* only the MFT runs BLAS products (FFTW's own tables are O(L), negligible) */
   task->blas_bytes = task->choice.method == PP_METHOD_MFT ? pp_plan_blas_bytes : 0;
+  pp_plane_info *planes = NULL;
+  size_t n_planes = 0;
+  PP_CALL(pp_system_requested_planes(job, &planes, &n_planes));
+  size_t element = job->plane_quantity == PP_PLANE_INTENSITY ? sizeof(double) : 2 * sizeof(double);
+  for (size_t p = 0; p < n_planes; p++) {
+    size_t count = planes[p].ny * planes[p].nx;
+    if (2 * count * sizeof(double) > task->plane_bytes) task->plane_bytes = 2 * count * sizeof(double);
+    task->plane_file_bytes += count * element * job->n_wavelengths;
+  }
+  task->n_planes = n_planes;
+  free(planes);
   task->task_bytes = task->system_bytes + task->held_slices * task->slice_bytes +
-                     task->reduction_bytes + task->blas_bytes;
+                     task->reduction_bytes + task->blas_bytes + task->plane_bytes;
   task->flops = chosen->flops;
   task->seconds = chosen->seconds;
   return PP_SUCCESS;
@@ -104,13 +115,19 @@ pp_status pp_plan_create(const pp_job *job, const pp_system_choice *choice, int 
       snprintf(other_method, sizeof other_method, ", or use propagation.method: %s (%.1f MiB less)",
                pp_method_name(other->method),
                pp_mebibytes(pp_plan_chosen(c)->bytes - other->bytes));
+    char planes[200] = "";
+    if (plan->task.plane_bytes > 0)
+      snprintf(planes, sizeof planes,
+               "; output.planes adds %.1f MiB (%zu bytes) of it: ask for fewer or smaller "
+               "planes, or plane_quantity: intensity",
+               pp_mebibytes(plan->task.plane_bytes), plan->task.plane_bytes);
     PP_CHECK_GOTO(status, false, PP_ERR_INPUT,
                   "one wavelength needs %.1f MiB on one rank (+ %.1f MiB per process for "
                   "%d process(es) on the node) but the largest node budget is %.1f MiB. "
                   "Give each node more memory (sbatch --mem, --mem-per-node), run fewer "
-                  "ranks per node, or lower detector.oversample or pupil.npix%s",
+                  "ranks per node, or lower detector.oversample or pupil.npix%s%s",
                   pp_mebibytes(plan->task.task_bytes), pp_mebibytes(baseline_bytes),
-                  node->ranks, pp_mebibytes(node->budget_bytes), other_method);
+                  node->ranks, pp_mebibytes(node->budget_bytes), other_method, planes);
   }
   size_t waves = (n_tasks + (size_t)plan->active_total - 1) / (size_t)plan->active_total;
   plan->seconds_estimate = (double)waves * plan->task.seconds;
@@ -173,6 +190,12 @@ void pp_plan_log(const pp_plan *plan, const pp_job *job, const pp_logger *logger
          pp_mebibytes(t->task_bytes), pp_mebibytes(t->system_bytes), t->held_slices,
          pp_mebibytes(t->held_slices * t->slice_bytes), pp_mebibytes(t->reduction_bytes),
          pp_mebibytes(t->blas_bytes), pp_mebibytes(plan->baseline_bytes));
+  if (t->n_planes > 0)
+    pp_log(logger, PP_LOG_INFO,
+           "plan: output.planes: %zu plane dataset(s) (%s) add %.1f MiB to the output file "
+           "and a %.1f MiB conversion buffer to each computing rank (counted above)",
+           t->n_planes, pp_plane_quantity_name(job->plane_quantity),
+           pp_mebibytes(t->plane_file_bytes), pp_mebibytes(t->plane_bytes));
   for (int k = 0; k < plan->n_nodes; k++) {
     const pp_plan_node *node = &plan->nodes[k];
     pp_log(logger, node->active < node->ranks ? PP_LOG_WARN : PP_LOG_INFO,

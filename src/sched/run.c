@@ -69,6 +69,10 @@ typedef struct {
   double *slices;              /* active ranks: slice buffers (one with a cube) */
   size_t n_slots, n_held;
   size_t *held_index;          /* [n_slots] wavelength of each held slice (no cube) */
+  pp_plane_info *planes;       /* output.planes: the planes written, or NULL */
+  size_t n_planes;
+  pp_plane_sink plane_sink;    /* writes each plane into the file as the system makes it */
+  size_t computing_index;      /* the wavelength pp_system_psf is computing (for the sink) */
   double start_seconds;
   double seconds[PP_T_COUNT];  /* wall time of this rank per stage */
 } pp_run_state;
@@ -104,6 +108,9 @@ static pp_status pp_run_open_output(pp_run_state *st, const char *path, double p
                              job->detector.pixelscale_arcsec / (double)job->detector.oversample,
                          .pupil_diameter_m = pupil_diameter_m, .n_ranks = st->size,
                          .n_nodes = st->layout.n_nodes};
+  PP_CALL(pp_system_requested_planes(job, &st->planes, &st->n_planes));
+  meta.planes = st->planes;
+  meta.n_planes = st->n_planes;
   if (st->options->resume) {
     bool resumed = false;
     PP_CALL(pp_output_open_resume(path, &meta, st->options->force, st->comm, &st->output,
@@ -125,11 +132,23 @@ static pp_status pp_run_open_output(pp_run_state *st, const char *path, double p
   return PP_SUCCESS;
 }
 
+/* The plane sink: each plane goes to the file as soon as the system has made it, so one
+ * conversion buffer serves all planes. */
+static pp_status pp_run_write_plane(void *context, const pp_plane_view *view) {
+  pp_run_state *st = context;
+  return pp_output_write_plane(st->output, st->computing_index, view);
+}
+
 /* Active ranks build their optical system and slice buffers (idle ranks allocate
  * nothing big). */
 static pp_status pp_run_setup_compute(pp_run_state *st) {
   if (!st->active) return PP_SUCCESS;
   PP_CALL(pp_system_create_with_method(st->job, st->choice.method, &st->system));
+  if (st->n_planes > 0) {
+    st->plane_sink = (pp_plane_sink){.capture = pp_run_write_plane, .context = st};
+    PP_CALL(pp_output_prepare_plane_writes(st->output));
+    PP_CALL(pp_system_set_plane_sink(st->system, st->job, &st->plane_sink));
+  }
   st->n_slots = st->job->output_cube ? 1 : st->plan.task.held_slices;
   st->held_index = calloc(st->n_slots, sizeof *st->held_index);
   PP_CHECK(st->held_index != NULL, PP_ERR_MEMORY, "out of memory");
@@ -170,6 +189,8 @@ static pp_status pp_run_task(pp_run_state *st, pp_dispatcher *dispatcher, size_t
   size_t i = st->todo[position], slice_len = st->ny * st->nx;
   double t0 = pp_wtime();
   double *psf = st->slices + (job->output_cube ? 0 : st->n_held) * slice_len;
+  /* the planes are written inside, before the slice: completed means both are on disk */
+  st->computing_index = i;
   PP_CALL(pp_system_psf(st->system, job->wavelengths_m[i], psf));
   double t1 = pp_wtime();
   pp_task_record record = {.rank = st->rank, .node = st->layout.node_index,
@@ -382,6 +403,7 @@ done:
   free(st.completed);
   free(st.todo);
   free(st.held_index);
+  free(st.planes);
   pp_array_free(&st.slices);
   pp_system_destroy(&st.system);
   pp_plan_destroy(&st.plan);
