@@ -208,6 +208,24 @@ pp_status pp_output_read_string_attribute(const char *path, const char *object,
 pp_status pp_output_read_number_attribute(const char *path, const char *object,
                                           const char *name, double *value);
 
+/* One wavelength of one /planes dataset, as an intensity. */
+typedef struct pp_plane_slice {
+  char name[PP_OPTIC_NAME_BYTES + 32]; /* the dataset in /planes, "<index>_<name>" */
+  char plane_type[16];                 /* "pupil", "image" or "detector" */
+  size_t ny, nx;
+  double pixelscale;                   /* metres (pupil) or arcsec (image, detector) at λ */
+  double *intensity;                   /* [ny][nx] |E|², pp_array_alloc'ed */
+} pp_plane_slice;
+
+/* Reads wavelength `index` of the plane `plane` names: the dataset name ("4_lyot"), the
+ * optic's index ("4") or its name ("lyot"). Converted to intensity whatever the file's
+ * plane_quantity. Not collective. PP_ERR_INPUT, listing the planes the file has, for a
+ * file without /planes, an unknown or ambiguous plane, an index beyond the wavelengths.
+ * slice out: release with pp_plane_slice_clear. */
+pp_status pp_output_read_plane(const char *path, const char *plane, size_t index,
+                               pp_plane_slice *slice);
+void pp_plane_slice_clear(pp_plane_slice *slice);
+
 /* ---- maps: transmission and OPD maps read for optics (map_read.c) ------------------ */
 
 /* A 2-D map read from a FITS image or an HDF5 dataset, with what its file says about its
@@ -359,6 +377,11 @@ typedef struct pp_png_options {
  * PP_ERR_IO when writing fails (nothing is left behind). */
 pp_status pp_render_png(const char *input_path, const char *png_path,
                         const pp_png_options *options);
+/* The same for wavelength `index` of an intermediate plane (pp_output_read_plane names it);
+ * the wavelength must be completed in the file. A pupil plane's pixels are metres: no scale
+ * bar there (PP_ERR_INPUT if one is asked for). Not collective. */
+pp_status pp_render_png_plane(const char *input_path, const char *png_path, const char *plane,
+                              size_t index, const pp_png_options *options);
 
 #ifdef __cplusplus
 }
