@@ -86,7 +86,8 @@ pp_status pp_output_write_slice(pp_output *output, size_t index, const double *p
  *   detector_rows  in: nrows/os × nx/os values, or NULL. If any rank passes detector rows
  *                  /psf_detector is written collectively, NULL ranks taking part with an
  *                  empty selection. */
-/* Makes the buffer plane writes convert into (two doubles per pixel of the largest plane):
+/* Makes the buffer plane writes convert into (the largest plane, one double a pixel for
+ * intensity, two for complex and amplitude_phase):
  * called once by each rank that will write planes, so that idle ranks hold none. Not
  * collective; nothing to do without planes. */
 pp_status pp_output_prepare_plane_writes(pp_output *output);

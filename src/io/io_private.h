@@ -103,7 +103,8 @@ struct pp_output {
   hid_t cube_space, slice_memspace, completed_space, tasks_space, element_memspace;
   /* output.planes: one dataset per plane, /planes/<index>_<name>, with its file space
    * and one-slice memory space made once; the conversion buffer holds the largest plane
-   * (two doubles a pixel), so a plane write allocates nothing. */
+   * (one double a pixel for intensity, two for the pairs), so a plane write allocates
+   * nothing. */
   size_t n_planes;
   pp_plane_info *plane_info;          /* [n_planes] */
   hid_t *plane_datasets, *plane_spaces, *plane_memspaces; /* [n_planes] each */

@@ -272,7 +272,8 @@ pp_status pp_io_output_alloc(const char *path, const pp_output_meta *meta, bool 
         if (count > largest) largest = count;
       }
     }
-    out->plane_buffer_count = 2 * largest;
+    /* one double a pixel for intensity, two for the pairs */
+    out->plane_buffer_count = (job->plane_quantity == PP_PLANE_INTENSITY ? 1 : 2) * largest;
     if (!ok) {
       pp_io_output_free(out);
       PP_CHECK(false, PP_ERR_MEMORY, "out of memory for the plane buffers");

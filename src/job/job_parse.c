@@ -4,6 +4,7 @@
 #define POLYPSF_JOB_PACKAGE
 #include "job/job_private.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -845,7 +846,10 @@ static pp_status pp_job_read_plane_item(pp_yaml_doc *doc, const yaml_node_t *ite
   const char *text = (const char *)item->data.scalar.value;
   if (item->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && pp_yaml_is_decimal_number(text)) {
     long long index = 0;
-    PP_CALL(pp_yaml_read_integer(doc, item, path, 0, (long long)job->n_optics, &index));
+    PP_CALL(pp_yaml_read_integer(doc, item, path, 0, LLONG_MAX, &index));
+    if ((unsigned long long)index > job->n_optics)
+      return PP_YAML_ERROR(doc, item, path, "plane %lld does not exist: the last is %zu, the "
+                           "detector; the planes are: %s", index, job->n_optics, planes);
     job->planes_requested[index] = true;
     return PP_SUCCESS;
   }

@@ -45,7 +45,7 @@ pp_status pp_plan_task_model(const pp_job *job, const pp_system_choice *choice, 
   size_t element = job->plane_quantity == PP_PLANE_INTENSITY ? sizeof(double) : 2 * sizeof(double);
   for (size_t p = 0; p < n_planes; p++) {
     size_t count = planes[p].ny * planes[p].nx;
-    if (2 * count * sizeof(double) > task->plane_bytes) task->plane_bytes = 2 * count * sizeof(double);
+    if (count * element > task->plane_bytes) task->plane_bytes = count * element;
     task->plane_file_bytes += count * element * job->n_wavelengths;
   }
   task->n_planes = n_planes;
@@ -115,11 +115,13 @@ pp_status pp_plan_create(const pp_job *job, const pp_system_choice *choice, int 
       snprintf(other_method, sizeof other_method, ", or use propagation.method: %s (%.1f MiB less)",
                pp_method_name(other->method),
                pp_mebibytes(pp_plan_chosen(c)->bytes - other->bytes));
-    char planes[200] = "";
+    char planes[320] = "";
     if (plan->task.plane_bytes > 0)
       snprintf(planes, sizeof planes,
-               "; output.planes adds %.1f MiB (%zu bytes) of it: ask for fewer or smaller "
+               ". Needed %zu bytes (one task and the processes), available %zu: "
+               "output.planes adds %.1f MiB (%zu bytes) to the task; ask for fewer or smaller "
                "planes, or plane_quantity: intensity",
+               plan->task.task_bytes + (size_t)node->ranks * baseline_bytes, node->budget_bytes,
                pp_mebibytes(plan->task.plane_bytes), plan->task.plane_bytes);
     PP_CHECK_GOTO(status, false, PP_ERR_INPUT,
                   "one wavelength needs %.1f MiB on one rank (+ %.1f MiB per process for "
@@ -176,6 +178,8 @@ static void pp_plan_log_choice(const pp_system_choice *c, const pp_job *job,
 
 void pp_plan_log(const pp_plan *plan, const pp_job *job, const pp_logger *logger) {
   const pp_task_model *t = &plan->task;
+  char planes[48] = "";
+  if (t->n_planes > 0) snprintf(planes, sizeof planes, ", planes %.1f", pp_mebibytes(t->plane_bytes));
   pp_log(logger, PP_LOG_INFO,
          "plan: %zu task(s) (one per wavelength), pupil %zu px, detector %zu × %zu px "
          "(oversample %d), method %s; pupil → detector transform, predicted by the cost model:",
@@ -186,10 +190,10 @@ void pp_plan_log(const pp_plan *plan, const pp_job *job, const pp_logger *logger
   pp_plan_log_choice(&t->choice, job, logger);
   pp_log(logger, PP_LOG_INFO,
          "plan: one task needs %.1f MiB (system %.1f, %zu slice(s) %.1f, reduction %.1f, "
-         "BLAS %.1f) + %.1f MiB per process",
+         "BLAS %.1f%s) + %.1f MiB per process",
          pp_mebibytes(t->task_bytes), pp_mebibytes(t->system_bytes), t->held_slices,
          pp_mebibytes(t->held_slices * t->slice_bytes), pp_mebibytes(t->reduction_bytes),
-         pp_mebibytes(t->blas_bytes), pp_mebibytes(plan->baseline_bytes));
+         pp_mebibytes(t->blas_bytes), planes, pp_mebibytes(plan->baseline_bytes));
   if (t->n_planes > 0)
     pp_log(logger, PP_LOG_INFO,
            "plan: output.planes: %zu plane dataset(s) (%s) add %.1f MiB to the output file "
