@@ -98,7 +98,7 @@ pp_status pp_output_prepare_plane_writes(pp_output *output);
  * Allocates nothing. */
 pp_status pp_output_write_plane(pp_output *output, size_t index, const pp_plane_view *view);
 /* The name of plane `plane` of job in /planes: "<optic index>_<optic name>" ('/' in a name
- * becomes '_'), "<n_optics>_detector" for the detector. */
+ * becomes '_'), "<n_optics>_detector" for the detector; cut to size. Not collective. */
 void pp_output_plane_name(const pp_job *job, const pp_plane_info *plane, char *name,
                           size_t size);
 pp_status pp_output_write_psf_rows(pp_output *output, size_t row0, size_t nrows,

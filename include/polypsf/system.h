@@ -115,7 +115,7 @@ typedef struct pp_plane_info {
                           image: npix·fft_oversample; detector: the oversampled detector */
 } pp_plane_info;
 
-/* "pupil", "image", "detector". */
+/* "pupil", "image", "detector". Not collective. */
 const char *pp_plane_kind_name(pp_field_plane_kind kind);
 /* The distinct planes job->planes_requested asks for, in the order light meets them
  * (*planes malloc'ed, NULL and 0 when none is asked for). Not collective. */

@@ -610,6 +610,7 @@ done:
 
 pp_status pp_io_output_open_planes(pp_output *out, const pp_output_meta *meta) {
   pp_status status = PP_SUCCESS;
+  if (out->n_planes == 0) return PP_SUCCESS;
   if (out->plane_memtype < 0)
     PP_CALL_GOTO(status, pp_io_plane_memtype_create(out->plane_quantity, &out->plane_memtype));
   for (size_t p = 0; p < out->n_planes; p++) {
