@@ -179,7 +179,8 @@ static void pp_plan_log_choice(const pp_system_choice *c, const pp_job *job,
 void pp_plan_log(const pp_plan *plan, const pp_job *job, const pp_logger *logger) {
   const pp_task_model *t = &plan->task;
   char planes[48] = "";
-  if (t->n_planes > 0) snprintf(planes, sizeof planes, ", planes %.1f", pp_mebibytes(t->plane_bytes));
+  if (t->n_planes > 0)
+    snprintf(planes, sizeof planes, ", planes %.1f", pp_mebibytes(t->plane_bytes));
   pp_log(logger, PP_LOG_INFO,
          "plan: %zu task(s) (one per wavelength), pupil %zu px, detector %zu × %zu px "
          "(oversample %d), method %s; pupil → detector transform, predicted by the cost model:",

@@ -520,7 +520,8 @@ done:
 
 pp_status pp_system_set_plane_sink(pp_system *system, const pp_job *job,
                                    const pp_plane_sink *sink) {
-  PP_CHECK(system != NULL && job != NULL, PP_ERR_INTERNAL, "pp_system_set_plane_sink: NULL argument");
+  PP_CHECK(system != NULL && job != NULL, PP_ERR_INTERNAL,
+           "pp_system_set_plane_sink: NULL argument");
   system->capture = (pp_plane_capture){0};
   pp_planes_set_capture(system->planes, NULL, 0);
   free(system->plane_slot);
