@@ -226,6 +226,10 @@ typedef struct pp_plane_slice {
 pp_status pp_output_read_plane(const char *path, const char *plane, size_t index,
                                pp_plane_slice *slice);
 void pp_plane_slice_clear(pp_plane_slice *slice);
+/* One line on the file's /planes for `polypsf info`: "<count> (<quantity>): <name> <type>
+ * <nx> x <ny>, …". text out: malloc'ed (free it), NULL when the file has no /planes. Not
+ * collective. */
+pp_status pp_output_describe_planes(const char *path, char **text);
 
 /* ---- maps: transmission and OPD maps read for optics (map_read.c) ------------------ */
 

@@ -415,3 +415,53 @@ done:
   pp_io_read_end(&file, &quiet);
   return status;
 }
+
+pp_status pp_output_describe_planes(const char *path, char **text) {
+  pp_status status = PP_SUCCESS;
+  hid_t file = H5I_INVALID_HID, group = H5I_INVALID_HID;
+  char *quantity = NULL, *line = NULL;
+  pp_io_hdf5_quiet quiet;
+  pp_io_hdf5_quiet_begin(&quiet);
+  PP_CHECK_GOTO(status, text != NULL, PP_ERR_INTERNAL, "pp_output_describe_planes: NULL argument");
+  *text = NULL;
+  PP_CALL_GOTO(status, pp_io_open_read(path, &file));
+  if (H5Lexists(file, "planes", H5P_DEFAULT) <= 0) goto done;
+  group = H5Gopen2(file, "planes", H5P_DEFAULT);
+  H5G_info_t info;
+  PP_H5_CHECK_GOTO(status, group >= 0 && H5Gget_info(group, &info) >= 0, PP_ERR_IO,
+                   "cannot open /planes in '%s'", path);
+  PP_CALL_GOTO(status, pp_io_read_string_attribute(file, path, "/planes", "quantity", &quantity));
+  size_t size = 64 + (size_t)info.nlinks * (PP_OPTIC_NAME_BYTES + 64), used = 0;
+  line = malloc(size);
+  PP_CHECK_GOTO(status, line != NULL, PP_ERR_MEMORY, "out of memory");
+  used += (size_t)snprintf(line, size, "%llu (%s):", (unsigned long long)info.nlinks, quantity);
+  for (hsize_t k = 0; k < info.nlinks && used < size; k++) {
+    char name[PP_OPTIC_NAME_BYTES + 32], object[sizeof name + 8];
+    if (H5Lget_name_by_idx(group, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, k, name, sizeof name,
+                           H5P_DEFAULT) < 0 &&
+        H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, k, name, sizeof name,
+                           H5P_DEFAULT) < 0)
+      continue;
+    snprintf(object, sizeof object, "/planes/%s", name);
+    char *plane_type = NULL;
+    size_t dims[3] = {1, 1, 1};
+    int ndims = 0;
+    PP_CALL_GOTO(status,
+                 pp_io_read_string_attribute(file, path, object, "plane_type", &plane_type));
+    pp_status shape = pp_io_dataset_shape(file, path, object, &ndims, dims);
+    int n = snprintf(line + used, size - used, "%s %s %s %zu x %zu", k ? "," : "", name,
+                     plane_type, dims[2], dims[1]);
+    free(plane_type);
+    PP_CALL_GOTO(status, shape);
+    if (n > 0) used += (size_t)n;
+  }
+  H5Eclear2(H5E_DEFAULT);
+  *text = line;
+  line = NULL;
+done:
+  free(line);
+  free(quantity);
+  pp_io_hdf5_close(&group);
+  pp_io_read_end(&file, &quiet);
+  return status;
+}

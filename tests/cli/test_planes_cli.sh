@@ -3,7 +3,7 @@
 # request that does not fit --mem-per-node (exit 2, needed and available bytes) while the
 # same job without planes fits; `polypsf render --plane NAME --wavelength I` draws a plane as
 # a PNG, and a bad plane name, wavelength index or option pairing is refused with exit 2 and
-# nothing written. POLYPSF_EXE names the program (set by ctest).
+# nothing written; `polypsf info` lists the planes. POLYPSF_EXE names the program (set by ctest).
 set -u
 exe=${POLYPSF_EXE:?POLYPSF_EXE must point to the polypsf program}
 work=$(mktemp -d)
@@ -59,6 +59,9 @@ JOB
 "$exe" run "$work/corona.yaml" -o "$work/corona.h5" > "$work/run.out" 2>&1
 rc=$?
 check "the coronagraph run exits 0 (got $rc)" '[ $rc -eq 0 ]'
+"$exe" info "$work/corona.h5" > "$work/info.out" 2>&1
+check "info lists the planes with their grids (64 px pupil, padded ×2 after the mask)" \
+  'grep -q "^planes      3 (amplitude_phase): 0_pupil pupil 64 x 64, 2_fqpm image 128 x 128, 4_lyot pupil 128 x 128 " "$work/info.out"'
 "$exe" render "$work/corona.h5" --plane lyot --wavelength 1 -o "$work/lyot.png" > "$work/r1.out" 2>&1
 rc=$?
 check "render --plane lyot --wavelength 1 exits 0 (got $rc)" '[ $rc -eq 0 ]'
