@@ -4,7 +4,6 @@
 #define POLYPSF_JOB_PACKAGE
 #include "job/job_private.h"
 
-#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -846,8 +845,9 @@ static pp_status pp_job_read_plane_item(pp_yaml_doc *doc, const yaml_node_t *ite
   const char *text = (const char *)item->data.scalar.value;
   if (item->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && pp_yaml_is_decimal_number(text)) {
     long long index = 0;
-    PP_CALL(pp_yaml_read_integer(doc, item, path, 0, LLONG_MAX, &index));
-    if ((unsigned long long)index > job->n_optics)
+    /* any whole number, so that the message below can list the planes */
+    PP_CALL(pp_yaml_read_integer(doc, item, path, -(1LL << 53), 1LL << 53, &index));
+    if (index < 0 || (unsigned long long)index > job->n_optics)
       return PP_YAML_ERROR(doc, item, path, "plane %lld does not exist: the last is %zu, the "
                            "detector; the planes are: %s", index, job->n_optics, planes);
     job->planes_requested[index] = true;
@@ -864,8 +864,10 @@ static pp_status pp_job_read_plane_item(pp_yaml_doc *doc, const yaml_node_t *ite
     matches = 1;
   }
   if (matches == 0)
-    return PP_YAML_ERROR(doc, item, path, "no optic is named '%s'; the planes are: %s", text,
-                         planes);
+    return PP_YAML_ERROR(doc, item, path, "no optic is named '%s'; the planes are: %s%s", text,
+                         planes,
+                         strcmp(text, "all") == 0 ? " (for every plane write `planes: all`, "
+                                                    "without brackets)" : "");
   if (matches > 1)
     return PP_YAML_ERROR(doc, item, path, "%zu optics are named '%s': give the index instead, "
                          "or a `name:` to each; the planes are: %s", matches, text, planes);
@@ -887,7 +889,8 @@ static pp_status pp_job_read_planes(pp_yaml_doc *doc, const yaml_node_t *node, p
   char got[96];
   pp_yaml_describe(node, got, sizeof got);
   if (node->type != YAML_SEQUENCE_NODE || pp_yaml_sequence_length(node) == 0)
-    return PP_YAML_ERROR(doc, node, "output.planes", "expects %s, got %s", expected, got);
+    return PP_YAML_ERROR(doc, node, "output.planes", "expects %s, got %s", expected,
+                         node->type == YAML_SEQUENCE_NODE ? "an empty list" : got);
   for (size_t i = 0; i < pp_yaml_sequence_length(node); i++) {
     char item_path[PP_JOB_PATH_BYTES];
     pp_yaml_path_index(item_path, sizeof item_path, "output.planes", i);
