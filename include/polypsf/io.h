@@ -19,6 +19,7 @@
 
 #include "polypsf/core.h"
 #include "polypsf/job.h"
+#include "polypsf/system.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,6 +39,10 @@ typedef struct pp_output_meta {
   double pixelscale_arcsec;           /* /psf pixel (arcsec) */
   double pupil_diameter_m;            /* pupil array width (metres) */
   int n_ranks, n_nodes;
+  /* output.planes: pp_system_requested_planes(job) (NULL, 0: none); each becomes
+   * /planes/<optic index>_<optic name> [nλ][ny][nx] of job->plane_quantity */
+  const pp_plane_info *planes;
+  size_t n_planes;
 } pp_output_meta;
 
 /* One row of /provenance/tasks. */
@@ -81,6 +86,21 @@ pp_status pp_output_write_slice(pp_output *output, size_t index, const double *p
  *   detector_rows  in: nrows/os × nx/os values, or NULL. If any rank passes detector rows
  *                  /psf_detector is written collectively, NULL ranks taking part with an
  *                  empty selection. */
+/* Makes the buffer plane writes convert into (the largest plane, one double a pixel for
+ * intensity, two for complex and amplitude_phase):
+ * called once by each rank that will write planes, so that idle ranks hold none. Not
+ * collective; nothing to do without planes. */
+pp_status pp_output_prepare_plane_writes(pp_output *output);
+/* Writes plane view->plane of wavelength `index` as job->plane_quantity (the field times
+ * view->field_scale; the detector plane's intensity is view->intensity as given). Not
+ * collective: the rank that computed the wavelength writes it, before its slice
+ * (pp_output_write_slice), so that a completed slice always has its planes on storage.
+ * Allocates nothing. */
+pp_status pp_output_write_plane(pp_output *output, size_t index, const pp_plane_view *view);
+/* The name of plane `plane` of job in /planes: "<optic index>_<optic name>" ('/' in a name
+ * becomes '_'), "<n_optics>_detector" for the detector; cut to size. Not collective. */
+void pp_output_plane_name(const pp_job *job, const pp_plane_info *plane, char *name,
+                          size_t size);
 pp_status pp_output_write_psf_rows(pp_output *output, size_t row0, size_t nrows,
                                    const double *psf_rows, const double *detector_rows);
 /* Checkpoint and commit. Collective: every rank calls, at the same point. Syncs every
@@ -188,6 +208,28 @@ pp_status pp_output_read_string_attribute(const char *path, const char *object,
 /* Reads a numeric scalar attribute converted to double. Not collective. */
 pp_status pp_output_read_number_attribute(const char *path, const char *object,
                                           const char *name, double *value);
+
+/* One wavelength of one /planes dataset, as an intensity. */
+typedef struct pp_plane_slice {
+  char name[PP_OPTIC_NAME_BYTES + 32]; /* the dataset in /planes, "<index>_<name>" */
+  char plane_type[16];                 /* "pupil", "image" or "detector" */
+  size_t ny, nx;
+  double pixelscale;                   /* metres (pupil) or arcsec (image, detector) at λ */
+  double *intensity;                   /* [ny][nx] |E|², pp_array_alloc'ed */
+} pp_plane_slice;
+
+/* Reads wavelength `index` of the plane `plane` names: the dataset name ("4_lyot"), the
+ * optic's index ("4") or its name ("lyot"). Converted to intensity whatever the file's
+ * plane_quantity. Not collective. PP_ERR_INPUT, listing the planes the file has, for a
+ * file without /planes, an unknown or ambiguous plane, an index beyond the wavelengths.
+ * slice out: release with pp_plane_slice_clear. */
+pp_status pp_output_read_plane(const char *path, const char *plane, size_t index,
+                               pp_plane_slice *slice);
+void pp_plane_slice_clear(pp_plane_slice *slice);
+/* One line on the file's /planes for `polypsf info`: "<count> (<quantity>): <name> <type>
+ * <nx> x <ny>, …". text out: malloc'ed (free it), NULL when the file has no /planes. Not
+ * collective. */
+pp_status pp_output_describe_planes(const char *path, char **text);
 
 /* ---- maps: transmission and OPD maps read for optics (map_read.c) ------------------ */
 
@@ -340,6 +382,11 @@ typedef struct pp_png_options {
  * PP_ERR_IO when writing fails (nothing is left behind). */
 pp_status pp_render_png(const char *input_path, const char *png_path,
                         const pp_png_options *options);
+/* The same for wavelength `index` of an intermediate plane (pp_output_read_plane names it);
+ * the wavelength must be completed in the file. A pupil plane's pixels are metres: no scale
+ * bar there (PP_ERR_INPUT if one is asked for). Not collective. */
+pp_status pp_render_png_plane(const char *input_path, const char *png_path, const char *plane,
+                              size_t index, const pp_png_options *options);
 
 #ifdef __cplusplus
 }

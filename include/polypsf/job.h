@@ -13,6 +13,12 @@ extern "C" {
 
 typedef enum { PP_METHOD_AUTO, PP_METHOD_MFT, PP_METHOD_CZT, PP_METHOD_FFT } pp_method;
 typedef enum { PP_NORMALIZE_FIRST, PP_NORMALIZE_NONE } pp_normalize;
+/* output.plane_quantity: what each intermediate-plane dataset holds (docs/output-format.md). */
+typedef enum {
+  PP_PLANE_INTENSITY,        /* |E|², float64 */
+  PP_PLANE_COMPLEX,          /* E as {r, i} float64 pairs (h5py reads complex128) */
+  PP_PLANE_AMPLITUDE_PHASE   /* {amplitude, phase_rad}: |E| and arg E in radians */
+} pp_plane_quantity;
 
 /* Limits the parser enforces; docs/job-file.md explains each. */
 enum {
@@ -65,6 +71,10 @@ typedef struct pp_job {
   pp_normalize normalize;
   char *output_path;          /* output.path; may be overridden by the CLI */
   bool output_cube;           /* write /cube */
+  /* output.planes: [k] for k < n_optics asks for the plane after optic k, [n_optics] for
+   * the detector plane; NULL when no plane is asked for (the default). docs/job-file.md. */
+  bool *planes_requested;     /* [n_optics + 1] or NULL */
+  pp_plane_quantity plane_quantity; /* output.plane_quantity (default intensity) */
 } pp_job;
 
 /* Parses and validates a job file. Not collective (call on every rank, or parse on
@@ -84,6 +94,8 @@ void pp_job_destroy(pp_job **job);
 const char *pp_method_name(pp_method method);
 /* "first", "none" (the job-file words). */
 const char *pp_normalize_name(pp_normalize normalize);
+/* "intensity", "complex", "amplitude_phase" (the job-file words); NULL out of range. */
+const char *pp_plane_quantity_name(pp_plane_quantity quantity);
 
 #ifdef __cplusplus
 }

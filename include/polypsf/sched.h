@@ -99,6 +99,11 @@ typedef struct pp_task_model {
   size_t held_slices;     /* slices a rank keeps until the reduction (0 when /cube holds them) */
   size_t reduction_bytes; /* the rank's row band of /psf and its read buffer */
   size_t blas_bytes;      /* BLAS packing buffers touched by the transform */
+  size_t plane_bytes;     /* output.planes: the conversion buffer (the largest plane in the
+                             file's element type); planes stream to the file, so only one
+                             is held */
+  size_t n_planes;        /* output.planes: datasets written */
+  size_t plane_file_bytes; /* output.planes: what they add to the output file */
   size_t task_bytes;      /* sum of the above: what one computing rank adds */
   double flops;           /* one wavelength's transform */
   double seconds;         /* one wavelength's transform as the cost model predicts it */

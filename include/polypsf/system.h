@@ -120,6 +120,56 @@ double pp_system_flops(const pp_system *system);
 pp_status pp_system_flops_for_job(const pp_job *job, double *flops);
 void pp_system_destroy(pp_system **system);
 
+/* ---- intermediate planes (output.planes, docs/output-format.md "Planes") -------------
+ * Plane k is the field just after optic k, and plane n_optics the detector. Consecutive pupil
+ * optics are merged into one multiplication (docs/propagation.md), so they share one plane:
+ * the field after the last optic of the run; a request for any optic of the run gives that
+ * one plane, named after the run's last optic. Image-plane optics each have their own plane.
+ * Pupil and image planes are the field for a unit-amplitude plane wave entering the system
+ * (the job's normalization undone): a pupil plane's intensity is its transmission squared.
+ * The detector plane is the PSF slice itself, normalized as /cube. */
+typedef enum { PP_FIELD_PUPIL, PP_FIELD_IMAGE, PP_FIELD_DETECTOR } pp_field_plane_kind;
+
+/* One plane a run writes. */
+typedef struct pp_plane_info {
+  size_t optic_index;  /* the field after this optic; n_optics: the detector */
+  pp_field_plane_kind kind;
+  size_t ny, nx;       /* pupil: npix (or npix·fft_oversample after an image plane);
+                          image: npix·fft_oversample; detector: the oversampled detector */
+} pp_plane_info;
+
+/* "pupil", "image", "detector". Not collective. */
+const char *pp_plane_kind_name(pp_field_plane_kind kind);
+/* The distinct planes job->planes_requested asks for, in the order light meets them
+ * (*planes malloc'ed, NULL and 0 when none is asked for). Not collective. */
+pp_status pp_system_requested_planes(const pp_job *job, pp_plane_info **planes,
+                                     size_t *n_planes);
+
+/* What a system hands to a plane sink: one plane at the wavelength being computed. The
+ * arrays are the system's own, valid during the call only. */
+typedef struct pp_plane_view {
+  size_t plane;                 /* position in pp_system_requested_planes' list */
+  size_t ny, nx;
+  const double complex *field;  /* [ny][nx], or NULL: the field is real_field */
+  const double *real_field;     /* [ny][nx] a real field, when field is NULL */
+  double field_scale;           /* multiply the field by this (undoes the normalization) */
+  const double *intensity;      /* detector only: the PSF slice, bit for bit /cube's */
+  double pixelscale;            /* metres (pupil) or arcsec (image, detector) at this λ */
+} pp_plane_view;
+
+/* Called by pp_system_psf for each requested plane, as soon as the plane exists; an error
+ * it returns ends pp_system_psf with that error. Must not keep the view's pointers. */
+typedef struct pp_plane_sink {
+  pp_status (*capture)(void *context, const pp_plane_view *view);
+  void *context;
+} pp_plane_sink;
+
+/* Makes pp_system_psf hand the planes job asks for (those of pp_system_requested_planes, same
+ * order) to sink; NULL stops it. The sink is borrowed: it must outlive its use. job must be
+ * the one the system was built from. Allocates (once); not collective. */
+pp_status pp_system_set_plane_sink(pp_system *system, const pp_job *job,
+                                   const pp_plane_sink *sink);
+
 /* Flux-conserving rebin: out[ny/factor][nx/factor] = sums over factor × factor blocks. */
 pp_status pp_psf_rebin(const double *in, size_t ny, size_t nx, int factor, double *out);
 

@@ -238,6 +238,12 @@ static void pp_cli_info_print(const pp_result *r, const pp_cli_info_args *args) 
          r->detector_pixelscale_arcsec, r->pixelscale_arcsec * (double)r->nx,
          r->pixelscale_arcsec * (double)r->ny);
   printf("cube        %s\n", r->has_cube ? "yes (/cube, one slice per wavelength)" : "no");
+  char *planes = NULL;
+  pp_status described = pp_output_describe_planes(r->path, &planes);
+  if (described) printf("planes      not read: %s\n", pp_status_message(described));
+  else if (planes) printf("planes      %s (x by y; render --plane NAME --wavelength I)\n", planes);
+  pp_status_free(described);
+  free(planes);
   pp_cli_info_provenance(r);
 
   pp_image image = {.values = r->psf, .ny = r->ny, .nx = r->nx};

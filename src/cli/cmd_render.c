@@ -1,6 +1,7 @@
 /* `polypsf render OUT.h5 [-o PSF.png] [--colormap gray|viridis|inferno]
- * [--scale-bar ARCSEC|auto] [--size N] [--min-decades D]`: a log-stretched PNG preview of
- * /psf (docs/export.md). No MPI. */
+ * [--scale-bar ARCSEC|auto] [--size N] [--min-decades D] [--plane NAME --wavelength I]`:
+ * a log-stretched PNG preview of /psf, or of one wavelength of an intermediate plane
+ * (docs/export.md). No MPI. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,9 @@ typedef struct {
   const char *input_path, *png_path;
   char *default_png_path; /* OUT.png beside OUT.h5 when -o is not given */
   pp_png_options options;
+  const char *plane;      /* --plane: a /planes dataset, optic index or optic name */
+  size_t wavelength;      /* --wavelength: index into /wavelengths */
+  bool wavelength_given;
   bool trace;
 } pp_cli_render_args;
 
@@ -46,6 +50,14 @@ static pp_status pp_cli_render_parse(int argc, char **argv, pp_cli_render_args *
     } else if (strcmp(a, "--min-decades") == 0) {
       PP_CALL(pp_cli_option_value(argc, argv, &i, "a number of decades", &value));
       PP_CALL(pp_cli_parse_number(a, value, 0.5, 20.0, &args->options.min_decades));
+    } else if (strcmp(a, "--plane") == 0) {
+      PP_CALL(pp_cli_option_value(argc, argv, &i, "a plane: dataset name, optic index or name",
+                                  &args->plane));
+    } else if (strcmp(a, "--wavelength") == 0) {
+      PP_CALL(pp_cli_option_value(argc, argv, &i, "a wavelength index (0 = the first)", &value));
+      PP_CALL(pp_cli_parse_size(a, value, 0, (size_t)PP_JOB_MAX_WAVELENGTHS - 1,
+                                &args->wavelength));
+      args->wavelength_given = true;
     } else if (strcmp(a, "--trace") == 0) {
       args->trace = true;
     } else if (a[0] == '-' && a[1] != '\0') {
@@ -58,6 +70,10 @@ static pp_status pp_cli_render_parse(int argc, char **argv, pp_cli_render_args *
   }
   PP_CHECK(args->input_path != NULL, PP_ERR_INPUT,
            "render needs an output file: polypsf render OUT.h5 -o PSF.png");
+  PP_CHECK(!args->wavelength_given || args->plane, PP_ERR_INPUT,
+           "--wavelength picks a wavelength of a plane: give --plane NAME too");
+  PP_CHECK(!args->plane || args->wavelength_given, PP_ERR_INPUT,
+           "--plane %s needs --wavelength I (0 = the first wavelength)", args->plane);
   if (args->png_path == NULL) {
     PP_CALL(pp_cli_render_default_path(args->input_path, &args->default_png_path));
     args->png_path = args->default_png_path;
@@ -68,7 +84,11 @@ static pp_status pp_cli_render_parse(int argc, char **argv, pp_cli_render_args *
 int pp_cli_command_render(int argc, char **argv) {
   pp_cli_render_args args;
   pp_status status = pp_cli_render_parse(argc, argv, &args);
-  if (!status) status = pp_render_png(args.input_path, args.png_path, &args.options);
+  if (!status && args.plane)
+    status = pp_render_png_plane(args.input_path, args.png_path, args.plane, args.wavelength,
+                                 &args.options);
+  else if (!status)
+    status = pp_render_png(args.input_path, args.png_path, &args.options);
   int code = pp_cli_exit_code(status);
   if (status) {
     pp_status_print(status, stderr, args.trace);

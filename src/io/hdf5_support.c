@@ -226,6 +226,38 @@ done:
   return status;
 }
 
+pp_status pp_io_attr_write_double_array(hid_t object, const char *name, const double *values,
+                                        size_t count) {
+  pp_status status = PP_SUCCESS;
+  hsize_t dims[1] = {count};
+  hid_t space = H5Screate_simple(1, dims, NULL);
+  PP_H5_CHECK_GOTO(status, space >= 0, PP_ERR_LIBRARY, "cannot make a dataspace of %zu", count);
+  PP_CALL_GOTO(status,
+               pp_io_attr_write(object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, space, values));
+done:
+  pp_io_hdf5_close(&space);
+  return status;
+}
+
+pp_status pp_io_plane_memtype_create(pp_plane_quantity quantity, hid_t *type) {
+  *type = H5I_INVALID_HID;
+  if (quantity == PP_PLANE_INTENSITY) {
+    *type = H5Tcopy(H5T_NATIVE_DOUBLE);
+    PP_CHECK(*type >= 0, PP_ERR_LIBRARY, "cannot copy the double type");
+    return PP_SUCCESS;
+  }
+  bool pair = quantity == PP_PLANE_COMPLEX;
+  /* h5py reads a compound {r, i} of two floats as complex numbers */
+  const char *first = pair ? "r" : "amplitude", *second = pair ? "i" : "phase_rad";
+  *type = H5Tcreate(H5T_COMPOUND, 2 * sizeof(double));
+  if (*type < 0 || H5Tinsert(*type, first, 0, H5T_NATIVE_DOUBLE) < 0 ||
+      H5Tinsert(*type, second, sizeof(double), H5T_NATIVE_DOUBLE) < 0) {
+    pp_io_hdf5_close(type);
+    PP_CHECK(false, PP_ERR_LIBRARY, "cannot make the plane element type");
+  }
+  return PP_SUCCESS;
+}
+
 pp_status pp_io_attr_update_int64(hid_t object, const char *name, long long value) {
   pp_status status = PP_SUCCESS;
   hid_t attr = H5Aopen(object, name, H5P_DEFAULT);

@@ -101,6 +101,17 @@ struct pp_output {
   /* Dataspaces made once and only re-selected by the per-slice calls (write_slice,
    * read_cube_rows), so those allocate nothing. */
   hid_t cube_space, slice_memspace, completed_space, tasks_space, element_memspace;
+  /* output.planes: one dataset per plane, /planes/<index>_<name>, with its file space
+   * and one-slice memory space made once; the conversion buffer holds the largest plane
+   * (one double a pixel for intensity, two for the pairs), so a plane write allocates
+   * nothing. */
+  size_t n_planes;
+  pp_plane_info *plane_info;          /* [n_planes] */
+  hid_t *plane_datasets, *plane_spaces, *plane_memspaces; /* [n_planes] each */
+  hid_t plane_memtype;                /* double, or the {r, i} / {amplitude, phase_rad} pair */
+  pp_plane_quantity plane_quantity;
+  double *plane_buffer;               /* computing ranks: pp_output_prepare_plane_writes */
+  size_t plane_buffer_count;          /* its doubles */
 };
 
 /* The description must make sense; a failure here is a bug in the caller. Not collective. */
@@ -128,6 +139,14 @@ void pp_io_output_free(pp_output *out);
 /* Gives out its own duplicate of comm and its rank there. Collective on comm: every rank
  * returns the same status (on failure out->comm is MPI_COMM_NULL). */
 pp_status pp_io_output_attach_comm(pp_output *out, MPI_Comm comm);
+
+/* The in-memory type of one plane element for quantity (the caller closes it): native
+ * double, or a compound of two doubles {r, i} or {amplitude, phase_rad}. Not collective. */
+pp_status pp_io_plane_memtype_create(pp_plane_quantity quantity, hid_t *type);
+/* Opens (resume) the plane datasets of meta in out->file and makes their spaces. */
+pp_status pp_io_output_open_planes(pp_output *out, const pp_output_meta *meta);
+pp_status pp_io_attr_write_double_array(hid_t object, const char *name, const double *values,
+                                        size_t count);
 
 /* ---- serial reading helpers (output_read.c) ----------------------------------------- */
 

@@ -19,10 +19,12 @@
 #define POLYPSF_IO_PACKAGE
 #include "io/io_private.h"
 
+#include <complex.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,7 @@
 #include <unistd.h>
 
 #include "polypsf/io.h"
+#include "polypsf/propagate.h"
 
 static const char pp_output_temp_suffix[] = ".partial";
 
@@ -50,6 +53,7 @@ static void pp_output_init_ids(pp_output *out) {
                   &out->cube_space,   &out->slice_memspace,  &out->completed_space,
                   &out->tasks_space,  &out->element_memspace};
   for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) *ids[i] = H5I_INVALID_HID;
+  out->plane_memtype = H5I_INVALID_HID;
 }
 
 bool pp_io_output_close_objects(pp_output *out) {
@@ -59,6 +63,12 @@ bool pp_io_output_close_objects(pp_output *out) {
                   &out->tasks,        &out->task_memtype,    &out->dxpl_collective};
   bool ok = true;
   for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) ok = pp_io_hdf5_close(ids[i]) && ok;
+  for (size_t p = 0; p < out->n_planes; p++) {
+    if (out->plane_datasets) ok = pp_io_hdf5_close(&out->plane_datasets[p]) && ok;
+    if (out->plane_spaces) ok = pp_io_hdf5_close(&out->plane_spaces[p]) && ok;
+    if (out->plane_memspaces) ok = pp_io_hdf5_close(&out->plane_memspaces[p]) && ok;
+  }
+  ok = pp_io_hdf5_close(&out->plane_memtype) && ok;
   ok = pp_io_hdf5_close(&out->file) && ok;
   return ok;
 }
@@ -70,6 +80,11 @@ void pp_io_output_free(pp_output *out) {
   free(out->pending_flags);
   free(out->final_path);
   free(out->partial_path);
+  free(out->plane_info);
+  free(out->plane_datasets);
+  free(out->plane_spaces);
+  free(out->plane_memspaces);
+  pp_array_free(&out->plane_buffer);
   free(out);
 }
 
@@ -95,6 +110,13 @@ pp_status pp_io_output_check_meta(const pp_output_meta *meta) {
            "output: unknown method %d", (int)job->method);
   PP_CHECK(pp_io_normalize_name((int)job->normalize) != NULL, PP_ERR_INTERNAL,
            "output: unknown normalization %d", (int)job->normalize);
+  PP_CHECK(meta->n_planes == 0 || (meta->planes != NULL && job->planes_requested != NULL),
+           PP_ERR_INTERNAL, "output: planes given without the job's request");
+  for (size_t p = 0; p < meta->n_planes; p++) {
+    size_t count = 0;
+    PP_CALL(pp_size_mul(meta->planes[p].ny, meta->planes[p].nx, &count));
+    PP_CALL(pp_size_mul(count, 2 * sizeof(double) * job->n_wavelengths, &count));
+  }
   size_t slice = 0, cube = 0;
   PP_CALL(pp_size_mul(meta->ny, meta->nx, &slice));
   PP_CALL(pp_size_mul(slice, job->n_wavelengths, &cube));
@@ -140,6 +162,17 @@ static uint64_t pp_output_fingerprint(const char *path, const pp_output_meta *me
   h = pp_output_hash(h, &normalize, sizeof normalize);
   h = pp_output_hash(h, &job->fft_oversample, sizeof(int));
   h = pp_output_hash(h, &job->output_cube, sizeof job->output_cube);
+  int quantity = (int)job->plane_quantity;
+  h = pp_output_hash(h, &quantity, sizeof quantity);
+  h = pp_output_hash(h, &meta->n_planes, sizeof meta->n_planes);
+  for (size_t p = 0; p < meta->n_planes; p++) {
+    const pp_plane_info *plane = &meta->planes[p];
+    int kind = (int)plane->kind;
+    h = pp_output_hash(h, &plane->optic_index, sizeof plane->optic_index);
+    h = pp_output_hash(h, &kind, sizeof kind);
+    h = pp_output_hash(h, &plane->ny, sizeof plane->ny);
+    h = pp_output_hash(h, &plane->nx, sizeof plane->nx);
+  }
   return h;
 }
 
@@ -222,8 +255,42 @@ pp_status pp_io_output_alloc(const char *path, const pp_output_meta *meta, bool 
   out->detector_ny = meta->ny / out->oversample;
   out->detector_nx = meta->nx / out->oversample;
   out->has_cube = job->output_cube;
+  out->plane_quantity = job->plane_quantity;
+  if (meta->n_planes > 0) {
+    size_t n = meta->n_planes, largest = 0;
+    out->plane_info = calloc(n, sizeof *out->plane_info);
+    out->plane_datasets = malloc(n * sizeof *out->plane_datasets);
+    out->plane_spaces = malloc(n * sizeof *out->plane_spaces);
+    out->plane_memspaces = malloc(n * sizeof *out->plane_memspaces);
+    bool ok = out->plane_info && out->plane_datasets && out->plane_spaces && out->plane_memspaces;
+    if (ok) {
+      out->n_planes = n;
+      for (size_t p = 0; p < n; p++) {
+        out->plane_info[p] = meta->planes[p];
+        out->plane_datasets[p] = out->plane_spaces[p] = out->plane_memspaces[p] = H5I_INVALID_HID;
+        size_t count = meta->planes[p].ny * meta->planes[p].nx; /* checked in check_meta */
+        if (count > largest) largest = count;
+      }
+    }
+    /* one double a pixel for intensity, two for the pairs */
+    out->plane_buffer_count = (job->plane_quantity == PP_PLANE_INTENSITY ? 1 : 2) * largest;
+    if (!ok) {
+      pp_io_output_free(out);
+      PP_CHECK(false, PP_ERR_MEMORY, "out of memory for the plane buffers");
+    }
+  }
   *output = out;
   return PP_SUCCESS;
+}
+
+void pp_output_plane_name(const pp_job *job, const pp_plane_info *plane, char *name,
+                          size_t size) {
+  const char *optic = plane->optic_index < job->n_optics ? job->optics[plane->optic_index].name
+                                                         : "detector";
+  snprintf(name, size, "%zu_%s", plane->optic_index, optic);
+  /* a '/' would make a group path in HDF5 */
+  for (char *c = name; *c; c++)
+    if (*c == '/') *c = '_';
 }
 
 /* ---- building the file (collective) ------------------------------------------------ */
@@ -472,6 +539,106 @@ done:
   return status;
 }
 
+/* /planes and one dataset per requested plane, with what a reader needs to use it: the
+ * optic, the kind of plane, the quantity, and the pixel scale at each wavelength (image
+ * planes scale with λ). Collective. */
+static pp_status pp_output_create_planes(pp_output *out, const pp_output_meta *meta) {
+  if (out->n_planes == 0) return PP_SUCCESS;
+  pp_status status = PP_SUCCESS;
+  const pp_job *job = meta->job;
+  hid_t group = H5I_INVALID_HID, file_type = H5I_INVALID_HID;
+  double *pixelscale = NULL;
+  size_t n = out->n_wavelengths;
+  pixelscale = malloc(n * sizeof *pixelscale);
+  PP_CHECK_GOTO(status, pixelscale != NULL, PP_ERR_MEMORY, "out of memory");
+  PP_CALL_GOTO(status, pp_io_plane_memtype_create(out->plane_quantity, &out->plane_memtype));
+  /* two doubles with no padding: the memory type is already packed; HDF5 records the byte
+   * order, so any platform converts on read */
+  file_type = H5Tcopy(out->plane_quantity == PP_PLANE_INTENSITY ? H5T_IEEE_F64LE
+                                                                 : out->plane_memtype);
+  PP_H5_CHECK_GOTO(status, file_type >= 0, PP_ERR_LIBRARY,
+                   "cannot make the file type of the planes");
+  group = H5Gcreate2(out->file, "planes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  PP_H5_CHECK_GOTO(status, group >= 0, PP_ERR_IO, "cannot create group /planes");
+  PP_CALL_GOTO(status, pp_io_attr_write_string(group, "quantity",
+                                               pp_plane_quantity_name(out->plane_quantity)));
+  PP_CALL_GOTO(status,
+               pp_io_attr_write_string(group, "description",
+                                       "the field after each requested optic, [wavelength][y][x]; "
+                                       "pupil and image planes for a unit-amplitude plane wave "
+                                       "entering the system, the detector plane equal to /cube"));
+  for (size_t p = 0; p < out->n_planes; p++) {
+    const pp_plane_info *plane = &out->plane_info[p];
+    char name[PP_OPTIC_NAME_BYTES + 32];
+    pp_output_plane_name(job, plane, name, sizeof name);
+    const hsize_t dims[3] = {n, plane->ny, plane->nx};
+    PP_CALL_GOTO(status, pp_output_dataset_create(group, name, file_type, 3, dims,
+                                                  &out->plane_datasets[p]));
+    hid_t dataset = out->plane_datasets[p];
+    bool detector = plane->kind == PP_FIELD_DETECTOR;
+    PP_CALL_GOTO(status, pp_io_attr_write_string(dataset, "plane_type",
+                                                 pp_plane_kind_name(plane->kind)));
+    PP_CALL_GOTO(status, pp_io_attr_write_int64(dataset, "optic_index",
+                                                (long long)plane->optic_index));
+    PP_CALL_GOTO(status, pp_io_attr_write_string(
+                             dataset, "optic_name",
+                             detector ? "detector" : job->optics[plane->optic_index].name));
+    PP_CALL_GOTO(status, pp_io_attr_write_string(dataset, "quantity",
+                                                 pp_plane_quantity_name(out->plane_quantity)));
+    for (size_t i = 0; i < n; i++) {
+      if (plane->kind == PP_FIELD_PUPIL)
+        pixelscale[i] = meta->pupil_diameter_m / (double)job->pupil_npix;
+      else if (plane->kind == PP_FIELD_IMAGE) /* as the plane sequence computes it */
+        pixelscale[i] = pp_fft_image_pixelscale_rad(job->wavelengths_m[i], meta->pupil_diameter_m,
+                                                    (double)job->fft_oversample) *
+                        PP_ARCSEC_PER_RADIAN;
+      else
+        pixelscale[i] = meta->pixelscale_arcsec;
+    }
+    PP_CALL_GOTO(status, pp_io_attr_write_double_array(
+                             dataset,
+                             plane->kind == PP_FIELD_PUPIL ? "pixelscale_m" : "pixelscale_arcsec",
+                             pixelscale, n));
+  }
+  PP_CALL_GOTO(status, pp_io_output_open_planes(out, meta));
+done:
+  free(pixelscale);
+  pp_io_hdf5_close(&file_type);
+  pp_io_hdf5_close(&group);
+  return status;
+}
+
+pp_status pp_io_output_open_planes(pp_output *out, const pp_output_meta *meta) {
+  pp_status status = PP_SUCCESS;
+  if (out->n_planes == 0) return PP_SUCCESS;
+  if (out->plane_memtype < 0)
+    PP_CALL_GOTO(status, pp_io_plane_memtype_create(out->plane_quantity, &out->plane_memtype));
+  for (size_t p = 0; p < out->n_planes; p++) {
+    const pp_plane_info *plane = &out->plane_info[p];
+    if (out->plane_datasets[p] < 0) {
+      char name[PP_OPTIC_NAME_BYTES + 40] = "planes/";
+      pp_output_plane_name(meta->job, plane, name + 7, sizeof name - 7);
+      out->plane_datasets[p] = H5Dopen2(out->file, name, H5P_DEFAULT);
+      PP_H5_CHECK_GOTO(status, out->plane_datasets[p] >= 0, PP_ERR_INPUT,
+                       "'%s' has no dataset /%s that the job asks for", out->partial_path, name);
+    }
+    const hsize_t slice[2] = {plane->ny, plane->nx};
+    out->plane_spaces[p] = H5Dget_space(out->plane_datasets[p]);
+    out->plane_memspaces[p] = H5Screate_simple(2, slice, NULL);
+    hsize_t dims[3] = {0, 0, 0};
+    PP_H5_CHECK_GOTO(status,
+                     out->plane_spaces[p] >= 0 && out->plane_memspaces[p] >= 0 &&
+                         H5Sget_simple_extent_ndims(out->plane_spaces[p]) == 3 &&
+                         H5Sget_simple_extent_dims(out->plane_spaces[p], dims, NULL) == 3,
+                     PP_ERR_LIBRARY, "cannot make the dataspaces of plane %zu", p);
+    PP_CHECK_GOTO(status,
+                  dims[0] == out->n_wavelengths && dims[1] == plane->ny && dims[2] == plane->nx,
+                  PP_ERR_INPUT, "plane %zu of '%s' has the wrong shape", p, out->partial_path);
+  }
+done:
+  return status;
+}
+
 /* Everything after H5Fcreate. Collective; ends with the structure flushed to disk, so
  * that later independent writes only ever touch raw data. */
 static pp_status pp_output_build(pp_output *out, const pp_output_meta *meta) {
@@ -480,6 +647,7 @@ static pp_status pp_output_build(pp_output *out, const pp_output_meta *meta) {
   PP_CALL_GOTO(status, pp_output_write_root_attributes(out, meta));
   PP_CALL_GOTO(status, pp_output_create_spectrum_datasets(out, meta->job));
   PP_CALL_GOTO(status, pp_output_create_image_datasets(out, meta));
+  PP_CALL_GOTO(status, pp_output_create_planes(out, meta));
   PP_CALL_GOTO(status, pp_output_create_bookkeeping(out));
   PP_CALL_GOTO(status, pp_io_output_make_slice_spaces(out));
   PP_H5_CHECK_GOTO(status, H5Fflush(out->file, H5F_SCOPE_GLOBAL) >= 0, PP_ERR_IO,
@@ -743,6 +911,75 @@ pp_status pp_output_write_slice(pp_output *output, size_t index, const double *p
                    output->partial_path);
   /* The flag itself waits for the next commit, which first syncs these bytes. */
   output->pending_flags[index] = 1;
+done:
+  H5Eclear2(H5E_DEFAULT);
+  pp_io_hdf5_quiet_end(&quiet);
+  return status;
+}
+
+/* The plane in the file's quantity, into out->plane_buffer (not for a detector intensity,
+ * written from view->intensity as it is). */
+static void pp_output_convert_plane(const pp_output *out, const pp_plane_view *view) {
+  size_t count = view->ny * view->nx;
+  double scale = view->field_scale, *buffer = out->plane_buffer;
+  for (size_t p = 0; p < count; p++) {
+    double re = view->field ? creal(view->field[p]) * scale : view->real_field[p] * scale;
+    double im = view->field ? cimag(view->field[p]) * scale : 0.0;
+    switch (out->plane_quantity) {
+      case PP_PLANE_INTENSITY:
+        buffer[p] = re * re + im * im;
+        break;
+      case PP_PLANE_COMPLEX:
+        buffer[2 * p] = re;
+        buffer[2 * p + 1] = im;
+        break;
+      case PP_PLANE_AMPLITUDE_PHASE:
+        buffer[2 * p] = hypot(re, im);
+        buffer[2 * p + 1] = atan2(im, re);
+        break;
+    }
+  }
+}
+
+pp_status pp_output_prepare_plane_writes(pp_output *output) {
+  PP_CHECK(output != NULL, PP_ERR_INTERNAL, "pp_output_prepare_plane_writes: no output");
+  if (output->n_planes == 0 || output->plane_buffer) return PP_SUCCESS;
+  PP_CALL(pp_array_alloc(output->plane_buffer_count * sizeof(double),
+                         (void **)&output->plane_buffer));
+  return PP_SUCCESS;
+}
+
+pp_status pp_output_write_plane(pp_output *output, size_t index, const pp_plane_view *view) {
+  pp_status status = PP_SUCCESS;
+  pp_io_hdf5_quiet quiet;
+  pp_io_hdf5_quiet_begin(&quiet);
+  PP_CHECK_GOTO(status, output != NULL && view != NULL, PP_ERR_INTERNAL,
+                "pp_output_write_plane: NULL argument");
+  PP_CHECK_GOTO(status, index < output->n_wavelengths && view->plane < output->n_planes,
+                PP_ERR_INTERNAL, "plane %zu of wavelength %zu is out of range (%zu planes, %zu "
+                "wavelengths)", view->plane, index, output->n_planes, output->n_wavelengths);
+  const pp_plane_info *plane = &output->plane_info[view->plane];
+  PP_CHECK_GOTO(status, view->ny == plane->ny && view->nx == plane->nx &&
+                            (view->field || view->real_field || view->intensity),
+                PP_ERR_INTERNAL, "plane %zu: %zu × %zu given, the file has %zu × %zu", view->plane,
+                view->ny, view->nx, plane->ny, plane->nx);
+  PP_CHECK_GOTO(status, output->plane_buffer != NULL, PP_ERR_INTERNAL,
+                "plane writes need pp_output_prepare_plane_writes first");
+  const void *data = output->plane_buffer;
+  if (output->plane_quantity == PP_PLANE_INTENSITY && view->intensity) data = view->intensity;
+  else pp_output_convert_plane(output, view);
+  const hsize_t start[3] = {index, 0, 0}, count[3] = {1, plane->ny, plane->nx};
+  hid_t space = output->plane_spaces[view->plane];
+  PP_H5_CHECK_GOTO(status,
+                   H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, count, NULL) >= 0,
+                   PP_ERR_LIBRARY, "cannot select wavelength %zu of plane %zu", index,
+                   view->plane);
+  /* independent: only this rank writes */
+  PP_H5_CHECK_GOTO(status,
+                   H5Dwrite(output->plane_datasets[view->plane], output->plane_memtype,
+                            output->plane_memspaces[view->plane], space, H5P_DEFAULT, data) >= 0,
+                   PP_ERR_IO, "cannot write wavelength %zu of plane %zu to '%s'", index,
+                   view->plane, output->partial_path);
 done:
   H5Eclear2(H5E_DEFAULT);
   pp_io_hdf5_quiet_end(&quiet);

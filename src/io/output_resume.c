@@ -266,7 +266,7 @@ static pp_status pp_resume_plan_on_root(const char *path, const char *partial,
 
 /* Opens the checked .partial file through MPI-IO and every object the writers need.
  * Collective (H5Fopen); returns this rank's status, for the caller to agree on. */
-static pp_status pp_resume_open_file(pp_output *out) {
+static pp_status pp_resume_open_file(pp_output *out, const pp_output_meta *meta) {
   pp_status status = PP_SUCCESS;
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   PP_H5_CHECK_GOTO(status, fapl >= 0 && H5Pset_fapl_mpio(fapl, out->comm, MPI_INFO_NULL) >= 0,
@@ -285,6 +285,7 @@ static pp_status pp_resume_open_file(pp_output *out) {
                    PP_ERR_IO, "cannot open the datasets of '%s'", out->partial_path);
   PP_CALL_GOTO(status, pp_io_output_make_transfer_objects(out));
   PP_CALL_GOTO(status, pp_io_output_make_slice_spaces(out));
+  PP_CALL_GOTO(status, pp_io_output_open_planes(out, meta));
 done:
   pp_io_hdf5_close(&fapl);
   return status;
@@ -356,7 +357,7 @@ pp_status pp_output_open_resume(const char *path, const pp_output_meta *meta, bo
   if (status != PP_SUCCESS) goto done;
   status = pp_io_output_attach_comm(out, comm);
   if (status != PP_SUCCESS) goto done;
-  status = pp_io_agree(out->comm, pp_resume_open_file(out));
+  status = pp_io_agree(out->comm, pp_resume_open_file(out, meta));
   if (status != PP_SUCCESS) goto done;
   /* From here the file is this run's: an explicit DISCARD at close removes it. */
   out->partial_created = true;

@@ -310,17 +310,14 @@ done:
   return status;
 }
 
-pp_status pp_render_png(const char *input_path, const char *png_path,
-                        const pp_png_options *options) {
+/* Paints r->psf (r->ny × r->nx pixels of r->pixelscale_arcsec) into png_path; `what` names
+ * the image in the PNG's description ("/psf", "/planes/2_fqpm at 2e-06 m"). */
+static pp_status pp_render_result(const pp_result *r, const char *png_path, pp_png_options o,
+                                  const char *what, const char *title) {
   pp_status status = PP_SUCCESS;
-  pp_result *r = NULL;
   pp_io_stage stage = {0};
   pp_png_canvas canvas = {0};
   FILE *fp = NULL;
-  pp_png_options o = options ? *options : PP_PNG_OPTIONS_DEFAULT;
-  PP_CALL_GOTO(status, pp_png_check_options(&o));
-  PP_CALL_GOTO(status, pp_result_load(input_path, &r));
-  PP_CALL_GOTO(status, pp_result_check_complete(r));
   char bar_label[64];
   PP_CALL_GOTO(status, pp_png_paint(r, &o, &canvas, bar_label, sizeof bar_label));
 
@@ -330,16 +327,16 @@ pp_status pp_render_png(const char *input_path, const char *png_path,
   PP_CHECK_GOTO(status, fp != NULL, PP_ERR_IO, "cannot create '%s': %s", stage.file_path,
                 strerror(errno));
   static const char *colormap_names[] = {"gray", "viridis", "inferno"};
-  char description[512], software[64];
+  char description[1024], software[64];
   snprintf(description, sizeof description,
-           "/psf of %.300s: log10 stretch over %g decades below the peak, colour map %s, "
-           "%zu x %zu pixels of %.6g arcsec, y up%s%s", r->path, o.min_decades,
+           "%.200s of %.300s: log10 stretch over %g decades below the peak, colour map %s, "
+           "%zu x %zu pixels of %.6g arcsec, y up%s%s", what, r->path, o.min_decades,
            colormap_names[o.colormap], canvas.width, canvas.height,
            r->pixelscale_arcsec * (double)r->nx / (double)canvas.width,
            bar_label[0] ? ", scale bar " : "", bar_label);
   snprintf(software, sizeof software, "polypsf %s", pp_version());
   png_text text[3] = {
-      {.compression = PNG_TEXT_COMPRESSION_NONE, .key = "Title", .text = "PSF preview"},
+      {.compression = PNG_TEXT_COMPRESSION_NONE, .key = "Title", .text = (char *)title},
       {.compression = PNG_TEXT_COMPRESSION_NONE, .key = "Software", .text = software},
       {.compression = PNG_TEXT_COMPRESSION_NONE, .key = "Description", .text = description}};
   pp_png_error_context context = {{0}};
@@ -354,6 +351,52 @@ done:
   if (fp) fclose(fp);
   pp_io_stage_abort(&stage);
   free(canvas.rgb);
+  return status;
+}
+
+pp_status pp_render_png(const char *input_path, const char *png_path,
+                        const pp_png_options *options) {
+  pp_status status = PP_SUCCESS;
+  pp_result *r = NULL;
+  pp_png_options o = options ? *options : PP_PNG_OPTIONS_DEFAULT;
+  PP_CALL_GOTO(status, pp_png_check_options(&o));
+  PP_CALL_GOTO(status, pp_result_load(input_path, &r));
+  PP_CALL_GOTO(status, pp_result_check_complete(r));
+  PP_CALL_GOTO(status, pp_render_result(r, png_path, o, "/psf", "PSF preview"));
+done:
+  pp_result_destroy(&r);
+  return status;
+}
+
+pp_status pp_render_png_plane(const char *input_path, const char *png_path, const char *plane,
+                              size_t index, const pp_png_options *options) {
+  pp_status status = PP_SUCCESS;
+  pp_result *r = NULL;
+  pp_plane_slice slice = {0};
+  pp_png_options o = options ? *options : PP_PNG_OPTIONS_DEFAULT;
+  PP_CALL_GOTO(status, pp_png_check_options(&o));
+  PP_CALL_GOTO(status, pp_result_load(input_path, &r));
+  PP_CALL_GOTO(status, pp_output_read_plane(input_path, plane, index, &slice));
+  PP_CHECK_GOTO(status, r->completed[index], PP_ERR_INPUT,
+                "wavelength %zu of '%s' is not completed: its planes are not written yet", index,
+                input_path);
+  bool pupil = strcmp(slice.plane_type, "pupil") == 0;
+  PP_CHECK_GOTO(status, !pupil || o.scale_bar_arcsec == 0.0, PP_ERR_INPUT,
+                "/planes/%s is a pupil plane (pixels of %g m): a scale bar in arcsec does not "
+                "apply to it", slice.name, slice.pixelscale);
+  /* the plane takes the place of /psf for the painter */
+  pp_array_free(&r->psf);
+  r->psf = slice.intensity;
+  slice.intensity = NULL;
+  r->ny = slice.ny;
+  r->nx = slice.nx;
+  r->pixelscale_arcsec = pupil ? 1.0 : slice.pixelscale; /* pupil: no bar, any unit */
+  char what[160];
+  snprintf(what, sizeof what, "/planes/%s (%s plane, intensity) at %.6g m", slice.name,
+           slice.plane_type, r->wavelengths_m[index]);
+  PP_CALL_GOTO(status, pp_render_result(r, png_path, o, what, "plane preview"));
+done:
+  pp_plane_slice_clear(&slice);
   pp_result_destroy(&r);
   return status;
 }

@@ -114,6 +114,7 @@ void pp_job_destroy(pp_job **job) {
   free(j->output_path);
   free(j->text);
   free(j->source_name);
+  free(j->planes_requested);
   free(j);
   *job = NULL;
 }
@@ -150,4 +151,13 @@ pp_status pp_job_data_file_path(const char *job_name, const char *given, char **
   memcpy(joined + dir_length, given, bytes - dir_length);
   *path = joined;
   return PP_SUCCESS;
+}
+
+const char *pp_plane_quantity_name(pp_plane_quantity quantity) {
+  switch (quantity) {
+    case PP_PLANE_INTENSITY: return "intensity";
+    case PP_PLANE_COMPLEX: return "complex";
+    case PP_PLANE_AMPLITUDE_PHASE: return "amplitude_phase";
+  }
+  return NULL;
 }

@@ -5,6 +5,7 @@
 #include "job/job_private.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,11 @@ static const char *const pp_job_detector_keys[] = {"pixelscale", "fov_pixels", "
                                                    "oversample", NULL};
 static const char *const pp_job_propagation_keys[] = {"method", "fft_oversample", "normalize",
                                                       "fft_rigor", NULL};
-static const char *const pp_job_output_keys[] = {"path", "cube", NULL};
+static const char *const pp_job_output_keys[] = {"path", "cube", "planes", "plane_quantity",
+                                                 NULL};
+/* In pp_plane_quantity's order. */
+static const char *const pp_job_plane_quantity_words[] = {"intensity", "complex",
+                                                          "amplitude_phase", NULL};
 static const char *const pp_job_method_words[] = {"auto", "mft", "czt", "fft", NULL};
 static const char *const pp_job_normalize_words[] = {"first", "none", NULL};
 /* In pp_fft_rigor's order (estimate = 0). */
@@ -813,6 +818,87 @@ static pp_status pp_job_read_detector(pp_yaml_doc *doc, const yaml_node_t *secti
 
 /* ---- output ----------------------------------------------------------------------------------- */
 
+/* The optics' names for a message: "0 pupil, 1 fqpm, …, 3 detector". */
+static void pp_job_list_planes(const pp_job *job, char *out, size_t out_bytes) {
+  size_t used = 0;
+  out[0] = '\0';
+  for (size_t k = 0; k <= job->n_optics && used < out_bytes; k++) {
+    const char *name = k < job->n_optics ? job->optics[k].name : "detector";
+    int n = snprintf(out + used, out_bytes - used, "%s%zu %s", k ? ", " : "", k, name);
+    if (n < 0) break;
+    used += (size_t)n;
+  }
+}
+
+/* One item of output.planes: an optic's index (0 … n_optics, n_optics being the detector)
+ * or its name (the `name:` label, else the type), or `detector`. */
+static pp_status pp_job_read_plane_item(pp_yaml_doc *doc, const yaml_node_t *item,
+                                        const char *path, pp_job *job) {
+  char planes[1024];
+  pp_job_list_planes(job, planes, sizeof planes);
+  if (!item || item->type != YAML_SCALAR_NODE || pp_yaml_is_null(item)) {
+    char got[96];
+    pp_yaml_describe(item, got, sizeof got);
+    return PP_YAML_ERROR(doc, item, path, "expects an optic's index or name, got %s; the planes "
+                         "are: %s", got, planes);
+  }
+  const char *text = (const char *)item->data.scalar.value;
+  if (item->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && pp_yaml_is_decimal_number(text)) {
+    long long index = 0;
+    /* any whole number, so that the message below can list the planes */
+    PP_CALL(pp_yaml_read_integer(doc, item, path, -(1LL << 53), 1LL << 53, &index));
+    if (index < 0 || (unsigned long long)index > job->n_optics)
+      return PP_YAML_ERROR(doc, item, path, "plane %lld does not exist: the last is %zu, the "
+                           "detector; the planes are: %s", index, job->n_optics, planes);
+    job->planes_requested[index] = true;
+    return PP_SUCCESS;
+  }
+  size_t found = SIZE_MAX, matches = 0;
+  for (size_t k = 0; k < job->n_optics; k++)
+    if (strcmp(job->optics[k].name, text) == 0) {
+      if (found == SIZE_MAX) found = k;
+      matches++;
+    }
+  if (matches == 0 && strcmp(text, "detector") == 0) {
+    found = job->n_optics;
+    matches = 1;
+  }
+  if (matches == 0)
+    return PP_YAML_ERROR(doc, item, path, "no optic is named '%s'; the planes are: %s%s", text,
+                         planes,
+                         strcmp(text, "all") == 0 ? " (for every plane write `planes: all`, "
+                                                    "without brackets)" : "");
+  if (matches > 1)
+    return PP_YAML_ERROR(doc, item, path, "%zu optics are named '%s': give the index instead, "
+                         "or a `name:` to each; the planes are: %s", matches, text, planes);
+  job->planes_requested[found] = true;
+  return PP_SUCCESS;
+}
+
+/* output.planes: `all` or a list of indices and names. */
+static pp_status pp_job_read_planes(pp_yaml_doc *doc, const yaml_node_t *node, pp_job *job) {
+  static const char expected[] = "`all` or a list of optic indices and names such as [0, lyot, "
+                                 "detector]";
+  job->planes_requested = calloc(job->n_optics + 1, sizeof *job->planes_requested);
+  PP_CHECK(job->planes_requested, PP_ERR_MEMORY, "cannot allocate the plane request");
+  if (node->type == YAML_SCALAR_NODE && !pp_yaml_is_null(node) &&
+      strcmp((const char *)node->data.scalar.value, "all") == 0) {
+    for (size_t k = 0; k <= job->n_optics; k++) job->planes_requested[k] = true;
+    return PP_SUCCESS;
+  }
+  char got[96];
+  pp_yaml_describe(node, got, sizeof got);
+  if (node->type != YAML_SEQUENCE_NODE || pp_yaml_sequence_length(node) == 0)
+    return PP_YAML_ERROR(doc, node, "output.planes", "expects %s, got %s", expected,
+                         node->type == YAML_SEQUENCE_NODE ? "an empty list" : got);
+  for (size_t i = 0; i < pp_yaml_sequence_length(node); i++) {
+    char item_path[PP_JOB_PATH_BYTES];
+    pp_yaml_path_index(item_path, sizeof item_path, "output.planes", i);
+    PP_CALL(pp_job_read_plane_item(doc, pp_yaml_sequence_item(doc, node, i), item_path, job));
+  }
+  return PP_SUCCESS;
+}
+
 static pp_status pp_job_read_output(pp_yaml_doc *doc, const yaml_node_t *section, pp_job *job) {
   const char *path = PP_JOB_DEFAULT_OUTPUT_PATH;
   job->output_cube = true;
@@ -828,6 +914,20 @@ static pp_status pp_job_read_output(pp_yaml_doc *doc, const yaml_node_t *section
     }
     if ((node = pp_yaml_mapping_get(doc, section, "cube", NULL)))
       PP_CALL(pp_yaml_read_bool(doc, node, "output.cube", &job->output_cube));
+    if ((node = pp_yaml_mapping_get(doc, section, "planes", NULL)))
+      PP_CALL(pp_job_read_planes(doc, node, job));
+    yaml_node_t *key = NULL;
+    if ((node = pp_yaml_mapping_get(doc, section, "plane_quantity", &key))) {
+      /* a quantity alone would silently write nothing */
+      if (!job->planes_requested)
+        return PP_YAML_ERROR(doc, key, "output.plane_quantity",
+                             "is given without output.planes: say which planes to write, "
+                             "e.g. planes: all");
+      int quantity = 0;
+      PP_CALL(pp_yaml_read_choice(doc, node, "output.plane_quantity",
+                                  pp_job_plane_quantity_words, &quantity));
+      job->plane_quantity = (pp_plane_quantity)quantity;
+    }
   }
   job->output_path = strdup(path);
   PP_CHECK(job->output_path, PP_ERR_MEMORY, "cannot copy the output path");

@@ -39,8 +39,19 @@ pp_status pp_plan_task_model(const pp_job *job, const pp_system_choice *choice, 
   task->reduction_bytes = 2 * band_det_rows * (size_t)job->detector.oversample * nx * sizeof(double);
   /* only the MFT runs BLAS products (FFTW's own tables are O(L), negligible) */
   task->blas_bytes = task->choice.method == PP_METHOD_MFT ? pp_plan_blas_bytes : 0;
+  pp_plane_info *planes = NULL;
+  size_t n_planes = 0;
+  PP_CALL(pp_system_requested_planes(job, &planes, &n_planes));
+  size_t element = job->plane_quantity == PP_PLANE_INTENSITY ? sizeof(double) : 2 * sizeof(double);
+  for (size_t p = 0; p < n_planes; p++) {
+    size_t count = planes[p].ny * planes[p].nx;
+    if (count * element > task->plane_bytes) task->plane_bytes = count * element;
+    task->plane_file_bytes += count * element * job->n_wavelengths;
+  }
+  task->n_planes = n_planes;
+  free(planes);
   task->task_bytes = task->system_bytes + task->held_slices * task->slice_bytes +
-                     task->reduction_bytes + task->blas_bytes;
+                     task->reduction_bytes + task->blas_bytes + task->plane_bytes;
   task->flops = chosen->flops;
   task->seconds = chosen->seconds;
   return PP_SUCCESS;
@@ -155,7 +166,9 @@ pp_status pp_plan_create(const pp_job *job, const pp_system_choice *choice, int 
   plan->n_nodes = n_nodes;
   plan->n_tasks = n_tasks;
   plan->baseline_bytes = baseline_bytes;
-  plan->fft_n = pp_system_padded_size_for_job(job);
+  /* The plane sink runs on single ranks only (a group's planes are cut into slabs): a job
+   * that asks for planes forms no groups. */
+  plan->fft_n = job->planes_requested ? 0 : pp_system_padded_size_for_job(job);
   plan->span_nodes = 1;
   pp_plan_order(tasks, n_tasks, plan->order);
 
@@ -215,13 +228,22 @@ pp_status pp_plan_create(const pp_job *job, const pp_system_choice *choice, int 
                "process) of node %zu's %.1f MiB share", total_ranks, n_nodes, fft_n, fft_n,
                pp_mebibytes(group_bytes), pp_mebibytes(baseline_bytes), best,
                pp_mebibytes(node->budget_bytes / (size_t)node->ranks));
+    char planes[320] = "";
+    if (plan->task.plane_bytes > 0)
+      snprintf(planes, sizeof planes,
+               ". Needed %zu bytes (one task and the processes), available %zu: "
+               "output.planes adds %.1f MiB (%zu bytes) to the task; ask for fewer or smaller "
+               "planes, or plane_quantity: intensity (a job asking for planes forms no rank "
+               "groups)",
+               plan->task.task_bytes + (size_t)node->ranks * baseline_bytes, node->budget_bytes,
+               pp_mebibytes(plan->task.plane_bytes), plan->task.plane_bytes);
     PP_CHECK_GOTO(status, false, PP_ERR_INPUT,
                   "one wavelength needs %.1f MiB on one rank (+ %.1f MiB per process for "
                   "%d process(es) on the node) but the largest node budget is %.1f MiB%s. "
                   "Give each node more memory (sbatch --mem, --mem-per-node), run fewer "
-                  "ranks per node, or lower detector.oversample or pupil.npix%s",
+                  "ranks per node, or lower detector.oversample or pupil.npix%s%s",
                   pp_mebibytes(plan->task.task_bytes), pp_mebibytes(baseline_bytes),
-                  node->ranks, pp_mebibytes(node->budget_bytes), groups, other_method);
+                  node->ranks, pp_mebibytes(node->budget_bytes), groups, other_method, planes);
   }
   /* a group's task is predicted to take what a single rank's takes: conservative, since
    * the group shares the padded FFTs but not the transform to the detector */
@@ -296,6 +318,9 @@ static void pp_plan_log_groups(const pp_plan *plan, const pp_job *job, const pp_
 
 void pp_plan_log(const pp_plan *plan, const pp_job *job, const pp_logger *logger) {
   const pp_task_model *t = &plan->task;
+  char planes[48] = "";
+  if (t->n_planes > 0)
+    snprintf(planes, sizeof planes, ", planes %.1f", pp_mebibytes(t->plane_bytes));
   pp_log(logger, PP_LOG_INFO,
          "plan: %zu task(s) (one per wavelength), pupil %zu px, detector %zu × %zu px "
          "(oversample %d), method %s; pupil → detector transform, predicted by the cost model:",
@@ -306,11 +331,17 @@ void pp_plan_log(const pp_plan *plan, const pp_job *job, const pp_logger *logger
   pp_plan_log_choice(&t->choice, job, logger);
   pp_log(logger, PP_LOG_INFO,
          "plan: one task needs %.1f MiB (system %.1f, %zu slice(s) %.1f, reduction %.1f, "
-         "BLAS %.1f) + %.1f MiB per process",
+         "BLAS %.1f%s) + %.1f MiB per process",
          pp_mebibytes(t->task_bytes), pp_mebibytes(t->system_bytes), t->held_slices,
          pp_mebibytes(t->held_slices * t->slice_bytes), pp_mebibytes(t->reduction_bytes),
-         pp_mebibytes(t->blas_bytes), pp_mebibytes(plan->baseline_bytes));
+         pp_mebibytes(t->blas_bytes), planes, pp_mebibytes(plan->baseline_bytes));
   pp_plan_log_groups(plan, job, logger);
+  if (t->n_planes > 0)
+    pp_log(logger, PP_LOG_INFO,
+           "plan: output.planes: %zu plane dataset(s) (%s) add %.1f MiB to the output file "
+           "and a %.1f MiB conversion buffer to each computing rank (counted above)",
+           t->n_planes, pp_plane_quantity_name(job->plane_quantity),
+           pp_mebibytes(t->plane_file_bytes), pp_mebibytes(t->plane_bytes));
   for (int k = 0; k < plan->n_nodes; k++) {
     const pp_plan_node *node = &plan->nodes[k];
     pp_log(logger, node->active < node->ranks ? PP_LOG_WARN : PP_LOG_INFO,

@@ -46,8 +46,8 @@ static pp_status pp_run_agree(pp_status local, MPI_Comm comm, const char *stage)
 
 /* Stages whose wall time a run reports (the slowest rank's), so that scaling benchmarks
  * can tell computing from HDF5 writing and the reduction. */
-enum { PP_T_SETUP, PP_T_COMPUTE, PP_T_SLICE_WRITE, PP_T_CHECKPOINT, PP_T_REDUCE,
-       PP_T_PSF_WRITE, PP_T_CLOSE, PP_T_COUNT };
+enum { PP_T_SETUP, PP_T_COMPUTE, PP_T_SLICE_WRITE, PP_T_PLANE_WRITE, PP_T_CHECKPOINT,
+       PP_T_REDUCE, PP_T_PSF_WRITE, PP_T_CLOSE, PP_T_COUNT };
 
 /* The state of one run, so that the stages below can be separate functions. */
 typedef struct {
@@ -72,6 +72,10 @@ typedef struct {
   double *slices;              /* active ranks: slice buffers (one with a cube) */
   size_t n_slots, n_held;
   size_t *held_index;          /* [n_slots] wavelength of each held slice (no cube) */
+  pp_plane_info *planes;       /* output.planes: the planes written, or NULL */
+  size_t n_planes;
+  pp_plane_sink plane_sink;    /* writes each plane into the file as the system makes it */
+  size_t computing_index;      /* the wavelength pp_system_psf is computing (for the sink) */
   double start_seconds;
   double seconds[PP_T_COUNT];  /* wall time of this rank per stage */
 } pp_run_state;
@@ -129,6 +133,9 @@ static pp_status pp_run_open_output(pp_run_state *st, const char *path, double p
                              job->detector.pixelscale_arcsec / (double)job->detector.oversample,
                          .pupil_diameter_m = pupil_diameter_m, .n_ranks = st->size,
                          .n_nodes = st->layout.n_nodes};
+  PP_CALL(pp_system_requested_planes(job, &st->planes, &st->n_planes));
+  meta.planes = st->planes;
+  meta.n_planes = st->n_planes;
   if (st->options->resume) {
     bool resumed = false;
     PP_CALL(pp_output_open_resume(path, &meta, st->options->force, st->comm, &st->output,
@@ -150,6 +157,16 @@ static pp_status pp_run_open_output(pp_run_state *st, const char *path, double p
   return PP_SUCCESS;
 }
 
+/* The plane sink: each plane goes to the file as soon as the system has made it, so one
+ * conversion buffer serves all planes. */
+static pp_status pp_run_write_plane(void *context, const pp_plane_view *view) {
+  pp_run_state *st = context;
+  double t0 = pp_wtime();
+  pp_status status = pp_output_write_plane(st->output, st->computing_index, view);
+  st->seconds[PP_T_PLANE_WRITE] += pp_wtime() - t0;
+  return status;
+}
+
 /* Active ranks build their optical system and slice buffers (idle ranks allocate
  * nothing big). */
 static pp_status pp_run_setup_compute(pp_run_state *st) {
@@ -159,6 +176,12 @@ static pp_status pp_run_setup_compute(pp_run_state *st) {
   else
     PP_CALL(pp_system_create_with_method(st->job, st->choice.method, &st->system));
   if (!st->leader) return PP_SUCCESS; /* a group's other ranks hold no slice */
+  /* the plan forms no group for a job that asks for planes: only single ranks get here */
+  if (st->n_planes > 0) {
+    st->plane_sink = (pp_plane_sink){.capture = pp_run_write_plane, .context = st};
+    PP_CALL(pp_output_prepare_plane_writes(st->output));
+    PP_CALL(pp_system_set_plane_sink(st->system, st->job, &st->plane_sink));
+  }
   st->n_slots = st->job->output_cube ? 1 : st->plan.task.held_slices;
   st->held_index = calloc(st->n_slots, sizeof *st->held_index);
   PP_CHECK(st->held_index != NULL, PP_ERR_MEMORY, "out of memory");
@@ -201,8 +224,13 @@ static pp_status pp_run_task(pp_run_state *st, pp_dispatcher *dispatcher, size_t
   size_t i = st->todo[position], slice_len = st->ny * st->nx;
   double t0 = pp_wtime();
   double *psf = st->leader ? st->slices + (job->output_cube ? 0 : st->n_held) * slice_len : NULL;
+  /* the planes are written inside, before the slice: completed means both are on disk */
+  st->computing_index = i;
+  double plane_seconds = st->seconds[PP_T_PLANE_WRITE];
   PP_CALL(pp_system_psf(st->system, job->wavelengths_m[i], psf));
   double t1 = pp_wtime();
+  /* the compute time is the propagation's: the plane writes inside are timed apart */
+  t0 += st->seconds[PP_T_PLANE_WRITE] - plane_seconds;
   if (!st->leader) {
     st->seconds[PP_T_COMPUTE] += t1 - t0;
     PP_CALL(pp_dispatcher_record_peak(dispatcher, pp_peak_rss_bytes()));
@@ -362,10 +390,13 @@ done:
 static void pp_run_log_timing(const pp_run_state *st) {
   double worst[PP_T_COUNT];
   MPI_Reduce(st->seconds, worst, PP_T_COUNT, MPI_DOUBLE, MPI_MAX, 0, st->comm);
+  char planes[48] = "";
+  if (st->n_planes > 0)
+    snprintf(planes, sizeof planes, ", plane writes %.3f", worst[PP_T_PLANE_WRITE]);
   pp_log(st->log, PP_LOG_INFO,
-         "timing (s, slowest rank): set-up %.3f, compute %.3f, slice writes %.3f, "
+         "timing (s, slowest rank): set-up %.3f, compute %.3f, slice writes %.3f%s, "
          "checkpoints %.3f, reduction %.3f, psf write %.3f, close %.3f, total %.3f",
-         worst[PP_T_SETUP], worst[PP_T_COMPUTE], worst[PP_T_SLICE_WRITE],
+         worst[PP_T_SETUP], worst[PP_T_COMPUTE], worst[PP_T_SLICE_WRITE], planes,
          worst[PP_T_CHECKPOINT], worst[PP_T_REDUCE], worst[PP_T_PSF_WRITE], worst[PP_T_CLOSE],
          pp_wtime() - st->start_seconds);
 }
@@ -476,6 +507,7 @@ done:
   free(st.completed);
   free(st.todo);
   free(st.held_index);
+  free(st.planes);
   pp_array_free(&st.slices);
   pp_system_destroy(&st.system); /* collective on the group: every member gets here */
   if (st.group != MPI_COMM_NULL) MPI_Comm_free(&st.group);

@@ -76,6 +76,8 @@ struct pp_planes {
   pp_fft_mpi_plan *to_image_mpi; /* BACKWARD N × N over the group */
   pp_fft_mpi_plan *to_pupil_mpi; /* FORWARD N × N over the group */
   int *crop_counts, *crop_displs; /* [group_size] the crop's gather to group rank 0, elements */
+  const pp_plane_capture *capture; /* output.planes: where planes go, or NULL */
+  size_t leading;                /* index in the job of optics[0] (for plane names) */
 };
 
 /* The stages for optics[0 … n_optics), without arrays. stages has room for 2·n_optics + 3
@@ -381,6 +383,12 @@ pp_status pp_planes_apply(const pp_planes *planes, double wavelength_m, double c
       case PP_STAGE_PUPIL:
         pp_planes_apply_pupil(stage, stage->padded ? fft_n : npix, wavelength_m,
                               stage->padded ? planes->padded : field);
+        if (planes->capture)
+          PP_CALL(pp_plane_capture_emit(planes->capture,
+                                        planes->leading + stage->first + stage->count - 1,
+                                        stage->padded ? fft_n : npix,
+                                        stage->padded ? planes->padded : field, NULL,
+                                        planes->pupil_pixelscale_m));
         break;
       case PP_STAGE_PAD:
         PP_CALL(pp_fft_pad(field, npix, npix, planes->padded, fft_n, fft_n));
@@ -396,8 +404,12 @@ pp_status pp_planes_apply(const pp_planes *planes, double wavelength_m, double c
         pp_image_grid grid = {.ny = fft_n, .nx = fft_n,
                               .pixelscale_arcsec = pixelscale_rad * PP_ARCSEC_PER_RADIAN,
                               .centering = stage->centering};
-        for (size_t j = stage->first; j < stage->first + stage->count; j++)
+        for (size_t j = stage->first; j < stage->first + stage->count; j++) {
           PP_CALL(pp_optic_apply_image(&planes->optics[j], &grid, wavelength_m, planes->padded));
+          if (planes->capture)
+            PP_CALL(pp_plane_capture_emit(planes->capture, planes->leading + j, fft_n,
+                                          planes->padded, NULL, grid.pixelscale_arcsec));
+        }
         break;
       }
       case PP_STAGE_TO_PUPIL:
@@ -663,4 +675,40 @@ static pp_status pp_planes_apply_slab(const pp_planes *planes, double wavelength
     }
   }
   return pp_planes_group_agree(planes->group, local);
+}
+
+/* ---- intermediate planes ---------------------------------------------------------------- */
+
+void pp_planes_set_capture(pp_planes *planes, const pp_plane_capture *capture, size_t leading) {
+  if (!planes) return;
+  planes->capture = capture;
+  planes->leading = leading;
+}
+
+void pp_planes_describe_job(const pp_job *job, size_t *representative, pp_field_plane_kind *kind,
+                            size_t *side) {
+  size_t leading = pp_pupil_leading_optics(job), npix = job->pupil_npix;
+  size_t fft_n = npix * (size_t)job->fft_oversample;
+  /* the leading optics are one multiplication (pp_pupil): one plane, after the last */
+  for (size_t k = 0; k < leading; k++) {
+    representative[k] = leading - 1;
+    kind[k] = PP_FIELD_PUPIL;
+    side[k] = npix;
+  }
+  size_t count = job->n_optics - leading;
+  if (count == 0) return;
+  /* the same walk as pp_planes_create, on a stack of at most 2·256 + 3 stages */
+  pp_stage stages[2 * PP_JOB_MAX_OPTICS + 3];
+  size_t n_stages = pp_planes_walk(job->optics + leading, count, stages);
+  for (size_t s = 0; s < n_stages; s++) {
+    const pp_stage *stage = &stages[s];
+    if (stage->kind != PP_STAGE_PUPIL && stage->kind != PP_STAGE_IMAGE) continue;
+    for (size_t j = stage->first; j < stage->first + stage->count; j++) {
+      size_t k = leading + j;
+      bool pupil = stage->kind == PP_STAGE_PUPIL;
+      representative[k] = pupil ? leading + stage->first + stage->count - 1 : k;
+      kind[k] = pupil ? PP_FIELD_PUPIL : PP_FIELD_IMAGE;
+      side[k] = pupil && !stage->padded ? npix : fft_n;
+    }
+  }
 }

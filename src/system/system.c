@@ -21,7 +21,9 @@
 
 #include <complex.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "polypsf/propagate.h"
 #include "system_private.h"
@@ -44,6 +46,11 @@ struct pp_system {
   double complex *tilt_x, *tilt_y;     /* [npix] exp(2πi·path/λ) at the current λ */
   bool runs_transform;                 /* false on a group's ranks other than its rank 0: they
                                           hold no detector transform (pp_system_create_group) */
+  /* output.planes: set by pp_system_set_plane_sink, else capture.sink is NULL */
+  pp_plane_sink sink;
+  pp_plane_capture capture;
+  size_t *plane_slot;                  /* [n_optics + 1], capture.slot */
+  size_t n_optics, leading_last;       /* the job's optics; the last leading optic */
 };
 
 static bool pp_job_has_tilt(const pp_job *job) {
@@ -323,6 +330,7 @@ void pp_system_destroy(pp_system **system) {
   pp_array_free(&s->tilt_path_y_m);
   pp_array_free(&s->tilt_x);
   pp_array_free(&s->tilt_y);
+  free(s->plane_slot);
   pp_array_free(system);
 }
 
@@ -401,6 +409,11 @@ pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf) {
   double nlamd_x = system->fov_arcsec_x / lambda_over_d_arcsec;
 
   if (system->field_per_wavelength) pp_system_fill_field(system, wavelength_m);
+  const pp_plane_capture *capture = system->capture.sink ? &system->capture : NULL;
+  if (capture)
+    PP_CALL(pp_plane_capture_emit(capture, system->leading_last, system->pupil.grid.ny,
+                                  system->field_per_wavelength ? system->field : NULL,
+                                  system->pupil.amplitude, system->pupil.grid.pixelscale_m));
   if (system->planes) PP_CALL(pp_planes_apply(system->planes, wavelength_m, system->field));
   if (!system->runs_transform) return PP_SUCCESS; /* a group member: rank 0 has the field */
   if (system->method == PP_METHOD_CZT) {
@@ -418,6 +431,13 @@ pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf) {
   for (size_t p = 0; p < image_count; p++) {
     double re = creal(system->image[p]), im = cimag(system->image[p]);
     psf[p] = re * re + im * im;
+  }
+  if (capture && system->plane_slot[system->n_optics] != SIZE_MAX) {
+    pp_plane_view view = {.plane = system->plane_slot[system->n_optics],
+                          .ny = system->detector_ny, .nx = system->detector_nx,
+                          .field = system->image, .field_scale = 1.0, .intensity = psf,
+                          .pixelscale = system->pixelscale_arcsec};
+    PP_CALL(capture->sink->capture(capture->sink->context, &view));
   }
   return PP_SUCCESS;
 }
@@ -510,4 +530,113 @@ pp_status pp_system_plan_fftw(const pp_job *job, pp_method method) {
                              job->fft_rigor, &czt));
   pp_czt_plan_destroy(&czt);
   return PP_SUCCESS;
+}
+
+/* ---- intermediate planes ---------------------------------------------------------------- */
+
+const char *pp_plane_kind_name(pp_field_plane_kind kind) {
+  switch (kind) {
+    case PP_FIELD_PUPIL: return "pupil";
+    case PP_FIELD_IMAGE: return "image";
+    case PP_FIELD_DETECTOR: return "detector";
+  }
+  return "unknown";
+}
+
+/* wanted[r] for every representative r of a requested optic (the detector at n_optics). */
+static pp_status pp_system_plane_table(const pp_job *job, bool *wanted, pp_field_plane_kind *kind,
+                                       size_t *side) {
+  size_t n = job->n_optics;
+  size_t *representative = calloc(n + 1, sizeof *representative);
+  PP_CHECK(representative != NULL, PP_ERR_MEMORY, "out of memory");
+  pp_planes_describe_job(job, representative, kind, side);
+  for (size_t k = 0; k <= n; k++) wanted[k] = false;
+  for (size_t k = 0; k < n; k++)
+    if (job->planes_requested[k]) wanted[representative[k]] = true;
+  wanted[n] = job->planes_requested[n];
+  free(representative);
+  return PP_SUCCESS;
+}
+
+pp_status pp_system_requested_planes(const pp_job *job, pp_plane_info **planes,
+                                     size_t *n_planes) {
+  PP_CHECK(job != NULL && planes != NULL && n_planes != NULL, PP_ERR_INTERNAL,
+           "pp_system_requested_planes: NULL argument");
+  *planes = NULL;
+  *n_planes = 0;
+  if (!job->planes_requested) return PP_SUCCESS;
+  pp_status status = PP_SUCCESS;
+  size_t n = job->n_optics, count = 0, ny = 0, nx = 0;
+  bool *wanted = calloc(n + 1, sizeof *wanted);
+  pp_field_plane_kind *kind = calloc(n + 1, sizeof *kind);
+  size_t *side = calloc(n + 1, sizeof *side);
+  pp_plane_info *list = calloc(n + 1, sizeof *list);
+  PP_CHECK_GOTO(status, wanted && kind && side && list, PP_ERR_MEMORY, "out of memory");
+  PP_CALL_GOTO(status, pp_system_detector_shape(job, &ny, &nx));
+  PP_CALL_GOTO(status, pp_system_plane_table(job, wanted, kind, side));
+  for (size_t k = 0; k < n; k++)
+    if (wanted[k])
+      list[count++] = (pp_plane_info){.optic_index = k, .kind = kind[k], .ny = side[k],
+                                      .nx = side[k]};
+  if (wanted[n])
+    list[count++] = (pp_plane_info){.optic_index = n, .kind = PP_FIELD_DETECTOR, .ny = ny,
+                                    .nx = nx};
+  *planes = list;
+  *n_planes = count;
+  list = NULL;
+done:
+  free(wanted);
+  free(kind);
+  free(side);
+  free(list);
+  return status;
+}
+
+pp_status pp_system_set_plane_sink(pp_system *system, const pp_job *job,
+                                   const pp_plane_sink *sink) {
+  PP_CHECK(system != NULL && job != NULL, PP_ERR_INTERNAL,
+           "pp_system_set_plane_sink: NULL argument");
+  system->capture = (pp_plane_capture){0};
+  pp_planes_set_capture(system->planes, NULL, 0);
+  free(system->plane_slot);
+  system->plane_slot = NULL;
+  if (!sink || !job->planes_requested) return PP_SUCCESS;
+  pp_status status = PP_SUCCESS;
+  size_t n = job->n_optics;
+  bool *wanted = calloc(n + 1, sizeof *wanted);
+  pp_field_plane_kind *kind = calloc(n + 1, sizeof *kind);
+  size_t *side = calloc(n + 1, sizeof *side);
+  system->plane_slot = calloc(n + 1, sizeof *system->plane_slot);
+  PP_CHECK_GOTO(status, wanted && kind && side && system->plane_slot, PP_ERR_MEMORY,
+                "out of memory");
+  PP_CALL_GOTO(status, pp_system_plane_table(job, wanted, kind, side));
+  /* the same order as pp_system_requested_planes */
+  size_t position = 0;
+  for (size_t k = 0; k <= n; k++) system->plane_slot[k] = wanted[k] ? position++ : SIZE_MAX;
+  system->sink = *sink;
+  system->n_optics = n;
+  system->leading_last = pp_pupil_leading_optics(job) - 1;
+  system->capture = (pp_plane_capture){.sink = &system->sink, .slot = system->plane_slot,
+                                       .field_scale = 1.0 / system->pupil.normalization};
+  pp_planes_set_capture(system->planes, &system->capture, pp_pupil_leading_optics(job));
+done:
+  free(wanted);
+  free(kind);
+  free(side);
+  if (status) {
+    free(system->plane_slot);
+    system->plane_slot = NULL;
+  }
+  return status;
+}
+
+pp_status pp_plane_capture_emit(const pp_plane_capture *capture, size_t optic_index, size_t n,
+                                const double complex *field, const double *real_field,
+                                double pixelscale) {
+  size_t slot = capture->slot[optic_index];
+  if (slot == SIZE_MAX) return PP_SUCCESS;
+  pp_plane_view view = {.plane = slot, .ny = n, .nx = n, .field = field,
+                        .real_field = field ? NULL : real_field,
+                        .field_scale = capture->field_scale, .pixelscale = pixelscale};
+  return capture->sink->capture(capture->sink->context, &view);
 }

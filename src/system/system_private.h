@@ -11,6 +11,7 @@
 
 #include "polypsf/job.h"
 #include "polypsf/optics.h"
+#include "polypsf/system.h"
 
 /* The pupil plane with every pupil optic applied, normalized as the job asks.
  * Wavelength-independent: built once per system. */
@@ -102,5 +103,25 @@ pp_status pp_planes_group_agree(MPI_Comm group, pp_status local);
 /* The group of slab planes (their own duplicate), MPI_COMM_NULL for serial planes or NULL.
  * Not collective. */
 MPI_Comm pp_planes_group_comm(const pp_planes *planes);
+/* ---- intermediate planes (output.planes) ---------------------------------------------- */
+/* Which plane stands for each optic of job: representative[k] is the optic whose plane
+ * holds the field after optic k (the last optic of k's run of merged pupil optics, k itself
+ * for an image-plane optic), kind[k] and side[k] that plane's kind and grid side. Arrays of
+ * job->n_optics; not collective. */
+void pp_planes_describe_job(const pp_job *job, size_t *representative, pp_field_plane_kind *kind,
+                            size_t *side);
+/* What the system and its plane sequence need to hand planes to a sink. */
+typedef struct pp_plane_capture {
+  const pp_plane_sink *sink;
+  const size_t *slot;   /* [n_optics + 1] position in the requested list, SIZE_MAX if not asked */
+  double field_scale;   /* 1 / the pupil's normalization */
+} pp_plane_capture;
+/* Hands the field after optic optic_index to the sink if that plane is asked for. */
+pp_status pp_plane_capture_emit(const pp_plane_capture *capture, size_t optic_index, size_t n,
+                                const double complex *field, const double *real_field,
+                                double pixelscale);
+/* The plane sequence hands its planes to capture (borrowed; NULL: none). leading: the index
+ * in the job of the sequence's first optic. */
+void pp_planes_set_capture(pp_planes *planes, const pp_plane_capture *capture, size_t leading);
 
 #endif

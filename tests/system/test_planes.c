@@ -8,10 +8,13 @@
  *     on both axes (system.c's independent tilt code) to 1e-12 of the peak;
  *   - the memory model counts the padded planes: bytes ≥ those without the stop plus
  *     (npix·fft_oversample)²·16, and the job-only estimate equals the built system's;
- *   - an image-plane optic or an aligner first in the list is refused with file:line:column.
+ *   - an image-plane optic or an aligner first in the list is refused with file:line:column;
+ *   - output.planes: a request names the planes the stage structure implies (written out by
+ *     hand per case: merged pupil optics share one plane, padded grids after an image plane).
  * Truth for the FQPM itself: tests/physics/test_coronagraph.c (POPPY's reference). */
 #include <string.h>
 
+#include "polypsf/job.h"
 #include "polypsf/system.h"
 #include "pp_test.h"
 
@@ -156,7 +159,65 @@ static void pp_check_refused_first(const char *type_name, const char *key, doubl
   pp_planes_job_clear(&t);
 }
 
+/* output.planes: which planes a request gives, from the job's optics alone. Consecutive
+ * pupil optics share the plane after the last of them; image-plane optics have one each;
+ * pupil planes after an image plane sit on the padded grid; the detector comes last. */
+static void pp_check_plane_list(void) {
+  static const char head[] =
+      "pupil: {npix: 32}\n"
+      "wavelengths: {list: [1.0e-6]}\n"
+      "optics:\n"
+      "  - circular_aperture: {radius: 1.0}\n"                         /* 0 ┐ plane 1 */
+      "  - scalar_transmission: {transmission: 0.5, name: gray}\n"     /* 1 ┘ */
+      "  - fqpm_fft_aligner: {direction: forward}\n"                   /* 2   plane 2 */
+      "  - ideal_fqpm: {wavelength: 1.0e-6, name: mask}\n"            /* 3   plane 3 */
+      "  - square_field_stop: {size: 10.0}\n"                         /* 4   plane 4 */
+      "  - fqpm_fft_aligner: {direction: backward}\n"                  /* 5 ┐ plane 6 */
+      "  - circular_aperture: {radius: 0.9, name: lyot}\n"            /* 6 ┘ */
+      "detector: {pixelscale: 0.02, fov_pixels: 16, oversample: 2}\n"  /*     plane 7 */
+      "propagation: {fft_oversample: 2}\n"
+      "output: {planes: ";
+  static const struct {
+    const char *request;
+    size_t n;
+    size_t index[6];
+    pp_field_plane_kind kind[6];
+    size_t side[6];
+  } cases[] = {
+      {"[0]", 1, {1}, {PP_FIELD_PUPIL}, {32}},
+      {"[gray, mask, 5]", 3, {1, 3, 6}, {PP_FIELD_PUPIL, PP_FIELD_IMAGE, PP_FIELD_PUPIL},
+       {32, 64, 64}},
+      {"[detector, lyot, 0, 1]", 3, {1, 6, 7}, {PP_FIELD_PUPIL, PP_FIELD_PUPIL, PP_FIELD_DETECTOR},
+       {32, 64, 32}},
+      {"all", 6, {1, 2, 3, 4, 6, 7},
+       {PP_FIELD_PUPIL, PP_FIELD_PUPIL, PP_FIELD_IMAGE, PP_FIELD_IMAGE, PP_FIELD_PUPIL,
+        PP_FIELD_DETECTOR},
+       {32, 32, 64, 64, 64, 32}},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml, "%s%s}\n", head, cases[c].request);
+    pp_job *job = NULL;
+    pp_plane_info *planes = NULL;
+    size_t n = 0;
+    char what[160];
+    snprintf(what, sizeof what, "planes: %s parses and lists", cases[c].request);
+    PP_TEST_OK(pp_job_parse_string(yaml, strlen(yaml), "plane_list.yaml", &job), what);
+    if (job) PP_TEST_OK(pp_system_requested_planes(job, &planes, &n), what);
+    bool same = planes && n == cases[c].n;
+    for (size_t k = 0; same && k < n; k++)
+      same = planes[k].optic_index == cases[c].index[k] && planes[k].kind == cases[c].kind[k] &&
+             planes[k].ny == cases[c].side[k] && planes[k].nx == cases[c].side[k];
+    snprintf(what, sizeof what, "planes: %s gives the expected planes, kinds and grids",
+             cases[c].request);
+    PP_TEST_TRUE(same, what);
+    free(planes);
+    pp_job_destroy(&job);
+  }
+}
+
 int main(void) {
+  pp_check_plane_list();
   pp_check_wide_field_stop(PP_METHOD_MFT, "mft");
   pp_check_wide_field_stop(PP_METHOD_CZT, "czt");
   pp_check_aligner_is_tilt();
