@@ -181,8 +181,9 @@ static void test_plan(void) {
   pp_job_destroy(&job);
 }
 
-/* The coronagraph of test_plan_groups, npix px padded ×fft_oversample (caller destroys). */
-static pp_job *groups_job(int npix, int fft_oversample) {
+/* The coronagraph of test_plan_groups, npix px padded ×fft_oversample, with the given output
+ * section (caller destroys). */
+static pp_job *groups_job(int npix, int fft_oversample, const char *output) {
   char yaml[1024];
   snprintf(yaml, sizeof yaml,
            "pupil: {npix: %d}\n"
@@ -195,8 +196,8 @@ static pp_job *groups_job(int npix, int fft_oversample) {
            "  - circular_aperture: {radius: 2.7}\n"
            "detector: {pixelscale: 0.05, fov_pixels: 20, oversample: 2}\n"
            "propagation: {method: mft, fft_oversample: %d}\n"
-           "output: {cube: true}\n",
-           npix, fft_oversample);
+           "output: %s\n",
+           npix, fft_oversample, output);
   pp_job *job = NULL;
   PP_TEST_OK(pp_job_parse_string(yaml, strlen(yaml), "groups.yaml", &job), "coronagraph parses");
   return job;
@@ -205,7 +206,7 @@ static pp_job *groups_job(int npix, int fft_oversample) {
 /* Rank groups (FFTW-MPI): a coronagraph (N = 256) on nodes of 4 ranks whose budgets are cut
  * from the model's own per-rank needs (task alone t1, in a group of g: tg). */
 static void test_plan_groups(void) {
-  pp_job *job = groups_job(64, 4);
+  pp_job *job = groups_job(64, 4, "{cube: true}");
   if (!job) return;
   pp_task_model t;
   PP_TEST_OK(pp_plan_task_model(job, NULL, 4, 12, &t), "task model");
@@ -245,6 +246,36 @@ static void test_plan_groups(void) {
   }
   pp_plan_destroy(&plan);
 
+  /* The same node 0 when the job asks for planes: the plane sink runs on single ranks only,
+   * so the budget that held one group of 4 holds single ranks or nothing. */
+  pp_job *with_planes = groups_job(64, 4, "{cube: true, planes: all}");
+  if (with_planes) {
+    s = pp_plan_create(with_planes, NULL, 1, ranks, budgets, b, NULL,
+                       with_planes->n_wavelengths, &plan);
+    if (s)
+      PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT &&
+                       strstr(pp_status_message(s), "output.planes adds") &&
+                       strstr(pp_status_message(s), "forms no rank groups"),
+                   "planes asked: no group of 4, refused with the planes' share");
+    else
+      PP_TEST_TRUE(plan.fft_n == 0 && plan.nodes[0].group_ranks == 1 &&
+                       plan.nodes[0].workers == plan.nodes[0].active &&
+                       plan.nodes[0].active < 4,
+                   "planes asked: no group of 4, single ranks only");
+    pp_status_free(s);
+    if (!s) pp_plan_destroy(&plan);
+    /* room for a quarter of that group: not for a rank alone with its planes */
+    size_t quarter[1] = {4 * b + t4};
+    s = pp_plan_create(with_planes, NULL, 1, ranks, quarter, b, NULL,
+                       with_planes->n_wavelengths, &plan);
+    PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT && s &&
+                     strstr(pp_status_message(s), "output.planes adds") &&
+                     strstr(pp_status_message(s), "forms no rank groups"),
+                 "planes asked, no room for a rank alone: refused with the planes' share");
+    pp_status_free(s);
+    pp_job_destroy(&with_planes);
+  }
+
   /* room for neither a group of 4 nor one rank alone */
   size_t short_of_a_group[1] = {4 * b + (4 * t4 < t.task_bytes ? 4 * t4 : t.task_bytes) - 4};
   s = pp_plan_create(job, NULL, 1, ranks, short_of_a_group, b, NULL, job->n_wavelengths, &plan);
@@ -258,7 +289,7 @@ static void test_plan_groups(void) {
    * dominate): two nodes of 2 ranks, each too small for a rank alone or a group of its 2
    * ranks, but holding its 2 ranks of a group of 4: one group across both nodes; a third node
    * too small even for that stays idle. */
-  job = groups_job(64, 16);
+  job = groups_job(64, 16, "{cube: true}");
   size_t w2 = 0, w4 = 0;
   int two[3] = {2, 2, 2};
   if (job && pp_plan_task_model(job, NULL, 1, 6, &t) == PP_SUCCESS &&
@@ -286,7 +317,7 @@ static void test_plan_groups(void) {
   pp_job_destroy(&job);
 
   /* an odd N (63 × 3 = 189) cannot be shared: single ranks only, refused with the reason */
-  job = groups_job(63, 3);
+  job = groups_job(63, 3, "{cube: true}");
   if (!job) return;
   PP_TEST_OK(pp_plan_task_model(job, NULL, 4, 4, &t), "odd task model");
   size_t one_and_a_half[1] = {4 * b + t.task_bytes * 3 / 2};
