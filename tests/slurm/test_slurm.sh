@@ -12,7 +12,9 @@
 #      The ranks stop at a checkpoint (exit 3), the script requeues the job, the requeued
 #      job resumes and the result equals an uninterrupted mpirun run bit for bit;
 #   4. the same with --no-requeue: the job ends with exit code 3 and submitting the same
-#      command again resumes and completes, bit for bit.
+#      command again resumes and completes, bit for bit;
+#   5. jobs/slurm/sweep.sbatch: a 2-task job array over two focus values, one output per
+#      task, each equal to its mpirun run.
 # Afterwards: no daemon, no job process, nothing left in the temporary directory.
 # Skipped (77) only when the cluster cannot be had (slurm-wlm/munge missing, not root).
 set -u
@@ -45,9 +47,10 @@ mkdir -p "$work" && cd "$work" || exit 1
 passed=0 failed=0
 check() { if eval "$2"; then echo "PASS $1 [${SECONDS} s]"; passed=$((passed+1)); else echo "FAIL $1 [${SECONDS} s]"; failed=$((failed+1)); fi; }
 mpi=(mpirun -n 2 --oversubscribe --bind-to none -x OPENBLAS_NUM_THREADS=1)
-# The batch script as a user submits it; sizes for this one-node, 2-CPU cluster.
-submit() { sbatch --parsable --nodes=1 --ntasks-per-node=2 --time=5 \
-             --export=ALL,POLYPSF="$exe" "$@"; }
+# The batch scripts as a user submits them (sbatch passes this environment on: the program,
+# and for sweep.sbatch where polypsf.sbatch is); sizes for this one-node, 2-CPU cluster.
+export POLYPSF="$exe" POLYPSF_SBATCH="$repo/jobs/slurm/polypsf.sbatch"
+submit() { sbatch --parsable --nodes=1 --ntasks-per-node=2 --time=5 "$@"; }
 state() { squeue -h -t all -j "$1" -o %T 2>/dev/null; }
 # Polls squeue (sbatch --wait polls slowly) until the job has ended, at most 3 minutes;
 # prints its state.
@@ -96,7 +99,7 @@ JOB
 # Slow enough (~0.1 s per slice per rank) to be stopped half-way.
 cat > slow.yaml <<'JOB'
 pupil: {npix: 1024}
-wavelengths: {min: 1.0e-6, max: 2.0e-6, count: 60}
+wavelengths: {min: 1.0e-6, max: 2.0e-6, count: 40}
 optics:
   - circular_aperture: {radius: 3.25}
   - zernike_wfe: {radius: 3.25, coefficients: [0, 0, 0, 5.0e-8, 0, 2.0e-8]}
@@ -139,6 +142,24 @@ check "too-big job: the scheduler's message is in its output file" \
    grep -q "exited with status 2" polypsf-$id.log'
 check "too-big job: no output file" '[ ! -e big.h5 ] && [ ! -e big.h5.partial ]'
 
+# 5. A focus sweep as a job array: one output per task, each the same as its mpirun run.
+mkdir -p sweep
+for defocus in 0 100; do
+  sed "s/coefficients: \[0, 0, 0, 5.0e-8\]/coefficients: [0, 0, 0, ${defocus}.0e-9]/" small.yaml \
+    > "sweep/focus-$defocus.yaml"
+  "${mpi[@]}" "$exe" run "sweep/focus-$defocus.yaml" -o "focus-$defocus-mpirun.h5" "${cal[@]}" \
+    --quiet > /dev/null 2>&1
+done
+printf '# focus sweep\nsweep/focus-0.yaml\n\nsweep/focus-100.yaml\n' > sweep.txt
+id=$(submit --mem=1G --array=0-1 "$repo/jobs/slurm/sweep.sbatch" sweep.txt sweep-out "${cal[@]}")
+s0=$(wait_job "${id}_0") s1=$(wait_job "${id}_1")
+check "sweep $id: both array tasks COMPLETED (got '$s0' '$s1')" \
+  '[ "$s0" = COMPLETED ] && [ "$s1" = COMPLETED ]'
+check "sweep: each task's output equals its mpirun run bit for bit, and the two differ" \
+  'same_bits sweep-out/focus-0.h5 focus-0-mpirun.h5 && same_bits sweep-out/focus-100.h5 focus-100-mpirun.h5 &&
+   ! h5diff -q sweep-out/focus-0.h5 sweep-out/focus-100.h5 /psf /psf > /dev/null 2>&1'
+check "sweep: one log per task" '[ -s "polypsf-sweep-${id}_0.log" ] && [ -s "polypsf-sweep-${id}_1.log" ]'
+
 # 3 and 4. SIGTERM to the batch shell once some slices are on disk.
 stop_when_started() {  # $1 job id, $2 output: signal once >= 3 slices are marked completed
   local n=0
@@ -160,7 +181,7 @@ check "time limit: job $id stopped after $n slice(s) with exit 3" \
 check "time limit: the script requeued the job (restarts: $(restarts "$id"))" \
   'grep -q "requeued job $id" $log && [ "$(restarts "$id")" = 1 ]'
 check "time limit: the requeued job resumed and COMPLETED (got '$s')" \
-  '[ "$s" = COMPLETED ] && grep -q "resume: [1-9][0-9]* of 60 slice(s) already on disk" $log'
+  '[ "$s" = COMPLETED ] && grep -q "resume: [1-9][0-9]* of 40 slice(s) already on disk" $log'
 check "time limit: the requeued result equals the uninterrupted run bit for bit" \
   'same_bits slow.h5 slow-mpirun.h5 && [ ! -e slow.h5.partial ]'
 
@@ -173,7 +194,7 @@ on_disk=$(completed_count slow2.h5.partial)
 id=$(submit --mem=1G --no-requeue "$repo/jobs/slurm/polypsf.sbatch" slow.yaml slow2.h5 --checkpoint 0 "${cal[@]}")
 s=$(wait_job "$id")
 check "resubmitted: job $id resumed ${on_disk:-0} slice(s) and COMPLETED (got '$s')" \
-  '[ "$s" = COMPLETED ] && grep -q "resume: ${on_disk:-x} of 60 slice(s) already on disk" polypsf-$id.log'
+  '[ "$s" = COMPLETED ] && grep -q "resume: ${on_disk:-x} of 40 slice(s) already on disk" polypsf-$id.log'
 check "resubmitted: the result equals the uninterrupted run bit for bit" \
   'same_bits slow2.h5 slow-mpirun.h5'
 
