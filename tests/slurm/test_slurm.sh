@@ -11,8 +11,9 @@
 #      --time is a minute, too long for a test; the warning itself is Slurm's business).
 #      The ranks stop at a checkpoint (exit 3), the script requeues the job, the requeued
 #      job resumes and the result equals an uninterrupted mpirun run bit for bit;
-#   4. the same with --no-requeue: the job ends with exit code 3 and submitting the same
-#      command again resumes and completes, bit for bit;
+#   4. the same with --no-requeue: the job ends with exit code 3; submitted again it
+#      resumes; cancelled with a plain scancel its ranks stop cleanly too and it is not
+#      requeued; submitted once more it completes, bit for bit;
 #   5. jobs/slurm/sweep.sbatch: a 2-task job array over two focus values, one output per
 #      task, each equal to its mpirun run.
 # Afterwards: no daemon, no job process, nothing left in the temporary directory.
@@ -190,6 +191,22 @@ n=$(stop_when_started "$id" slow2.h5)
 s=$(wait_job "$id")
 check "--no-requeue: job $id stopped after $n slice(s): FAILED, exit code 3, .partial kept (got '$s')" \
   '[ "$s" = FAILED ] && [ "$(exit_code "$id")" = 3 ] && [ -e slow2.h5.partial ] && [ ! -e slow2.h5 ]'
+on_disk=$(completed_count slow2.h5.partial)
+# Resubmitted, then cancelled with a plain scancel (SIGTERM to every process, then SIGKILL):
+# the ranks stop cleanly too, and a cancelled job is not requeued.
+id=$(submit --mem=1G "$repo/jobs/slurm/polypsf.sbatch" slow.yaml slow2.h5 --checkpoint 0 "${cal[@]}")
+for _ in $(seq 1 600); do
+  [ "$(completed_count slow2.h5.partial)" -ge $((on_disk + 3)) ] 2>/dev/null && break
+  [ -e slow2.h5 ] && break
+  sleep 0.05
+done
+scancel "$id"
+s=$(wait_job "$id")
+check "scancel: job $id CANCELLED, ranks stopped with exit 3, not requeued (got '$s')" \
+  '[ "$s" = CANCELLED ] && grep -q "exited with status 3" polypsf-$id.log &&
+   grep -q "not requeued" polypsf-$id.log && [ "$(restarts "$id")" = 0 ] && [ -e slow2.h5.partial ]'
+sleep 1
+check "scancel: the job stays cancelled" '[ "$(state "$id")" = CANCELLED ]'
 on_disk=$(completed_count slow2.h5.partial)
 id=$(submit --mem=1G --no-requeue "$repo/jobs/slurm/polypsf.sbatch" slow.yaml slow2.h5 --checkpoint 0 "${cal[@]}")
 s=$(wait_job "$id")
