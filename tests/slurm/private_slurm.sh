@@ -22,7 +22,7 @@
 set -u
 skip() { echo "private_slurm: SKIP: $*" >&2; exit 77; }
 [ $# -ge 1 ] || { echo "usage: $0 COMMAND [ARGS...]" >&2; exit 2; }
-for tool in munged slurmctld slurmd sbatch squeue scontrol scancel srun; do
+for tool in munged slurmctld slurmd sbatch squeue sinfo scontrol scancel srun; do
   command -v "$tool" > /dev/null 2>&1 ||
     PATH="$PATH:/usr/sbin" command -v "$tool" > /dev/null 2>&1 ||
     skip "'$tool' not found: install Debian's slurm-wlm and munge (make deps does)"
@@ -60,11 +60,16 @@ cpus=$(sed -n 's/.* CPUs=\([0-9]*\).*/\1/p' <<< "$cpu_line")
 [ -n "$cpus" ] || skip "slurmd -C did not describe this machine"
 [ "$cpus" -ge 2 ] || skip "the Slurm tests need 2 CPUs, this machine has $cpus"
 
-# Two free loopback ports (the kernel picks them; a race with another program is unlikely).
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-  echo $((20000 + RANDOM % 20000)); }
-ctld_port=$(free_port) slurmd_port=$(free_port)
-[ "$ctld_port" != "$slurmd_port" ] || slurmd_port=$((ctld_port + 1))
+# Two free loopback ports, away from Slurm's 6817/6818: random ones nothing answers on.
+free_port() {
+  local port
+  for _ in $(seq 1 100); do
+    port=$((20000 + RANDOM % 20000))
+    [ "$port" != "${1:-}" ] && ! (exec 3<> "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  done
+  echo "$port"
+}
+ctld_port=$(free_port) slurmd_port=$(free_port "$ctld_port")
 
 mkdir -p "$base/munge" "$base/state" "$base/spool" "$base/log"
 chmod 755 "$base/munge"   # munged refuses a socket directory others can write to
