@@ -2,7 +2,8 @@
 # jobs/slurm/polypsf.sbatch under a real Slurm (a private one-node cluster on loopback,
 # tests/slurm/private_slurm.sh), compared with mpirun runs of the same jobs:
 #   1. a small job, 2 tasks, --mem=1G: COMPLETED, the same /psf, /psf_detector, /cube,
-#      /status/completed as mpirun bit for bit, and the ranks planned with
+#      /status/completed as mpirun bit for bit — the whole file differs only in its
+#      creation time and /provenance/tasks (which rank, how long) — and the ranks planned with
 #      SLURM_MEM_PER_NODE=1024; with --mem-per-cpu=512M the limit is SLURM_MEM_PER_CPU;
 #   2. a job too big for --mem=1G fails fast with exit code 2 and the scheduler's
 #      message in the job's output file;
@@ -71,6 +72,12 @@ same_bits() {  # every computed dataset of two result files, exactly
   for d in /psf /psf_detector /cube /status/completed /wavelengths /weights; do
     h5diff -q "$1" "$2" "$d" "$d" || return 1
   done
+  # and nothing else differs but the creation time and the per-task provenance (which rank
+  # computed what, how long it took, its memory)
+  h5diff -r "$1" "$2" 2>&1 | awk '/^(attribute|dataset):/ {cur = $0; next}
+    /differences found/ && $1 != "0" && cur !~ /creation_date_utc|\/provenance\/tasks/ {
+      bad = 1; print "differs: " cur }
+    END {exit bad}'
 }
 completed_count() {  # completed flags set in a file, or nothing while it is unreadable
   h5dump -d /status/completed -y -w 0 "$1" 2>/dev/null |
