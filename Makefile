@@ -1,7 +1,7 @@
 # polypsf: the two commands of the README.
 #   make run    install what is missing, build, run the example job on the local cores
 #   make test   install what is missing, build, run the whole test suite (ctest), then the
-#               sanitizer (ASan+UBSan) build of the tests
+#               sanitizer (ASan+UBSan) build of the tests (without the `slow` and `slurm` ones)
 # Everything real lives in CMake; this file only strings the steps together.
 
 BUILD      ?= build
@@ -13,7 +13,10 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 1)
 
 # Debian 12 packages polypsf builds and runs with.
 PACKAGES := build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev \
-            hdf5-tools libopenblas-dev libfftw3-dev libfftw3-mpi-dev libyaml-dev libcfitsio-dev libpng-dev valgrind
+            hdf5-tools libopenblas-dev libfftw3-dev libfftw3-mpi-dev libyaml-dev libcfitsio-dev libpng-dev valgrind \
+            slurm-wlm munge
+# slurm-wlm and munge are for the `slurm` test only: it starts its own private daemons
+# (tests/slurm/private_slurm.sh) and never uses or changes the system's services.
 
 # Open MPI refuses root unless told; more ranks than cores need --oversubscribe.
 MPIRUN_ENV := OPENBLAS_NUM_THREADS=1 $(if $(filter 0,$(shell id -u)),OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)
@@ -37,7 +40,7 @@ test-asan: deps
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 	cd $(BUILD_ASAN) && LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --output-on-failure -j 1 -LE slow
+	  ctest --output-on-failure -j 1 -LE 'slow|slurm'
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)

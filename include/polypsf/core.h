@@ -17,7 +17,8 @@
 extern "C" {
 #endif
 
-/* Error classes; the CLI maps them to exit codes (input → 2, everything else → 1). */
+/* Error classes; the CLI maps them to exit codes (input → 2, stopped → 3, everything else
+ * → 1). */
 typedef enum {
   PP_ERR_NONE = 0,
   PP_ERR_INPUT,    /* bad job file, bad option, bad value: the user must change something */
@@ -25,7 +26,8 @@ typedef enum {
   PP_ERR_MEMORY,   /* an allocation failed, or a plan does not fit the memory budget */
   PP_ERR_MPI,      /* an MPI call failed */
   PP_ERR_LIBRARY,  /* HDF5, FFTW, BLAS or libyaml failed */
-  PP_ERR_INTERNAL  /* a broken invariant: a bug in polypsf */
+  PP_ERR_INTERNAL, /* a broken invariant: a bug in polypsf */
+  PP_ERR_STOPPED   /* the run stopped on request (SIGTERM) at a checkpoint; --resume continues */
 } pp_error_code;
 
 typedef struct pp_error *pp_status;

@@ -4,6 +4,7 @@
 #define POLYPSF_SCHED_H
 
 #include <mpi.h>
+#include <signal.h>
 
 #include "polypsf/core.h"
 #include "polypsf/job.h"
@@ -31,6 +32,11 @@ typedef struct pp_run_options {
                                 after every task of each rank */
   pp_propagation_options propagation;
   const pp_logger *logger;   /* may be NULL: silent */
+  /* The caller's stop request, e.g. set by its SIGTERM handler (Slurm's time-limit warning);
+   * NULL = never. Once nonzero on any rank, that rank takes no further task (the one in hand
+   * is finished), every rank stops at the end of the wave, the finished slices are marked
+   * completed and <path>.partial is kept (with a cube), and pp_run returns PP_ERR_STOPPED. */
+  const volatile sig_atomic_t *stop_requested;
 } pp_run_options;
 
 typedef struct pp_run_summary {
@@ -44,7 +50,8 @@ typedef struct pp_run_summary {
 
 /* Computes every wavelength of job and writes the output file. Collective on comm:
  * every rank returns the same status; on failure no output file is left behind and
- * an existing one is untouched. */
+ * an existing one is untouched. A run stopped by options->stop_requested returns
+ * PP_ERR_STOPPED and, with a cube, leaves <path>.partial for options->resume. */
 pp_status pp_run(const pp_job *job, const pp_run_options *options, MPI_Comm comm,
                  pp_run_summary *summary);
 

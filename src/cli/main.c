@@ -1,8 +1,10 @@
 /* polypsf command line: a thin layer over the library. It parses arguments, sets up
  * MPI and logging, calls the library, and turns a pp_status into an exit code:
- * 0 success, 2 bad input (job file, options, a job that cannot fit), 1 any other failure. */
+ * 0 success, 2 bad input (job file, options, a job that cannot fit), 3 stopped by SIGTERM
+ * at a checkpoint (the .partial is kept for --resume), 1 any other failure. */
 #include <cblas.h>
 #include <mpi.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +56,30 @@ static const char pp_cli_usage[] =
     "  --trace               print the call sites of an error\n"
     "\n"
     "Example: mpirun -n 4 polypsf run job.yaml -o psf.h5\n"
-    "Exit status: 0 success, 2 bad input, 1 runtime failure.\n";
+    "Exit status: 0 success, 2 bad input, 3 stopped by SIGTERM (continue with --resume),\n"
+    "1 runtime failure.\n";
+
+/* Set by SIGTERM (Slurm's time-limit warning, scancel, mpirun forwarding a kill): the run
+ * stops at its next checkpoint. The one piece of global mutable state in polypsf: a signal
+ * handler gets no argument and may do nothing but store to a volatile sig_atomic_t (C17
+ * 7.14.1.1), so the flag has to be static; pp_run only reads it through
+ * pp_run_options.stop_requested. */
+static volatile sig_atomic_t pp_cli_stop_requested = 0;
+
+static void pp_cli_on_stop_signal(int signal_number) {
+  (void)signal_number;
+  pp_cli_stop_requested = 1;
+}
+
+/* After MPI_Init, so that this handler, not one the MPI library may install, gets SIGTERM.
+ * SA_RESTART: a write in progress when the signal arrives carries on. */
+static void pp_cli_catch_stop_signal(void) {
+  struct sigaction action = {0};
+  action.sa_handler = pp_cli_on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  sigaction(SIGTERM, &action, NULL);
+}
 
 typedef struct {
   const char *command;
@@ -143,6 +168,7 @@ int pp_cli_exit_code(pp_status status) {
   switch (pp_status_code(status)) {
     case PP_ERR_NONE: return PP_EXIT_OK;
     case PP_ERR_INPUT: return PP_EXIT_BAD_INPUT;
+    case PP_ERR_STOPPED: return PP_EXIT_STOPPED;
     default: return PP_EXIT_FAILURE;
   }
 }
@@ -212,7 +238,8 @@ static int pp_cli_main(int argc, char **argv, int rank, bool with_mpi) {
                               .resume = args.resume,
                               .mem_per_node_bytes = args.mem_per_node_bytes,
                               .checkpoint_seconds = args.checkpoint_seconds,
-                              .propagation = args.propagation, .logger = &logger};
+                              .propagation = args.propagation, .logger = &logger,
+                              .stop_requested = &pp_cli_stop_requested};
     status = pp_run(job, &options, MPI_COMM_WORLD, &summary);
   }
   if (status) {
@@ -240,6 +267,7 @@ static int pp_cli_command_run(int argc, char **argv) {
    * the user asked otherwise through OpenBLAS's own variable. */
   if (!getenv("OPENBLAS_NUM_THREADS")) openblas_set_num_threads(1);
   MPI_Init(&argc, &argv);
+  pp_cli_catch_stop_signal();
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   int code = pp_cli_main(argc, argv, rank, true);

@@ -6,7 +6,8 @@
  *    reduction).
  * 2. The output file is created (or a stopped run's file reopened with --resume).
  * 3. Computing ranks take wavelengths one at a time from an RMA counter and write each
- *    slice into /cube as soon as it is done.
+ *    slice into /cube as soon as it is done. A stop request (SIGTERM from the caller's
+ *    handler) ends the run at the next wave's checkpoint, leaving a file --resume continues.
  * 4. /psf is reduced by row bands: every rank sums its rows of all slices in wavelength
  *    order, read back from /cube (or, without a cube, scattered from the ranks holding
  *    them). Every pixel sees the same additions in the same order whatever the rank
@@ -250,6 +251,36 @@ static pp_status pp_run_task(pp_run_state *st, pp_dispatcher *dispatcher, size_t
   return PP_SUCCESS;
 }
 
+/* True once this process's stop flag is set (pp_run_options.stop_requested). */
+static bool pp_run_stop_flagged(const pp_run_state *st) {
+  return st->options->stop_requested != NULL && *st->options->stop_requested != 0;
+}
+
+/* At a wave boundary, after the checkpoint: every rank learns whether any rank was asked
+ * to stop (the signal may reach the ranks at different times, or only some of them), so
+ * all stop at the same boundary. A plain Allreduce every rank reaches: it cannot hang. */
+static pp_status pp_run_stop_if_requested(pp_run_state *st, pp_dispatcher *dispatcher,
+                                          const char *path) {
+  int mine = pp_run_stop_flagged(st), any = 0;
+  if (MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, st->comm) != MPI_SUCCESS)
+    MPI_Abort(st->comm, 1); /* agreement itself failed: no rank can know what the others do */
+  if (!any) return PP_SUCCESS;
+  size_t done = 0;
+  PP_CALL(pp_dispatcher_progress(dispatcher, &done, NULL));
+  /* Every task already finished: the reduction is all that is left, and quicker than a
+   * resume would be. */
+  if (done == st->n_todo) return PP_SUCCESS;
+  size_t on_disk = st->job->n_wavelengths - st->n_todo + done;
+  PP_CHECK(!st->job->output_cube, PP_ERR_STOPPED,
+           "stopped on request (SIGTERM): %zu of %zu slice(s) are on disk in %s.partial; "
+           "run again with --resume to compute the rest",
+           on_disk, st->job->n_wavelengths, path);
+  return pp_error_raise(PP_ERR_STOPPED, __FILE__, __LINE__, __func__,
+                        "stopped on request (SIGTERM) after %zu of %zu slice(s); without "
+                        "output.cube nothing can be resumed, so nothing is kept",
+                        on_disk, st->job->n_wavelengths);
+}
+
 /* The next position of this wave for a task taker, or SIZE_MAX when its wave is over. A
  * position fetched past the wave belongs to the next wave and is kept in *pending (each taker
  * overruns at most once, and a wave is never smaller than the number of takers, so a pending
@@ -258,6 +289,7 @@ static pp_status pp_run_next(pp_run_state *st, pp_dispatcher *dispatcher, size_t
                              size_t *pending, size_t *next) {
   *next = SIZE_MAX;
   if (!st->job->output_cube && st->n_held == st->n_slots) return PP_SUCCESS; /* full */
+  if (pp_run_stop_flagged(st)) return PP_SUCCESS; /* asked to stop: the wave's end agrees on it */
   size_t position = *pending;
   if (position == SIZE_MAX) PP_CALL(pp_dispatcher_next(dispatcher, &position));
   *pending = SIZE_MAX;
@@ -308,7 +340,7 @@ static pp_status pp_run_wave(pp_run_state *st, pp_dispatcher *dispatcher, size_t
 /* All tasks in waves. Between waves every rank meets at a checkpoint (pp_output_sync),
  * which is when /status/completed is set: a run killed later resumes from there. A wave
  * holds as many tasks as the computing ranks do in about checkpoint_seconds. */
-static pp_status pp_run_compute(pp_run_state *st, pp_dispatcher *dispatcher) {
+static pp_status pp_run_compute(pp_run_state *st, pp_dispatcher *dispatcher, const char *path) {
   size_t workers = (size_t)st->plan.workers_total, per_rank = 1;
   double interval = st->options->checkpoint_seconds;
   if (!st->job->output_cube) per_rank = st->n_todo; /* nothing to resume from: one wave */
@@ -326,6 +358,7 @@ static pp_status pp_run_compute(pp_run_state *st, pp_dispatcher *dispatcher) {
     double t0 = pp_wtime();
     PP_CALL(pp_output_sync(st->output));
     st->seconds[PP_T_CHECKPOINT] += pp_wtime() - t0;
+    PP_CALL(pp_run_stop_if_requested(st, dispatcher, path));
     if (st->rank == 0 && (pp_wtime() - last_log >= pp_progress_interval_seconds ||
                           w + 1 == n_waves)) {
       pp_run_log_progress(st, dispatcher, w + 1 == n_waves);
@@ -493,7 +526,7 @@ pp_status pp_run(const pp_job *job, const pp_run_options *options, MPI_Comm comm
   PP_CALL_GOTO(status, pp_dispatcher_create(comm, st.n_todo, &dispatcher));
   st.seconds[PP_T_SETUP] = pp_wtime() - st.start_seconds;
   /* Ends with a checkpoint: every slice is on disk before anyone reads one back. */
-  PP_CALL_GOTO(status, pp_run_compute(&st, dispatcher));
+  PP_CALL_GOTO(status, pp_run_compute(&st, dispatcher, path));
   PP_CALL_GOTO(status, pp_run_finish(&st, summary, path));
 
 done:
