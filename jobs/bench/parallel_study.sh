@@ -18,7 +18,9 @@
 # and, for scale, the one-core reference: 1 rank × 1 thread.
 # Each point is the best wall-clock time (mpirun start to end) of REPS runs; modes and points
 # are interleaved within each repetition so that a busy neighbour slows all alike. The CSV also
-# keeps the median and the run's own compute and total times (its `timing` line).
+# keeps the median, the run's own compute and total times (its `timing` line: the slowest
+# rank's time in the transforms, and pp_run's wall time without process start-up), and the
+# machine's load average before and after.
 # Usage: jobs/bench/parallel_study.sh [path/to/polypsf] [CORES] [REPS] [OUT_DIR]
 #   defaults: build/polypsf, the CPUs online, 3, docs  →  OUT_DIR/parallel_study.{csv,png}
 set -euo pipefail
@@ -96,6 +98,7 @@ JOB
 # Untimed warm-up: the calibration caches, the program and the libraries in the page cache.
 job direct 1 > "$work/warm.yaml"
 for mode in $modes; do run "$mode" "$work/warm.yaml"; done
+load_start=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo nan)
 echo "parallel study: $cores core(s) of $(nproc) online, $reps repetition(s), mix = $mix_ranks × $mix_threads" \
   "$([ $mix_over = yes ] && echo "(oversubscribed)")" >&2
 for rep in $(seq 1 "$reps"); do
@@ -117,6 +120,10 @@ for rep in $(seq 1 "$reps"); do
   done
 done
 
+# The machine's 1-minute load average before and after: above the core count, other work
+# shared the cores and the times are noisy.
+load_end=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo nan)
+
 # best and median of each point
 stat() { # stat CASE S MODE COLUMN best|median
   awk -v c="$1" -v s="$2" -v m="$3" -v k="$4" '$1 == c && $2 == s && $3 == m {print $k}' "$work/times" |
@@ -125,7 +132,7 @@ stat() { # stat CASE S MODE COLUMN best|median
       else printf "%.3f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 {
-  echo "case,varied,oversampling,mode,ranks,threads_per_rank,cores_used,cores,cpus_online,oversubscribed,wall_best_s,wall_median_s,compute_best_s,run_total_best_s,repetitions"
+  echo "case,varied,oversampling,mode,ranks,threads_per_rank,cores_used,cores,cpus_online,oversubscribed,wall_best_s,wall_median_s,compute_best_s,run_total_best_s,repetitions,loadavg_start,loadavg_end"
   for case in direct coronagraph; do
     varied=$([ $case = direct ] && echo detector.oversample || echo propagation.fft_oversample)
     for s in $oversamplings; do
@@ -133,7 +140,7 @@ stat() { # stat CASE S MODE COLUMN best|median
         n=$(mode_ranks "$mode") t=$(mode_threads "$mode")
         over=no
         [ $((n * t)) -gt "$cores" ] && over=yes
-        echo "$case,$varied,$s,$mode,$n,$t,$((n * t)),$cores,$(nproc),$over,$(stat $case $s $mode 4 best),$(stat $case $s $mode 4 median),$(stat $case $s $mode 5 best),$(stat $case $s $mode 6 best),$reps"
+        echo "$case,$varied,$s,$mode,$n,$t,$((n * t)),$cores,$(nproc),$over,$(stat $case $s $mode 4 best),$(stat $case $s $mode 4 median),$(stat $case $s $mode 5 best),$(stat $case $s $mode 6 best),$reps,$load_start,$load_end"
       done
     done
   done

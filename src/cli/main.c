@@ -173,7 +173,10 @@ static pp_status pp_cli_plan(const pp_cli_args *args, const pp_job *job) {
   PP_CALL(pp_system_check_job(job, &diameter_m));
   pp_run_options threading = {.threads_per_rank = args->threads_per_rank};
   int threads = pp_run_threads_per_rank(job, &threading);
-  if (threads < 1) threads = 1;
+  /* the run's threading, so that the calibration (keyed by BLAS threads) and the predictions
+   * are the run's */
+  if (threads > 0) PP_CALL(pp_threads_set(threads));
+  else threads = 1;
   pp_node_cpus cpus;
   PP_CALL(pp_sched_node_cpus(NULL, &cpus));
   /* by default the node is filled: its CPUs ÷ threads ranks */
