@@ -20,7 +20,7 @@
 # are interleaved within each repetition so that a busy neighbour slows all alike. The CSV also
 # keeps the median, the run's own compute and total times (its `timing` line: the slowest
 # rank's time in the transforms, and pp_run's wall time without process start-up), and the
-# machine's load average before and after.
+# machine's load average and the cores measured free (see capacity below) before and after.
 # Usage: jobs/bench/parallel_study.sh [path/to/polypsf] [CORES] [REPS] [OUT_DIR]
 #   defaults: build/polypsf, the CPUs online, 3, docs  →  OUT_DIR/parallel_study.{csv,png}
 set -euo pipefail
@@ -98,6 +98,19 @@ JOB
 # Untimed warm-up: the calibration caches, the program and the libraries in the page cache.
 job direct 1 > "$work/warm.yaml"
 for mode in $modes; do run "$mode" "$work/warm.yaml"; done
+# How many cores are really free: CORES copies of a fixed CPU-bound loop run at once against
+# one alone; capacity = CORES × t(one) ÷ t(all at once), CORES on an idle machine, less when
+# other work holds cores (a shared or virtual machine: its load may not even be visible).
+burn() { awk 'BEGIN { for (i = 0; i < 1e8; i++) x += i * 1e-9; print x }' > /dev/null; }
+capacity() {
+  local t0 t1 t2 k
+  t0=$(date +%s.%N); burn; t1=$(date +%s.%N)
+  for k in $(seq 1 "$cores"); do burn & done
+  wait
+  t2=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" -v c="$t2" -v n="$cores" 'BEGIN { printf "%.2f", n * (b - a) / (c - b) }'
+}
+capacity_start=$(capacity)
 load_start=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo nan)
 echo "parallel study: $cores core(s) of $(nproc) online, $reps repetition(s), mix = $mix_ranks × $mix_threads" \
   "$([ $mix_over = yes ] && echo "(oversubscribed)")" >&2
@@ -123,6 +136,10 @@ done
 # The machine's 1-minute load average before and after: above the core count, other work
 # shared the cores and the times are noisy.
 load_end=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo nan)
+capacity_end=$(capacity)
+echo "parallel study: free cores measured $capacity_start before, $capacity_end after (of $cores)" >&2
+awk -v a="$capacity_start" -v b="$capacity_end" -v n="$cores" 'BEGIN { exit !(a < 0.8 * n || b < 0.8 * n) }' &&
+  echo "parallel study: WARNING: other work held cores during the study; its times compare modes on fewer free cores than $cores" >&2
 
 # best and median of each point
 stat() { # stat CASE S MODE COLUMN best|median
@@ -132,7 +149,7 @@ stat() { # stat CASE S MODE COLUMN best|median
       else printf "%.3f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 {
-  echo "case,varied,oversampling,mode,ranks,threads_per_rank,cores_used,cores,cpus_online,oversubscribed,wall_best_s,wall_median_s,compute_best_s,run_total_best_s,repetitions,loadavg_start,loadavg_end"
+  echo "case,varied,oversampling,mode,ranks,threads_per_rank,cores_used,cores,cpus_online,oversubscribed,wall_best_s,wall_median_s,compute_best_s,run_total_best_s,repetitions,loadavg_start,loadavg_end,free_cores_start,free_cores_end"
   for case in direct coronagraph; do
     varied=$([ $case = direct ] && echo detector.oversample || echo propagation.fft_oversample)
     for s in $oversamplings; do
@@ -140,7 +157,7 @@ stat() { # stat CASE S MODE COLUMN best|median
         n=$(mode_ranks "$mode") t=$(mode_threads "$mode")
         over=no
         [ $((n * t)) -gt "$cores" ] && over=yes
-        echo "$case,$varied,$s,$mode,$n,$t,$((n * t)),$cores,$(nproc),$over,$(stat $case $s $mode 4 best),$(stat $case $s $mode 4 median),$(stat $case $s $mode 5 best),$(stat $case $s $mode 6 best),$reps,$load_start,$load_end"
+        echo "$case,$varied,$s,$mode,$n,$t,$((n * t)),$cores,$(nproc),$over,$(stat $case $s $mode 4 best),$(stat $case $s $mode 4 median),$(stat $case $s $mode 5 best),$(stat $case $s $mode 6 best),$reps,$load_start,$load_end,$capacity_start,$capacity_end"
       done
     done
   done
@@ -173,7 +190,7 @@ panel() { # panel CASE TITLE XLABEL
 {
   echo "set terminal pngcairo size 1400,560 font 'sans,11'"
   echo "set output '$png'"
-  echo "set multiplot layout 1,2 title 'polypsf on $cores core(s): processes against threads (best of $reps runs, 8 wavelengths)'"
+  echo "set multiplot layout 1,2 title 'polypsf on $cores core(s): processes against threads (best of $reps runs, 8 wavelengths; cores measured free: $capacity_start before, $capacity_end after)'"
   echo "set termoption noenhanced"
   echo "set grid; set key top left Left reverse; set xtics (1, 2, 4, 6); set xrange [0.5:6.5]; set yrange [0:*]"
   panel direct "direct imaging (1024 px pupil, MFT to 101 px)" "detector oversampling (computed px per detector px)"

@@ -9,7 +9,8 @@
 
 /* OpenBLAS packs panels of both operands into per-thread buffers; the pages a
  * single-threaded dgemm/zgemm of our shapes touches, measured (docs/performance.md). A rank
- * with T BLAS threads holds T sets. */
+ * with T BLAS threads is counted T sets: a second thread was measured to touch about 1.2 MiB
+ * more, so this errs on the safe side (docs/performance.md, "Processes or threads"). */
 static const size_t pp_plan_blas_bytes = (size_t)8 << 20;
 
 static double pp_mebibytes(size_t bytes) { return (double)bytes / 1048576.0; }
