@@ -278,7 +278,8 @@ typedef struct pp_cost_rates {
 } pp_cost_rates;
 
 /* This process's machine key: CPU model, OpenBLAS configuration and thread count, FFTW
- * version and planner thread count. A cache measured under another key is measured again. Not collective. */
+ * version and planner thread count. A cache measured under another key is measured again.
+ * Not collective. */
 void pp_cost_machine(char *key, size_t bytes);
 /* Measures this machine (≤ 0.5 s, with whatever BLAS threading the process has; polypsf runs
  * one thread): the BLAS rates, the exponential, and chirp-z lines at a few lengths. Creates

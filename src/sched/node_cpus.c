@@ -55,8 +55,10 @@ static int pp_probe_cpuset(const char *proc_root, const char *cgroup_root) {
       *second = '\0';
       const char *controllers = first + 1, *dir = second + 1;
       if (strcmp(dir, "/") == 0) dir = "";
-      if (strcmp(line, "0") == 0 && *controllers == '\0') snprintf(v2_dir, sizeof v2_dir, "%s", dir);
-      else if (strstr(controllers, "cpuset")) snprintf(v1_dir, sizeof v1_dir, "%s", dir);
+      if (strcmp(line, "0") == 0 && *controllers == '\0')
+        snprintf(v2_dir, sizeof v2_dir, "%s", dir);
+      else if (strstr(controllers, "cpuset"))
+        snprintf(v1_dir, sizeof v1_dir, "%s", dir);
     }
     fclose(f);
   }
