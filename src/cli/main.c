@@ -49,7 +49,7 @@ static const char pp_cli_usage[] =
     "                        propagation.threads_per_rank, else 1); ranks × T should not\n"
     "                        exceed a node's CPUs (a warning says when it does)\n"
     "  --nodes N             plan: number of nodes (default 1)\n"
-    "  --ranks-per-node R    plan: ranks on each node (default: this machine's CPUs)\n"
+    "  --ranks-per-node R    plan: ranks on each node (default: this machine's CPUs ÷ T)\n"
     "  --quiet               print errors only\n"
     "  --log-level LEVEL     error | warn | info (default) | debug\n"
     "  --trace               print the call sites of an error\n"
@@ -185,7 +185,8 @@ static pp_status pp_cli_plan(const pp_cli_args *args, const pp_job *job) {
                                                        ? cpus.available / threads : 1);
   /* --mem-per-node describes the nodes being planned for, not this machine. */
   pp_memory_probe_config config = {.override_bytes = args->mem_per_node_bytes,
-                                   .cpus_on_node = ranks_per_node, .override_only = true};
+                                   .cpus_on_node = ranks_per_node * threads,
+                                   .override_only = true};
   pp_node_memory memory;
   PP_CALL(pp_sched_node_memory(&config, &memory));
   ranks = malloc((size_t)args->nodes * sizeof *ranks);
