@@ -7,11 +7,14 @@
 #   - direct imaging by the MFT (BLAS products), the threads asked for by the job file's
 #     propagation.threads_per_rank: 2, against --threads-per-rank 1 (the option overrides).
 # The log names the threads in force, and warns when ranks × threads exceed the node's CPUs
-# (faked with SLURM_CPUS_ON_NODE=1) and only then. A self-check first shows that the
-# comparison catches a difference of 1e-9 of the peak.
+# (faked with SLURM_CPUS_ON_NODE=1) and only then. For a given thread count /psf stays the
+# same bit for bit for any rank count. FFTW wisdom (fft_rigor: measure, --wisdom) serves
+# both thread counts from one file, and measured 2-thread plans read back from it give the
+# same bits again. A self-check first shows that the comparison catches a difference of 1e-9
+# of the peak.
 set -u
 exe=${POLYPSF_EXE:?POLYPSF_EXE must point to the polypsf program}
-for tool in mpirun h5dump awk; do
+for tool in mpirun h5dump awk cmp; do
   command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: '$tool' not found"; exit 77; }
 done
 work=$(mktemp -d)
@@ -96,6 +99,29 @@ dump "$work/c22.h5" "$work/c22.txt"
 d=$(rel_diff "$work/c1.txt" "$work/c22.txt")
 echo "coronagraph: max |psf(2 ranks × 2 threads) − psf(1 × 1)| / peak = ${d:-?}"
 check "coronagraph /psf, 2 ranks × 2 threads vs 1 × 1: within 1e-12 of the peak (${d:-?})" 'within "$d"'
+
+check "coronagraph /psf, 2 ranks × 2 threads vs 1 rank × 2 threads: bit for bit" \
+  'cmp -s "$work/c2.txt" "$work/c22.txt"'
+
+# Wisdom keyed by thread count: with fft_rigor measure and one --wisdom file, a 1-thread run,
+# then two 2-thread runs on 2 ranks. The file serves both counts; the second 2-thread run
+# plans from it and reproduces the first's bits; both agree with 1 thread to 1e-12.
+sed 's/propagation: {method: czt, fft_oversample: 4}/propagation: {method: czt, fft_oversample: 4, fft_rigor: measure}/' \
+  "$work/fqpm.yaml" >"$work/measure.yaml"
+run 2 "$work/w1.h5" "$work/w1.log" "$work/measure.yaml" --threads-per-rank 1 --wisdom "$work/fftw.wisdom"
+check "measure, 1 thread, --wisdom: exits 0 (got $rc)" '[ $rc -eq 0 ]'
+run 2 "$work/w2.h5" "$work/w2.log" "$work/measure.yaml" --threads-per-rank 2 --wisdom "$work/fftw.wisdom"
+check "measure, 2 threads, the 1-thread wisdom file: exits 0 (got $rc)" '[ $rc -eq 0 ]'
+run 2 "$work/w3.h5" "$work/w3.log" "$work/measure.yaml" --threads-per-rank 2 --wisdom "$work/fftw.wisdom"
+check "measure, 2 threads again from the file: exits 0 (got $rc)" '[ $rc -eq 0 ]'
+dump "$work/w1.h5" "$work/w1.txt"
+dump "$work/w2.h5" "$work/w2.txt"
+dump "$work/w3.h5" "$work/w3.txt"
+check "measured 2-thread plans from wisdom reproduce the first 2-thread run bit for bit" \
+  'cmp -s "$work/w2.txt" "$work/w3.txt"'
+d=$(rel_diff "$work/w1.txt" "$work/w2.txt")
+echo "measure + wisdom: max |psf(2 threads) − psf(1 thread)| / peak = ${d:-?}"
+check "measure + wisdom /psf, 2 threads vs 1: within 1e-12 of the peak (${d:-?})" 'within "$d"'
 
 # MFT: the job file asks for 2 threads; the option brings it back to 1.
 run 1 "$work/m2.h5" "$work/m2.log" "$work/mft.yaml"
