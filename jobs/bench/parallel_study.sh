@@ -19,7 +19,7 @@
 # Each point is the best wall-clock time (mpirun start to end) of REPS runs; modes and points
 # are interleaved within each repetition so that a busy neighbour slows all alike. The CSV also
 # keeps the median, the run's own compute and total times (its `timing` line: the slowest
-# rank's time in the transforms, and pp_run's wall time without process start-up), and the
+# rank's time computing wavelengths, and pp_run's wall time without process start-up), and the
 # machine's load average and the cores measured free (see capacity below) before and after.
 # Usage: jobs/bench/parallel_study.sh [path/to/polypsf] [CORES] [REPS] [OUT_DIR]
 #   defaults: build/polypsf, the CPUs online, 3, docs  →  OUT_DIR/parallel_study.{csv,png}
