@@ -68,6 +68,9 @@ typedef struct pp_job {
   pp_method method;
   pp_fft_rigor fft_rigor;     /* propagation.fft_rigor: how hard FFTW plans (default estimate) */
   int fft_oversample;
+  int threads_per_rank;       /* propagation.threads_per_rank: FFTW and OpenBLAS threads of each
+                                 rank; 0 when the key is absent (one FFTW thread, OpenBLAS as
+                                 OPENBLAS_NUM_THREADS says, else one) */
   pp_normalize normalize;
   char *output_path;          /* output.path; may be overridden by the CLI */
   bool output_cube;           /* write /cube */

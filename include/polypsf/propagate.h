@@ -230,6 +230,24 @@ pp_status pp_fft_wisdom_replace_from_string(const char *text);
 /* "estimate", "measure", "patient" (the job-file words of propagation.fft_rigor). */
 const char *pp_fft_rigor_name(pp_fft_rigor rigor);
 
+/* ---- threads per rank (threads.c) ------------------------------------------------------
+ * FFTW's planner threads and OpenBLAS's threads for this process: the transforms (FFTW plans
+ * made afterwards, the MFT's products) then run on that many threads; everything else stays
+ * on the calling thread. Process-wide state of FFTW and OpenBLAS, not polypsf's; see
+ * docs/propagation.md. Call from the thread that plans (FFTW's planner is not thread-safe). */
+enum { PP_MAX_THREADS_PER_RANK = 1024 };
+/* fftw_init_threads: once per process, before any other FFTW call and before fftw_mpi_init
+ * (FFTW's order); repeated calls do nothing. PP_ERR_LIBRARY when FFTW cannot use threads.
+ * Not collective. */
+pp_status pp_threads_init(void);
+/* Plans made from now on use `threads` FFTW threads, and OpenBLAS runs `threads` threads
+ * (plans made before keep their count). Calls pp_threads_init. PP_ERR_INPUT for a count
+ * outside 1..PP_MAX_THREADS_PER_RANK. Not collective. */
+pp_status pp_threads_set(int threads);
+/* The thread counts in force: FFTW's planner (fftw_planner_nthreads), OpenBLAS's. */
+int pp_threads_fftw(void);
+int pp_threads_blas(void);
+
 /* ---- cost model: MFT or chirp-z (cost_model.c) -------------------------------------------
  * Predicted seconds of one wavelength's transform (its per-λ set-up and execute, one thread)
  * from rates measured on this machine, not from a fixed flop ratio:
@@ -260,7 +278,8 @@ typedef struct pp_cost_rates {
 } pp_cost_rates;
 
 /* This process's machine key: CPU model, OpenBLAS configuration and thread count, FFTW
- * version. A cache measured under another key is measured again. Not collective. */
+ * version and planner thread count. A cache measured under another key is measured again.
+ * Not collective. */
 void pp_cost_machine(char *key, size_t bytes);
 /* Measures this machine (≤ 0.5 s, with whatever BLAS threading the process has; polypsf runs
  * one thread): the BLAS rates, the exponential, and chirp-z lines at a few lengths. Creates

@@ -31,6 +31,9 @@ typedef struct pp_run_options {
                                 completed on disk (what --resume continues from); 0 =
                                 after every task of each rank */
   pp_propagation_options propagation;
+  int threads_per_rank;      /* --threads-per-rank: FFTW and OpenBLAS threads of each rank;
+                                0 = the job's propagation.threads_per_rank (absent there too:
+                                the process's threading is left as it is) */
   const pp_logger *logger;   /* may be NULL: silent */
   /* The caller's stop request, e.g. set by its SIGTERM handler (Slurm's time-limit warning);
    * NULL = never. Once nonzero on any rank, that rank takes no further task (the one in hand
@@ -51,9 +54,16 @@ typedef struct pp_run_summary {
 /* Computes every wavelength of job and writes the output file. Collective on comm:
  * every rank returns the same status; on failure no output file is left behind and
  * an existing one is untouched. A run stopped by options->stop_requested returns
- * PP_ERR_STOPPED and, with a cube, leaves <path>.partial for options->resume. */
+ * PP_ERR_STOPPED and, with a cube, leaves <path>.partial for options->resume. With a
+ * thread count (options, else the job) it sets FFTW's and OpenBLAS's threads of the process
+ * (pp_threads_set) before any planning; every rank must ask for the same count (PP_ERR_INPUT
+ * otherwise), since they share FFTW wisdom. Threads never call MPI: MPI_THREAD_FUNNELED is
+ * enough. */
 pp_status pp_run(const pp_job *job, const pp_run_options *options, MPI_Comm comm,
                  pp_run_summary *summary);
+/* The thread count a run uses: options' when set, else the job's; 0 when neither says. Not
+ * collective. */
+int pp_run_threads_per_rank(const pp_job *job, const pp_run_options *options);
 
 /* ---- node memory ------------------------------------------------------------------ */
 /* Where a limit on a node's memory can come from; the budget is the smallest present. */
@@ -94,6 +104,37 @@ const char *pp_memory_source_name(pp_memory_source source);
  * MiB (Slurm's unit). Suffixes are binary (K = 1024). */
 pp_status pp_parse_bytes(const char *text, size_t *bytes);
 
+/* ---- node CPUs (node_cpus.c) ------------------------------------------------------------- */
+/* Where a limit on a node's CPUs can come from; the node has the smallest present. */
+typedef enum {
+  PP_CPU_ONLINE = 0,  /* sysconf(_SC_NPROCESSORS_ONLN) */
+  PP_CPU_CGROUP,      /* the cgroup's cpuset (v2 cpuset.cpus.effective, v1 effective_cpus) */
+  PP_CPU_SLURM,       /* SLURM_CPUS_ON_NODE */
+  PP_CPU_N_SOURCES
+} pp_cpu_source;
+
+typedef struct pp_node_cpus {
+  bool present[PP_CPU_N_SOURCES];
+  int count[PP_CPU_N_SOURCES];
+  pp_cpu_source limiting;  /* the source that set available */
+  int available;           /* CPUs the node's ranks × threads may use: smallest present (≥ 1) */
+  int affinity;            /* CPUs this process may run on (sched_getaffinity; mpirun's binding
+                              narrows it); 0 when unknown */
+} pp_node_cpus;
+
+typedef struct pp_cpu_probe_config {
+  const char *proc_root;   /* "/proc" */
+  const char *cgroup_root; /* "/sys/fs/cgroup" */
+} pp_cpu_probe_config;
+
+/* Reads every source of a limit on this node's CPUs (config NULL: the real files) and this
+ * process's affinity. PP_ERR_INPUT for a malformed SLURM_CPUS_ON_NODE. Not collective. */
+pp_status pp_sched_node_cpus(const pp_cpu_probe_config *config, pp_node_cpus *cpus);
+const char *pp_cpu_source_name(pp_cpu_source source);
+/* Counts the CPUs of a Linux CPU list ("0-3,8,10-11", a trailing newline allowed);
+ * PP_ERR_INPUT when text is not one. */
+pp_status pp_parse_cpu_list(const char *text, int *count);
+
 /* ---- plan: the memory and cost model, and how many ranks per node compute ---------- */
 /* Memory one process holds before any array: MPI, HDF5, OpenBLAS and the program
  * itself, as measured on Debian 12 with Open MPI 4.1 (see docs/performance.md). A run
@@ -105,7 +146,7 @@ typedef struct pp_task_model {
   size_t slice_bytes;     /* one oversampled PSF slice, float64 */
   size_t held_slices;     /* slices a rank keeps until the reduction (0 when /cube holds them) */
   size_t reduction_bytes; /* the rank's row band of /psf and its read buffer */
-  size_t blas_bytes;      /* BLAS packing buffers touched by the transform */
+  size_t blas_bytes;      /* BLAS packing buffers touched by the transform (per BLAS thread) */
   size_t plane_bytes;     /* output.planes: the conversion buffer (the largest plane in the
                              file's element type); planes stream to the file, so only one
                              is held */
@@ -145,15 +186,17 @@ typedef struct pp_plan {
 
 /* The memory and cost of one wavelength task of job on one rank with the transform choice
  * (NULL: pp_system_choose with the nominal rates), given how many ranks will compute (it sets
- * the reduction band and, without a cube, the slices kept). Not collective. */
+ * the reduction band and, without a cube, the slices kept) and the threads of each rank
+ * (OpenBLAS packs per thread; threads share the rank's arrays). Not collective. */
 pp_status pp_plan_task_model(const pp_job *job, const pp_system_choice *choice, int active_ranks,
-                             int total_ranks, pp_task_model *task);
+                             int total_ranks, int threads_per_rank, pp_task_model *task);
 /* What one rank of a group of group_ranks (≥ 2) adds for one task: task's bytes with the
  * system's padded planes cut to the group's slabs (pp_system_group_bytes_for_job).
  * PP_ERR_INPUT when the job has no padded plane. Not collective. */
 pp_status pp_plan_group_task_bytes(const pp_job *job, const pp_task_model *task, int group_ranks,
                                    size_t *bytes);
-/* Plans a run with the transform choice (NULL: as for pp_plan_task_model): per node,
+/* Plans a run with the transform choice (NULL: as for pp_plan_task_model) and threads per
+ * rank (≥ 1): per node,
  * active = min(ranks, (budget − ranks·baseline) ÷ task_bytes). When that leaves ranks idle
  * and the job has an even padded image plane, groups of g = 2 … ranks on the node sharing one
  * task with FFTW-MPI are tried too (groups = min(ranks ÷ g, room ÷ (g·group_task_bytes(g)))):
@@ -165,7 +208,7 @@ pp_status pp_plan_group_task_bytes(const pp_job *job, const pp_task_model *task,
  * naming needed and available bytes and what to change, when no node can run a task.
  * Not collective; every rank computes the same plan from the same inputs. */
 pp_status pp_plan_create(const pp_job *job, const pp_system_choice *choice, int n_nodes,
-                         const int *ranks_per_node,
+                         const int *ranks_per_node, int threads_per_rank,
                          const size_t *budget_bytes_per_node, size_t baseline_bytes,
                          const size_t *tasks, size_t n_tasks, pp_plan *plan);
 void pp_plan_destroy(pp_plan *plan);
@@ -202,19 +245,31 @@ typedef struct pp_node_layout {
   int *ranks_per_node;     /* [n_nodes] (owned) */
   int *node_of_rank;       /* [size of comm] node index of every rank (owned) */
   size_t *budget_bytes;    /* [n_nodes] memory budget of each node (owned) */
+  int *cpus_per_node;      /* [n_nodes] CPUs each node's ranks may use (owned) */
+  int min_affinity;        /* the fewest CPUs any rank may run on (0: unknown) */
+  pp_node_cpus cpus;       /* this node's CPU probe, as read by its first rank */
   pp_node_memory memory;   /* this node's probe, as read by its first rank */
   char hostname[256];      /* this node's name */
 } pp_node_layout;
 
 /* Groups the ranks of comm by node; each node's first rank probes its memory (with
- * override_bytes from --mem-per-node when not 0) and every rank learns every node's
- * budget. Collective on comm; all ranks return the same status. */
+ * override_bytes from --mem-per-node when not 0) and its CPUs, and every rank learns every
+ * node's budget and CPUs. Collective on comm; all ranks return the same status. */
 pp_status pp_node_layout_create(MPI_Comm comm, size_t override_bytes, pp_node_layout *layout);
 /* Frees the layout and its communicator. Not collective (MPI_Comm_free is local here). */
 void pp_node_layout_destroy(pp_node_layout *layout);
 /* Logs each node's memory sources and budget (rank 0 writes; collective on comm because
  * the other nodes' sources are gathered to it). */
 void pp_node_layout_log(const pp_node_layout *layout, MPI_Comm comm, const pp_logger *logger);
+/* Logs the cores each node uses, ranks × threads_per_rank, against its CPUs, and a WARN line
+ * per node where that oversubscribes them (threads then take turns on a core: slower, never
+ * wrong), and one when a rank may run on fewer CPUs than its threads (mpirun binds each rank
+ * to one core by default). Rank 0 writes; not collective (the layout holds what it needs). */
+void pp_node_layout_log_cores(const pp_node_layout *layout, int threads_per_rank,
+                              const pp_logger *logger);
+/* The WARN sentence for ranks × threads on cpus CPUs, into line (size bytes); false, and line
+ * empty, when they fit. Shared by `polypsf run` and `polypsf plan`. Not collective. */
+bool pp_cores_oversubscribed(int ranks, int threads_per_rank, int cpus, char *line, size_t size);
 
 /* ---- dispatcher: tasks handed out one at a time, in plan order --------------------- */
 typedef struct pp_dispatcher pp_dispatcher;

@@ -5,11 +5,14 @@
 #   jobs/workstation/run.sh jobs/examples/example.yaml out/example.h5 --force
 #   NP=4 jobs/workstation/run.sh job.yaml               # 4 ranks; output: the job's output.path
 #   jobs/workstation/run.sh job.yaml out.h5 --resume    # continue out.h5.partial of a stopped run
+#   jobs/workstation/run.sh job.yaml out.h5 --threads-per-rank 2   # cores ÷ 2 ranks × 2 threads
 #
 # One MPI rank per core, one BLAS thread per rank: ranks, not threads, are polypsf's unit
 # of parallelism (OPENBLAS_NUM_THREADS=1 and OMP_NUM_THREADS=1 are passed to every rank).
 # Ranks are bound to cores when there are no more ranks than cores; with more ranks than
-# cores they run oversubscribed and unbound.
+# cores they run oversubscribed and unbound. With --threads-per-rank T (passed on to polypsf)
+# the default is cores ÷ T ranks, each bound to T cores (--map-by slot:PE=T) when
+# ranks × T fit the cores, else unbound.
 #
 # Environment:
 #   NP        number of ranks (default: nproc, the CPUs this process may use)
@@ -55,8 +58,13 @@ command -v "$mpirun" >/dev/null 2>&1 ||
 
 # --- ranks and cores -----------------------------------------------------------------------
 cpus="$(nproc 2>/dev/null || echo 1)"
-np="${NP:-$cpus}"
-[[ "$np" =~ ^[1-9][0-9]*$ ]] || die "NP='$np' is not a positive whole number"
+# --threads-per-rank T among polypsf's options: T threads per rank (checked by polypsf)
+threads=1
+args=("$@")
+for ((k = 0; k + 1 < ${#args[@]}; k++)); do
+  [[ "${args[k]}" == --threads-per-rank && "${args[k + 1]}" =~ ^[1-9][0-9]*$ ]] &&
+    threads="${args[k + 1]}"
+done
 
 # Physical cores among the CPUs we may use (Open MPI binds to and counts cores, not
 # hardware threads): distinct (package, core) pairs of the CPUs in our affinity mask.
@@ -81,11 +89,16 @@ physical_cores() {
   echo $((n > 0 ? n : cpus))
 }
 cores="$(physical_cores)"
+default_np=$((cpus / threads > 0 ? cpus / threads : 1))
+np="${NP:-$default_np}"
+[[ "$np" =~ ^[1-9][0-9]*$ ]] || die "NP='$np' is not a positive whole number"
 
 mpi_args=(-n "$np")
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 if "$mpirun" --version 2>/dev/null | grep -q "Open MPI"; then
-  if ((np <= cores)); then
+  if ((threads > 1 && np * threads <= cores)); then
+    mpi_args+=(--map-by "slot:PE=$threads" --bind-to core)
+  elif ((threads == 1 && np <= cores)); then
     mpi_args+=(--bind-to core --map-by core)
   else
     mpi_args+=(--oversubscribe --bind-to none)
@@ -100,6 +113,6 @@ if [[ -n "${MPIRUN_ARGS:-}" ]]; then
   mpi_args+=("${extra[@]}")
 fi
 
-echo "run.sh: $np rank(s) on $cores core(s) ($cpus CPU(s)): $mpirun ${mpi_args[*]}" \
+echo "run.sh: $np rank(s) × $threads thread(s) on $cores core(s) ($cpus CPU(s)): $mpirun ${mpi_args[*]}" \
      "$exe run $job ${out_args[*]} $*" >&2
 exec "$mpirun" "${mpi_args[@]}" "$exe" run "$job" "${out_args[@]}" "$@"

@@ -15,9 +15,10 @@
 static const char pp_cli_usage[] =
     "usage: polypsf run JOB.yaml [-o OUT.h5] [--force] [--resume] [--mem-per-node SIZE]\n"
     "                            [--checkpoint SECONDS] [--wisdom FILE] [--calibration FILE]\n"
-    "                            [--recalibrate] [--quiet] [--log-level LEVEL] [--trace]\n"
+    "                            [--recalibrate] [--threads-per-rank T] [--quiet]\n"
+    "                            [--log-level LEVEL] [--trace]\n"
     "       polypsf plan JOB.yaml [--nodes N] [--ranks-per-node R] [--mem-per-node SIZE]\n"
-    "                             [--calibration FILE] [--recalibrate]\n"
+    "                             [--threads-per-rank T] [--calibration FILE] [--recalibrate]\n"
     "       polypsf info OUT.h5 [--ee ARCSEC[,ARCSEC...]] [--job] [--all]\n"
     "       polypsf export OUT.h5 --fits PSF.fits [--cube] [--force]\n"
     "       polypsf render OUT.h5 [-o PSF.png] [--colormap gray|viridis|inferno]\n"
@@ -49,8 +50,11 @@ static const char pp_cli_usage[] =
     "                        from (default $XDG_CACHE_HOME/polypsf/calibration.txt or\n"
     "                        ~/.cache/polypsf/calibration.txt; measured when missing)\n"
     "  --recalibrate         measure the machine again and rewrite the calibration file\n"
+    "  --threads-per-rank T  FFTW and OpenBLAS threads in each rank (default: the job's\n"
+    "                        propagation.threads_per_rank, else 1); ranks × T should not\n"
+    "                        exceed a node's CPUs (a warning says when it does)\n"
     "  --nodes N             plan: number of nodes (default 1)\n"
-    "  --ranks-per-node R    plan: ranks on each node (default: this machine's CPUs)\n"
+    "  --ranks-per-node R    plan: ranks on each node (default: this machine's CPUs ÷ T)\n"
     "  --quiet               print errors only\n"
     "  --log-level LEVEL     error | warn | info (default) | debug\n"
     "  --trace               print the call sites of an error\n"
@@ -90,6 +94,7 @@ typedef struct {
   size_t mem_per_node_bytes;
   double checkpoint_seconds;
   int nodes, ranks_per_node;
+  int threads_per_rank;      /* 0: not given */
   pp_log_level log_level;
 } pp_cli_args;
 
@@ -141,6 +146,12 @@ static pp_status pp_cli_parse(int argc, char **argv, pp_cli_args *args) {
     } else if (!is_run && strcmp(a, "--ranks-per-node") == 0) {
       PP_CHECK(has_value, PP_ERR_INPUT, "option --ranks-per-node needs a number");
       PP_CALL(pp_cli_parse_count(a, argv[++i], &args->ranks_per_node));
+    } else if (strcmp(a, "--threads-per-rank") == 0) {
+      PP_CHECK(has_value, PP_ERR_INPUT, "option --threads-per-rank needs a number");
+      PP_CALL(pp_cli_parse_count(a, argv[++i], &args->threads_per_rank));
+      PP_CHECK(args->threads_per_rank <= PP_MAX_THREADS_PER_RANK, PP_ERR_INPUT,
+               "option --threads-per-rank needs a number from 1 to %d, got '%s'",
+               PP_MAX_THREADS_PER_RANK, argv[i]);
     } else if (strcmp(a, "--quiet") == 0) {
       args->log_level = PP_LOG_ERROR;
     } else if (strcmp(a, "--trace") == 0) {
@@ -189,11 +200,22 @@ static pp_status pp_cli_plan(const pp_cli_args *args, const pp_job *job) {
   pp_system_choice choice;
   double diameter_m = 0.0;
   PP_CALL(pp_system_check_job(job, &diameter_m));
-  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  int ranks_per_node = args->ranks_per_node > 0 ? args->ranks_per_node : (int)(cpus > 0 ? cpus : 1);
+  pp_run_options threading = {.threads_per_rank = args->threads_per_rank};
+  int threads = pp_run_threads_per_rank(job, &threading);
+  /* the run's threading, so that the calibration (keyed by BLAS threads) and the predictions
+   * are the run's */
+  if (threads > 0) PP_CALL(pp_threads_set(threads));
+  else threads = 1;
+  pp_node_cpus cpus;
+  PP_CALL(pp_sched_node_cpus(NULL, &cpus));
+  /* by default the node is filled: its CPUs ÷ threads ranks */
+  int ranks_per_node = args->ranks_per_node > 0 ? args->ranks_per_node
+                                                : (cpus.available / threads > 0
+                                                       ? cpus.available / threads : 1);
   /* --mem-per-node describes the nodes being planned for, not this machine. */
   pp_memory_probe_config config = {.override_bytes = args->mem_per_node_bytes,
-                                   .cpus_on_node = ranks_per_node, .override_only = true};
+                                   .cpus_on_node = ranks_per_node * threads,
+                                   .override_only = true};
   pp_node_memory memory;
   PP_CALL(pp_sched_node_memory(&config, &memory));
   ranks = malloc((size_t)args->nodes * sizeof *ranks);
@@ -212,10 +234,19 @@ static pp_status pp_cli_plan(const pp_cli_args *args, const pp_job *job) {
   /* The transform is chosen from this machine's calibration: plan on a node of the kind the
    * job will run on (or give its calibration file). */
   PP_CALL_GOTO(status, pp_propagation_choose(job, &args->propagation, &out, &choice));
-  PP_CALL_GOTO(status, pp_plan_create(job, &choice, args->nodes, ranks, budgets,
+  PP_CALL_GOTO(status, pp_plan_create(job, &choice, args->nodes, ranks, threads, budgets,
                                       PP_PLAN_DEFAULT_BASELINE_BYTES, NULL, job->n_wavelengths,
                                       &plan));
   pp_plan_log(&plan, job, &out);
+  char warning[384];
+  /* without --ranks-per-node the nodes are taken to be like this machine */
+  if (pp_cores_oversubscribed(ranks_per_node, threads, cpus.available, warning, sizeof warning))
+    pp_log(&out, PP_LOG_WARN, "cores (a node like this one, %d CPU(s)): %s", cpus.available,
+           warning);
+  else
+    pp_log(&out, PP_LOG_INFO, "cores per node: %d rank(s) × %d thread(s) = %d of %d CPU(s) "
+           "(a node like this one)", ranks_per_node, threads, ranks_per_node * threads,
+           cpus.available);
 done:
   pp_plan_destroy(&plan);
   free(ranks);
@@ -238,7 +269,8 @@ static int pp_cli_main(int argc, char **argv, int rank, bool with_mpi) {
                               .resume = args.resume,
                               .mem_per_node_bytes = args.mem_per_node_bytes,
                               .checkpoint_seconds = args.checkpoint_seconds,
-                              .propagation = args.propagation, .logger = &logger,
+                              .propagation = args.propagation,
+                              .threads_per_rank = args.threads_per_rank, .logger = &logger,
                               .stop_requested = &pp_cli_stop_requested};
     status = pp_run(job, &options, MPI_COMM_WORLD, &summary);
   }
@@ -262,14 +294,36 @@ static int pp_cli_command_plan(int argc, char **argv) {
   return pp_cli_main(argc, argv, 0, false);
 }
 
+/* FUNNELED: FFTW's and OpenBLAS's threads never call MPI, only the main thread does. An MPI
+ * that offers less still runs polypsf correctly in practice (those threads make no MPI
+ * calls), so a shortfall is reported, not fatal. */
+static void pp_cli_init_mpi(int *argc, char ***argv) {
+  int provided = MPI_THREAD_SINGLE;
+  MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (provided < MPI_THREAD_FUNNELED && rank == 0)
+    fprintf(stderr, "polypsf: warning: this MPI provides thread level %d, less than "
+            "MPI_THREAD_FUNNELED; threads per rank run without MPI calls anyway\n", provided);
+}
+
 static int pp_cli_command_run(int argc, char **argv) {
-  /* Ranks, not threads, are the unit of parallelism: one BLAS thread per rank unless
-   * the user asked otherwise through OpenBLAS's own variable. */
+  /* One BLAS thread per rank unless the user asked otherwise through OpenBLAS's own
+   * variable or --threads-per-rank (which pp_run applies to FFTW and OpenBLAS alike). */
   if (!getenv("OPENBLAS_NUM_THREADS")) openblas_set_num_threads(1);
-  MPI_Init(&argc, &argv);
+  pp_cli_init_mpi(&argc, &argv);
   pp_cli_catch_stop_signal();
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  /* FFTW's threads are set up before any other FFTW call (fftw_mpi_init among them), as FFTW
+   * asks; the count is set later, once the job says how many (pp_run). */
+  pp_status threads = pp_threads_init();
+  if (threads) {
+    if (rank == 0) pp_status_print(threads, stderr, false);
+    pp_status_free(threads);
+    MPI_Finalize();
+    return PP_EXIT_FAILURE;
+  }
   int code = pp_cli_main(argc, argv, rank, true);
   MPI_Finalize();
   return code;

@@ -28,7 +28,7 @@ static const char *const pp_job_source_keys[] = {"offset_r", "offset_theta", "of
 static const char *const pp_job_detector_keys[] = {"pixelscale", "fov_pixels", "fov_arcsec",
                                                    "oversample", NULL};
 static const char *const pp_job_propagation_keys[] = {"method", "fft_oversample", "normalize",
-                                                      "fft_rigor", NULL};
+                                                      "fft_rigor", "threads_per_rank", NULL};
 static const char *const pp_job_output_keys[] = {"path", "cube", "planes", "plane_quantity",
                                                  NULL};
 /* In pp_plane_quantity's order. */
@@ -674,6 +674,12 @@ static pp_status pp_job_read_propagation(pp_yaml_doc *doc, const yaml_node_t *se
     PP_CALL(pp_yaml_read_choice(doc, node, "propagation.fft_rigor", pp_job_fft_rigor_words,
                                 &rigor));
     job->fft_rigor = (pp_fft_rigor)rigor;
+  }
+  if ((node = pp_yaml_mapping_get(doc, section, "threads_per_rank", NULL))) {
+    long long threads;
+    PP_CALL(pp_yaml_read_integer(doc, node, "propagation.threads_per_rank", 1,
+                                 PP_MAX_THREADS_PER_RANK, &threads));
+    job->threads_per_rank = (int)threads;
   }
   return PP_SUCCESS;
 }

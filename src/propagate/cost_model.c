@@ -252,8 +252,10 @@ void pp_cost_machine(char *key, size_t bytes) {
   const char *config = openblas_get_config();
   snprintf(blas, sizeof blas, "%s", config ? config : "unknown BLAS");
   blas[strcspn(blas, "\r\n")] = '\0';
-  snprintf(key, bytes, "%s | %s | %d BLAS thread(s) | %s", cpu, blas, openblas_get_num_threads(),
-           fftw_version);
+  /* both thread counts: the chirp-z lines are timed on FFTW's threads, the products on
+   * OpenBLAS's (--threads-per-rank sets both; OPENBLAS_NUM_THREADS alone only the latter) */
+  snprintf(key, bytes, "%s | %s | %d BLAS thread(s) | %s | %d FFTW thread(s)", cpu, blas,
+           openblas_get_num_threads(), fftw_version, fftw_planner_nthreads());
   key[strcspn(key, "\r\n")] = '\0'; /* one line in the cache */
 }
 

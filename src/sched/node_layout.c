@@ -1,4 +1,5 @@
 /* Which ranks share a node and how much memory each node may use. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@ pp_status pp_node_layout_create(MPI_Comm comm, size_t override_bytes, pp_node_la
   MPI_Comm leaders = MPI_COMM_NULL;
   int *node_of_rank = NULL;
   unsigned long long *budget_of_rank = NULL;
+  int *cpus_of_rank = NULL;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
   PP_CHECK(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL,
@@ -59,6 +61,7 @@ pp_status pp_node_layout_create(MPI_Comm comm, size_t override_bytes, pp_node_la
   if (layout->node_rank == 0) {
     pp_memory_probe_config config = {.override_bytes = override_bytes, .cpus_on_node = node_size};
     probe = pp_sched_node_memory(&config, &layout->memory);
+    if (!probe) probe = pp_sched_node_cpus(NULL, &layout->cpus);
     failed = probe != PP_SUCCESS;
   }
   MPI_Allreduce(&failed, &any_failed, 1, MPI_INT, MPI_MAX, comm);
@@ -69,28 +72,47 @@ pp_status pp_node_layout_create(MPI_Comm comm, size_t override_bytes, pp_node_la
     goto done;
   }
   MPI_Bcast(&layout->memory, (int)sizeof layout->memory, MPI_BYTE, 0, layout->node_comm);
+  /* The node's CPUs as its first rank read them; the affinity is every rank's own. */
+  int my_affinity = 0;
+  {
+    pp_node_cpus mine;
+    pp_status own = pp_sched_node_cpus(NULL, &mine);
+    if (!own) my_affinity = mine.affinity;
+    pp_status_free(own); /* the leader's probe already checked the environment */
+  }
+  MPI_Bcast(&layout->cpus, (int)sizeof layout->cpus, MPI_BYTE, 0, layout->node_comm);
+  layout->cpus.affinity = my_affinity;
+  int affinity_or_max = my_affinity > 0 ? my_affinity : INT_MAX;
+  MPI_Allreduce(&affinity_or_max, &layout->min_affinity, 1, MPI_INT, MPI_MIN, comm);
+  if (layout->min_affinity == INT_MAX) layout->min_affinity = 0;
 
   node_of_rank = malloc((size_t)size * sizeof *node_of_rank);
   budget_of_rank = malloc((size_t)size * sizeof *budget_of_rank);
-  PP_CHECK_GOTO(status, node_of_rank && budget_of_rank, PP_ERR_MEMORY, "out of memory");
+  cpus_of_rank = malloc((size_t)size * sizeof *cpus_of_rank);
+  PP_CHECK_GOTO(status, node_of_rank && budget_of_rank && cpus_of_rank, PP_ERR_MEMORY,
+                "out of memory");
   unsigned long long my_budget = layout->memory.budget_bytes;
   MPI_Allgather(&layout->node_index, 1, MPI_INT, node_of_rank, 1, MPI_INT, comm);
   MPI_Allgather(&my_budget, 1, MPI_UNSIGNED_LONG_LONG, budget_of_rank, 1,
                 MPI_UNSIGNED_LONG_LONG, comm);
+  MPI_Allgather(&layout->cpus.available, 1, MPI_INT, cpus_of_rank, 1, MPI_INT, comm);
   for (int r = 0; r < size; r++)
     if (node_of_rank[r] + 1 > layout->n_nodes) layout->n_nodes = node_of_rank[r] + 1;
   layout->ranks_per_node = calloc((size_t)layout->n_nodes, sizeof *layout->ranks_per_node);
   layout->budget_bytes = calloc((size_t)layout->n_nodes, sizeof *layout->budget_bytes);
-  PP_CHECK_GOTO(status, layout->ranks_per_node && layout->budget_bytes, PP_ERR_MEMORY,
-                "out of memory");
+  layout->cpus_per_node = calloc((size_t)layout->n_nodes, sizeof *layout->cpus_per_node);
+  PP_CHECK_GOTO(status, layout->ranks_per_node && layout->budget_bytes && layout->cpus_per_node,
+                PP_ERR_MEMORY, "out of memory");
   for (int r = 0; r < size; r++) {
     layout->ranks_per_node[node_of_rank[r]]++;
     layout->budget_bytes[node_of_rank[r]] = (size_t)budget_of_rank[r];
+    layout->cpus_per_node[node_of_rank[r]] = cpus_of_rank[r];
   }
 done:
   layout->node_of_rank = node_of_rank; /* kept: progress lines sum peaks per node */
   node_of_rank = NULL;
   free(budget_of_rank);
+  free(cpus_of_rank);
   if (status) pp_node_layout_destroy(layout);
   return status;
 }
@@ -100,7 +122,9 @@ void pp_node_layout_destroy(pp_node_layout *layout) {
   if (layout->node_comm != MPI_COMM_NULL) MPI_Comm_free(&layout->node_comm);
   free(layout->ranks_per_node);
   free(layout->budget_bytes);
+  free(layout->cpus_per_node);
   free(layout->node_of_rank);
+  layout->cpus_per_node = NULL;
   layout->node_of_rank = NULL;
   layout->ranks_per_node = NULL;
   layout->budget_bytes = NULL;
@@ -142,4 +166,45 @@ void pp_node_layout_log(const pp_node_layout *layout, MPI_Comm comm, const pp_lo
   } else if (is_leader) {
     MPI_Send(line, LINE_BYTES, MPI_CHAR, 0, 100 + layout->node_index, comm);
   }
+}
+
+bool pp_cores_oversubscribed(int ranks, int threads_per_rank, int cpus, char *line, size_t size) {
+  long cores = (long)ranks * threads_per_rank;
+  if (size > 0) line[0] = '\0';
+  if (cores <= cpus) return false;
+  snprintf(line, size,
+           "%d rank(s) × %d thread(s) = %ld cores on a node with %d CPU(s): oversubscribed, "
+           "threads will take turns (slower, same result); use fewer ranks per node or "
+           "--threads-per-rank %d",
+           ranks, threads_per_rank, cores, cpus,
+           cpus / (ranks > 0 ? ranks : 1) > 0 ? cpus / (ranks > 0 ? ranks : 1) : 1);
+  return true;
+}
+
+void pp_node_layout_log_cores(const pp_node_layout *layout, int threads_per_rank,
+                              const pp_logger *logger) {
+  const pp_node_cpus *c = &layout->cpus;
+  pp_log(logger, PP_LOG_INFO,
+         "cores: %d thread(s) per rank (FFTW and OpenBLAS); node %d (%s) CPUs %d (%s); sources: "
+         "online %d, cpuset %d, SLURM_CPUS_ON_NODE %d (0: none)",
+         threads_per_rank, layout->node_index, layout->hostname, c->available,
+         pp_cpu_source_name(c->limiting), c->count[PP_CPU_ONLINE], c->count[PP_CPU_CGROUP],
+         c->count[PP_CPU_SLURM]);
+  for (int k = 0; k < layout->n_nodes; k++) {
+    char line[384];
+    bool over = pp_cores_oversubscribed(layout->ranks_per_node[k], threads_per_rank,
+                                        layout->cpus_per_node[k], line, sizeof line);
+    if (over) pp_log(logger, PP_LOG_WARN, "cores: node %d: %s", k, line);
+    else
+      pp_log(logger, PP_LOG_INFO, "cores: node %d: %d rank(s) × %d thread(s) = %d of %d CPU(s)",
+             k, layout->ranks_per_node[k], threads_per_rank,
+             layout->ranks_per_node[k] * threads_per_rank, layout->cpus_per_node[k]);
+  }
+  if (threads_per_rank > 1 && layout->min_affinity > 0 &&
+      layout->min_affinity < threads_per_rank)
+    pp_log(logger, PP_LOG_WARN,
+           "cores: a rank may run on only %d CPU(s) but has %d threads: they share them "
+           "(mpirun binds each rank to one core by default; use --bind-to none or "
+           "--map-by slot:PE=%d)",
+           layout->min_affinity, threads_per_rank, threads_per_rank);
 }

@@ -8,7 +8,9 @@
 #include "polypsf/system.h"
 
 /* OpenBLAS packs panels of both operands into per-thread buffers; the pages a
- * single-threaded dgemm/zgemm of our shapes touches, measured (docs/performance.md). */
+ * single-threaded dgemm/zgemm of our shapes touches, measured (docs/performance.md). A rank
+ * with T BLAS threads is counted T sets: a second thread was measured to touch about 1.2 MiB
+ * more, so this errs on the safe side (docs/performance.md, "Processes or threads"). */
 static const size_t pp_plan_blas_bytes = (size_t)8 << 20;
 
 static double pp_mebibytes(size_t bytes) { return (double)bytes / 1048576.0; }
@@ -18,10 +20,12 @@ static const pp_system_candidate *pp_plan_chosen(const pp_system_choice *choice)
 }
 
 pp_status pp_plan_task_model(const pp_job *job, const pp_system_choice *choice, int active_ranks,
-                             int total_ranks, pp_task_model *task) {
+                             int total_ranks, int threads_per_rank, pp_task_model *task) {
   *task = (pp_task_model){0};
   PP_CHECK(active_ranks >= 1 && total_ranks >= active_ranks, PP_ERR_INTERNAL,
            "task model needs 1 ≤ active (%d) ≤ total (%d) ranks", active_ranks, total_ranks);
+  PP_CHECK(threads_per_rank >= 1, PP_ERR_INTERNAL, "task model needs ≥ 1 thread per rank, got %d",
+           threads_per_rank);
   if (choice) task->choice = *choice;
   else PP_CALL(pp_system_choose(job, NULL, &task->choice));
   const pp_system_candidate *chosen = pp_plan_chosen(&task->choice);
@@ -37,8 +41,10 @@ pp_status pp_plan_task_model(const pp_job *job, const pp_system_choice *choice, 
   /* The reduction holds a row band of /psf (plus one read buffer) on every rank. */
   size_t det_ny = job->detector.fov_pixels_y, band_det_rows = (det_ny + (size_t)total_ranks - 1) / (size_t)total_ranks;
   task->reduction_bytes = 2 * band_det_rows * (size_t)job->detector.oversample * nx * sizeof(double);
-  /* only the MFT runs BLAS products (FFTW's own tables are O(L), negligible) */
-  task->blas_bytes = task->choice.method == PP_METHOD_MFT ? pp_plan_blas_bytes : 0;
+  /* only the MFT runs BLAS products (FFTW's own tables are O(L), negligible, and its threads
+   * work on the rank's arrays) */
+  task->blas_bytes =
+      task->choice.method == PP_METHOD_MFT ? (size_t)threads_per_rank * pp_plan_blas_bytes : 0;
   pp_plane_info *planes = NULL;
   size_t n_planes = 0;
   PP_CALL(pp_system_requested_planes(job, &planes, &n_planes));
@@ -152,7 +158,7 @@ static void pp_plan_order(const size_t *tasks, size_t n_tasks, size_t *order) {
 }
 
 pp_status pp_plan_create(const pp_job *job, const pp_system_choice *choice, int n_nodes,
-                         const int *ranks_per_node,
+                         const int *ranks_per_node, int threads_per_rank,
                          const size_t *budget_bytes_per_node, size_t baseline_bytes,
                          const size_t *tasks, size_t n_tasks, pp_plan *plan) {
   pp_status status = PP_SUCCESS;
@@ -176,7 +182,8 @@ pp_status pp_plan_create(const pp_job *job, const pp_system_choice *choice, int 
    * band); start from all ranks and settle on the count the budgets allow. */
   int workers_guess = total_ranks;
   for (int round = 0; round < 3; round++) {
-    PP_CALL_GOTO(status, pp_plan_task_model(job, choice, workers_guess, total_ranks, &plan->task));
+    PP_CALL_GOTO(status, pp_plan_task_model(job, choice, workers_guess, total_ranks,
+                                            threads_per_rank, &plan->task));
     int active_total = 0, workers_total = 0;
     for (int k = 0; k < n_nodes; k++) {
       pp_plan_node *node = &plan->nodes[k];

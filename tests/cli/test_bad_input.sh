@@ -78,6 +78,20 @@ for job in "$here"/bad_jobs/*.yaml; do
 done
 report $([[ $n_files -ge 14 ]]; echo $?) "at least 14 bad job files" "found $n_files"
 
+# Bad options with a good job: exit 2 and a sentence naming the option, nothing written.
+good_job="$tmpdir/good.yaml"
+sed 1d "$here/bad_jobs/threads_zero.yaml" | sed '/threads_per_rank/d' >"$good_job"
+for value in 0 1025; do
+  rm -f "$tmpdir"/out.h5*
+  (cd "$workdir" && "$exe" run "$good_job" -o "$tmpdir/out.h5" --threads-per-rank "$value" \
+     >/dev/null 2>"$tmpdir/stderr")
+  status=$?
+  report $([[ $status == 2 ]] && grep -q -- "--threads-per-rank" "$tmpdir/stderr"; echo $?) \
+    "--threads-per-rank $value: exit 2 naming the option" "exit $status: $(head -c 300 "$tmpdir/stderr")"
+  report $([[ -z "$(ls -A "$tmpdir" | grep -E '^out\.h5')" ]]; echo $?) \
+    "--threads-per-rank $value: no output created"
+done
+
 # A path that does not exist: the message names it.
 missing="$tmpdir/no_such_job.yaml"
 run_bad "$missing" "$missing:" "cannot open" "non-existent job file"

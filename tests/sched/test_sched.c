@@ -1,5 +1,6 @@
-/* sched: sizes as Slurm writes them, the node memory probe on fake /proc and cgroup
- * trees and Slurm variables, and the plan's active-rank arithmetic. */
+/* sched: sizes as Slurm writes them, the node memory and CPU probes on fake /proc and cgroup
+ * trees and Slurm variables, the plan's active-rank arithmetic and its BLAS memory per
+ * thread, and the cores check (ranks × threads against CPUs). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -148,7 +149,7 @@ static void test_plan(void) {
   PP_TEST_OK(pp_job_parse_string(yaml, strlen(yaml), "plan.yaml", &job), "job parses");
   if (!job) return;
   pp_task_model t;
-  PP_TEST_OK(pp_plan_task_model(job, NULL, 4, 4, &t), "task model");
+  PP_TEST_OK(pp_plan_task_model(job, NULL, 4, 4, 1, &t), "task model");
   size_t system_bytes = 0;
   PP_TEST_OK(pp_system_bytes_for_job(job, &system_bytes), "system bytes");
   PP_TEST_TRUE(t.system_bytes == system_bytes && t.slice_bytes == 100 * 100 * sizeof(double),
@@ -163,7 +164,8 @@ static void test_plan(void) {
   size_t budgets[2] = {4 * baseline + t.task_bytes + t.task_bytes / 2,
                        4 * baseline + 4 * t.task_bytes};
   pp_plan plan;
-  PP_TEST_OK(pp_plan_create(job, NULL, 2, ranks, budgets, baseline, NULL, job->n_wavelengths, &plan),
+  PP_TEST_OK(pp_plan_create(job, NULL, 2, ranks, 1, budgets, baseline, NULL, job->n_wavelengths,
+                            &plan),
              "plan for two nodes");
   PP_TEST_TRUE(plan.nodes[0].active == 1 && plan.nodes[1].active == 4 && plan.active_total == 5,
                "active = min(ranks, (budget − ranks·baseline) / task)");
@@ -173,7 +175,8 @@ static void test_plan(void) {
   pp_plan_destroy(&plan);
 
   size_t tiny[1] = {4 * baseline + t.task_bytes / 2};
-  pp_status s = pp_plan_create(job, NULL, 1, ranks, tiny, baseline, NULL, job->n_wavelengths, &plan);
+  pp_status s = pp_plan_create(job, NULL, 1, ranks, 1, tiny, baseline, NULL, job->n_wavelengths,
+                               &plan);
   PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT, "a task larger than the node is refused");
   PP_TEST_TRUE(strstr(pp_status_message(s), "MiB") && strstr(pp_status_message(s), "oversample"),
                "the refusal gives the numbers and what to change");
@@ -209,7 +212,7 @@ static void test_plan_groups(void) {
   pp_job *job = groups_job(64, 4, "{cube: true}");
   if (!job) return;
   pp_task_model t;
-  PP_TEST_OK(pp_plan_task_model(job, NULL, 4, 12, &t), "task model");
+  PP_TEST_OK(pp_plan_task_model(job, NULL, 4, 12, 1, &t), "task model");
   size_t t2 = 0, t4 = 0, b = 30 * MiB;
   PP_TEST_OK(pp_plan_group_task_bytes(job, &t, 2, &t2), "group of 2");
   PP_TEST_OK(pp_plan_group_task_bytes(job, &t, 4, &t4), "group of 4");
@@ -222,7 +225,7 @@ static void test_plan_groups(void) {
   PP_TEST_TRUE(t4 < t2 && t2 < t.task_bytes, "the budgets force what the comments say");
   pp_plan plan;
   pp_status s = PP_SUCCESS;
-  PP_TEST_OK(pp_plan_create(job, NULL, 3, ranks, budgets, b, NULL, job->n_wavelengths, &plan),
+  PP_TEST_OK(pp_plan_create(job, NULL, 3, ranks, 1, budgets, b, NULL, job->n_wavelengths, &plan),
              "plan for three nodes");
   if (plan.nodes) {
     PP_TEST_TRUE(plan.fft_n == 256 && plan.span_nodes == 1,
@@ -250,7 +253,7 @@ static void test_plan_groups(void) {
    * so the budget that held one group of 4 holds single ranks or nothing. */
   pp_job *with_planes = groups_job(64, 4, "{cube: true, planes: all}");
   if (with_planes) {
-    s = pp_plan_create(with_planes, NULL, 1, ranks, budgets, b, NULL,
+    s = pp_plan_create(with_planes, NULL, 1, ranks, 1, budgets, b, NULL,
                        with_planes->n_wavelengths, &plan);
     if (s)
       PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT &&
@@ -266,7 +269,7 @@ static void test_plan_groups(void) {
     if (!s) pp_plan_destroy(&plan);
     /* room for a quarter of that group: not for a rank alone with its planes */
     size_t quarter[1] = {4 * b + t4};
-    s = pp_plan_create(with_planes, NULL, 1, ranks, quarter, b, NULL,
+    s = pp_plan_create(with_planes, NULL, 1, ranks, 1, quarter, b, NULL,
                        with_planes->n_wavelengths, &plan);
     PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT && s &&
                      strstr(pp_status_message(s), "output.planes adds") &&
@@ -278,7 +281,7 @@ static void test_plan_groups(void) {
 
   /* room for neither a group of 4 nor one rank alone */
   size_t short_of_a_group[1] = {4 * b + (4 * t4 < t.task_bytes ? 4 * t4 : t.task_bytes) - 4};
-  s = pp_plan_create(job, NULL, 1, ranks, short_of_a_group, b, NULL, job->n_wavelengths, &plan);
+  s = pp_plan_create(job, NULL, 1, ranks, 1, short_of_a_group, b, NULL, job->n_wavelengths, &plan);
   PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT, "too small for a group of all 4 ranks: refused");
   PP_TEST_TRUE(s && strstr(pp_status_message(s), "a group of all 4 ranks of the node"),
                "the refusal gives the group's need");
@@ -292,13 +295,13 @@ static void test_plan_groups(void) {
   job = groups_job(64, 16, "{cube: true}");
   size_t w2 = 0, w4 = 0;
   int two[3] = {2, 2, 2};
-  if (job && pp_plan_task_model(job, NULL, 1, 6, &t) == PP_SUCCESS &&
+  if (job && pp_plan_task_model(job, NULL, 1, 6, 1, &t) == PP_SUCCESS &&
       pp_plan_group_task_bytes(job, &t, 2, &w2) == PP_SUCCESS &&
       pp_plan_group_task_bytes(job, &t, 4, &w4) == PP_SUCCESS) {
     size_t fits = 2 * b + 2 * w4 + MiB, across[3] = {fits, fits, fits / 2};
     PP_TEST_TRUE(2 * b + t.task_bytes > fits && 2 * b + 2 * w2 > fits,
                  "across nodes: the budgets force what the comment says");
-    PP_TEST_OK(pp_plan_create(job, NULL, 3, two, across, b, NULL, job->n_wavelengths, &plan),
+    PP_TEST_OK(pp_plan_create(job, NULL, 3, two, 1, across, b, NULL, job->n_wavelengths, &plan),
                "plan across nodes");
     if (plan.nodes)
       PP_TEST_TRUE(plan.span_nodes == 2 && plan.nodes[0].group_ranks == 4 &&
@@ -308,7 +311,7 @@ static void test_plan_groups(void) {
                    "one group of 4 ranks across nodes 0 and 1, node 2 idle");
     pp_plan_destroy(&plan);
     size_t short_across[2] = {2 * b + 2 * w4 - MiB, 2 * b + 2 * w4 - MiB};
-    s = pp_plan_create(job, NULL, 2, two, short_across, b, NULL, job->n_wavelengths, &plan);
+    s = pp_plan_create(job, NULL, 2, two, 1, short_across, b, NULL, job->n_wavelengths, &plan);
     PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT && s &&
                      strstr(pp_status_message(s), "a group of all 4 ranks of the 2 nodes"),
                  "too small across nodes too: refused with the group's need");
@@ -319,15 +322,15 @@ static void test_plan_groups(void) {
   /* an odd N (63 × 3 = 189) cannot be shared: single ranks only, refused with the reason */
   job = groups_job(63, 3, "{cube: true}");
   if (!job) return;
-  PP_TEST_OK(pp_plan_task_model(job, NULL, 4, 4, &t), "odd task model");
+  PP_TEST_OK(pp_plan_task_model(job, NULL, 4, 4, 1, &t), "odd task model");
   size_t one_and_a_half[1] = {4 * b + t.task_bytes * 3 / 2};
-  PP_TEST_OK(pp_plan_create(job, NULL, 1, ranks, one_and_a_half, b, NULL, job->n_wavelengths,
+  PP_TEST_OK(pp_plan_create(job, NULL, 1, ranks, 1, one_and_a_half, b, NULL, job->n_wavelengths,
                             &plan), "odd N with room for one rank");
   PP_TEST_TRUE(plan.nodes && plan.nodes[0].group_ranks == 1 && plan.nodes[0].active == 1,
                "odd N: one single rank, no group");
   pp_plan_destroy(&plan);
   size_t too_small[1] = {4 * b + t.task_bytes / 2};
-  s = pp_plan_create(job, NULL, 1, ranks, too_small, b, NULL, job->n_wavelengths, &plan);
+  s = pp_plan_create(job, NULL, 1, ranks, 1, too_small, b, NULL, job->n_wavelengths, &plan);
   PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT && s &&
                    strstr(pp_status_message(s), "189 × 189 plane: its size npix·fft_oversample is odd"),
                "odd N too large for a rank: refused, saying groups need an even size");
@@ -335,10 +338,114 @@ static void test_plan_groups(void) {
   pp_job_destroy(&job);
 }
 
+/* OpenBLAS packs per thread: the MFT's BLAS bytes grow with the threads, nothing else does;
+ * the chirp-z runs no BLAS, so its threads add nothing. */
+static void test_plan_threads(void) {
+  const char *yaml =
+      "pupil: {npix: 128}\n"
+      "wavelengths: {min: 1.0e-6, max: 2.0e-6, count: 4}\n"
+      "optics:\n  - circular_aperture: {radius: 1.0}\n"
+      "detector: {pixelscale: 0.02, fov_pixels: 40, oversample: 2}\n"
+      "propagation: {method: %s, threads_per_rank: 3}\n";
+  const char *methods[2] = {"mft", "czt"};
+  for (int m = 0; m < 2; m++) {
+    char text[512];
+    snprintf(text, sizeof text, yaml, methods[m]);
+    pp_job *job = NULL;
+    PP_TEST_OK(pp_job_parse_string(text, strlen(text), "threads.yaml", &job), "job parses");
+    if (!job) return;
+    PP_TEST_TRUE(job->threads_per_rank == 3, "propagation.threads_per_rank read");
+    pp_task_model one, four;
+    PP_TEST_OK(pp_plan_task_model(job, NULL, 2, 2, 1, &one), "task model, 1 thread");
+    PP_TEST_OK(pp_plan_task_model(job, NULL, 2, 2, 4, &four), "task model, 4 threads");
+    bool mft = m == 0;
+    PP_TEST_TRUE(mft ? four.blas_bytes == 4 * one.blas_bytes && one.blas_bytes > 0
+                     : four.blas_bytes == 0 && one.blas_bytes == 0,
+                 mft ? "MFT: BLAS buffers × threads" : "chirp-z: no BLAS buffers");
+    PP_TEST_TRUE(four.task_bytes - four.blas_bytes == one.task_bytes - one.blas_bytes,
+                 "threads share the rank's arrays: nothing else grows");
+    pp_status s = pp_plan_task_model(job, NULL, 2, 2, 0, &one);
+    PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INTERNAL, "0 threads refused");
+    pp_status_free(s);
+    pp_run_options options = {.threads_per_rank = 2};
+    PP_TEST_TRUE(pp_run_threads_per_rank(job, &options) == 2 &&
+                     pp_run_threads_per_rank(job, NULL) == 3,
+                 "the option overrides the job's threads_per_rank");
+    pp_job_destroy(&job);
+  }
+}
+
+static void test_cpus(void) {
+  int n = 0;
+  PP_TEST_TRUE(!pp_parse_cpu_list("0-3,8,10-11\n", &n) && n == 7, "CPU list 0-3,8,10-11 is 7");
+  PP_TEST_TRUE(!pp_parse_cpu_list("5", &n) && n == 1, "CPU list 5 is 1");
+  const char *bad[] = {"x", "3-1", "0-", "1,,2", "-1"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    pp_status s = pp_parse_cpu_list(bad[i], &n);
+    char what[64];
+    snprintf(what, sizeof what, "CPU list '%s' refused", bad[i]);
+    PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT, what);
+    pp_status_free(s);
+  }
+
+  char root[] = "/tmp/pp_cpus_XXXXXX";
+  if (!mkdtemp(root)) {
+    PP_TEST_TRUE(false, "temporary directory");
+    return;
+  }
+  char proc[256], cg[256], dir[1024];
+  snprintf(proc, sizeof proc, "%.200s/proc", root);
+  snprintf(cg, sizeof cg, "%.200s/cgroup", root);
+  mkdir(proc, 0755);
+  snprintf(dir, sizeof dir, "%s/self", proc);
+  mkdir(dir, 0755);
+  mkdir(cg, 0755);
+  write_file(dir, "cgroup", "0::/job7\n");
+  unsetenv("SLURM_CPUS_ON_NODE");
+  pp_cpu_probe_config config = {.proc_root = proc, .cgroup_root = cg};
+  pp_node_cpus c;
+  PP_TEST_OK(pp_sched_node_cpus(&config, &c), "CPU probe without cpuset");
+  long online = sysconf(_SC_NPROCESSORS_ONLN);
+  PP_TEST_TRUE(c.present[PP_CPU_ONLINE] && c.count[PP_CPU_ONLINE] == online &&
+                   !c.present[PP_CPU_CGROUP] && c.available == online,
+               "no cpuset: the CPUs online");
+  PP_TEST_TRUE(c.affinity >= 1 && c.affinity <= online, "affinity within the CPUs online");
+  snprintf(dir, sizeof dir, "%s/job7", cg);
+  mkdir(dir, 0755);
+  write_file(dir, "cpuset.cpus.effective", "0\n");
+  PP_TEST_OK(pp_sched_node_cpus(&config, &c), "CPU probe, v2 cpuset");
+  PP_TEST_TRUE(c.present[PP_CPU_CGROUP] && c.count[PP_CPU_CGROUP] == 1 && c.available == 1 &&
+                   c.limiting == PP_CPU_CGROUP,
+               "v2 cpuset.cpus.effective of the process's cgroup limits the node");
+  write_file(dir, "cpuset.cpus.effective", "0-511\n");
+  setenv("SLURM_CPUS_ON_NODE", "1", 1);
+  PP_TEST_OK(pp_sched_node_cpus(&config, &c), "CPU probe, Slurm");
+  PP_TEST_TRUE(c.present[PP_CPU_SLURM] && c.available == 1 && c.limiting == PP_CPU_SLURM,
+               "SLURM_CPUS_ON_NODE=1 is the smallest");
+  setenv("SLURM_CPUS_ON_NODE", "two", 1);
+  pp_status s = pp_sched_node_cpus(&config, &c);
+  PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT && strstr(pp_status_message(s), "SLURM_CPUS_ON_NODE"),
+               "a malformed SLURM_CPUS_ON_NODE is refused, named");
+  pp_status_free(s);
+  unsetenv("SLURM_CPUS_ON_NODE");
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+  PP_TEST_TRUE(system(cmd) == 0, "temporary tree removed");
+
+  char line[384];
+  PP_TEST_TRUE(!pp_cores_oversubscribed(2, 2, 4, line, sizeof line) && line[0] == '\0',
+               "2 ranks × 2 threads fit 4 CPUs");
+  PP_TEST_TRUE(pp_cores_oversubscribed(2, 4, 4, line, sizeof line) && strstr(line, "8 cores") &&
+                   strstr(line, "4 CPU(s)") && strstr(line, "--threads-per-rank 2"),
+               "2 ranks × 4 threads on 4 CPUs: oversubscribed, the numbers and the fix");
+}
+
 int main(void) {
   test_parse_bytes();
   test_probe();
   test_plan();
   test_plan_groups();
+  test_plan_threads();
+  test_cpus();
   return pp_test_finish();
 }
