@@ -213,30 +213,27 @@ done:
   return status;
 }
 
-pp_status pp_io_attr_write_int64_array(hid_t object, const char *name, const long long *values,
-                                       size_t count) {
+/* A one-dimensional attribute of count values: file_type on disk, mem_type in memory. */
+static pp_status pp_io_attr_write_array(hid_t object, const char *name, hid_t file_type,
+                                        hid_t mem_type, const void *values, size_t count) {
   pp_status status = PP_SUCCESS;
   hsize_t dims[1] = {count};
   hid_t space = H5Screate_simple(1, dims, NULL);
   PP_H5_CHECK_GOTO(status, space >= 0, PP_ERR_LIBRARY, "cannot make a dataspace of %zu", count);
-  PP_CALL_GOTO(status,
-               pp_io_attr_write(object, name, H5T_STD_I64LE, H5T_NATIVE_LLONG, space, values));
+  PP_CALL_GOTO(status, pp_io_attr_write(object, name, file_type, mem_type, space, values));
 done:
   pp_io_hdf5_close(&space);
   return status;
 }
 
+pp_status pp_io_attr_write_int64_array(hid_t object, const char *name, const long long *values,
+                                       size_t count) {
+  return pp_io_attr_write_array(object, name, H5T_STD_I64LE, H5T_NATIVE_LLONG, values, count);
+}
+
 pp_status pp_io_attr_write_double_array(hid_t object, const char *name, const double *values,
                                         size_t count) {
-  pp_status status = PP_SUCCESS;
-  hsize_t dims[1] = {count};
-  hid_t space = H5Screate_simple(1, dims, NULL);
-  PP_H5_CHECK_GOTO(status, space >= 0, PP_ERR_LIBRARY, "cannot make a dataspace of %zu", count);
-  PP_CALL_GOTO(status,
-               pp_io_attr_write(object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, space, values));
-done:
-  pp_io_hdf5_close(&space);
-  return status;
+  return pp_io_attr_write_array(object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, values, count);
 }
 
 pp_status pp_io_plane_memtype_create(pp_plane_quantity quantity, hid_t *type) {

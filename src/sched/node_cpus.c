@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "polypsf/sched.h"
+#include "sched_private.h"
 
 const char *pp_cpu_source_name(pp_cpu_source source) {
   static const char *const names[PP_CPU_N_SOURCES] = {"online", "cpuset", "SLURM_CPUS_ON_NODE"};
@@ -43,31 +44,9 @@ pp_status pp_parse_cpu_list(const char *text, int *count) {
  * (cpuset.effective_cpus), at the path /proc/self/cgroup names or at the mount's root (a
  * container may not see its own path); the smallest found. 0 when none. */
 static int pp_probe_cpuset(const char *proc_root, const char *cgroup_root) {
-  char path[512], line[1024], v2_dir[512] = "", v1_dir[512] = "";
-  snprintf(path, sizeof path, "%s/self/cgroup", proc_root);
-  FILE *f = fopen(path, "r");
-  if (f) {
-    while (fgets(line, sizeof line, f)) {
-      line[strcspn(line, "\n")] = '\0';
-      char *first = strchr(line, ':'), *second = first ? strchr(first + 1, ':') : NULL;
-      if (!second) continue;
-      *first = '\0'; /* "ID:CONTROLLERS:PATH" → three strings */
-      *second = '\0';
-      const char *controllers = first + 1, *dir = second + 1;
-      if (strcmp(dir, "/") == 0) dir = "";
-      if (strcmp(line, "0") == 0 && *controllers == '\0')
-        snprintf(v2_dir, sizeof v2_dir, "%s", dir);
-      else if (strstr(controllers, "cpuset"))
-        snprintf(v1_dir, sizeof v1_dir, "%s", dir);
-    }
-    fclose(f);
-  }
-  char candidates[4][1100];
-  snprintf(candidates[0], sizeof candidates[0], "%s%s/cpuset.cpus.effective", cgroup_root, v2_dir);
-  snprintf(candidates[1], sizeof candidates[1], "%s/cpuset.cpus.effective", cgroup_root);
-  snprintf(candidates[2], sizeof candidates[2], "%s/cpuset%s/cpuset.effective_cpus", cgroup_root,
-           v1_dir);
-  snprintf(candidates[3], sizeof candidates[3], "%s/cpuset/cpuset.effective_cpus", cgroup_root);
+  char line[1024], candidates[4][PP_CGROUP_PATH_MAX];
+  pp_sched_cgroup_candidates(proc_root, cgroup_root, "cpuset", "cpuset.cpus.effective",
+                             "cpuset.effective_cpus", candidates);
   int best = 0;
   for (int c = 0; c < 4; c++) {
     FILE *cf = fopen(candidates[c], "r");

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "polypsf/sched.h"
+#include "sched_private.h"
 
 enum { PP_MEBIBYTE = 1024 * 1024 };
 /* A cgroup limit this large means "no limit" (v1 writes LONG_MAX rounded to pages). */
@@ -85,31 +86,9 @@ static bool pp_read_cgroup_limit(const char *path, size_t *bytes) {
  * container the cgroup path may not exist under the mount, so the mount's own root file
  * is tried as well; the smallest limit found wins. */
 static void pp_probe_cgroup(const char *proc_root, const char *cgroup_root, pp_node_memory *m) {
-  char path[512], line[1024];
-  snprintf(path, sizeof path, "%s/self/cgroup", proc_root);
-  char v2_dir[512] = "", v1_dir[512] = "";
-  FILE *f = fopen(path, "r");
-  if (f) {
-    while (fgets(line, sizeof line, f)) {
-      line[strcspn(line, "\n")] = '\0';
-      char *first = strchr(line, ':'), *second = first ? strchr(first + 1, ':') : NULL;
-      if (!second) continue;
-      *first = '\0'; /* "ID:CONTROLLERS:PATH" → three strings */
-      *second = '\0';
-      const char *controllers = first + 1, *dir = second + 1;
-      if (strcmp(line, "0") == 0 && *controllers == '\0')
-        snprintf(v2_dir, sizeof v2_dir, "%s", strcmp(dir, "/") == 0 ? "" : dir);
-      else if (strstr(controllers, "memory"))
-        snprintf(v1_dir, sizeof v1_dir, "%s", strcmp(dir, "/") == 0 ? "" : dir);
-    }
-    fclose(f);
-  }
-  char candidates[4][1024];
-  snprintf(candidates[0], sizeof candidates[0], "%s%s/memory.max", cgroup_root, v2_dir);
-  snprintf(candidates[1], sizeof candidates[1], "%s/memory.max", cgroup_root);
-  snprintf(candidates[2], sizeof candidates[2], "%s/memory%s/memory.limit_in_bytes",
-           cgroup_root, v1_dir);
-  snprintf(candidates[3], sizeof candidates[3], "%s/memory/memory.limit_in_bytes", cgroup_root);
+  char candidates[4][PP_CGROUP_PATH_MAX];
+  pp_sched_cgroup_candidates(proc_root, cgroup_root, "memory", "memory.max",
+                             "memory.limit_in_bytes", candidates);
   for (int c = 0; c < 4; c++) {
     size_t bytes = 0;
     if (pp_read_cgroup_limit(candidates[c], &bytes) &&

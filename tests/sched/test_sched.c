@@ -45,19 +45,24 @@ static void clear_slurm(void) {
   unsetenv("SLURM_CPUS_ON_NODE");
 }
 
-static void test_probe(void) {
-  char root[] = "/tmp/pp_sched_XXXXXX";
+/* A fake system under a new temporary directory: root/proc/self (dir) and root/cgroup. */
+static bool make_fake_roots(char *root, char proc[256], char cg[256], char dir[1024]) {
   if (!mkdtemp(root)) {
     PP_TEST_TRUE(false, "temporary directory");
-    return;
+    return false;
   }
-  char proc[256], cg[256], dir[1024];
-  snprintf(proc, sizeof proc, "%.200s/proc", root);
-  snprintf(cg, sizeof cg, "%.200s/cgroup", root);
+  snprintf(proc, 256, "%.200s/proc", root);
+  snprintf(cg, 256, "%.200s/cgroup", root);
   mkdir(proc, 0755);
-  snprintf(dir, sizeof dir, "%s/self", proc);
+  snprintf(dir, 1024, "%s/self", proc);
   mkdir(dir, 0755);
   mkdir(cg, 0755);
+  return true;
+}
+
+static void test_probe(void) {
+  char root[] = "/tmp/pp_sched_XXXXXX", proc[256], cg[256], dir[1024];
+  if (!make_fake_roots(root, proc, cg, dir)) return;
   write_file(proc, "meminfo", "MemTotal: 4000000 kB\nMemFree: 100 kB\nMemAvailable: 2097152 kB\n");
   write_file(dir, "cgroup", "0::/job42\n");
   clear_slurm();
@@ -388,18 +393,8 @@ static void test_cpus(void) {
     pp_status_free(s);
   }
 
-  char root[] = "/tmp/pp_cpus_XXXXXX";
-  if (!mkdtemp(root)) {
-    PP_TEST_TRUE(false, "temporary directory");
-    return;
-  }
-  char proc[256], cg[256], dir[1024];
-  snprintf(proc, sizeof proc, "%.200s/proc", root);
-  snprintf(cg, sizeof cg, "%.200s/cgroup", root);
-  mkdir(proc, 0755);
-  snprintf(dir, sizeof dir, "%s/self", proc);
-  mkdir(dir, 0755);
-  mkdir(cg, 0755);
+  char root[] = "/tmp/pp_cpus_XXXXXX", proc[256], cg[256], dir[1024];
+  if (!make_fake_roots(root, proc, cg, dir)) return;
   write_file(dir, "cgroup", "0::/job7\n");
   unsetenv("SLURM_CPUS_ON_NODE");
   pp_cpu_probe_config config = {.proc_root = proc, .cgroup_root = cg};
