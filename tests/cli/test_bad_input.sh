@@ -35,34 +35,41 @@ report() { # report OK WHAT [DETAIL]
   fi
 }
 
-# run_bad JOB EXPECTED_PREFIX KEY LABEL: one bad run, its four checks.
+# run_bad JOB EXPECTED_PREFIX KEY LABEL: one bad run, its four checks, and a run with --force
+# over an existing output. The two runs are independent (each in its own directory), so they
+# run side by side: the sanitizer build spends most of its time starting the program.
 run_bad() {
   local job="$1" prefix="$2" key="$3" label="$4"
-  local out="$tmpdir/out.h5" err="$tmpdir/stderr"
-  rm -f "$tmpdir"/out.h5*
-  (cd "$workdir" && "$exe" run "$job" -o "$out" >"$tmpdir/stdout" 2>"$err")
-  local status=$?
+  local fresh="$tmpdir/fresh" kept="$tmpdir/kept"
+  rm -rf "$fresh" "$kept"
+  mkdir -p "$fresh/work" "$kept/work"
+  # An existing output stays byte-identical, even when --force asks to replace it.
+  head -c 4096 /dev/urandom >"$kept/out.h5"
+  cp "$kept/out.h5" "$tmpdir/reference.bin"
+  (cd "$fresh/work" && "$exe" run "$job" -o "$fresh/out.h5" >/dev/null 2>"$fresh/stderr"
+   echo $? >"$fresh/status") &
+  (cd "$kept/work" && "$exe" run "$job" -o "$kept/out.h5" --force >/dev/null 2>&1
+   echo $? >"$kept/status") &
+  wait
+  local status err="$fresh/stderr"
+  status="$(cat "$fresh/status")"
   report $([[ $status == 2 ]]; echo $?) "$label: exit status 2" "got $status: $(head -c 300 "$err")"
   report $(grep -qF -- "$prefix" "$err"; echo $?) "$label: stderr has '$prefix'" \
     "stderr: $(head -c 300 "$err")"
   report $(grep -qF -- "$key" "$err"; echo $?) "$label: stderr names '$key'" \
     "stderr: $(head -c 300 "$err")"
   local leftovers
-  leftovers="$(ls -A "$tmpdir" | grep -E '^out\.h5' ; ls -A "$workdir")"
+  leftovers="$(ls -A "$fresh" | grep -E '^out\.h5' ; ls -A "$fresh/work")"
   report $([[ -z "$leftovers" ]]; echo $?) "$label: no output created" "found: $leftovers"
 
-  # An existing output stays byte-identical, even when --force asks to replace it.
-  head -c 4096 /dev/urandom >"$out"
-  cp "$out" "$tmpdir/reference.bin"
-  (cd "$workdir" && "$exe" run "$job" -o "$out" --force >/dev/null 2>&1)
-  status=$?
+  status="$(cat "$kept/status")"
   local same=1
-  cmp -s "$out" "$tmpdir/reference.bin" && same=0
+  cmp -s "$kept/out.h5" "$tmpdir/reference.bin" && same=0
   report $([[ $status == 2 && $same == 0 ]]; echo $?) "$label: existing output untouched" \
     "exit $status, identical: $([[ $same == 0 ]] && echo yes || echo no)"
-  leftovers="$(ls -A "$tmpdir" | grep -E '^out\.h5.' ; ls -A "$workdir")"
+  leftovers="$(ls -A "$kept" | grep -E '^out\.h5.' ; ls -A "$kept/work")"
   report $([[ -z "$leftovers" ]]; echo $?) "$label: no temporary output left" "found: $leftovers"
-  rm -f "$out" "$tmpdir/reference.bin"
+  rm -rf "$fresh" "$kept" "$tmpdir/reference.bin"
 }
 
 n_files=0
