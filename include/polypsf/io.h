@@ -39,6 +39,8 @@ typedef struct pp_output_meta {
   double pixelscale_arcsec;           /* /psf pixel (arcsec) */
   double pupil_diameter_m;            /* pupil array width (metres) */
   int n_ranks, n_nodes;
+  int threads_per_rank;               /* FFTW and OpenBLAS threads of each rank; 0: not said
+                                         (no threads_per_rank attribute) */
   /* output.planes: pp_system_requested_planes(job) (NULL, 0: none); each becomes
    * /planes/<optic index>_<optic name> [nλ][ny][nx] of job->plane_quantity */
   const pp_plane_info *planes;
@@ -288,6 +290,7 @@ typedef struct pp_result {
   int oversample, fft_oversample;
   size_t pupil_npix;
   int n_ranks, n_nodes;              /* of the run that finished the file */
+  int threads_per_rank;              /* … and its threads per rank; 0: not recorded (older file) */
   size_t ny, nx;                     /* /psf */
   double *psf;                       /* [ny][nx] */
   size_t detector_ny, detector_nx;   /* /psf_detector */

@@ -139,7 +139,11 @@ static void pp_cli_info_provenance(const pp_result *r) {
     longest = fmax(longest, t->seconds);
     peak_bytes = fmax(peak_bytes, t->peak_bytes);
   }
-  printf("ranks       %d on %d node(s) (the run that finished the file)\n", r->n_ranks, r->n_nodes);
+  if (r->threads_per_rank > 0)
+    printf("ranks       %d on %d node(s), %d thread(s) each (the run that finished the file)\n",
+           r->n_ranks, r->n_nodes, r->threads_per_rank);
+  else
+    printf("ranks       %d on %d node(s) (the run that finished the file)\n", r->n_ranks, r->n_nodes);
   printf("seconds     %.6g over %zu task(s): %.6g per task on average, longest %.6g\n", total,
          computed, computed ? total / (double)computed : 0.0, longest);
   printf("memory      peak %.6g MiB (largest resident size of a rank after a task)\n",

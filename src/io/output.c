@@ -147,6 +147,7 @@ static uint64_t pp_output_fingerprint(const char *path, const pp_output_meta *me
   h = pp_output_hash(h, &meta->pupil_diameter_m, sizeof(double));
   h = pp_output_hash(h, &meta->n_ranks, sizeof(int));
   h = pp_output_hash(h, &meta->n_nodes, sizeof(int));
+  h = pp_output_hash(h, &meta->threads_per_rank, sizeof(int));
   h = pp_output_hash(h, &job->n_wavelengths, sizeof job->n_wavelengths);
   h = pp_output_hash(h, job->wavelengths_m, job->n_wavelengths * sizeof(double));
   h = pp_output_hash(h, job->weights, job->n_wavelengths * sizeof(double));
@@ -397,6 +398,8 @@ static pp_status pp_output_write_root_attributes(const pp_output *out,
   PP_CALL(pp_io_attr_write_int64(root, "n_wavelengths", (long long)job->n_wavelengths));
   PP_CALL(pp_io_attr_write_int64(root, "n_ranks", meta->n_ranks));
   PP_CALL(pp_io_attr_write_int64(root, "n_nodes", meta->n_nodes));
+  if (meta->threads_per_rank > 0) /* 0: the caller does not say */
+    PP_CALL(pp_io_attr_write_int64(root, "threads_per_rank", meta->threads_per_rank));
   return PP_SUCCESS;
 }
 

@@ -291,12 +291,17 @@ done:
   return status;
 }
 
-/* n_ranks and n_nodes describe the run that finishes the file. Collective (attributes
+/* n_ranks, n_nodes and threads_per_rank describe the run that finishes the file (a file
+ * begun before threads_per_rank was recorded gets it now). Collective (attributes
  * are metadata: same call, same value on every rank); flushed, so the file is consistent
  * on disk before any slice is written. */
 static pp_status pp_resume_update_run_attributes(pp_output *out, const pp_output_meta *meta) {
   PP_CALL(pp_io_attr_update_int64(out->file, "n_ranks", meta->n_ranks));
   PP_CALL(pp_io_attr_update_int64(out->file, "n_nodes", meta->n_nodes));
+  if (meta->threads_per_rank > 0 && H5Aexists(out->file, "threads_per_rank") > 0)
+    PP_CALL(pp_io_attr_update_int64(out->file, "threads_per_rank", meta->threads_per_rank));
+  else if (meta->threads_per_rank > 0)
+    PP_CALL(pp_io_attr_write_int64(out->file, "threads_per_rank", meta->threads_per_rank));
   if (H5Fflush(out->file, H5F_SCOPE_GLOBAL) < 0)
     return pp_io_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'",
                             out->partial_path);

@@ -113,6 +113,11 @@ static pp_status pp_result_read_attributes(hid_t file, const char *path, pp_resu
   r->n_ranks = (int)value;
   PP_CALL(pp_result_read_int(file, path, "n_nodes", 1, 100000000, &value));
   r->n_nodes = (int)value;
+  r->threads_per_rank = 0; /* files written before it was recorded lack it */
+  if (H5Aexists(file, "threads_per_rank") > 0) {
+    PP_CALL(pp_result_read_int(file, path, "threads_per_rank", 1, 1000000, &value));
+    r->threads_per_rank = (int)value;
+  }
   return PP_SUCCESS;
 }
 

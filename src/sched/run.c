@@ -77,6 +77,7 @@ typedef struct {
   size_t n_planes;
   pp_plane_sink plane_sink;    /* writes each plane into the file as the system makes it */
   size_t computing_index;      /* the wavelength pp_system_psf is computing (for the sink) */
+  int threads_per_rank;         /* FFTW and OpenBLAS threads of each rank, as the plan counts */
   double start_seconds;
   double seconds[PP_T_COUNT];  /* wall time of this rank per stage */
 } pp_run_state;
@@ -111,6 +112,7 @@ static pp_status pp_run_prepare(pp_run_state *st, double *pupil_diameter_m) {
   /* Checks that need no memory first, so bad input fails before anything is made. */
   PP_CALL(pp_run_agree(pp_system_check_job(job, pupil_diameter_m), st->comm, "the job check"));
   PP_CALL(pp_run_setup_threads(st, &threads));
+  st->threads_per_rank = threads;
   PP_CALL(pp_propagation_setup(job, &st->options->propagation, st->comm, st->log, &st->choice));
   PP_CALL(pp_node_layout_create(st->comm, st->options->mem_per_node_bytes, &st->layout));
   pp_node_layout_log(&st->layout, st->comm, st->log);
@@ -160,6 +162,7 @@ static pp_status pp_run_open_output(pp_run_state *st, const char *path, double p
                          .pixelscale_arcsec =
                              job->detector.pixelscale_arcsec / (double)job->detector.oversample,
                          .pupil_diameter_m = pupil_diameter_m, .n_ranks = st->size,
+                         .threads_per_rank = st->threads_per_rank,
                          .n_nodes = st->layout.n_nodes};
   PP_CALL(pp_system_requested_planes(job, &st->planes, &st->n_planes));
   meta.planes = st->planes;

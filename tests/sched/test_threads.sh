@@ -86,6 +86,9 @@ check "self-check: a change of 1e-9 of the peak is reported (${moved:-none})" \
 run 1 "$work/c2.h5" "$work/c2.log" "$work/fqpm.yaml" --threads-per-rank 2
 check "coronagraph, 1 rank × 2 threads exits 0 (got $rc)" '[ $rc -eq 0 ]'
 check "its log names 2 threads per rank" 'grep -q "cores: 2 thread(s) per rank" "$work/c2.log"'
+attr_threads() { h5dump -a /threads_per_rank "$1" 2>/dev/null | awk '/\(0\)/ {print $2}'; }
+check "the file records threads_per_rank 2 (1 for the 1-thread run)" \
+  '[ "$(attr_threads "$work/c2.h5")" = 2 ] && [ "$(attr_threads "$work/c1.h5")" = 1 ]'
 dump "$work/c2.h5" "$work/c2.txt"
 d=$(rel_diff "$work/c1.txt" "$work/c2.txt")
 echo "coronagraph: max |psf(2 threads) − psf(1 thread)| / peak = ${d:-?}"
