@@ -253,9 +253,12 @@ typedef struct pp_node_layout {
 } pp_node_layout;
 
 /* Groups the ranks of comm by node; each node's first rank probes its memory (with
- * override_bytes from --mem-per-node when not 0) and its CPUs, and every rank learns every
- * node's budget and CPUs. Collective on comm; all ranks return the same status. */
-pp_status pp_node_layout_create(MPI_Comm comm, size_t override_bytes, pp_node_layout *layout);
+ * override_bytes from --mem-per-node when not 0; SLURM_MEM_PER_CPU without
+ * SLURM_CPUS_ON_NODE counts the node's ranks × threads_per_rank CPUs) and its CPUs, and every
+ * rank learns every node's budget and CPUs. Collective on comm; all ranks return the same
+ * status. */
+pp_status pp_node_layout_create(MPI_Comm comm, size_t override_bytes, int threads_per_rank,
+                                pp_node_layout *layout);
 /* Frees the layout and its communicator. Not collective (MPI_Comm_free is local here). */
 void pp_node_layout_destroy(pp_node_layout *layout);
 /* Logs each node's memory sources and budget (rank 0 writes; collective on comm because

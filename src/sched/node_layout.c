@@ -8,7 +8,8 @@
 
 static double pp_mebibytes(size_t bytes) { return (double)bytes / 1048576.0; }
 
-pp_status pp_node_layout_create(MPI_Comm comm, size_t override_bytes, pp_node_layout *layout) {
+pp_status pp_node_layout_create(MPI_Comm comm, size_t override_bytes, int threads_per_rank,
+                                pp_node_layout *layout) {
   pp_status status = PP_SUCCESS;
   *layout = (pp_node_layout){.node_comm = MPI_COMM_NULL};
   int rank = 0, size = 1, node_size = 1;
@@ -59,7 +60,10 @@ pp_status pp_node_layout_create(MPI_Comm comm, size_t override_bytes, pp_node_la
   pp_status probe = PP_SUCCESS;
   int failed = 0, any_failed = 0;
   if (layout->node_rank == 0) {
-    pp_memory_probe_config config = {.override_bytes = override_bytes, .cpus_on_node = node_size};
+    /* each rank's threads hold a CPU of the allocation, as Slurm counts --cpus-per-task */
+    int cpus_on_node = node_size * (threads_per_rank > 1 ? threads_per_rank : 1);
+    pp_memory_probe_config config = {.override_bytes = override_bytes,
+                                      .cpus_on_node = cpus_on_node};
     probe = pp_sched_node_memory(&config, &layout->memory);
     if (!probe) probe = pp_sched_node_cpus(NULL, &layout->cpus);
     failed = probe != PP_SUCCESS;

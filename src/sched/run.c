@@ -114,7 +114,8 @@ static pp_status pp_run_prepare(pp_run_state *st, double *pupil_diameter_m) {
   PP_CALL(pp_run_setup_threads(st, &threads));
   st->threads_per_rank = threads;
   PP_CALL(pp_propagation_setup(job, &st->options->propagation, st->comm, st->log, &st->choice));
-  PP_CALL(pp_node_layout_create(st->comm, st->options->mem_per_node_bytes, &st->layout));
+  PP_CALL(pp_node_layout_create(st->comm, st->options->mem_per_node_bytes, threads,
+                                &st->layout));
   pp_node_layout_log(&st->layout, st->comm, st->log);
   pp_node_layout_log_cores(&st->layout, threads, st->log);
   /* Each process's own footprint before any array: measured, the largest on any rank. */

@@ -98,6 +98,12 @@ SLURM_CPUS_ON_NODE=1 run 2 "$work/c22.h5" "$work/c22.log" "$work/fqpm.yaml" --th
 check "coronagraph, 2 ranks × 2 threads exits 0 (got $rc)" '[ $rc -eq 0 ]'
 check "SLURM_CPUS_ON_NODE=1: the log warns 2 × 2 = 4 cores oversubscribe 1 CPU" \
   'grep -q "warn .*2 rank(s) × 2 thread(s) = 4 cores on a node with 1 CPU(s): oversubscribed" "$work/c22.log"'
+# --mem-per-cpu without SLURM_CPUS_ON_NODE: every thread holds a CPU of the allocation, so
+# the node's memory is MiB per CPU × ranks × threads (1 × 2 × 256 MiB here).
+env -u SLURM_CPUS_ON_NODE SLURM_MEM_PER_CPU=256 "$exe" run "$work/fqpm.yaml" -o "$work/cpu.h5" \
+  --force --threads-per-rank 2 --calibration "$work/calibration.txt" >/dev/null 2>"$work/cpu.log"
+check "SLURM_MEM_PER_CPU=256 for 1 rank × 2 threads: a 512 MiB limit" \
+  'grep -q "limit 512 MiB (SLURM_MEM_PER_CPU)" "$work/cpu.log"'
 dump "$work/c22.h5" "$work/c22.txt"
 d=$(rel_diff "$work/c1.txt" "$work/c22.txt")
 echo "coronagraph: max |psf(2 ranks × 2 threads) − psf(1 × 1)| / peak = ${d:-?}"
