@@ -25,17 +25,23 @@ optics:
 detector: {pixelscale: 0.0311, fov_pixels: 101, oversample: 4}
 output: {cube: true}
 JOB
+# The process baseline is measured after the calibration: a run that has to measure this
+# machine (no cache yet, or one another thread count wrote) peaks higher than one that reads
+# it. A private cache, filled first by `plan`, gives both runs below the same start.
+cal=(--calibration "$work/calibration.txt")
+"$exe" plan "$work/job.yaml" "${cal[@]}" > /dev/null 2>&1
+check "plan fills the private calibration cache" '[ -s "$work/calibration.txt" ]'
 # Size the limit from an unlimited run's own model (task T and process B MiB): a
 # budget of 2B + 1.5T holds two processes and one task, not two; the limit adds the
 # 64 MiB reserve polypsf keeps below 1.25 GiB.
-"${mpi[@]}" "$exe" run "$work/job.yaml" -o "$work/free.h5" > /dev/null 2> "$work/free.log"
+"${mpi[@]}" "$exe" run "$work/job.yaml" -o "$work/free.h5" "${cal[@]}" > /dev/null 2> "$work/free.log"
 check "unlimited run exits 0" '[ $? -eq 0 ]'
 check "unlimited run has both ranks active" 'grep -q "node 0: 2 of 2 rank(s) active" "$work/free.log"'
 task=$(sed -n 's/.*one task needs \([0-9.]*\) MiB.* + \([0-9.]*\) MiB per process.*/\1/p' "$work/free.log")
 proc=$(sed -n 's/.*one task needs \([0-9.]*\) MiB.* + \([0-9.]*\) MiB per process.*/\2/p' "$work/free.log")
 limit=$(awk -v t="$task" -v b="$proc" 'BEGIN{printf "%d", 2*b + 1.5*t + 64}')
 want_budget=$((limit - 64))
-"${mpi[@]}" "$exe" run "$work/job.yaml" -o "$work/limited.h5" --mem-per-node "${limit}M" \
+"${mpi[@]}" "$exe" run "$work/job.yaml" -o "$work/limited.h5" --mem-per-node "${limit}M" "${cal[@]}" \
   > "$work/limited.out" 2> "$work/limited.log"
 rc=$?
 check "limited run exits 0 (got $rc)" '[ $rc -eq 0 ]'
