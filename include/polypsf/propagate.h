@@ -305,8 +305,10 @@ double pp_cost_czt_seconds(const pp_cost_rates *rates, size_t n_in_y, size_t n_i
 
 /* The calibration cache, a small text file (format in docs/propagation.md).
  * Where it lives by default: $XDG_CACHE_HOME/polypsf/calibration.txt when XDG_CACHE_HOME is an
- * absolute path, else $HOME/.cache/polypsf/calibration.txt. PP_ERR_INPUT when neither is set or
- * the path does not fit in bytes. Not collective. */
+ * absolute path, else $HOME/.cache/polypsf/calibration.txt; with more than one OpenBLAS or FFTW
+ * thread (the process's counts now) the file is calibration-blas<B>-fftw<F>.txt beside it, since
+ * the rates depend on them. PP_ERR_INPUT when neither is set or the path does not fit in bytes.
+ * Not collective. */
 pp_status pp_cost_default_path(char *path, size_t bytes);
 /* Reads a cache. PP_ERR_IO when it cannot be opened (errno ENOENT: missing), PP_ERR_INPUT with
  * path:line and the reason when it is not a complete, valid cache. Does not check the machine

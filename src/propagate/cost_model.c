@@ -397,10 +397,16 @@ double pp_cost_czt_seconds(const pp_cost_rates *rates, size_t n_in_y, size_t n_i
 
 pp_status pp_cost_default_path(char *path, size_t bytes) {
   const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+  /* One file per thread count: the machine key names both counts, so runs alternating
+   * --threads-per-rank would otherwise measure again each time and overwrite each other. */
+  char name[96] = "calibration.txt";
+  int blas_threads = openblas_get_num_threads(), fftw_threads = fftw_planner_nthreads();
+  if (blas_threads != 1 || fftw_threads != 1)
+    snprintf(name, sizeof name, "calibration-blas%d-fftw%d.txt", blas_threads, fftw_threads);
   int n;
   /* The XDG base-directory rule: a relative XDG_CACHE_HOME is invalid and ignored. */
-  if (xdg && xdg[0] == '/') n = snprintf(path, bytes, "%s/polypsf/calibration.txt", xdg);
-  else if (home && home[0] != '\0') n = snprintf(path, bytes, "%s/.cache/polypsf/calibration.txt", home);
+  if (xdg && xdg[0] == '/') n = snprintf(path, bytes, "%s/polypsf/%s", xdg, name);
+  else if (home && home[0] != '\0') n = snprintf(path, bytes, "%s/.cache/polypsf/%s", home, name);
   else PP_CHECK(false, PP_ERR_INPUT, "neither XDG_CACHE_HOME nor HOME is set: give a calibration "
                                      "file (--calibration FILE)");
   PP_CHECK(n > 0 && (size_t)n < bytes, PP_ERR_INPUT, "the calibration cache path is too long");

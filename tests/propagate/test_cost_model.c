@@ -183,8 +183,18 @@ static void pp_check_default_path(void) {
   if (home) snprintf(saved_home, sizeof saved_home, "%s", home);
   setenv("XDG_CACHE_HOME", "/x/cache", 1);
   setenv("HOME", "/home/someone", 1);
+  PP_TEST_OK(pp_threads_set(1), "1 OpenBLAS and FFTW thread, as a run without a thread count");
   PP_TEST_OK(pp_cost_default_path(path, sizeof path), "default path with XDG_CACHE_HOME");
   PP_TEST_TRUE(strcmp(path, "/x/cache/polypsf/calibration.txt") == 0, "$XDG_CACHE_HOME/polypsf/calibration.txt");
+  /* other thread counts measure other rates: a file of their own, so that runs alternating
+   * them do not overwrite each other's cache */
+  PP_TEST_OK(pp_threads_set(2), "2 threads");
+  PP_TEST_OK(pp_cost_default_path(path, sizeof path), "default path, 2 threads");
+  PP_TEST_TRUE(strcmp(path, "/x/cache/polypsf/calibration-blas2-fftw2.txt") == 0,
+               "2 threads: $XDG_CACHE_HOME/polypsf/calibration-blas2-fftw2.txt");
+  PP_TEST_OK(pp_threads_set(1), "back to 1 thread");
+  PP_TEST_OK(pp_cost_default_path(path, sizeof path), "default path, 1 thread again");
+  PP_TEST_TRUE(strcmp(path, "/x/cache/polypsf/calibration.txt") == 0, "1 thread: calibration.txt");
   setenv("XDG_CACHE_HOME", "relative/cache", 1);
   PP_TEST_OK(pp_cost_default_path(path, sizeof path), "default path, relative XDG_CACHE_HOME");
   PP_TEST_TRUE(strcmp(path, "/home/someone/.cache/polypsf/calibration.txt") == 0,
