@@ -1,6 +1,7 @@
 /* Minimal test harness: each check is one line with an explicit tolerance against an
  * independent truth, prints PASS/FAIL, and the program ends with "N passed, N failed".
- * Exit 0 when all passed, 1 otherwise, 77 to skip. Under MPI only rank 0 prints. */
+ * Exit 0 when all passed, 1 otherwise, 77 to skip. Under MPI only rank 0 prints (include
+ * <mpi.h> first to get pp_test_finish_all). */
 #ifndef POLYPSF_TEST_H
 #define POLYPSF_TEST_H
 
@@ -51,5 +52,19 @@ static inline int pp_test_finish(void) {
   if (!pp_test_.quiet) printf("%d passed, %d failed\n", pp_test_.passed, pp_test_.failed);
   return pp_test_.failed == 0 && pp_test_.passed > 0 ? 0 : 1;
 }
+
+#ifdef MPI_VERSION
+/* Under MPI: the counts of every rank are added up, so that rank 0's closing line counts the
+ * checks of all ranks (a failure on any of them included) and every rank returns the same
+ * exit status, also a rank that made no check of its own. Collective on comm; call it before
+ * MPI_Finalize. */
+static inline int pp_test_finish_all(MPI_Comm comm) {
+  int here[2] = {pp_test_.passed, pp_test_.failed}, all[2] = {0, 0};
+  MPI_Allreduce(here, all, 2, MPI_INT, MPI_SUM, comm);
+  pp_test_.passed = all[0];
+  pp_test_.failed = all[1];
+  return pp_test_finish();
+}
+#endif
 
 #endif

@@ -685,8 +685,8 @@ void pp_planes_set_capture(pp_planes *planes, const pp_plane_capture *capture, s
   planes->leading = leading;
 }
 
-void pp_planes_describe_job(const pp_job *job, size_t *representative, pp_field_plane_kind *kind,
-                            size_t *side) {
+pp_status pp_planes_describe_job(const pp_job *job, size_t *representative,
+                                 pp_field_plane_kind *kind, size_t *side) {
   size_t leading = pp_pupil_leading_optics(job), npix = job->pupil_npix;
   size_t fft_n = npix * (size_t)job->fft_oversample;
   /* the leading optics are one multiplication (pp_pupil): one plane, after the last */
@@ -695,11 +695,10 @@ void pp_planes_describe_job(const pp_job *job, size_t *representative, pp_field_
     kind[k] = PP_FIELD_PUPIL;
     side[k] = npix;
   }
-  size_t count = job->n_optics - leading;
-  if (count == 0) return;
-  /* the same walk as pp_planes_create, on a stack of at most 2·256 + 3 stages */
-  pp_stage stages[2 * PP_JOB_MAX_OPTICS + 3];
-  size_t n_stages = pp_planes_walk(job->optics + leading, count, stages);
+  if (leading == job->n_optics) return PP_SUCCESS;
+  pp_stage *stages = NULL;
+  size_t n_stages = 0;
+  PP_CALL(pp_planes_walk_job(job, &stages, &n_stages)); /* the walk pp_planes_create makes */
   for (size_t s = 0; s < n_stages; s++) {
     const pp_stage *stage = &stages[s];
     if (stage->kind != PP_STAGE_PUPIL && stage->kind != PP_STAGE_IMAGE) continue;
@@ -711,4 +710,6 @@ void pp_planes_describe_job(const pp_job *job, size_t *representative, pp_field_
       side[k] = pupil && !stage->padded ? npix : fft_n;
     }
   }
+  pp_array_free(&stages);
+  return PP_SUCCESS;
 }

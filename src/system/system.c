@@ -546,16 +546,18 @@ const char *pp_plane_kind_name(pp_field_plane_kind kind) {
 /* wanted[r] for every representative r of a requested optic (the detector at n_optics). */
 static pp_status pp_system_plane_table(const pp_job *job, bool *wanted, pp_field_plane_kind *kind,
                                        size_t *side) {
+  pp_status status = PP_SUCCESS;
   size_t n = job->n_optics;
   size_t *representative = calloc(n + 1, sizeof *representative);
   PP_CHECK(representative != NULL, PP_ERR_MEMORY, "out of memory");
-  pp_planes_describe_job(job, representative, kind, side);
+  PP_CALL_GOTO(status, pp_planes_describe_job(job, representative, kind, side));
   for (size_t k = 0; k <= n; k++) wanted[k] = false;
   for (size_t k = 0; k < n; k++)
     if (job->planes_requested[k]) wanted[representative[k]] = true;
   wanted[n] = job->planes_requested[n];
+done:
   free(representative);
-  return PP_SUCCESS;
+  return status;
 }
 
 pp_status pp_system_requested_planes(const pp_job *job, pp_plane_info **planes,

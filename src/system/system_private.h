@@ -107,9 +107,9 @@ MPI_Comm pp_planes_group_comm(const pp_planes *planes);
 /* Which plane stands for each optic of job: representative[k] is the optic whose plane
  * holds the field after optic k (the last optic of k's run of merged pupil optics, k itself
  * for an image-plane optic), kind[k] and side[k] that plane's kind and grid side. Arrays of
- * job->n_optics; not collective. */
-void pp_planes_describe_job(const pp_job *job, size_t *representative, pp_field_plane_kind *kind,
-                            size_t *side);
+ * job->n_optics; PP_ERR_MEMORY for the walk's stages. Not collective. */
+pp_status pp_planes_describe_job(const pp_job *job, size_t *representative,
+                                 pp_field_plane_kind *kind, size_t *side);
 /* What the system and its plane sequence need to hand planes to a sink. */
 typedef struct pp_plane_capture {
   const pp_plane_sink *sink;

@@ -192,4 +192,15 @@ static inline bool io_test_make_dir(char *buf, size_t size) {
   return mkdtemp(buf) != NULL;
 }
 
+/* The same made by rank 0 of comm, its name on every rank; false on every rank when it could
+ * not be made. Collective on comm. */
+static inline bool io_test_make_shared_dir(MPI_Comm comm, char *buf, size_t size) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  int made = rank == 0 ? io_test_make_dir(buf, size) : 1;
+  MPI_Bcast(&made, 1, MPI_INT, 0, comm);
+  MPI_Bcast(buf, (int)size, MPI_CHAR, 0, comm);
+  return made != 0;
+}
+
 #endif

@@ -189,10 +189,7 @@ int main(int argc, char **argv) {
   }
 
   char dir[4096] = {0};
-  int made = rank == 0 ? io_test_make_dir(dir, sizeof dir) : 1;
-  MPI_Bcast(&made, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  MPI_Bcast(dir, sizeof dir, MPI_CHAR, 0, MPI_COMM_WORLD);
-  if (!made) {
+  if (!io_test_make_shared_dir(MPI_COMM_WORLD, dir, sizeof dir)) {
     if (rank == 0) printf("cannot make a temporary directory\n");
     MPI_Finalize();
     return 1;
@@ -206,11 +203,7 @@ int main(int argc, char **argv) {
     io_test_remove_dir(dir);
   }
 
-  /* Rank 0 reports for all: add up the other ranks' failures. */
-  int failed_all = 0;
-  MPI_Allreduce(&pp_test_.failed, &failed_all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-  if (rank == 0) pp_test_.failed = failed_all;
+  int code = pp_test_finish_all(MPI_COMM_WORLD);
   MPI_Finalize();
-  if (rank != 0) return failed_all == 0 ? 0 : 1;
-  return pp_test_finish();
+  return code;
 }

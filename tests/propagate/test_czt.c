@@ -8,36 +8,7 @@
 
 #include "polypsf/propagate.h"
 #include "pp_test.h"
-
-/* Deterministic uniform numbers in [−1, 1) (xorshift64*). */
-static double pp_random(unsigned long long *state) {
-  *state ^= *state >> 12;
-  *state ^= *state << 25;
-  *state ^= *state >> 27;
-  unsigned long long r = *state * 2685821657736338717ULL;
-  return (double)(r >> 11) / 9007199254740992.0 * 2.0 - 1.0;
-}
-
-static double complex *pp_field(size_t n) {
-  double complex *a = NULL;
-  pp_status s = pp_array_alloc(n * sizeof *a, (void **)&a);
-  if (s) {
-    pp_status_print(s, stdout, false);
-    pp_status_free(s);
-    exit(1);
-  }
-  return a;
-}
-
-static double pp_max_abs_diff_relative(const double complex *got, const double complex *want,
-                                       size_t n) {
-  double peak = 0.0, worst = 0.0;
-  for (size_t p = 0; p < n; p++) {
-    if (cabs(want[p]) > peak) peak = cabs(want[p]);
-    if (cabs(got[p] - want[p]) > worst) worst = cabs(got[p] - want[p]);
-  }
-  return worst / peak;
-}
+#include "propagate_test_support.h"
 
 /* CZT and MFT plans of one shape on the same input; returns max|Δ|/max. */
 static double pp_czt_vs_mft(const double complex *in, size_t n_in_y, size_t n_in_x,

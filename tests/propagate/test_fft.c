@@ -11,42 +11,13 @@
 
 #include "polypsf/propagate.h"
 #include "pp_test.h"
-
-/* Deterministic uniform numbers in [−1, 1) (xorshift64*). */
-static double pp_random(unsigned long long *state) {
-  *state ^= *state >> 12;
-  *state ^= *state << 25;
-  *state ^= *state >> 27;
-  unsigned long long r = *state * 2685821657736338717ULL;
-  return (double)(r >> 11) / 9007199254740992.0 * 2.0 - 1.0;
-}
-
-static double complex *pp_field(size_t n) {
-  double complex *a = NULL;
-  pp_status s = pp_array_alloc(n * sizeof *a, (void **)&a);
-  if (s) {
-    pp_status_print(s, stdout, false);
-    pp_status_free(s);
-    exit(1);
-  }
-  return a;
-}
+#include "propagate_test_support.h"
 
 static void pp_fill_random(double complex *a, size_t n, unsigned long long seed) {
   for (size_t p = 0; p < n; p++) {
     double re = pp_random(&seed), im = pp_random(&seed);
     a[p] = CMPLX(re, im);
   }
-}
-
-static double pp_max_abs_diff_relative(const double complex *got, const double complex *want,
-                                       size_t n) {
-  double peak = 0.0, worst = 0.0;
-  for (size_t p = 0; p < n; p++) {
-    if (cabs(want[p]) > peak) peak = cabs(want[p]);
-    if (cabs(got[p] - want[p]) > worst) worst = cabs(got[p] - want[p]);
-  }
-  return worst / peak;
 }
 
 static double pp_energy(const double complex *a, size_t n) {

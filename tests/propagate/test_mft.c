@@ -8,15 +8,7 @@
 
 #include "polypsf/propagate.h"
 #include "pp_test.h"
-
-/* Deterministic uniform numbers in [−1, 1) (xorshift64*), one state per caller. */
-static double pp_random(unsigned long long *state) {
-  *state ^= *state >> 12;
-  *state ^= *state << 25;
-  *state ^= *state >> 27;
-  unsigned long long r = *state * 2685821657736338717ULL;
-  return (double)(r >> 11) / 9007199254740992.0 * 2.0 - 1.0;
-}
+#include "propagate_test_support.h"
 
 /* The definition: out[ky][kx] = norm · Σ in[iy][ix] · exp(s·2πi·(y·v + x·u)), with the
  * λ/D scale on the output for forward and on the input for inverse. One cexp per term. */
@@ -42,16 +34,6 @@ static void pp_direct_dft(const double complex *in, size_t n_in_y, size_t n_in_x
       out[ky * n_out_x + kx] = norm * sum;
     }
   }
-}
-
-static double pp_max_abs_diff_relative(const double complex *got, const double complex *want,
-                                       size_t n) {
-  double peak = 0.0, worst = 0.0;
-  for (size_t p = 0; p < n; p++) {
-    if (cabs(want[p]) > peak) peak = cabs(want[p]);
-    if (cabs(got[p] - want[p]) > worst) worst = cabs(got[p] - want[p]);
-  }
-  return worst / peak;
 }
 
 /* One shape: complex input and real input through the plan, against the direct sum. */

@@ -315,7 +315,7 @@ int main(int argc, char **argv) {
   }
   if (alone != MPI_COMM_NULL) MPI_Comm_free(&alone);
   pp_job_destroy(&job);
-  int code = pp_test_finish();
+  int code = pp_test_finish_all(MPI_COMM_WORLD);
   MPI_Finalize();
   return code;
 }

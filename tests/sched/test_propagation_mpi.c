@@ -191,10 +191,7 @@ int main(int argc, char **argv) {
     snprintf(command, sizeof command, "rm -rf '%s'", dir);
     PP_TEST_TRUE(system(command) == 0, "clean up");
   }
-  int failed = pp_test_.failed, any = 0;
-  MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-  pp_test_.failed = any;
-  int code = pp_test_finish();
+  int code = pp_test_finish_all(MPI_COMM_WORLD);
   MPI_Finalize();
   return code;
 }

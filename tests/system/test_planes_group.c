@@ -12,6 +12,7 @@
  *   - refusals on every rank alike: an odd padded size (FFTW-MPI's shifts need an even N),
  *     a job with no image plane (nothing to share); a bad call on one rank fails on all. */
 #include <math.h>
+#include <mpi.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,7 +160,7 @@ int main(int argc, char **argv) {
                    "  - circular_aperture: {radius: 3.0}\n"
                    "detector: {pixelscale: 0.05, fov_pixels: 8, oversample: 1}\n",
                    "a job without image planes is refused on every rank");
-  int code = pp_test_finish();
+  int code = pp_test_finish_all(MPI_COMM_WORLD);
   MPI_Finalize();
   return code;
 }
