@@ -10,19 +10,24 @@ JOB        ?= jobs/examples/example.yaml
 OUT        ?= out/example.h5
 NP         ?= $(shell nproc 2>/dev/null || echo 1)
 JOBS       ?= $(shell nproc 2>/dev/null || echo 1)
+# Warnings are errors in the tests' builds (make test, CI), not in `make run`'s.
+WERROR     ?= OFF
+test test-unit: WERROR = ON
 
-# Debian 12 packages polypsf builds and runs with.
+# Debian 12 packages polypsf builds and runs with (`make run`).
 PACKAGES := build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev \
-            hdf5-tools libopenblas-dev libfftw3-dev libfftw3-mpi-dev libyaml-dev libcfitsio-dev libpng-dev valgrind \
-            slurm-wlm munge
-# slurm-wlm and munge are for the `slurm` test only: it starts its own private daemons
-# (tests/slurm/private_slurm.sh) and never uses or changes the system's services.
+            hdf5-tools libopenblas-dev libfftw3-dev libfftw3-mpi-dev libyaml-dev libcfitsio-dev libpng-dev
+# What only the tests call (`make test`): valgrind (test_cli_valgrind), procps (pgrep, pkill,
+# ps in the Slurm and stop tests), Python with h5py, numpy and astropy (the rank-group
+# comparisons, test_export_astropy), slurm-wlm and munge (the `slurm` test: it starts its own
+# private daemons, tests/slurm/private_slurm.sh, and never uses or changes the system's).
+TEST_PACKAGES := valgrind procps python3 python3-h5py python3-numpy python3-astropy slurm-wlm munge
 
 # Open MPI refuses root unless told; more ranks than cores need --oversubscribe.
 MPIRUN_ENV := OPENBLAS_NUM_THREADS=1 $(if $(filter 0,$(shell id -u)),OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)
 MPIRUN     := $(MPIRUN_ENV) mpirun -n $(NP) --oversubscribe --bind-to none
 
-.PHONY: run test test-unit test-asan deps configure build clean
+.PHONY: run test test-unit test-asan deps test-deps configure build clean
 
 run: build
 	@mkdir -p $(dir $(OUT))
@@ -32,11 +37,11 @@ run: build
 
 test: test-unit test-asan
 
-test-unit: build
+test-unit: build test-deps
 	cd $(BUILD) && ctest --output-on-failure -j 1
 
-test-asan: deps
-	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DPOLYPSF_SANITIZE=ON >/dev/null
+test-asan: test-deps
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DPOLYPSF_SANITIZE=ON -DPOLYPSF_WERROR=ON >/dev/null
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 	cd $(BUILD_ASAN) && LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -46,12 +51,18 @@ build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 configure: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOLYPSF_WERROR=$(WERROR) >/dev/null
 
 # Installs only the packages that are missing: as root directly, otherwise through sudo;
 # where neither works, prints the one command to run and stops.
 deps:
-	@missing=""; for p in $(PACKAGES); do \
+	@$(MAKE) --no-print-directory install-packages WANT="$(PACKAGES)"
+
+test-deps: deps
+	@$(MAKE) --no-print-directory install-packages WANT="$(TEST_PACKAGES)"
+
+install-packages:
+	@missing=""; for p in $(WANT); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \

@@ -34,9 +34,12 @@ typedef struct pp_error *pp_status;
 #define PP_SUCCESS ((pp_status)0)
 
 /* Makes an error (the one function every error passes through: break here to catch all).
- * Never returns PP_SUCCESS; on allocation failure returns a shared constant error. */
+ * Never returns PP_SUCCESS; on allocation failure returns a shared constant error.
+ * returns_nonnull tells the compiler so: a caller that returns this error has not set its
+ * outputs, and the optimiser must not think the success path could be taken. */
 pp_status pp_error_raise(pp_error_code code, const char *file, int line, const char *func,
-                         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+                         const char *fmt, ...)
+    __attribute__((format(printf, 5, 6), returns_nonnull));
 /* Records one more call site on an error travelling up; returns it. */
 pp_status pp_error_trace(pp_status status, const char *file, int line, const char *func);
 pp_error_code pp_status_code(pp_status status);

@@ -8,7 +8,7 @@
 #ifndef POLYPSF_OPTICS_H
 #define POLYPSF_OPTICS_H
 
-#include <complex.h>
+#include "polypsf/complex_value.h"
 
 #include "polypsf/core.h"
 

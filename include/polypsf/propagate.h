@@ -15,7 +15,7 @@
 #ifndef POLYPSF_PROPAGATE_H
 #define POLYPSF_PROPAGATE_H
 
-#include <complex.h>
+#include "polypsf/complex_value.h"
 #include <mpi.h>
 #include <stdbool.h>
 #include <stddef.h>

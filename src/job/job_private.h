@@ -41,7 +41,7 @@ void pp_yaml_path_index(char *out, size_t out_bytes, const char *parent, size_t 
 /* Makes the PP_ERR_INPUT error `name:line:col: path: message` at a node's start. */
 pp_status pp_yaml_error_at(const char *file, int line, const char *func, pp_yaml_doc *doc,
                            const yaml_node_t *node, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
+    __attribute__((format(printf, 7, 8), returns_nonnull));
 #define PP_YAML_ERROR(doc, node, path, ...) \
   pp_yaml_error_at(__FILE__, __LINE__, __func__, (doc), (node), (path), __VA_ARGS__)
 
