@@ -18,7 +18,8 @@
 #   5. jobs/slurm/sweep.sbatch: a 2-task job array over two focus values, one output per
 #      task, each equal to its mpirun run.
 # Afterwards: no daemon, no job process, nothing left in the temporary directory.
-# Skipped (77) only when the cluster cannot be had (slurm-wlm/munge missing, not root).
+# Skipped (77) only when the cluster cannot be had (slurm-wlm/munge missing, not root, no
+# cgroups slurmd can use), with the reason.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "${1:-}" != --inside ]; then
