@@ -6,6 +6,7 @@
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_CLANG ?= build-clang
 JOB        ?= jobs/examples/example.yaml
 OUT        ?= out/example.h5
 NP         ?= $(shell nproc 2>/dev/null || echo 1)
@@ -39,7 +40,7 @@ SANITIZER_ENV := LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppr
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0:intercept_tls_get_addr=0 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: run test test-unit test-asan deps test-deps configure build clean
+.PHONY: run test test-unit test-asan build-clang deps test-deps install-packages configure build clean
 
 run: build
 	@mkdir -p $(dir $(OUT))
@@ -56,6 +57,13 @@ test-asan: test-deps
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DPOLYPSF_SANITIZE=ON -DPOLYPSF_WERROR=ON >/dev/null
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 	cd $(BUILD_ASAN) && $(SANITIZER_ENV) ctest --output-on-failure -j 1 -LE 'slow|slurm'
+
+# A Release build with Debian's clang, warnings as errors (CI: a second compiler and
+# optimisation level must build cleanly; the tests run once, in `make test`).
+build-clang: deps
+	@$(MAKE) --no-print-directory install-packages WANT="clang"
+	cmake -S . -B $(BUILD_CLANG) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Release -DPOLYPSF_WERROR=ON >/dev/null
+	cmake --build $(BUILD_CLANG) -j $(JOBS)
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -88,4 +96,4 @@ install-packages:
 	fi
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) out
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_CLANG) out

@@ -631,14 +631,18 @@ static void pp_check_auto_choice(void) {
     pp_test_job_clear(&t);
   }
 
-  /* a complex field costs the MFT its real-input path: predicted slower, flagged */
+  /* a complex field costs the MFT its real-input path: predicted slower, flagged. On the
+   * nominal rates, not this machine's: a measurement on a loaded machine (or under ASan) can
+   * put dgemm's rate below half of zgemm's, and then the real path is rightly predicted
+   * slower; the test is of the flag and of the cost's form, not of this machine. */
   pp_test_job t;
   pp_test_job_init(&t, 256, 0.0311, 64, 64, 2);
   pp_test_set(pp_test_add(&t, "circular_aperture"), "radius", 3.25);
   pp_system_choice real_choice, tilted_choice;
-  PP_TEST_OK(pp_system_choose(&t.job, &rates, &real_choice), "choose (real)");
+  PP_TEST_OK(pp_system_choose(&t.job, pp_cost_rates_nominal(), &real_choice), "choose (real)");
   t.job.source = (pp_source_spec){.offset_x_arcsec = 0.1};
-  PP_TEST_OK(pp_system_choose(&t.job, &rates, &tilted_choice), "choose (tilted)");
+  PP_TEST_OK(pp_system_choose(&t.job, pp_cost_rates_nominal(), &tilted_choice),
+             "choose (tilted)");
   PP_TEST_TRUE(tilted_choice.complex_field && !real_choice.complex_field &&
                    tilted_choice.mft.seconds > real_choice.mft.seconds &&
                    tilted_choice.czt.seconds == real_choice.czt.seconds,
