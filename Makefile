@@ -2,6 +2,8 @@
 #   make run    install what is missing, build, run the example job on the local cores
 #   make test   install what is missing, build, run the whole test suite (ctest), then the
 #               sanitizer (ASan+UBSan) build of the tests (without the `slow` and `slurm` ones)
+#   make deb    install the packaging tools, build the Debian package into out/deb/
+#               (install it with: apt-get install ./out/deb/polypsf_*.deb)
 # Everything real lives in CMake; this file only strings the steps together.
 
 BUILD      ?= build
@@ -27,7 +29,12 @@ TEST_PACKAGES := valgrind procps python3 python3-h5py python3-numpy python3-astr
 MPIRUN_ENV := OPENBLAS_NUM_THREADS=1 $(if $(filter 0,$(shell id -u)),OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)
 MPIRUN     := $(MPIRUN_ENV) mpirun -n $(NP) --oversubscribe --bind-to none
 
-.PHONY: run test test-unit test-asan deps test-deps configure build clean
+# What `make deb` needs besides PACKAGES (debian/control sets Rules-Requires-Root: no, so
+# dpkg-buildpackage needs no fakeroot).
+DEB_PACKAGES := debhelper dpkg-dev
+DEB_OUT      ?= out/deb
+
+.PHONY: run test test-unit test-asan deps test-deps configure build clean deb
 
 run: build
 	@mkdir -p $(dir $(OUT))
@@ -52,6 +59,18 @@ build: configure
 
 configure: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOLYPSF_WERROR=$(WERROR) >/dev/null
+
+# dpkg-buildpackage writes the package beside the source tree, so it builds a copy of the
+# tree (without .git, build directories and out/) in $(DEB_OUT)/src: the .deb, .buildinfo and
+# .changes land in $(DEB_OUT), and the repository's own build directories stay untouched.
+deb: deps
+	@$(MAKE) --no-print-directory install-packages WANT="$(DEB_PACKAGES)"
+	rm -rf $(DEB_OUT)/src $(DEB_OUT)/polypsf[_-]* && mkdir -p $(DEB_OUT)/src
+	tar --exclude='./.*' --exclude='./build*' --exclude=./out --exclude='./obj-*' -cf - . \
+	  | tar -xf - -C $(DEB_OUT)/src
+	cd $(DEB_OUT)/src && dpkg-buildpackage -us -uc -b
+	rm -rf $(DEB_OUT)/src
+	@deb="$$(realpath $(DEB_OUT)/polypsf_*.deb)" && echo "package: $$deb (install: apt-get install $$deb)"
 
 # Installs only the packages that are missing: as root directly, otherwise through sudo;
 # where neither works, prints the one command to run and stops.
