@@ -41,14 +41,18 @@ set(POLYPSF_PKGCONFIG_MPI "ompi-c" CACHE STRING "pkg-config module of the MPI C 
 set(POLYPSF_PKGCONFIG_HDF5 "hdf5-openmpi" CACHE STRING "pkg-config module of parallel HDF5")
 # polypsf.pc is written when installing, with the prefix being installed into (`cmake
 # --install --prefix DIR` may differ from CMAKE_INSTALL_PREFIX at configure time); the
-# relative folders and the version are filled in now.
+# relative folders and the version are filled in now. Each prefix gets its own copy in the
+# build directory, so that installs into two prefixes at once (ctest -L install -j2) do not
+# write over each other's.
 set(POLYPSF_PKGCONFIG_PREFIX "@POLYPSF_PKGCONFIG_PREFIX@")   # kept for the second pass
 configure_file(cmake/polypsf.pc.in ${CMAKE_CURRENT_BINARY_DIR}/polypsf.pc.in @ONLY)
 install(CODE "
   set(POLYPSF_PKGCONFIG_PREFIX \"\${CMAKE_INSTALL_PREFIX}\")
-  configure_file(\"${CMAKE_CURRENT_BINARY_DIR}/polypsf.pc.in\"
-                 \"${CMAKE_CURRENT_BINARY_DIR}/polypsf.pc\" @ONLY)")
-install(FILES ${CMAKE_CURRENT_BINARY_DIR}/polypsf.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+  string(MD5 pp_prefix_hash \"\${CMAKE_INSTALL_PREFIX}\")
+  set(pp_pc_file \"${CMAKE_CURRENT_BINARY_DIR}/pkgconfig-\${pp_prefix_hash}/polypsf.pc\")
+  configure_file(\"${CMAKE_CURRENT_BINARY_DIR}/polypsf.pc.in\" \"\${pp_pc_file}\" @ONLY)
+  file(INSTALL DESTINATION \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/pkgconfig\"
+       TYPE FILE FILES \"\${pp_pc_file}\")")
 
 # ---- manual page, job files, documentation ---------------------------------------------
 configure_file(docs/polypsf.1.in ${CMAKE_CURRENT_BINARY_DIR}/polypsf.1 @ONLY)
