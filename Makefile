@@ -50,7 +50,8 @@ test-unit: build test-deps
 
 # Without the `install` tests too: they fail under ASan, since the sanitized libpolypsf.so
 # loads the ASan runtime into a consumer program built without it ("ASan runtime does not
-# come first in initial library list"); they test packaging, not memory safety.
+# come first in initial library list"); they test packaging, not memory safety (and
+# test_man_page only compares texts).
 test-asan: test-deps
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DPOLYPSF_SANITIZE=ON -DPOLYPSF_WERROR=ON >/dev/null
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
