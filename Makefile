@@ -1,7 +1,10 @@
 # polypsf: the two commands of the README.
 #   make run    install what is missing, build, run the example job on the local cores
 #   make test   install what is missing, build, run the whole test suite (ctest), then the
-#               sanitizer (ASan+UBSan) build of the tests (without the `slow` and `slurm` ones)
+#               sanitizer (ASan+UBSan) build of the tests (without the `slow`, `slurm` and
+#               `install` ones)
+#   make deb    install the packaging tools, build the Debian package into out/deb/
+#               (install it with: apt-get install ./out/deb/polypsf_*.deb)
 # Everything real lives in CMake; this file only strings the steps together.
 
 BUILD      ?= build
@@ -28,6 +31,11 @@ TEST_PACKAGES := valgrind procps python3 python3-h5py python3-numpy python3-astr
 MPIRUN_ENV := OPENBLAS_NUM_THREADS=1 $(if $(filter 0,$(shell id -u)),OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)
 MPIRUN     := $(MPIRUN_ENV) mpirun -n $(NP) --oversubscribe --bind-to none
 
+# What `make deb` needs besides PACKAGES (debian/control sets Rules-Requires-Root: no, so
+# dpkg-buildpackage needs no fakeroot).
+DEB_PACKAGES := debhelper dpkg-dev
+DEB_OUT      ?= out/deb
+
 # The sanitizer pass's environment. intercept_tls_get_addr=0: GCC 12's libasan guesses the
 # bounds of each dynamic TLS block (a module's __thread data, here one Open MPI loads) by
 # reading a size header it expects glibc to have put before the block; glibc 2.36 puts none,
@@ -40,7 +48,7 @@ SANITIZER_ENV := LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppr
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0:intercept_tls_get_addr=0 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: run test test-unit test-asan build-clang deps test-deps install-packages configure build clean
+.PHONY: run test test-unit test-asan build-clang deps test-deps install-packages configure build clean deb
 
 run: build
 	@mkdir -p $(dir $(OUT))
@@ -53,10 +61,14 @@ test: test-unit test-asan
 test-unit: build test-deps
 	cd $(BUILD) && ctest --output-on-failure -j 1
 
+# Without the `install` tests too: they fail under ASan, since the sanitized libpolypsf.so
+# loads the ASan runtime into a consumer program built without it ("ASan runtime does not
+# come first in initial library list"); they test packaging, not memory safety (and
+# test_man_page only compares texts).
 test-asan: test-deps
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DPOLYPSF_SANITIZE=ON -DPOLYPSF_WERROR=ON >/dev/null
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
-	cd $(BUILD_ASAN) && $(SANITIZER_ENV) ctest --output-on-failure -j 1 -LE 'slow|slurm'
+	cd $(BUILD_ASAN) && $(SANITIZER_ENV) ctest --output-on-failure -j 1 -LE 'slow|slurm|install'
 
 # A Release build with Debian's clang, warnings as errors (CI: a second compiler and
 # optimisation level must build cleanly; the tests run once, in `make test`).
@@ -70,6 +82,18 @@ build: configure
 
 configure: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOLYPSF_WERROR=$(WERROR) >/dev/null
+
+# dpkg-buildpackage writes the package beside the source tree, so it builds a copy of the
+# tree (without .git, build directories and out/) in $(DEB_OUT)/src: the .deb, .buildinfo and
+# .changes land in $(DEB_OUT), and the repository's own build directories stay untouched.
+deb: deps
+	@$(MAKE) --no-print-directory install-packages WANT="$(DEB_PACKAGES)"
+	rm -rf $(DEB_OUT)/src $(DEB_OUT)/polypsf[_-]* && mkdir -p $(DEB_OUT)/src
+	tar --exclude='./.*' --exclude='./build*' --exclude=./out --exclude='./obj-*' -cf - . \
+	  | tar -xf - -C $(DEB_OUT)/src
+	cd $(DEB_OUT)/src && dpkg-buildpackage -us -uc -b
+	rm -rf $(DEB_OUT)/src
+	@deb="$$(realpath $(DEB_OUT)/polypsf_*.deb)" && echo "package: $$deb (install: apt-get install $$deb)"
 
 # Installs only the packages that are missing: as root directly, otherwise through sudo;
 # where neither works, prints the one command to run and stops.
