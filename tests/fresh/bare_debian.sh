@@ -89,8 +89,12 @@ done
 if [[ -z "$mirror" ]]; then
   for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
     [[ -f "$f" ]] || continue
-    mirror="$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i !~ /^\[/ && $i !~ /\]$/) {
-                if ($(i + 1) !~ /-/) { print $i; exit } else break } }' "$f" | head -n 1)"
+    # Skips the [ option=value ... ] block; the first word after it is the URI.
+    mirror="$(awk '$1 == "deb" { inopt = 0
+                for (i = 2; i <= NF; i++) {
+                  if ($i ~ /^\[/) inopt = 1
+                  if (inopt) { if ($i ~ /\]$/) inopt = 0; continue }
+                  if ($(i + 1) !~ /-/) { print $i; exit } else break } }' "$f" | head -n 1)"
     [[ -n "$mirror" ]] && break
   done
 fi
@@ -132,12 +136,22 @@ kill_root_processes() {
   kill -KILL "${pids[@]}" 2>/dev/null || true
 }
 
+# The step running when INT/TERM came (debootstrap runs on the host, not in a root): it
+# and its children, by PID.
+step_pid=""
+kill_tree() {
+  local c
+  for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$c"; done
+  kill -TERM "$1" 2>/dev/null || true
+}
+
 still_mounted() { grep -F " $work/" /proc/self/mountinfo || true; }
 
 cleanup() {
   local status=$? i m left
   trap - EXIT INT TERM
   set +e
+  [[ -n "$step_pid" ]] && kill_tree "$step_pid"
   for r in "$root" "$debroot"; do [[ -d "$r" ]] && kill_root_processes "$r"; done
   # Reverse order: /dev/pts before /dev, and so on. -R takes the submounts the recursive
   # binds brought along; lazy only when a busy mount will not go otherwise.
@@ -214,7 +228,9 @@ run_step() {
   say "$name ... (log: $log)"
   "$@" >"$log" 2>&1 &
   pid=$!
+  step_pid="$pid"
   wait "$pid" || st=$?
+  step_pid=""
   local dt=$(( SECONDS - t0 ))
   took="$(( dt / 60 ))m$(( dt % 60 ))s"
   if [[ $st == 0 ]]; then record "$name" "ok ($(( dt / 60 ))m$(( dt % 60 ))s)"
