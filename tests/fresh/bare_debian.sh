@@ -22,7 +22,7 @@
 #
 # How long: debootstrap 2-5 min, `make run` 5-10 min (most of it installing the build
 # packages), `make test` 20-40 min on 2 cores (both ctest passes and the sanitizer build).
-# What it needs: root, ~6 GB free disk in the work directory, the Debian archive reachable
+# What it needs: root, ~4 GB free disk in the work directory, the Debian archive reachable
 # through the host's apt configuration; debootstrap (installed with apt-get when missing).
 # It is not part of `make test` or ctest.
 #
@@ -111,6 +111,11 @@ fi
 
 # --- the work directory, the step record and the clean-up --------------------------------
 mkdir -p "$workbase"
+# Two roots with the build packages, both build trees and the .deb's build take ~3.5 GB;
+# better to say so now than to fail half an hour in.
+avail_kb="$(df -Pk "$workbase" | awk 'NR == 2 { print $4 }')"
+[[ "$avail_kb" -ge $(( 4 * 1024 * 1024 )) ]] ||
+  skip77 "needs ~4 GB free in $workbase, it has $(( avail_kb / 1024 )) MB: choose another disk with --workdir"
 work="$(mktemp -d "$(cd "$workbase" && pwd)/polypsf-bare.XXXXXX")"
 logs="$work/logs"
 mkdir -p "$logs"
@@ -309,7 +314,7 @@ if [[ $skip_test == 0 ]]; then
   test_took="$took"
 fi
 
-# ctest's closing lines, per pass, and why each skipped test skipped (its own "SKIP" lines
+# ctest's closing lines, per pass, and why each skipped or failed test did (its own lines
 # in the pass's LastTest.log, which keeps every test's output, not only the failures').
 ctest_summary() {
   local log="$1" last="$2" name
@@ -318,14 +323,17 @@ ctest_summary() {
        inlist && /^[[:space:]]+[0-9]+ - / { print "  " $0; next }
        { inlist = 0 }' "$log"
   [[ -f "$last" ]] || return 0
-  for name in $(awk '/The following tests did not run:/ { inlist = 1; next }
+  echo "  why (from the tests' own output):"
+  for name in $(awk '/The following tests (did not run|FAILED):/ { inlist = 1; next }
                      inlist && /^[[:space:]]+[0-9]+ - / { print $3; next } { inlist = 0 }' "$log" | sort -u); do
-    # The lines that say "skip", else the test's last two lines of output.
+    # The first lines that say skip, fail or error (a sanitizer's too), else the last two.
     awk -v t="$name" '$0 ~ "Testing: " t "$" { on = 1; next }
                       on && /^<end of output>/ { on = 0
                         if (ns == 0) for (i = (n > 2 ? n - 1 : 1); i <= n; i++) print "    " t ": " out[i]
                         exit }
-                      on { out[++n] = $0; if (tolower($0) ~ /skip/ && ns < 3) { ns++; print "    " t ": " $0 } }' "$last"
+                      on { out[++n] = $0; if (/^PASS /) next
+                           if ($0 ~ /SKIP|[Ss]kip|FAIL|[Ee]rror|Sanitizer|Tracer caught|not found/ && ns < 2) {
+                             ns++; print "    " t ": " substr($0, 1, 200) } }' "$last"
   done
 }
 
@@ -337,6 +345,8 @@ done
 
 echo
 echo "================ make run ================"
+# What the README's commands installed on the bare root (the Makefile says so when it does).
+grep -h '^polypsf: installing' "$logs/make-run.log" "$logs/make-test.log" 2>/dev/null | sed 's/^/  /' || true
 grep -E '^result:' "$logs/make-run.log" || echo "  (no result line)"
 if [[ -f "$src/polypsf/out/example.h5" ]]; then echo "  out/example.h5 exists"
 else echo "  out/example.h5 MISSING"; tail -n 15 "$logs/make-run.log"; fi
@@ -425,7 +435,7 @@ fi
 echo "================ summary ================"
 failed=0
 for i in "${!steps[@]}"; do
-  printf '  %-34s %s\n' "${steps[$i]}" "${results[$i]}"
+  printf '  %-42s %s\n' "${steps[$i]}" "${results[$i]}"
   [[ "${results[$i]}" == FAILED* ]] && failed=1
 done
 echo "  logs: $logs"
