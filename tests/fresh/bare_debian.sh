@@ -259,6 +259,9 @@ fi
 setup_apt() {
   local r="$1" f
   cp -L /etc/resolv.conf "$r/etc/resolv.conf"
+  # An installed Debian resolves its own name locally (the installer's 127.0.1.1 line);
+  # debootstrap writes no such line, and Open MPI looks the node's name up.
+  printf '127.0.1.1\t%s\n' "$(hostname)" >>"$r/etc/hosts"
   if compgen -G "/etc/apt/sources.list.d/*.sources" >/dev/null; then
     cp /etc/apt/sources.list.d/*.sources "$r/etc/apt/sources.list.d/"
     : >"$r/etc/apt/sources.list"   # debootstrap's one line is in the .sources already
@@ -347,7 +350,7 @@ echo
 echo "================ make run ================"
 # What the README's commands installed on the bare root (the Makefile says so when it does).
 grep -h '^polypsf: installing' "$logs/make-run.log" "$logs/make-test.log" 2>/dev/null | sed 's/^/  /' || true
-grep -E '^result:' "$logs/make-run.log" || echo "  (no result line)"
+grep -E '^result:' "$logs/make-run.log" | sed 's/^/  /' | grep . || echo "  (no result line)"
 if [[ -f "$src/polypsf/out/example.h5" ]]; then echo "  out/example.h5 exists"
 else echo "  out/example.h5 MISSING"; tail -n 15 "$logs/make-run.log"; fi
 echo "  exit status: $run_status"
