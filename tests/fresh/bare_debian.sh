@@ -20,8 +20,9 @@
 #   6. on exit (or INT/TERM) unmounts everything it mounted, checks nothing under the work
 #      directory is still mounted, and deletes the roots (not the logs) unless --keep.
 #
-# How long: debootstrap 2-5 min, `make run` 5-10 min (most of it installing the build
-# packages), `make test` 20-40 min on 2 cores (both ctest passes and the sanitizer build).
+# How long (2 cores): debootstrap 1-2 min, `make run` 2-4 min (most of it installing the
+# build packages), `make test` 25-40 min (both ctest passes and the sanitizer build),
+# `make deb` with the package check 3 min.
 # What it needs: root, ~4 GB free disk in the work directory, the Debian archive reachable
 # through the host's apt configuration; debootstrap (installed with apt-get when missing).
 # It is not part of `make test` or ctest.
