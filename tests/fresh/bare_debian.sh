@@ -322,7 +322,7 @@ fi
 # in the pass's LastTest.log, which keeps every test's output, not only the failures').
 ctest_summary() {
   local log="$1" last="$2" name
-  awk '/tests passed|tests failed out of|Total Test time|\*\*\*Skipped/ { print "  " $0 }
+  awk '/tests passed|tests failed out of|Total Test time|\*\*\*/ { print "  " $0 }
        /The following tests (did not run|FAILED):/ { inlist = 1; print "  " $0; next }
        inlist && /^[[:space:]]+[0-9]+ - / { print "  " $0; next }
        { inlist = 0 }' "$log"
@@ -357,8 +357,9 @@ else echo "  out/example.h5 MISSING"; tail -n 15 "$logs/make-run.log"; fi
 echo "  exit status: $run_status"
 if [[ $skip_test == 0 ]]; then
   echo "================ make test ================"
-  # The first ctest pass is build/, the second build-asan/; split the log at the second.
-  asan_at="$(grep -n 'cmake -S . -B build-asan' "$logs/make-test.log" | head -n 1 | cut -d: -f1)"
+  # The first ctest pass is build/, the second build-asan/; split the log at the second
+  # (none when the first pass failed: make stops there).
+  asan_at="$(grep -n 'cmake -S . -B build-asan' "$logs/make-test.log" | head -n 1 | cut -d: -f1 || true)"
   if [[ -n "$asan_at" ]]; then
     echo "--- pass 1 (build/) ---"
     head -n "$(( asan_at - 1 ))" "$logs/make-test.log" >"$logs/make-test.pass1.log"
