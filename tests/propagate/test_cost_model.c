@@ -61,14 +61,9 @@ static void pp_check_calibration(const char *dir) {
          rates.zgemm_flops_per_s[PP_COST_GEMM_SIZES - 1] * 1e-9,
          rates.gemm_size[PP_COST_GEMM_SIZES - 1], rates.exp_seconds * 1e9,
          rates.length[rates.n_lengths - 1], rates.czt_line_seconds[rates.n_lengths - 1]);
-  /* 0.2 s measured alone on the 2-core machine; the bound leaves room for a busy one (ctest
-   * -j2 beside 3-rank tests), and for sanitized or unoptimized builds (0.3–0.5 s alone) */
-#if defined(__OPTIMIZE__) && !defined(__SANITIZE_ADDRESS__)
-  const double bound_seconds = 1.0;
-#else
-  const double bound_seconds = 5.0;
-#endif
-  PP_TEST_NEAR(seconds, 0.0, bound_seconds, "calibration takes well under a second (target 0.5 s)");
+  /* How long the calibration took is printed above (0.2 s alone on the 2-core machine), not
+   * asserted: a wall-clock bound tests the machine's load, not polypsf, and failed on a
+   * loaded one. */
   bool sane = rates.exp_seconds > 0.0 && rates.exp_seconds < 1e-6 && rates.n_lengths >= 4;
   for (int s = 0; s < PP_COST_GEMM_SIZES; s++)
     sane = sane && rates.zgemm_flops_per_s[s] > 1e7 && rates.dgemm_flops_per_s[s] > 1e7;
@@ -80,19 +75,32 @@ static void pp_check_calibration(const char *dir) {
   PP_TEST_TRUE(strcmp(rates.machine, key) == 0 && strstr(key, "fftw-3"),
                "the rates carry this machine's key (CPU, BLAS, threads, FFTW)");
 
-  /* predictions: more work costs more; a real pupil saves the MFT a third */
-  double mft_small = pp_cost_mft_seconds(&rates, 128, 128, 64, 64, true);
-  double mft_large = pp_cost_mft_seconds(&rates, 1024, 1024, 404, 404, true);
-  double mft_complex = pp_cost_mft_seconds(&rates, 1024, 1024, 404, 404, false);
-  double czt_small = pp_cost_czt_seconds(&rates, 128, 128, 64, 64);
-  double czt_large = pp_cost_czt_seconds(&rates, 1024, 1024, 404, 404);
+  /* predictions: more work costs more; a real pupil saves the MFT a third. On the nominal
+   * rates: measured ones on a loaded machine can rank zgemm and dgemm either way, and the
+   * model must then follow them; what is tested here is the model's form. */
+  const pp_cost_rates *nominal = pp_cost_rates_nominal();
+  double mft_small = pp_cost_mft_seconds(nominal, 128, 128, 64, 64, true);
+  double mft_large = pp_cost_mft_seconds(nominal, 1024, 1024, 404, 404, true);
+  double mft_complex = pp_cost_mft_seconds(nominal, 1024, 1024, 404, 404, false);
+  double czt_small = pp_cost_czt_seconds(nominal, 128, 128, 64, 64);
+  double czt_large = pp_cost_czt_seconds(nominal, 1024, 1024, 404, 404);
   PP_TEST_TRUE(mft_small > 0.0 && mft_small < mft_large && czt_small > 0.0 && czt_small < czt_large,
                "predictions grow with the transform");
   PP_TEST_TRUE(mft_large < mft_complex && mft_complex < 2.0 * mft_large,
                "the real-input MFT is predicted cheaper than the complex one");
-  PP_TEST_NEAR(pp_cost_czt_seconds(&rates, 1024, 1024, 404, 404),
-               pp_cost_czt_seconds(&rates, 1024, 1024, 404, 404), 0.0,
-               "predictions are pure: the same rates give the same seconds");
+  /* the measured rates drive the predictions: BLAS twice as fast predicts a faster MFT and
+   * leaves the chirp-z (FFTs only) as it was */
+  pp_cost_rates faster_blas = rates;
+  for (int s = 0; s < PP_COST_GEMM_SIZES; s++) {
+    faster_blas.zgemm_flops_per_s[s] *= 2.0;
+    faster_blas.dgemm_flops_per_s[s] *= 2.0;
+  }
+  double mft_measured = pp_cost_mft_seconds(&rates, 1024, 1024, 404, 404, true);
+  double mft_faster = pp_cost_mft_seconds(&faster_blas, 1024, 1024, 404, 404, true);
+  PP_TEST_TRUE(mft_faster < mft_measured &&
+                   pp_cost_czt_seconds(&faster_blas, 1024, 1024, 404, 404) ==
+                       pp_cost_czt_seconds(&rates, 1024, 1024, 404, 404),
+               "faster BLAS rates predict a faster MFT and the same chirp-z");
 
   size_t added = 0, again = 0;
   PP_TEST_OK(pp_cost_rates_cover(&rates, 1000, 1000, 250, 250, &added), "cover 1000 → 250");
