@@ -39,8 +39,10 @@ static const char pp_cli_usage[] =
     "                        --plane NAME --wavelength I: wavelength I of /planes/NAME, an\n"
     "                        intermediate plane the job's output.planes asked for)\n"
     "  -o, --output FILE     output file (default: the job's output.path)\n"
-    "  --force               replace an existing output file\n"
-    "  --resume              continue FILE.partial left by a stopped run (needs cube: true)\n"
+    "  --force               replace an existing output file, or discard the finished\n"
+    "                        slices of a stopped run's FILE.partial\n"
+    "  --resume              continue FILE.partial left by a stopped run (needs cube: true);\n"
+    "                        with --force, an existing FILE is replaced when it finishes\n"
     "  --mem-per-node SIZE   cap each node's memory, e.g. 512M, 64G (bare number: MiB)\n"
     "  --checkpoint SECONDS  mark finished slices on disk about this often (default 60;\n"
     "                        0: after every task); --resume continues from the last one\n"
@@ -171,8 +173,6 @@ static pp_status pp_cli_parse(int argc, char **argv, pp_cli_args *args) {
   }
   PP_CHECK(args->job_path != NULL, PP_ERR_INPUT, "%s needs a job file: polypsf %s JOB.yaml",
            args->command, args->command);
-  PP_CHECK(!(args->resume && args->force), PP_ERR_INPUT,
-           "--resume continues a stopped run and --force starts afresh: give one of them");
   return PP_SUCCESS;
 }
 

@@ -123,6 +123,10 @@ pp_status pp_io_output_check_ranks_agree(MPI_Comm comm, const char *path,
 /* The final path is usable: not a directory, in an existing writable directory, and (unless
  * force) nothing there yet. Run by rank 0 only. */
 pp_status pp_io_output_check_path(const char *path, bool force);
+/* Run without --resume and without --force: refuses (PP_ERR_INPUT) when <path>.partial holds
+ * finished slices, which a fresh start would lose, saying how many and which options keep or
+ * discard them (output_resume.c). Run by rank 0 only. */
+pp_status pp_io_output_check_partial(const char *path, const pp_output_meta *meta);
 /* A pp_output with every id invalid, no communicator, names and flag arrays allocated.
  * Not collective. */
 pp_status pp_io_output_alloc(const char *path, const pp_output_meta *meta, bool force,

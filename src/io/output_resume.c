@@ -156,7 +156,8 @@ static pp_status pp_resume_inspect_partial(const char *partial, const pp_output_
   if (opened != PP_SUCCESS) {
     /* Typically a run killed while creating the file, before its first flush. */
     status = pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__,
-                            "%s; it cannot be resumed: remove it or run without --resume",
+                            "%s; it cannot be resumed: remove it, or start afresh with --force instead "
+                            "of --resume",
                             pp_status_message(opened));
     pp_status_free(opened);
     goto done;
@@ -164,15 +165,16 @@ static pp_status pp_resume_inspect_partial(const char *partial, const pp_output_
   pp_resume_match match = PP_RESUME_FOREIGN;
   PP_CALL_GOTO(status, pp_resume_compare(file, partial, meta, &match, why));
   PP_CHECK_GOTO(status, match != PP_RESUME_FOREIGN, PP_ERR_INPUT,
-                "'%s' is not a polypsf-psf output of format version %d (%s); remove it or run "
-                "without --resume",
+                "'%s' is not a polypsf-psf output of format version %d (%s); remove it, or "
+                "start afresh with --force instead of --resume",
                 partial, PP_OUTPUT_FORMAT_VERSION, why);
   PP_CHECK_GOTO(status, match == PP_RESUME_SAME_JOB, PP_ERR_INPUT,
-                "'%s' was written for a different job (%s); remove it or run without --resume",
+                "'%s' was written for a different job (%s); remove it, or start afresh with "
+                "--force instead of --resume",
                 partial, why);
   PP_CHECK_GOTO(status, H5Lexists(file, "cube", H5P_DEFAULT) > 0, PP_ERR_INPUT,
                 "'%s' has no /cube (its run had cube: false), and a resumed run needs the "
-                "finished slices; remove it or run without --resume",
+                "finished slices; remove it, or start afresh with --force instead of --resume",
                 partial);
 
   /* The rest was made by pp_output_create with these sizes; anything else is damage. */
@@ -190,7 +192,8 @@ static pp_status pp_resume_inspect_partial(const char *partial, const pp_output_
                            "its /cube, /status/completed or /provenance/tasks has the wrong shape");
   if (shape != PP_SUCCESS) {
     status = pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__,
-                            "'%s' is damaged (%s); remove it or run without --resume", partial,
+                            "'%s' is damaged (%s); remove it, or start afresh with --force instead of "
+                            "--resume", partial,
                             pp_status_message(shape));
     pp_status_free(shape);
     goto done;
@@ -238,6 +241,68 @@ done:
   return status;
 }
 
+/* Completed flags set in the open file's /status/completed (0 when it has none). Not
+ * collective. */
+static pp_status pp_resume_count_completed(hid_t file, const char *path, size_t *count) {
+  pp_status status = PP_SUCCESS;
+  unsigned char *flags = NULL;
+  int ndims = 0;
+  size_t dims[3] = {0, 0, 0};
+  *count = 0;
+  pp_status shape = pp_io_dataset_shape(file, path, "/status/completed", &ndims, dims);
+  bool readable = shape == PP_SUCCESS && ndims == 1 && dims[0] > 0;
+  pp_status_free(shape);
+  if (!readable) return PP_SUCCESS; /* no flags: nothing finished that could be kept */
+  flags = malloc(dims[0]);
+  PP_CHECK_GOTO(status, flags != NULL, PP_ERR_MEMORY, "out of memory");
+  pp_status read = pp_io_read_whole(file, path, "/status/completed", H5T_NATIVE_UCHAR, dims[0],
+                                    flags);
+  for (size_t i = 0; read == PP_SUCCESS && i < dims[0]; i++) *count += flags[i] != 0;
+  pp_status_free(read);
+done:
+  free(flags);
+  return status;
+}
+
+pp_status pp_io_output_check_partial(const char *path, const pp_output_meta *meta) {
+  pp_status status = PP_SUCCESS;
+  hid_t file = H5I_INVALID_HID;
+  char partial[4096];
+  char why[PP_RESUME_WHY_BYTES];
+  PP_CALL(pp_output_temp_path(path, partial, sizeof partial));
+  struct stat info;
+  if (lstat(partial, &info) != 0) return PP_SUCCESS;
+  /* A file HDF5 cannot open (a run killed while creating it) holds nothing to keep. */
+  pp_status opened = pp_io_open_read(partial, &file);
+  bool readable = opened == PP_SUCCESS;
+  pp_status_free(opened);
+  if (!readable) goto done;
+  size_t finished = 0;
+  PP_CALL_GOTO(status, pp_resume_count_completed(file, partial, &finished));
+  if (finished == 0) goto done;
+  pp_resume_match match = PP_RESUME_FOREIGN;
+  PP_CALL_GOTO(status, pp_resume_compare(file, partial, meta, &match, why));
+  bool final_exists = lstat(path, &info) == 0;
+  PP_CHECK_GOTO(status, match != PP_RESUME_SAME_JOB || !meta->job->output_cube, PP_ERR_INPUT,
+                "'%s' holds %zu of %zu finished slice(s) of this job from a stopped run; "
+                "starting afresh would lose them: add %s to continue that run%s, or --force to "
+                "discard them",
+                partial, finished, meta->job->n_wavelengths,
+                final_exists ? "--resume --force" : "--resume",
+                final_exists ? " (replacing the existing output when it finishes)" : "");
+  PP_CHECK_GOTO(status, false, PP_ERR_INPUT,
+                "'%s' holds %zu finished slice(s) of %s (%s); starting afresh would lose them: "
+                "add --force to discard them, or move it away",
+                partial, finished,
+                match == PP_RESUME_FOREIGN     ? "another polypsf format"
+                : match == PP_RESUME_OTHER_JOB ? "a different job"
+                                               : "this job without a cube",
+                match == PP_RESUME_SAME_JOB ? "it cannot be resumed" : why);
+done:
+  pp_io_hdf5_close(&file);
+  return status;
+}
+
 /* Rank 0: decides between resuming <path>.partial and starting fresh, checking all it can
  * before any rank opens anything. completed[] gets the flags when resuming. Not
  * collective. */
@@ -257,8 +322,9 @@ static pp_status pp_resume_plan_on_root(const char *path, const char *partial,
   /* Say it now rather than at the end of the run, when the rename would refuse. */
   PP_CHECK(!final_exists || force, PP_ERR_INPUT,
            "output '%s' exists, and so does its .partial file from an interrupted run: "
-           "finishing that run would replace it; add --force to allow that, or move it away",
-           path);
+           "finishing that run would replace it: add --resume --force to finish it and replace "
+           "'%s', --force alone to start afresh, or move one of them away",
+           path, path);
   PP_CALL(pp_resume_inspect_partial(partial, meta, completed));
   *plan = PP_RESUME_OPEN_PARTIAL;
   return PP_SUCCESS;
