@@ -89,7 +89,7 @@ static void test_design_example(void) {
       "  - secondary_obscuration: {secondary_radius: 0.5, n_supports: 3, support_width: 0.1}\n"
       "  - zernike_wfe: {radius: 3.25, coefficients: [0, 0, 0, 50.0e-9]}\n"
       "detector: {pixelscale: 0.0311, fov_pixels: 101, oversample: 4}\n"
-      "propagation: {method: auto, fft_oversample: 2}   # method: auto | mft | czt | fft\n"
+      "propagation: {method: auto, fft_oversample: 2}   # method: auto | mft | czt\n"
       "output: {path: psf.h5, cube: true}\n";
   pp_job *job = PARSE_OK(text, "DESIGN.md example parses");
   if (!job) return;
@@ -238,8 +238,8 @@ static void test_defaults(void) {
 }
 
 static void test_other_values(void) {
-  static const char *const words[] = {"auto", "mft", "czt", "fft"};
-  for (int m = 0; m < 4; m++) {
+  static const char *const words[] = {"auto", "mft", "czt"};
+  for (int m = 0; m < 3; m++) {
     char text[512];
     snprintf(text, sizeof text, W O D "propagation: {method: %s, normalize: none}\n", words[m]);
     pp_job *job = PARSE_OK(text, words[m]);
@@ -521,8 +521,14 @@ static void test_detector_errors(void) {
 static void test_propagation_errors(void) {
   EXPECT_ERROR_AT(W O D "propagation: {method: MFT}\n", "MFT", "propagation.method",
                   "method is case-sensitive");
-  EXPECT_MESSAGE_HAS(W O D "propagation: {method: fresnel}\n", "auto, mft, czt, fft",
+  EXPECT_MESSAGE_HAS(W O D "propagation: {method: fresnel}\n", "auto, mft, czt; got",
                      "bad method lists the words");
+  EXPECT_ERROR_AT(W O D "propagation: {method: fft}\n", "fft}", "propagation.method",
+                  "method fft (no pupil → detector FFT) refused where it stands");
+  EXPECT_MESSAGE_HAS(W O D "propagation: {method: fft}\n", "auto, mft, czt; got 'fft'",
+                     "method fft: the message lists the valid methods");
+  PP_TEST_TRUE(strcmp(pp_method_name(PP_METHOD_FFT), "fft") == 0,
+               "pp_method_name still names the FFT planes (provenance)");
   EXPECT_ERROR_AT(W O D "propagation: {method: [mft]}\n", "[mft]", "propagation.method",
                   "list as method");
   EXPECT_ERROR_AT(W O D "propagation: {fft_oversample: 0}\n", "0}", "propagation.fft_oversample",
