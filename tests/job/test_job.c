@@ -78,6 +78,19 @@ static void expect_message_has(const char *text, const char *word, int test_line
 }
 #define EXPECT_MESSAGE_HAS(text, word, what) expect_message_has((text), (word), __LINE__, (what))
 
+/* The message does not mention a word (no suggestion where none fits). */
+static void expect_message_lacks(const char *text, const char *word, int test_line,
+                                 const char *what) {
+  pp_job *job = NULL;
+  pp_status status = pp_job_parse_string(text, strlen(text), NAME, &job);
+  pp_test_report(status && strstr(pp_status_message(status), word) == NULL, __FILE__, test_line,
+                 what, pp_status_message(status));
+  pp_status_free(status);
+  pp_job_destroy(&job);
+}
+#define EXPECT_MESSAGE_LACKS(text, word, what) \
+  expect_message_lacks((text), (word), __LINE__, (what))
+
 /* ---- good files ---------------------------------------------------------------------------- */
 
 static void test_design_example(void) {
@@ -434,6 +447,32 @@ static void test_optics_errors(void) {
                      "unknown type lists the allowed types");
   EXPECT_MESSAGE_HAS(W D "optics:\n  - type: circular_aperture\n", "write the type as the key",
                      "'type:' style gets a hint");
+  /* did you mean: POPPY's class names and one edit away, nothing for others */
+  EXPECT_MESSAGE_HAS(W D "optics:\n  - CircularAperture: {radius: 1}\n",
+                     "(did you mean 'circular_aperture'?)", "POPPY class name → snake_case");
+  EXPECT_MESSAGE_HAS(W D "optics:\n  - IdealFQPM: {}\n", "(did you mean 'ideal_fqpm'?)",
+                     "POPPY class name with an acronym → snake_case");
+  EXPECT_MESSAGE_HAS(W D "optics:\n  - FQPM_FFT_Aligner: {}\n", "(did you mean 'fqpm_fft_aligner'?)",
+                     "POPPY class name with underscores → snake_case");
+  EXPECT_MESSAGE_HAS(W D "optics:\n  - circular_aperture: {radius: 1}\n  - zernike_wf: {}\n",
+                     "(did you mean 'zernike_wfe'?)", "optic type one letter short");
+  EXPECT_MESSAGE_HAS(W D "optics:\n  - circular_aperture: {raidus: 1}\n",
+                     "(did you mean 'radius'?)", "parameter with two letters swapped");
+  EXPECT_MESSAGE_HAS(W O "detecter: {pixelscale: 0.01, fov_pixels: 8}\n",
+                     "(did you mean 'detector'?)", "top-level key one letter changed");
+  EXPECT_MESSAGE_LACKS(W D "optics:\n  - warp_drive: {}\n", "did you mean",
+                       "no suggestion for a word far from every type");
+  EXPECT_MESSAGE_LACKS(W D "optics:\n  - circular_aperture: {rad: 1}\n", "did you mean",
+                       "no suggestion two edits away");
+  EXPECT_MESSAGE_HAS("pupil:\n\tnpix: 64\n", "it is a tab character",
+                     "a tab in the indentation is named as a tab");
+  EXPECT_MESSAGE_LACKS("pupil: [1, 2\n", "tab character", "other YAML errors do not say tab");
+  /* examples in messages are valid values of the key */
+  EXPECT_MESSAGE_HAS("pupil: {npix: big}\n" W O D, "such as 1024,", "npix's example is a size");
+  EXPECT_MESSAGE_HAS("wavelengths: {list: 5}\n" O D, "such as [1.0e-6, 2.5e-6]",
+                     "wavelengths.list's example is in metres");
+  EXPECT_MESSAGE_HAS("wavelengths: {min: 1.0e-6, max: 2.0e-6, count: x}\n" O D, "such as 64,",
+                     "count's example is a whole number in range");
   EXPECT_ERROR_AT(W D "optics:\n  - [circular_aperture]: {}\n", "[circular", "optics[0]",
                   "list as the type");
   EXPECT_ERROR_AT(W D "optics:\n  - circular_aperture: 3.25\n", "3.25",
