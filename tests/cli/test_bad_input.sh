@@ -26,15 +26,8 @@ mkdir "$workdir"
 
 passed=0
 failed=0
-report() { # report OK WHAT [DETAIL]
-  if [[ "$1" == 0 ]]; then
-    passed=$((passed + 1))
-    echo "PASS $2"
-  else
-    failed=$((failed + 1))
-    echo "FAIL $2${3:+ — $3}"
-  fi
-}
+# shellcheck source=cli_test_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cli_test_lib.sh" # report
 
 # run_bad JOB EXPECTED_PREFIX KEY LABEL: one bad run, its four checks, and a run with --force
 # over an existing output. The two runs are independent (each in its own directory), so they

@@ -21,15 +21,8 @@ tmpdir="$(mktemp -d)"
 trap 'rm -rf "$tmpdir"' EXIT
 passed=0
 failed=0
-report() { # report OK WHAT [DETAIL]
-  if [[ "$1" == 0 ]]; then
-    passed=$((passed + 1))
-    echo "PASS $2"
-  else
-    failed=$((failed + 1))
-    echo "FAIL $2${3:+ — $3}"
-  fi
-}
+# shellcheck source=cli_test_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cli_test_lib.sh" # report
 
 # A real result to break in various ways: a tiny run (2 wavelengths, cube on).
 cat >"$tmpdir/job.yaml" <<'JOB'

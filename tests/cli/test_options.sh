@@ -8,29 +8,11 @@
 #     "fewer ranks" with one rank).
 # POLYPSF_EXE names the program (set by ctest). Prints PASS/FAIL and "N passed, N failed".
 set -u
-exe="${POLYPSF_EXE:-}"
-if [[ -z "$exe" || ! -x "$exe" ]]; then
-  echo "SKIP: POLYPSF_EXE is not set or not executable ('$exe')"
-  exit 77
-fi
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=cli_test_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cli_test_lib.sh"
+cli_test_begin
 export XDG_CACHE_HOME="$tmp/cache"
-passed=0
-failed=0
-report() { # report OK WHAT [DETAIL]
-  if [[ "$1" == 0 ]]; then passed=$((passed + 1)); echo "PASS $2"
-  else failed=$((failed + 1)); echo "FAIL $2${3:+ — $3}"; fi
-}
-cat >"$tmp/job.yaml" <<'JOB'
-pupil: {npix: 32}
-wavelengths: {min: 1.0e-6, max: 1.5e-6, count: 2}
-optics:
-  - circular_aperture: {radius: 1.0}
-detector: {pixelscale: 0.05, fov_pixels: 8, oversample: 2}
-propagation: {method: mft}
-output: {cube: true}
-JOB
+tiny_job 2 >"$tmp/job.yaml"
 "$exe" run "$tmp/job.yaml" -o "$tmp/good.h5" --quiet || { echo "FAIL cannot make a result"; exit 1; }
 
 for cmd in run plan info export render; do
@@ -84,5 +66,4 @@ report $(grep -q "oversubscribed.*use --threads-per-rank $cpus" "$tmp/out" &&
   "plan, 1 rank × $((cpus * 4)) threads: fewer threads, no fewer-ranks advice" \
   "$(grep oversubscribed "$tmp/out")"
 
-echo "$passed passed, $failed failed"
-[[ $failed == 0 ]]
+cli_test_end

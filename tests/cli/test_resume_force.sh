@@ -12,46 +12,18 @@
 # POLYPSF_EXE names the program, POLYPSF_SOURCE_DIR the repository (set by ctest). Prints
 # PASS/FAIL per check and "N passed, N failed".
 set -u
-
-exe="${POLYPSF_EXE:-}"
-src="${POLYPSF_SOURCE_DIR:-}"
-if [[ -z "$exe" || ! -x "$exe" ]]; then
-  echo "SKIP: POLYPSF_EXE is not set or not executable ('$exe')"
-  exit 77
-fi
-doc="$src/docs/output-format.md"
+# shellcheck source=cli_test_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cli_test_lib.sh"
+cli_test_begin
+doc="${POLYPSF_SOURCE_DIR:-}/docs/output-format.md"
 if [[ ! -f "$doc" ]]; then
-  echo "SKIP: POLYPSF_SOURCE_DIR does not hold docs/output-format.md ('$src')"
+  echo "SKIP: POLYPSF_SOURCE_DIR does not hold docs/output-format.md ('$doc')"
   exit 77
 fi
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-report() { # report OK WHAT [DETAIL]
-  if [[ "$1" == 0 ]]; then
-    passed=$((passed + 1))
-    echo "PASS $2"
-  else
-    failed=$((failed + 1))
-    echo "FAIL $2${3:+ — $3}"
-  fi
-}
 
 # A tiny job with the cube (resumable), and another job (another wavelength count).
-job() { # job COUNT
-  cat <<JOB
-pupil: {npix: 32}
-wavelengths: {min: 1.0e-6, max: 1.5e-6, count: $1}
-optics:
-  - circular_aperture: {radius: 1.0}
-detector: {pixelscale: 0.05, fov_pixels: 8, oversample: 2}
-propagation: {method: mft}
-output: {cube: true}
-JOB
-}
-job 3 >"$tmp/job.yaml"
-job 2 >"$tmp/other.yaml"
+tiny_job 3 >"$tmp/job.yaml"
+tiny_job 2 >"$tmp/other.yaml"
 "$exe" run "$tmp/job.yaml" -o "$tmp/finished.h5" --quiet || { echo "FAIL cannot make a result"; exit 1; }
 "$exe" run "$tmp/other.yaml" -o "$tmp/other.h5" --quiet || { echo "FAIL cannot make a result"; exit 1; }
 
@@ -149,5 +121,4 @@ run
 report $(grep -q "holds 3 of 3 finished slice(s)" "$tmp/log"; echo $?) \
   "a .partial with 3 finished slices: the refusal names 3 of 3" "$(head -c 300 "$tmp/log")"
 
-echo "$passed passed, $failed failed"
-[[ $failed == 0 ]]
+cli_test_end

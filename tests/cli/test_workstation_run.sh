@@ -8,21 +8,12 @@
 #   - --threads-per-rank 2: CPUs ÷ 2 ranks (at least 1).
 # POLYPSF_EXE names the program, POLYPSF_SOURCE_DIR the repository (set by ctest).
 set -u
-exe="${POLYPSF_EXE:-}"
+# shellcheck source=cli_test_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cli_test_lib.sh"
+cli_test_begin
 script="${POLYPSF_SOURCE_DIR:-}/jobs/workstation/run.sh"
-if [[ -z "$exe" || ! -x "$exe" || ! -f "$script" ]]; then
-  echo "SKIP: POLYPSF_EXE or POLYPSF_SOURCE_DIR/jobs/workstation/run.sh missing"
-  exit 77
-fi
+[[ -f "$script" ]] || { echo "SKIP: POLYPSF_SOURCE_DIR/jobs/workstation/run.sh missing"; exit 77; }
 command -v python3 >/dev/null || { echo "SKIP: python3 (the independent CPU count) missing"; exit 77; }
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-report() { # report OK WHAT [DETAIL]
-  if [[ "$1" == 0 ]]; then passed=$((passed + 1)); echo "PASS $2"
-  else failed=$((failed + 1)); echo "FAIL $2${3:+ — $3}"; fi
-}
 # The stand-in launcher: says it is Open MPI, writes its arguments to $tmp/args.
 cat >"$tmp/mpirun" <<FAKE
 #!/usr/bin/env bash
@@ -57,5 +48,4 @@ if command -v taskset >/dev/null && ((cpus >= 2)); then
 else
   echo "skip taskset check: needs taskset and 2 or more CPUs (have $cpus)"
 fi
-echo "$passed passed, $failed failed"
-[[ $failed == 0 ]]
+cli_test_end

@@ -20,13 +20,10 @@
 # POLYPSF_EXE names the program, POLYPSF_SOURCE_DIR the repository (set by ctest). Prints
 # PASS/FAIL per block and "N passed, N failed".
 set -u
-
-exe="${POLYPSF_EXE:-}"
+# shellcheck source=../cli/cli_test_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../cli/cli_test_lib.sh"
+cli_test_begin
 src="${POLYPSF_SOURCE_DIR:-}"
-if [[ -z "$exe" || ! -x "$exe" ]]; then
-  echo "SKIP: POLYPSF_EXE is not set or not executable ('$exe')"
-  exit 77
-fi
 if [[ ! -f "$src/README.md" || ! -d "$src/docs" ]]; then
   echo "SKIP: POLYPSF_SOURCE_DIR does not hold README.md and docs/ ('$src')"
   exit 77
@@ -34,22 +31,8 @@ fi
 for tool in perl h5ls; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
 done
-exe="$(cd "$(dirname "$exe")" && pwd)/$(basename "$exe")"
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
 export XDG_CACHE_HOME="$tmp/cache"
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
-passed=0
-failed=0
-report() { # report OK WHAT [DETAIL]
-  if [[ "$1" == 0 ]]; then
-    passed=$((passed + 1))
-    echo "PASS $2"
-  else
-    failed=$((failed + 1))
-    echo "FAIL $2${3:+ — $3}"
-  fi
-}
 
 # Every fenced block: $tmp/blocks/N.txt holds its text, $tmp/blocks/index one line per block:
 # N <TAB> file:line <TAB> language <TAB> the markers above it.
@@ -80,15 +63,7 @@ mkdir -p "$base/build" "$base/bin"
 ln -s "$exe" "$base/build/polypsf"
 ln -s "$exe" "$base/bin/polypsf"
 cp -r "$src/jobs" "$base/jobs"
-cat >"$base/job.yaml" <<'JOB'
-pupil: {npix: 64}
-wavelengths: {min: 1.0e-6, max: 2.0e-6, count: 2}
-optics:
-  - circular_aperture: {radius: 3.25}
-detector: {pixelscale: 0.0311, fov_pixels: 33, oversample: 2}
-propagation: {method: mft}
-output: {cube: true}
-JOB
+tiny_job 2 >"$base/job.yaml"
 
 ran_yaml=0
 ran_sh=0
@@ -139,5 +114,4 @@ done <"$tmp/blocks/index"
 
 report $([[ $ran_yaml -ge 3 ]]; echo $?) "at least 3 job files ran from the docs" "ran $ran_yaml"
 report $([[ $ran_sh -ge 3 ]]; echo $?) "at least 3 command blocks ran from the docs" "ran $ran_sh"
-echo "$passed passed, $failed failed"
-[[ $failed == 0 ]]
+cli_test_end

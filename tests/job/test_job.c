@@ -66,30 +66,21 @@ static void expect_error_at(const char *text, const char *marker, const char *ke
 #define EXPECT_ERROR_AT(text, marker, key, what) \
   expect_error_at((text), (marker), (key), __LINE__, (what))
 
-/* The message (not the position) mentions a word, e.g. the list of allowed values. */
-static void expect_message_has(const char *text, const char *word, int test_line,
-                               const char *what) {
+/* The text is refused with a message that mentions a word (e.g. the list of allowed
+ * values), or, with present false, does not (no suggestion where none fits). */
+static void expect_message(const char *text, const char *word, bool present, int test_line,
+                           const char *what) {
   pp_job *job = NULL;
   pp_status status = pp_job_parse_string(text, strlen(text), NAME, &job);
-  pp_test_report(status && strstr(pp_status_message(status), word) != NULL, __FILE__, test_line,
-                 what, pp_status_message(status));
+  pp_test_report(status && (strstr(pp_status_message(status), word) != NULL) == present,
+                 __FILE__, test_line, what, pp_status_message(status));
   pp_status_free(status);
   pp_job_destroy(&job);
 }
-#define EXPECT_MESSAGE_HAS(text, word, what) expect_message_has((text), (word), __LINE__, (what))
-
-/* The message does not mention a word (no suggestion where none fits). */
-static void expect_message_lacks(const char *text, const char *word, int test_line,
-                                 const char *what) {
-  pp_job *job = NULL;
-  pp_status status = pp_job_parse_string(text, strlen(text), NAME, &job);
-  pp_test_report(status && strstr(pp_status_message(status), word) == NULL, __FILE__, test_line,
-                 what, pp_status_message(status));
-  pp_status_free(status);
-  pp_job_destroy(&job);
-}
+#define EXPECT_MESSAGE_HAS(text, word, what) \
+  expect_message((text), (word), true, __LINE__, (what))
 #define EXPECT_MESSAGE_LACKS(text, word, what) \
-  expect_message_lacks((text), (word), __LINE__, (what))
+  expect_message((text), (word), false, __LINE__, (what))
 
 /* ---- good files ---------------------------------------------------------------------------- */
 
