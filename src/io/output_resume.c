@@ -33,8 +33,8 @@ static pp_status pp_resume_inspect_partial(const char *partial, const pp_output_
   if (opened != PP_SUCCESS) {
     /* Typically a run killed while creating the file, before its first flush. */
     status = pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__,
-                            "%s; it cannot be resumed: remove it, or start afresh with --force instead "
-                            "of --resume",
+                            "%s; it cannot be resumed: remove it, or start afresh with "
+                            "--force instead of --resume",
                             pp_status_message(opened));
     pp_status_free(opened);
     goto done;
@@ -69,8 +69,8 @@ static pp_status pp_resume_inspect_partial(const char *partial, const pp_output_
                            "its /cube, /status/completed or /provenance/tasks has the wrong shape");
   if (shape != PP_SUCCESS) {
     status = pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__,
-                            "'%s' is damaged (%s); remove it, or start afresh with --force instead of "
-                            "--resume", partial,
+                            "'%s' is damaged (%s); remove it, or start afresh with --force "
+                            "instead of --resume", partial,
                             pp_status_message(shape));
     pp_status_free(shape);
     goto done;
@@ -94,7 +94,8 @@ static pp_status pp_resume_refuse_final(const char *path, const pp_output_meta *
 
   pp_status opened = pp_io_open_read(path, &file);
   pp_resume_match match = PP_RESUME_FOREIGN;
-  if (opened == PP_SUCCESS) PP_CALL_GOTO(status, pp_io_output_compare(file, path, meta, &match, why));
+  if (opened == PP_SUCCESS)
+    PP_CALL_GOTO(status, pp_io_output_compare(file, path, meta, &match, why));
   pp_status_free(opened);
   PP_CHECK_GOTO(status, match != PP_RESUME_OTHER_JOB, PP_ERR_INPUT,
                 "output '%s' exists and was written for a different job (%s); use --force to "
