@@ -75,9 +75,10 @@ static pp_status pp_result_check_path(const char *path) {
     int missing = errno;
     /* A stopped run leaves its work under the temporary name: say where it is. */
     char partial[4096];
-    bool has_partial = missing == ENOENT &&
-                       pp_output_temp_path(path, partial, sizeof partial) == PP_SUCCESS &&
-                       stat(partial, &info) == 0;
+    pp_status named = missing == ENOENT ? pp_output_temp_path(path, partial, sizeof partial)
+                                        : PP_SUCCESS;
+    bool has_partial = missing == ENOENT && named == PP_SUCCESS && stat(partial, &info) == 0;
+    pp_status_free(named);
     PP_CHECK(!has_partial, PP_ERR_INPUT,
              "cannot read '%s': %s; its unfinished run's '%s' is there (polypsf info '%s' shows "
              "it; polypsf run --resume finishes it)", path, strerror(missing), partial, partial);
