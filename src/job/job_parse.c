@@ -34,7 +34,9 @@ static const char *const pp_job_output_keys[] = {"path", "cube", "planes", "plan
 /* In pp_plane_quantity's order. */
 static const char *const pp_job_plane_quantity_words[] = {"intensity", "complex",
                                                           "amplitude_phase", NULL};
-static const char *const pp_job_method_words[] = {"auto", "mft", "czt", "fft", NULL};
+/* In pp_method's order. PP_METHOD_FFT names the padded FFT planes around image-plane optics
+ * (in /provenance/tasks), never the pupil → detector transform, so it is no word here. */
+static const char *const pp_job_method_words[] = {"auto", "mft", "czt", NULL};
 static const char *const pp_job_normalize_words[] = {"first", "none", NULL};
 /* In pp_fft_rigor's order (estimate = 0). */
 static const char *const pp_job_fft_rigor_words[] = {"estimate", "measure", "patient", NULL};
@@ -410,15 +412,12 @@ static pp_status pp_job_read_source(pp_yaml_doc *doc, const yaml_node_t *section
 
 /* ---- optics ----------------------------------------------------------------------------- */
 
-static void pp_job_list_optic_types(char *out, size_t out_bytes) {
-  size_t used = 0;
-  out[0] = '\0';
-  for (size_t i = 0; i < pp_optic_type_count() && used < out_bytes; i++) {
-    int n = snprintf(out + used, out_bytes - used, "%s%s", i ? ", " : "",
-                     pp_optic_type_at(i)->name);
-    if (n < 0) break;
-    used += (size_t)n;
-  }
+/* The optic types' names, NULL-terminated, into names[max] (the table's order). */
+static void pp_job_optic_type_names(const char **names, size_t max) {
+  size_t n = 0;
+  for (size_t i = 0; i < pp_optic_type_count() && n + 1 < max; i++)
+    names[n++] = pp_optic_type_at(i)->name;
+  names[n] = NULL;
 }
 
 /* The message after "word: ", or the whole message. */
@@ -522,7 +521,9 @@ static pp_status pp_job_read_optic(pp_yaml_doc *doc, const yaml_node_t *item, si
   yaml_node_t *type_key, *params;
   pp_yaml_mapping_pair(doc, item, 0, &type_key, &params);
   char types[512];
-  pp_job_list_optic_types(types, sizeof types);
+  const char *type_names[64];
+  pp_job_optic_type_names(type_names, sizeof type_names / sizeof type_names[0]);
+  pp_yaml_join_words(types, sizeof types, type_names);
   if (type_key->type != YAML_SCALAR_NODE || pp_yaml_is_null(type_key))
     return PP_YAML_ERROR(doc, type_key, item_path, "the optic type must be a word; allowed types: %s",
                          types);
@@ -539,9 +540,12 @@ static pp_status pp_job_read_optic(pp_yaml_doc *doc, const yaml_node_t *item, si
                          extra, type_name);
   }
   const pp_optic_type *type = pp_optic_type_find(type_name);
+  char suggestion[160];
+  pp_yaml_suggest(type_name, type_names, suggestion, sizeof suggestion);
   if (!type)
-    return PP_YAML_ERROR(doc, type_key, item_path, "unknown optic type '%s'; allowed types: %s%s",
-                         type_name, types,
+    return PP_YAML_ERROR(doc, type_key, item_path,
+                         "unknown optic type '%s'%s; allowed types: %s%s", type_name, suggestion,
+                         types,
                          strcmp(type_name, "type") == 0
                              ? " (write the type as the key: '- circular_aperture: {radius: 1}')"
                              : "");
@@ -654,6 +658,12 @@ static pp_status pp_job_read_propagation(pp_yaml_doc *doc, const yaml_node_t *se
   yaml_node_t *node;
   if ((node = pp_yaml_mapping_get(doc, section, "method", NULL))) {
     int method;
+    if (node->type == YAML_SCALAR_NODE &&
+        strcmp((const char *)node->data.scalar.value, "fft") == 0)
+      return PP_YAML_ERROR(doc, node, "propagation.method",
+                           "expects one of: auto, mft, czt; got 'fft', which is not a way to "
+                           "reach the detector (padded FFT planes, sized by fft_oversample, are "
+                           "used by themselves around image-plane optics such as ideal_fqpm)");
     PP_CALL(pp_yaml_read_choice(doc, node, "propagation.method", pp_job_method_words, &method));
     job->method = (pp_method)method;
   }
