@@ -260,9 +260,12 @@ fi
 setup_apt() {
   local r="$1" f
   cp -L /etc/resolv.conf "$r/etc/resolv.conf"
-  # An installed Debian resolves its own name locally (the installer's 127.0.1.1 line);
-  # debootstrap writes no such line, and Open MPI looks the node's name up.
-  printf '127.0.1.1\t%s\n' "$(hostname)" >>"$r/etc/hosts"
+  # An installed Debian has the installer's /etc/hosts: localhost and its own name, both
+  # resolved locally. debootstrap writes none, and then every MPI start-up (PMIx looks up
+  # `localhost` and the node's name) waits 5 s for the name server: test_cli_bad_input
+  # took 519 s instead of 25.
+  printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
+    "$(hostname)" >"$r/etc/hosts"
   if compgen -G "/etc/apt/sources.list.d/*.sources" >/dev/null; then
     cp /etc/apt/sources.list.d/*.sources "$r/etc/apt/sources.list.d/"
     : >"$r/etc/apt/sources.list"   # debootstrap's one line is in the .sources already
