@@ -62,14 +62,14 @@ bool pp_io_output_close_objects(pp_output *out) {
                   &out->psf_detector, &out->cube,            &out->completed,
                   &out->tasks,        &out->task_memtype,    &out->dxpl_collective};
   bool ok = true;
-  for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) ok = pp_io_hdf5_close(ids[i]) && ok;
+  for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) ok = pp_formats_hdf5_close(ids[i]) && ok;
   for (size_t p = 0; p < out->n_planes; p++) {
-    if (out->plane_datasets) ok = pp_io_hdf5_close(&out->plane_datasets[p]) && ok;
-    if (out->plane_spaces) ok = pp_io_hdf5_close(&out->plane_spaces[p]) && ok;
-    if (out->plane_memspaces) ok = pp_io_hdf5_close(&out->plane_memspaces[p]) && ok;
+    if (out->plane_datasets) ok = pp_formats_hdf5_close(&out->plane_datasets[p]) && ok;
+    if (out->plane_spaces) ok = pp_formats_hdf5_close(&out->plane_spaces[p]) && ok;
+    if (out->plane_memspaces) ok = pp_formats_hdf5_close(&out->plane_memspaces[p]) && ok;
   }
-  ok = pp_io_hdf5_close(&out->plane_memtype) && ok;
-  ok = pp_io_hdf5_close(&out->file) && ok;
+  ok = pp_formats_hdf5_close(&out->plane_memtype) && ok;
+  ok = pp_formats_hdf5_close(&out->file) && ok;
   return ok;
 }
 
@@ -306,7 +306,7 @@ static pp_status pp_output_open_file(pp_output *out) {
   PP_H5_CHECK_GOTO(status, out->file >= 0, PP_ERR_IO, "cannot create output file '%s'",
                    out->partial_path);
 done:
-  pp_io_hdf5_close(&fapl);
+  pp_formats_hdf5_close(&fapl);
   return status;
 }
 
@@ -327,8 +327,8 @@ static pp_status pp_output_dataset_create(hid_t location, const char *name, hid_
   *dataset = H5Dcreate2(location, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
   PP_H5_CHECK_GOTO(status, *dataset >= 0, PP_ERR_IO, "cannot create dataset %s", name);
 done:
-  pp_io_hdf5_close(&space);
-  pp_io_hdf5_close(&dcpl);
+  pp_formats_hdf5_close(&space);
+  pp_formats_hdf5_close(&dcpl);
   return status;
 }
 
@@ -350,8 +350,8 @@ static pp_status pp_output_write_from_root(const pp_output *out, hid_t dataset, 
                             data) >= 0,
                    PP_ERR_IO, "cannot write %s to '%s'", name, out->partial_path);
 done:
-  pp_io_hdf5_close(&file_space);
-  pp_io_hdf5_close(&mem_space);
+  pp_formats_hdf5_close(&file_space);
+  pp_formats_hdf5_close(&mem_space);
   return status;
 }
 
@@ -456,8 +456,8 @@ static pp_status pp_output_create_spectrum_datasets(pp_output *out, const pp_job
   PP_CALL_GOTO(status, pp_output_write_from_root(out, weights, H5T_NATIVE_DOUBLE, job->weights,
                                                  "/weights"));
 done:
-  pp_io_hdf5_close(&wavelengths);
-  pp_io_hdf5_close(&weights);
+  pp_formats_hdf5_close(&wavelengths);
+  pp_formats_hdf5_close(&weights);
   return status;
 }
 
@@ -505,9 +505,9 @@ static pp_status pp_output_create_bookkeeping(pp_output *out) {
                                                  "/provenance/tasks"));
 done:
   free(blank);
-  pp_io_hdf5_close(&task_filetype);
-  pp_io_hdf5_close(&status_group);
-  pp_io_hdf5_close(&provenance_group);
+  pp_formats_hdf5_close(&task_filetype);
+  pp_formats_hdf5_close(&status_group);
+  pp_formats_hdf5_close(&provenance_group);
   return status;
 }
 
@@ -606,8 +606,8 @@ static pp_status pp_output_create_planes(pp_output *out, const pp_output_meta *m
   PP_CALL_GOTO(status, pp_io_output_open_planes(out, meta));
 done:
   free(pixelscale);
-  pp_io_hdf5_close(&file_type);
-  pp_io_hdf5_close(&group);
+  pp_formats_hdf5_close(&file_type);
+  pp_formats_hdf5_close(&group);
   return status;
 }
 
@@ -722,7 +722,7 @@ static pp_status pp_output_remove_partial(const pp_output *out) {
 static pp_status pp_output_commit(pp_output *out) {
   pp_status local = PP_SUCCESS;
   if (H5Fflush(out->file, H5F_SCOPE_GLOBAL) < 0)
-    local = pp_io_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'",
+    local = pp_formats_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'",
                              out->partial_path);
   pp_status status = pp_io_agree(out->comm, local);
   if (status != PP_SUCCESS) return status;
@@ -746,7 +746,7 @@ static pp_status pp_output_commit(pp_output *out) {
                                     "/status/completed");
   /* The flush is collective: every rank makes it, whatever the write returned. */
   if (H5Fflush(out->file, H5F_SCOPE_GLOBAL) < 0 && local == PP_SUCCESS)
-    local = pp_io_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'",
+    local = pp_formats_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'",
                              out->partial_path);
   return pp_io_agree(out->comm, local);
 }
@@ -787,7 +787,7 @@ static pp_status pp_output_finish(pp_output *out, pp_output_close_mode mode) {
   bool closed = pp_io_output_close_objects(out);
   /* A failed close matters only for a file we keep; a discarded one is removed anyway. */
   if (mode != PP_OUTPUT_DISCARD && !closed && local == PP_SUCCESS)
-    local = pp_io_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot close '%s'",
+    local = pp_formats_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot close '%s'",
                              out->partial_path);
   H5Eclear2(H5E_DEFAULT);
   pp_status status = pp_io_agree(out->comm, local);
@@ -821,8 +821,8 @@ pp_status pp_output_create(const char *path, const pp_output_meta *meta, bool fo
                            MPI_Comm comm, pp_output **output) {
   pp_status status = PP_SUCCESS;
   pp_output *out = NULL;
-  pp_io_hdf5_quiet quiet;
-  pp_io_hdf5_quiet_begin(&quiet);
+  pp_formats_hdf5_quiet quiet;
+  pp_formats_hdf5_quiet_begin(&quiet);
   if (output) *output = NULL;
 
   /* Each phase is local; the agreement after it makes every rank take the same branch. */
@@ -862,15 +862,15 @@ done:
     }
   }
   H5Eclear2(H5E_DEFAULT);
-  pp_io_hdf5_quiet_end(&quiet);
+  pp_formats_hdf5_quiet_end(&quiet);
   return status;
 }
 
 pp_status pp_output_write_slice(pp_output *output, size_t index, const double *psf,
                                 const pp_task_record *record) {
   pp_status status = PP_SUCCESS;
-  pp_io_hdf5_quiet quiet;
-  pp_io_hdf5_quiet_begin(&quiet);
+  pp_formats_hdf5_quiet quiet;
+  pp_formats_hdf5_quiet_begin(&quiet);
   PP_CHECK_GOTO(status, output != NULL && record != NULL, PP_ERR_INTERNAL,
                 "pp_output_write_slice: NULL argument");
   PP_CHECK_GOTO(status, index < output->n_wavelengths, PP_ERR_INTERNAL,
@@ -916,7 +916,7 @@ pp_status pp_output_write_slice(pp_output *output, size_t index, const double *p
   output->pending_flags[index] = 1;
 done:
   H5Eclear2(H5E_DEFAULT);
-  pp_io_hdf5_quiet_end(&quiet);
+  pp_formats_hdf5_quiet_end(&quiet);
   return status;
 }
 
@@ -954,8 +954,8 @@ pp_status pp_output_prepare_plane_writes(pp_output *output) {
 
 pp_status pp_output_write_plane(pp_output *output, size_t index, const pp_plane_view *view) {
   pp_status status = PP_SUCCESS;
-  pp_io_hdf5_quiet quiet;
-  pp_io_hdf5_quiet_begin(&quiet);
+  pp_formats_hdf5_quiet quiet;
+  pp_formats_hdf5_quiet_begin(&quiet);
   PP_CHECK_GOTO(status, output != NULL && view != NULL, PP_ERR_INTERNAL,
                 "pp_output_write_plane: NULL argument");
   PP_CHECK_GOTO(status, index < output->n_wavelengths && view->plane < output->n_planes,
@@ -985,7 +985,7 @@ pp_status pp_output_write_plane(pp_output *output, size_t index, const pp_plane_
                    view->plane, output->partial_path);
 done:
   H5Eclear2(H5E_DEFAULT);
-  pp_io_hdf5_quiet_end(&quiet);
+  pp_formats_hdf5_quiet_end(&quiet);
   return status;
 }
 
@@ -1017,8 +1017,8 @@ done:
 pp_status pp_output_read_cube_rows(pp_output *output, size_t index, size_t row0, size_t nrows,
                                    double *rows) {
   pp_status status = PP_SUCCESS;
-  pp_io_hdf5_quiet quiet;
-  pp_io_hdf5_quiet_begin(&quiet);
+  pp_formats_hdf5_quiet quiet;
+  pp_formats_hdf5_quiet_begin(&quiet);
   /* Without the output there is no communicator to agree on: this rank can only report. */
   PP_CHECK_GOTO(status, output != NULL, PP_ERR_INTERNAL, "pp_output_read_cube_rows: no output");
 
@@ -1061,7 +1061,7 @@ pp_status pp_output_read_cube_rows(pp_output *output, size_t index, size_t row0,
     if (H5Dread(output->cube, H5T_NATIVE_DOUBLE, output->slice_memspace, output->cube_space,
                 output->dxpl_collective, take_part_empty ? &no_data : rows) < 0 &&
         local == PP_SUCCESS)
-      local = pp_io_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__,
+      local = pp_formats_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__,
                                "cannot read %zu rows from row %zu of slice %zu of /cube from "
                                "'%s'",
                                nrows, row0, index, output->partial_path);
@@ -1069,7 +1069,7 @@ pp_status pp_output_read_cube_rows(pp_output *output, size_t index, size_t row0,
   status = pp_io_agree(output->comm, local);
 done:
   H5Eclear2(H5E_DEFAULT);
-  pp_io_hdf5_quiet_end(&quiet);
+  pp_formats_hdf5_quiet_end(&quiet);
   return status;
 }
 
@@ -1105,16 +1105,16 @@ static pp_status pp_output_write_band(const pp_output *out, hid_t dataset, const
                             out->dxpl_collective, nrows > 0 ? rows : &no_data) >= 0,
                    PP_ERR_IO, "cannot write %s to '%s'", name, out->partial_path);
 done:
-  pp_io_hdf5_close(&file_space);
-  pp_io_hdf5_close(&mem_space);
+  pp_formats_hdf5_close(&file_space);
+  pp_formats_hdf5_close(&mem_space);
   return status;
 }
 
 pp_status pp_output_write_psf_rows(pp_output *output, size_t row0, size_t nrows,
                                    const double *psf_rows, const double *detector_rows) {
   pp_status status = PP_SUCCESS;
-  pp_io_hdf5_quiet quiet;
-  pp_io_hdf5_quiet_begin(&quiet);
+  pp_formats_hdf5_quiet quiet;
+  pp_formats_hdf5_quiet_begin(&quiet);
   /* Without the output there is no communicator to agree on: this rank can only report. */
   PP_CHECK_GOTO(status, output != NULL, PP_ERR_INTERNAL, "pp_output_write_psf_rows: no output");
 
@@ -1154,30 +1154,30 @@ pp_status pp_output_write_psf_rows(pp_output *output, size_t row0, size_t nrows,
   status = pp_io_agree(output->comm, local);
 done:
   H5Eclear2(H5E_DEFAULT);
-  pp_io_hdf5_quiet_end(&quiet);
+  pp_formats_hdf5_quiet_end(&quiet);
   return status;
 }
 
 pp_status pp_output_sync(pp_output *output) {
   pp_status status = PP_SUCCESS;
-  pp_io_hdf5_quiet quiet;
-  pp_io_hdf5_quiet_begin(&quiet);
+  pp_formats_hdf5_quiet quiet;
+  pp_formats_hdf5_quiet_begin(&quiet);
   PP_CHECK_GOTO(status, output != NULL, PP_ERR_INTERNAL, "pp_output_sync: no output");
   status = pp_output_commit(output);
 done:
   H5Eclear2(H5E_DEFAULT);
-  pp_io_hdf5_quiet_end(&quiet);
+  pp_formats_hdf5_quiet_end(&quiet);
   return status;
 }
 
 pp_status pp_output_close_as(pp_output **output, pp_output_close_mode mode) {
   if (output == NULL || *output == NULL) return PP_SUCCESS;
-  pp_io_hdf5_quiet quiet;
-  pp_io_hdf5_quiet_begin(&quiet);
+  pp_formats_hdf5_quiet quiet;
+  pp_formats_hdf5_quiet_begin(&quiet);
   pp_output *out = *output;
   *output = NULL;
   pp_status status = pp_output_finish(out, mode);
-  pp_io_hdf5_quiet_end(&quiet);
+  pp_formats_hdf5_quiet_end(&quiet);
   return status;
 }
 

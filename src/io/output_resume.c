@@ -52,7 +52,7 @@ static pp_status pp_resume_same_values(hid_t file, const char *path, const char 
 static bool pp_resume_same_number(hid_t file, const char *path, const char *name, double want,
                                   const char *unit, char why[PP_RESUME_WHY_BYTES]) {
   double got = 0.0;
-  pp_status read = pp_io_read_number_attribute(file, path, "/", name, &got);
+  pp_status read = pp_formats_hdf5_read_number_attribute(file, path, "/", name, &got);
   if (read != PP_SUCCESS) {
     snprintf(why, PP_RESUME_WHY_BYTES, "%s", pp_status_message(read));
     pp_status_free(read);
@@ -86,7 +86,7 @@ static pp_status pp_resume_compare(hid_t file, const char *path, const pp_output
   why[0] = '\0';
 
   /* The format first: only then do the other names mean what this code thinks. */
-  pp_status read = pp_io_read_string_attribute(file, path, "/", "format_name", &text);
+  pp_status read = pp_formats_hdf5_read_string_attribute(file, path, "/", "format_name", &text);
   if (read != PP_SUCCESS || strcmp(text, PP_OUTPUT_FORMAT_NAME) != 0) {
     snprintf(why, PP_RESUME_WHY_BYTES, "%s",
              read != PP_SUCCESS ? pp_status_message(read) : "another format_name");
@@ -94,7 +94,7 @@ static pp_status pp_resume_compare(hid_t file, const char *path, const pp_output
     goto done;
   }
   double version = 0.0;
-  read = pp_io_read_number_attribute(file, path, "/", "format_version", &version);
+  read = pp_formats_hdf5_read_number_attribute(file, path, "/", "format_version", &version);
   if (read != PP_SUCCESS || version != PP_OUTPUT_FORMAT_VERSION) {
     snprintf(why, PP_RESUME_WHY_BYTES, "format version %g", read != PP_SUCCESS ? -1.0 : version);
     pp_status_free(read);
@@ -104,7 +104,7 @@ static pp_status pp_resume_compare(hid_t file, const char *path, const pp_output
   *match = PP_RESUME_OTHER_JOB;
   free(text);
   text = NULL;
-  read = pp_io_read_string_attribute(file, path, "/", "job_text", &text);
+  read = pp_formats_hdf5_read_string_attribute(file, path, "/", "job_text", &text);
   if (read != PP_SUCCESS || strcmp(text, job->text ? job->text : "") != 0) {
     snprintf(why, PP_RESUME_WHY_BYTES, "%s",
              read != PP_SUCCESS ? pp_status_message(read) : "its job text differs");
@@ -152,7 +152,7 @@ static pp_status pp_resume_inspect_partial(const char *partial, const pp_output_
   size_t n = meta->job->n_wavelengths;
   char why[PP_RESUME_WHY_BYTES];
 
-  pp_status opened = pp_io_open_read(partial, &file);
+  pp_status opened = pp_formats_hdf5_open_read(partial, &file);
   if (opened != PP_SUCCESS) {
     /* Typically a run killed while creating the file, before its first flush. */
     status = pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__,
@@ -199,7 +199,7 @@ static pp_status pp_resume_inspect_partial(const char *partial, const pp_output_
                pp_io_read_whole(file, partial, "/status/completed", H5T_NATIVE_UCHAR, n, completed));
   for (size_t i = 0; i < n; i++) completed[i] = completed[i] != 0;
 done:
-  pp_io_hdf5_close(&file);
+  pp_formats_hdf5_close(&file);
   return status;
 }
 
@@ -212,7 +212,7 @@ static pp_status pp_resume_refuse_final(const char *path, const pp_output_meta *
   size_t n = meta->job->n_wavelengths;
   char why[PP_RESUME_WHY_BYTES];
 
-  pp_status opened = pp_io_open_read(path, &file);
+  pp_status opened = pp_formats_hdf5_open_read(path, &file);
   pp_resume_match match = PP_RESUME_FOREIGN;
   if (opened == PP_SUCCESS) PP_CALL_GOTO(status, pp_resume_compare(file, path, meta, &match, why));
   pp_status_free(opened);
@@ -234,7 +234,7 @@ static pp_status pp_resume_refuse_final(const char *path, const pp_output_meta *
   PP_CHECK_GOTO(status, false, PP_ERR_INPUT, "output '%s' exists; use --force to overwrite", path);
 done:
   free(completed);
-  pp_io_hdf5_close(&file);
+  pp_formats_hdf5_close(&file);
   return status;
 }
 
@@ -287,7 +287,7 @@ static pp_status pp_resume_open_file(pp_output *out, const pp_output_meta *meta)
   PP_CALL_GOTO(status, pp_io_output_make_slice_spaces(out));
   PP_CALL_GOTO(status, pp_io_output_open_planes(out, meta));
 done:
-  pp_io_hdf5_close(&fapl);
+  pp_formats_hdf5_close(&fapl);
   return status;
 }
 
@@ -303,7 +303,7 @@ static pp_status pp_resume_update_run_attributes(pp_output *out, const pp_output
   else if (meta->threads_per_rank > 0)
     PP_CALL(pp_io_attr_write_int64(out->file, "threads_per_rank", meta->threads_per_rank));
   if (H5Fflush(out->file, H5F_SCOPE_GLOBAL) < 0)
-    return pp_io_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'",
+    return pp_formats_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'",
                             out->partial_path);
   return PP_SUCCESS;
 }
@@ -314,8 +314,8 @@ pp_status pp_output_open_resume(const char *path, const pp_output_meta *meta, bo
   pp_status status = PP_SUCCESS;
   pp_output *out = NULL;
   char *partial = NULL;
-  pp_io_hdf5_quiet quiet;
-  pp_io_hdf5_quiet_begin(&quiet);
+  pp_formats_hdf5_quiet quiet;
+  pp_formats_hdf5_quiet_begin(&quiet);
   if (output) *output = NULL;
   if (resumed) *resumed = false;
 
@@ -382,6 +382,6 @@ done:
   }
   free(partial);
   H5Eclear2(H5E_DEFAULT);
-  pp_io_hdf5_quiet_end(&quiet);
+  pp_formats_hdf5_quiet_end(&quiet);
   return status;
 }

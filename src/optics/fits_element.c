@@ -28,7 +28,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "polypsf/io.h"
+#include "polypsf/formats.h"
 
 /* ---- units ---------------------------------------------------------------------------- */
 
