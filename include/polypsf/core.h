@@ -116,6 +116,11 @@ void pp_array_free(void *ptr_to_ptr);
 /* Checked size arithmetic for allocations: errors instead of wrapping around. */
 pp_status pp_size_mul(size_t a, size_t b, size_t *out);
 
+/* YAML 1.2 core-schema decimal number: [-+]? (digits [. digits?] | . digits) ([eE] [-+]?
+ * digits)?; no hex, inf or nan, no blanks (stricter than strtod). The grammar of numbers in
+ * job files and spectrum text files. Not collective. */
+bool pp_text_is_decimal_number(const char *text);
+
 /* ---- units -------------------------------------------------------------------------- */
 /* The constant astropy uses (180·3600/π), so that sky angles agree with POPPY. */
 #define PP_ARCSEC_PER_RADIAN 206264.80624709636

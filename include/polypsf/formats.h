@@ -54,6 +54,50 @@ pp_status pp_map_read(const char *location, pp_map *map);
 /* Releases map->values and clears the map (accepts a cleared map). */
 void pp_map_clear(pp_map *map);
 
+/* ---- spectra: the rows of a spectrum file (spectrum_read.c) ------------------------- */
+
+typedef enum { PP_SPECTRUM_TEXT, PP_SPECTRUM_HDF5, PP_SPECTRUM_FITS } pp_spectrum_format;
+
+enum {
+  PP_SPECTRUM_NAME_BYTES = 72, /* a FITS column or HDF5 dataset name in messages */
+  PP_SPECTRUM_UNIT_BYTES = 72  /* a unit label read from a file */
+};
+
+/* The rows of a spectrum file as read, before any check of their values. */
+typedef struct pp_spectrum_rows {
+  pp_spectrum_format format;
+  int fits_hdu;                                 /* FITS: 1-based HDU of the table */
+  char wavelength_name[PP_SPECTRUM_NAME_BYTES]; /* FITS column / HDF5 dataset */
+  char weight_name[PP_SPECTRUM_NAME_BYTES];
+  /* The wavelength unit the file names (HDF5: attribute `units` of /wavelengths, FITS: the
+   * column's TUNIT), blanks removed; "" when it names none (always for text), and where. */
+  char unit[PP_SPECTRUM_UNIT_BYTES];
+  char unit_origin[PP_SPECTRUM_NAME_BYTES + 40];
+  size_t count, capacity;
+  /* [count] as the file gives them: HDF5 and FITS in the file's unit, text already in
+   * metres through options->text_exponent10 (applied to the digits, so exactly). */
+  double *wavelengths, *weights;
+  size_t *rows; /* text: line (1-based); HDF5: index (0-based); FITS: row (1-based) */
+} pp_spectrum_rows;
+
+typedef struct pp_spectrum_read_options {
+  int max_rows;          /* more rows are refused (each wavelength is one PSF to compute) */
+  int text_exponent10;   /* a text file's wavelengths are in 10^text_exponent10 m */
+  /* Appended to the message when a relative path cannot be opened (NULL: nothing). */
+  const char *relative_path_note;
+} pp_spectrum_read_options;
+
+/* Reads the rows of a spectrum file, telling its format by its first bytes. PP_ERR_INPUT
+ * naming the file and the line, index or row for: a file that cannot be opened or read; a
+ * text line without exactly two numbers; an HDF5 file without 1-D numeric /wavelengths and
+ * /weights of equal length; a FITS file without a table holding WAVELENGTH and WEIGHT (or
+ * FLUX) columns of one number a row; more than max_rows rows. PP_ERR_MEMORY when the rows do
+ * not fit. On error *rows is released. Not collective. */
+pp_status pp_spectrum_rows_read(const char *file, const pp_spectrum_read_options *options,
+                                pp_spectrum_rows *rows);
+/* Frees the rows' arrays and empties them (accepts empty rows and NULL). */
+void pp_spectrum_rows_release(pp_spectrum_rows *rows);
+
 #ifdef __cplusplus
 }
 #endif

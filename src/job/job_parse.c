@@ -849,7 +849,7 @@ static pp_status pp_job_read_plane_item(pp_yaml_doc *doc, const yaml_node_t *ite
                          "are: %s", got, planes);
   }
   const char *text = (const char *)item->data.scalar.value;
-  if (item->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && pp_yaml_is_decimal_number(text)) {
+  if (item->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && pp_text_is_decimal_number(text)) {
     long long index = 0;
     /* any whole number, so that the message below can list the planes */
     PP_CALL(pp_yaml_read_integer(doc, item, path, -(1LL << 53), 1LL << 53, &index));

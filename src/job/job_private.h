@@ -92,10 +92,6 @@ pp_status pp_yaml_check_range(pp_yaml_doc *doc, const yaml_node_t *node, const c
                               double value, double min, bool min_exclusive, double max,
                               bool max_exclusive, const char *unit);
 
-/* YAML 1.2 core-schema decimal number: [-+]? (digits [. digits?] | . digits) ([eE] [-+]? digits)?
- * (also the grammar of numbers in spectrum text files). */
-bool pp_yaml_is_decimal_number(const char *text);
-
 /* ---- spectra (spectrum.c, blackbody.c) ----------------------------------------------------- */
 /* The power of ten of a metre that a wavelength unit label names: "m" 0, "um"/"micron" −6,
  * "nm" −9, "Angstrom" −10 (case-insensitive, singular or plural, also "µm", "AA", "Å").
