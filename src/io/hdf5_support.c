@@ -10,44 +10,6 @@
 #include "polypsf/io.h"
 #include "polypsf/job.h"
 
-enum { PP_IO_AGREE_MESSAGE_BYTES = 1024 };
-
-pp_status pp_io_agree(MPI_Comm comm, pp_status local) {
-  int rank = 0, size = 1;
-  if (MPI_Comm_rank(comm, &rank) != MPI_SUCCESS || MPI_Comm_size(comm, &size) != MPI_SUCCESS) {
-    pp_status_free(local);
-    return pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__,
-                          "cannot query the communicator while agreeing on a status");
-  }
-  int mine = local != PP_SUCCESS ? rank : size;
-  int first_failed = size;
-  if (MPI_Allreduce(&mine, &first_failed, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) {
-    pp_status_free(local);
-    return pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__,
-                          "MPI_Allreduce failed while agreeing on a status");
-  }
-  if (first_failed == size) return PP_SUCCESS;
-
-  /* code followed by the message, so one broadcast carries both */
-  struct {
-    int code;
-    char message[PP_IO_AGREE_MESSAGE_BYTES];
-  } shared = {0, {0}};
-  if (rank == first_failed) {
-    shared.code = (int)pp_status_code(local);
-    snprintf(shared.message, sizeof shared.message, "%s", pp_status_message(local));
-  }
-  if (MPI_Bcast(&shared, (int)sizeof shared, MPI_BYTE, first_failed, comm) != MPI_SUCCESS) {
-    pp_status_free(local);
-    return pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__,
-                          "MPI_Bcast failed while agreeing on a status");
-  }
-  if (rank == first_failed) return local; /* keeps its own call sites */
-  pp_status_free(local);
-  return pp_error_raise((pp_error_code)shared.code, __FILE__, __LINE__, __func__, "%s",
-                        shared.message);
-}
-
 /* The words come from the job module, so the file says what the job file says. */
 const char *pp_io_method_name(int method) {
   if (method == PP_IO_METHOD_NONE) return "none";

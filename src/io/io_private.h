@@ -17,11 +17,6 @@
 /* Value of /provenance/tasks.method for a row whose slice is not written yet. */
 enum { PP_IO_METHOD_NONE = -1 };
 
-/* Makes every rank of comm leave with the same status: PP_SUCCESS when `local` is
- * PP_SUCCESS on all ranks, else the error of the lowest failing rank (code and message
- * broadcast to the others). Takes ownership of `local`. Collective on comm. */
-pp_status pp_io_agree(MPI_Comm comm, pp_status local);
-
 /* The in-memory compound type of one pp_task_record (method as an HDF5 enum with the
  * names of pp_method plus "none"). The caller closes it. Not collective. */
 pp_status pp_io_task_memtype_create(hid_t *type);

@@ -14,7 +14,7 @@
  * - Datasets are contiguous and allocated at creation, so the independent slice writes
  *   later are pure raw-data writes at fixed offsets: no chunk index or object header
  *   changes that a single rank is not allowed to make.
- * - Every collective step ends with pp_io_agree, so all ranks leave with one status and
+ * - Every collective step ends with pp_agree, so all ranks leave with one status and
  *   nobody waits in a collective call that another rank skipped after an error. */
 #define POLYPSF_IO_PACKAGE
 #include "io/io_private.h"
@@ -724,7 +724,7 @@ static pp_status pp_output_commit(pp_output *out) {
   if (H5Fflush(out->file, H5F_SCOPE_GLOBAL) < 0)
     local = pp_formats_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'",
                              out->partial_path);
-  pp_status status = pp_io_agree(out->comm, local);
+  pp_status status = pp_agree(out->comm, local);
   if (status != PP_SUCCESS) return status;
 
   PP_CHECK(MPI_Allreduce(MPI_IN_PLACE, out->pending_flags, (int)out->n_wavelengths,
@@ -748,7 +748,7 @@ static pp_status pp_output_commit(pp_output *out) {
   if (H5Fflush(out->file, H5F_SCOPE_GLOBAL) < 0 && local == PP_SUCCESS)
     local = pp_formats_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'",
                              out->partial_path);
-  return pp_io_agree(out->comm, local);
+  return pp_agree(out->comm, local);
 }
 
 /* One mode for all ranks: publish only if every rank asks to; otherwise keep the .partial
@@ -790,7 +790,7 @@ static pp_status pp_output_finish(pp_output *out, pp_output_close_mode mode) {
     local = pp_formats_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot close '%s'",
                              out->partial_path);
   H5Eclear2(H5E_DEFAULT);
-  pp_status status = pp_io_agree(out->comm, local);
+  pp_status status = pp_agree(out->comm, local);
 
   pp_status naming = PP_SUCCESS;
   if (out->rank == 0) {
@@ -798,7 +798,7 @@ static pp_status pp_output_finish(pp_output *out, pp_output_close_mode mode) {
     else if (mode == PP_OUTPUT_DISCARD) naming = pp_output_remove_partial(out);
   }
   /* The agreement doubles as the barrier: nobody returns before rank 0 renamed. */
-  naming = pp_io_agree(out->comm, naming);
+  naming = pp_agree(out->comm, naming);
   if (status == PP_SUCCESS) status = naming;
   else pp_status_free(naming);
   pp_io_output_free(out);
@@ -809,12 +809,8 @@ static pp_status pp_output_finish(pp_output *out, pp_output_close_mode mode) {
 
 pp_status pp_io_output_attach_comm(pp_output *out, MPI_Comm comm) {
   MPI_Comm_rank(comm, &out->rank);
-  pp_status local = MPI_Comm_dup(comm, &out->comm) == MPI_SUCCESS
-                        ? PP_SUCCESS
-                        : pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__,
-                                         "MPI_Comm_dup failed");
-  if (local != PP_SUCCESS) out->comm = MPI_COMM_NULL;
-  return pp_io_agree(comm, local);
+  pp_status local = pp_comm_dup(comm, &out->comm); /* MPI_COMM_NULL on failure */
+  return pp_agree(comm, local);
 }
 
 pp_status pp_output_create(const char *path, const pp_output_meta *meta, bool force,
@@ -829,7 +825,7 @@ pp_status pp_output_create(const char *path, const pp_output_meta *meta, bool fo
   pp_status local = output && path ? pp_io_output_check_meta(meta)
                                    : pp_error_raise(PP_ERR_INTERNAL, __FILE__, __LINE__,
                                                     __func__, "pp_output_create: NULL argument");
-  status = pp_io_agree(comm, local);
+  status = pp_agree(comm, local);
   if (status != PP_SUCCESS) goto done;
 
   status = pp_io_output_check_ranks_agree(comm, path, meta, force);
@@ -839,15 +835,15 @@ pp_status pp_output_create(const char *path, const pp_output_meta *meta, bool fo
   MPI_Comm_rank(comm, &rank);
   local = rank == 0 ? pp_io_output_check_path(path, force) : PP_SUCCESS;
   if (local == PP_SUCCESS) local = pp_io_output_alloc(path, meta, force, &out);
-  status = pp_io_agree(comm, local);
+  status = pp_agree(comm, local);
   if (status != PP_SUCCESS) goto done;
 
   status = pp_io_output_attach_comm(out, comm);
   if (status != PP_SUCCESS) goto done;
 
-  status = pp_io_agree(out->comm, pp_output_open_file(out));
+  status = pp_agree(out->comm, pp_output_open_file(out));
   if (status != PP_SUCCESS) goto done;
-  status = pp_io_agree(out->comm, pp_output_build(out, meta));
+  status = pp_agree(out->comm, pp_output_build(out, meta));
   if (status != PP_SUCCESS) goto done;
 
   *output = out;
@@ -1066,7 +1062,7 @@ pp_status pp_output_read_cube_rows(pp_output *output, size_t index, size_t row0,
                                "'%s'",
                                nrows, row0, index, output->partial_path);
   }
-  status = pp_io_agree(output->comm, local);
+  status = pp_agree(output->comm, local);
 done:
   H5Eclear2(H5E_DEFAULT);
   pp_formats_hdf5_quiet_end(&quiet);
@@ -1131,7 +1127,7 @@ pp_status pp_output_write_psf_rows(pp_output *output, size_t row0, size_t nrows,
     local = pp_error_raise(PP_ERR_INTERNAL, __FILE__, __LINE__, __func__,
                            "PSF rows %zu + %zu do not cover whole detector rows (oversample %zu)",
                            row0, nrows, os);
-  status = pp_io_agree(output->comm, local);
+  status = pp_agree(output->comm, local);
   if (status != PP_SUCCESS) goto done;
 
   int mine = detector_rows != NULL, any_detector = 0;
@@ -1151,7 +1147,7 @@ pp_status pp_output_write_psf_rows(pp_output *output, size_t row0, size_t nrows,
     if (local == PP_SUCCESS) local = detector_status;
     else pp_status_free(detector_status);
   }
-  status = pp_io_agree(output->comm, local);
+  status = pp_agree(output->comm, local);
 done:
   H5Eclear2(H5E_DEFAULT);
   pp_formats_hdf5_quiet_end(&quiet);

@@ -329,7 +329,7 @@ pp_status pp_output_open_resume(const char *path, const pp_output_meta *meta, bo
                            "--resume needs the cube: the job must say output: {cube: true} (a "
                            "resumed run keeps the finished monochromatic slices and sums /psf "
                            "from them)");
-  status = pp_io_agree(comm, local);
+  status = pp_agree(comm, local);
   if (status != PP_SUCCESS) goto done;
   status = pp_io_output_check_ranks_agree(comm, path, meta, force);
   if (status != PP_SUCCESS) goto done;
@@ -345,7 +345,7 @@ pp_status pp_output_open_resume(const char *path, const pp_output_meta *meta, bo
   pp_resume_plan plan = PP_RESUME_START_FRESH;
   if (local == PP_SUCCESS && rank == 0)
     local = pp_resume_plan_on_root(path, partial, meta, force, &plan, completed);
-  status = pp_io_agree(comm, local);
+  status = pp_agree(comm, local);
   if (status != PP_SUCCESS) goto done;
   int plan_shared = (int)plan;
   PP_CHECK_GOTO(status,
@@ -358,16 +358,16 @@ pp_status pp_output_open_resume(const char *path, const pp_output_meta *meta, bo
     goto done;
   }
 
-  status = pp_io_agree(comm, pp_io_output_alloc(path, meta, force, &out));
+  status = pp_agree(comm, pp_io_output_alloc(path, meta, force, &out));
   if (status != PP_SUCCESS) goto done;
   status = pp_io_output_attach_comm(out, comm);
   if (status != PP_SUCCESS) goto done;
-  status = pp_io_agree(out->comm, pp_resume_open_file(out, meta));
+  status = pp_agree(out->comm, pp_resume_open_file(out, meta));
   if (status != PP_SUCCESS) goto done;
   /* From here the file is this run's: an explicit DISCARD at close removes it. */
   out->partial_created = true;
   memcpy(out->completed_flags, completed, n);
-  status = pp_io_agree(out->comm, pp_resume_update_run_attributes(out, meta));
+  status = pp_agree(out->comm, pp_resume_update_run_attributes(out, meta));
   if (status != PP_SUCCESS) goto done;
 
   *output = out;

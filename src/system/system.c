@@ -307,9 +307,9 @@ pp_status pp_system_create_group(const pp_job *job, pp_method method, MPI_Comm g
     s->runs_transform = group_rank == 0;
     local = pp_pupil_build(job, &s->pupil);
   }
-  PP_CALL_GOTO(status, pp_planes_group_agree(group, local));
+  PP_CALL_GOTO(status, pp_agree(group, local));
   PP_CALL_GOTO(status, pp_planes_create_slab(job, s->pupil.diameter_m, group, &s->planes));
-  PP_CALL_GOTO(status, pp_planes_group_agree(group, pp_system_build_rest(job, method, s)));
+  PP_CALL_GOTO(status, pp_agree(group, pp_system_build_rest(job, method, s)));
   *system = s;
   s = NULL;
 done:
@@ -400,7 +400,7 @@ pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf) {
   MPI_Comm group = pp_planes_group_comm(system->planes);
   pp_status checked = pp_system_psf_check(system, wavelength_m, psf);
   /* a group agrees on the checks before its collective planes, so none is left waiting */
-  if (group != MPI_COMM_NULL) PP_CALL(pp_planes_group_agree(group, checked));
+  if (group != MPI_COMM_NULL) PP_CALL(pp_agree(group, checked));
   else PP_CALL(checked);
   /* POPPY's Wavefront._propagate_mft: lam/D of the whole pupil array in arcsec, and the
    * detector field in those units, per axis. */

@@ -99,7 +99,6 @@ pp_status pp_planes_create_slab(const pp_job *job, double pupil_diameter_m, MPI_
 /* Every rank of group leaves with a failure when any failed (its own, or one naming the first
  * failing rank), so that no rank enters a collective step the others have left. Takes
  * ownership of local. Collective on group. */
-pp_status pp_planes_group_agree(MPI_Comm group, pp_status local);
 /* The group of slab planes (their own duplicate), MPI_COMM_NULL for serial planes or NULL.
  * Not collective. */
 MPI_Comm pp_planes_group_comm(const pp_planes *planes);
