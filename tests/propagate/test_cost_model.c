@@ -1,9 +1,11 @@
-/* cost model: the calibration is quick and sane; its cache is written, read back to the same
- * doubles (so a run that reads it predicts what the run that measured it did), and measured
- * again when missing, corrupt, from another machine or when asked; a cache that cannot be
- * written is not an error; the default path follows XDG; the chirp-z lengths a transform needs
- * are measured once; predictions grow with the work and the real-input MFT is cheaper than the
- * complex one. Truths: the file's own text, and orderings that hold for any machine. */
+/* cost model: the calibration is sane (its time is printed, not asserted); its cache is
+ * written, read back to the same doubles (so a run that reads it predicts what the run that
+ * measured it did), and measured again when missing, corrupt, from another machine or when
+ * asked; a cache that cannot be written is not an error; the default path follows XDG; the
+ * chirp-z lengths a transform needs are measured once; predictions grow with the work and the real-input MFT is cheaper than the
+ * complex one; on rates made by hand the MFT's prediction is its flop count over the rate,
+ * and the choice for shapes whose answer is known is the known one. Truths: the file's own
+ * text, flop counts, and orderings that hold for any machine. No wall-clock assertion. */
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -61,14 +63,8 @@ static void pp_check_calibration(const char *dir) {
          rates.zgemm_flops_per_s[PP_COST_GEMM_SIZES - 1] * 1e-9,
          rates.gemm_size[PP_COST_GEMM_SIZES - 1], rates.exp_seconds * 1e9,
          rates.length[rates.n_lengths - 1], rates.czt_line_seconds[rates.n_lengths - 1]);
-  /* 0.2 s measured alone on the 2-core machine; the bound leaves room for a busy one (ctest
-   * -j2 beside 3-rank tests), and for sanitized or unoptimized builds (0.3–0.5 s alone) */
-#if defined(__OPTIMIZE__) && !defined(__SANITIZE_ADDRESS__)
-  const double bound_seconds = 1.0;
-#else
-  const double bound_seconds = 5.0;
-#endif
-  PP_TEST_NEAR(seconds, 0.0, bound_seconds, "calibration takes well under a second (target 0.5 s)");
+  /* The time is printed, not asserted: a wall-clock bound tests the machine's load, not
+   * polypsf (it failed under ctest -j2 beside the MPI tests). */
   bool sane = rates.exp_seconds > 0.0 && rates.exp_seconds < 1e-6 && rates.n_lengths >= 4;
   for (int s = 0; s < PP_COST_GEMM_SIZES; s++)
     sane = sane && rates.zgemm_flops_per_s[s] > 1e7 && rates.dgemm_flops_per_s[s] > 1e7;
@@ -90,9 +86,6 @@ static void pp_check_calibration(const char *dir) {
                "predictions grow with the transform");
   PP_TEST_TRUE(mft_large < mft_complex && mft_complex < 2.0 * mft_large,
                "the real-input MFT is predicted cheaper than the complex one");
-  PP_TEST_NEAR(pp_cost_czt_seconds(&rates, 1024, 1024, 404, 404),
-               pp_cost_czt_seconds(&rates, 1024, 1024, 404, 404), 0.0,
-               "predictions are pure: the same rates give the same seconds");
 
   size_t added = 0, again = 0;
   PP_TEST_OK(pp_cost_rates_cover(&rates, 1000, 1000, 250, 250, &added), "cover 1000 → 250");
@@ -100,6 +93,36 @@ static void pp_check_calibration(const char *dir) {
   /* 1000 + 250 − 1 = 1249 → FFT length 1260 = 2²·3²·5·7, not in the base set */
   PP_TEST_TRUE(added == 1 && again == 0, "the missing chirp-z length is measured once");
   (void)dir;
+}
+
+/* Predictions against independent truths, on rates made by hand (nothing measured, so the
+ * same on every machine): with every product at one rate and free exponentials, the MFT's
+ * seconds are mft.c's flop count over that rate; and, on the nominal rates, the choice for
+ * shapes whose answer is known (a tiny detector: the MFT's two thin products; a detector as
+ * large as the pupil: the chirp-z's N log N lines against the MFT's N³). */
+static void pp_check_predictions(void) {
+  pp_cost_rates flat = *pp_cost_rates_nominal();
+  flat.exp_seconds = 0.0;
+  const double rate = 1e9;
+  for (int s = 0; s < PP_COST_GEMM_SIZES; s++)
+    flat.zgemm_flops_per_s[s] = flat.dgemm_flops_per_s[s] = rate;
+  const double n = 512.0, m = 100.0; /* square pupil n × n → square detector m × m */
+  /* complex: 8 flops per complex multiply-add, m·n·n then m·n·m (either order, square) */
+  double complex_seconds = (8.0 * m * n * n + 8.0 * m * n * m) / rate;
+  /* real input: the first product is real, 4 flops per (real × complex) multiply-add */
+  double real_seconds = (4.0 * m * n * n + 8.0 * m * n * m) / rate;
+  PP_TEST_NEAR(pp_cost_mft_seconds(&flat, 512, 512, 100, 100, false), complex_seconds,
+               1e-12 * complex_seconds, "complex MFT 512 → 100: its flops over the rate");
+  PP_TEST_NEAR(pp_cost_mft_seconds(&flat, 512, 512, 100, 100, true), real_seconds,
+               1e-12 * real_seconds, "real-input MFT 512 → 100: a real first product");
+
+  const pp_cost_rates *nominal = pp_cost_rates_nominal();
+  PP_TEST_TRUE(pp_cost_mft_seconds(nominal, 1024, 1024, 16, 16, true) <
+                   pp_cost_czt_seconds(nominal, 1024, 1024, 16, 16),
+               "1024 → 16 × 16 (a tiny detector): the MFT is chosen");
+  PP_TEST_TRUE(pp_cost_czt_seconds(nominal, 2048, 2048, 2048, 2048) <
+                   pp_cost_mft_seconds(nominal, 2048, 2048, 2048, 2048, false),
+               "2048 → 2048 × 2048 (a detector as large as the pupil): the chirp-z is chosen");
 }
 
 static void pp_check_cache(const char *dir) {
@@ -221,6 +244,7 @@ int main(void) {
     return 1;
   }
   pp_check_calibration(dir);
+  pp_check_predictions();
   pp_check_cache(dir);
   pp_check_default_path();
   char command[256];
