@@ -161,3 +161,26 @@ done:
   pp_formats_hdf5_close(&attr);
   return status;
 }
+
+/* Writes a whole 1-D dataset from rank 0's buffer; the other ranks take part in the
+ * collective transfer with an empty selection. */
+pp_status pp_io_write_from_root(const pp_output *out, hid_t dataset, hid_t mem_type,
+                                const void *data, const char *name) {
+  pp_status status = PP_SUCCESS;
+  hsize_t count = out->n_wavelengths;
+  hid_t file_space = H5Dget_space(dataset);
+  hid_t mem_space = H5Screate_simple(1, &count, NULL);
+  PP_H5_CHECK_GOTO(status, file_space >= 0 && mem_space >= 0, PP_ERR_LIBRARY,
+                   "cannot make dataspaces for %s", name);
+  if (out->rank != 0)
+    PP_H5_CHECK_GOTO(status, H5Sselect_none(file_space) >= 0 && H5Sselect_none(mem_space) >= 0,
+                     PP_ERR_LIBRARY, "cannot select nothing in %s", name);
+  PP_H5_CHECK_GOTO(status,
+                   H5Dwrite(dataset, mem_type, mem_space, file_space, out->dxpl_collective,
+                            data) >= 0,
+                   PP_ERR_IO, "cannot write %s to '%s'", name, out->partial_path);
+done:
+  pp_formats_hdf5_close(&file_space);
+  pp_formats_hdf5_close(&mem_space);
+  return status;
+}

@@ -30,6 +30,11 @@ pp_status pp_io_attr_write_int64(hid_t object, const char *name, long long value
 pp_status pp_io_attr_write_int64_array(hid_t object, const char *name, const long long *values,
                                        size_t count);
 
+/* Writes the whole 1-D dataset of out->n_wavelengths elements from rank 0's buffer; the other
+ * ranks take part in the collective transfer with an empty selection. Collective. */
+pp_status pp_io_write_from_root(const pp_output *out, hid_t dataset, hid_t mem_type,
+                                const void *data, const char *name);
+
 /* Rewrites an existing int64 attribute (same type and shape); for values a resumed run
  * updates. Every rank must make the same call with the same value. */
 pp_status pp_io_attr_update_int64(hid_t object, const char *name, long long value);
@@ -101,6 +106,9 @@ pp_status pp_io_output_make_slice_spaces(pp_output *out);
 /* Closes every HDF5 object, the file last. Collective when the file is open (H5Fclose):
  * every rank calls it at the same point. Returns false if any close failed. */
 bool pp_io_output_close_objects(pp_output *out);
+/* Ends an open output as pp_output_close_as does (mode agreed over ranks, commit, close,
+ * publish, keep or discard) and frees it. Collective on out->comm. */
+pp_status pp_io_output_finish(pp_output *out, pp_output_close_mode mode);
 /* Frees the struct and its communicator; HDF5 objects must be closed already. */
 void pp_io_output_free(pp_output *out);
 /* Gives out its own duplicate of comm and its rank there. Collective on comm: every rank
