@@ -7,6 +7,10 @@
  * bytes to storage. A flag of 1 in the file therefore always means the slice is on
  * storage, whatever crashed. Reopening a .partial file for --resume: output_resume.c.
  *
+ * This file builds the file (pp_output_create); the checks and the struct before it are in
+ * output_prepare.c, the writes and the cube read-back in output_write.c, commit and close
+ * in output_close.c.
+ *
  * Parallel HDF5 rules this file follows:
  * - Everything that changes metadata (file, groups, datasets, attributes, flush, close)
  *   happens collectively in pp_output_create / pp_output_open_resume / pp_output_sync /

@@ -171,3 +171,10 @@ pp_status pp_yaml_check_range(pp_yaml_doc *doc, const yaml_node_t *node, const c
     snprintf(allowed, sizeof allowed, "%s%s", has_min ? lower : upper, unit_note);
   return PP_YAML_ERROR(doc, node, path, "must be %s, got %.10g%s", allowed, value, unit_note);
 }
+
+/* Where a missing key is reported: at its section's key when the section exists,
+ * else at the start of the document. */
+pp_status pp_job_missing(pp_yaml_doc *doc, const yaml_node_t *where, const char *path,
+                                const char *key, const char *what) {
+  return PP_YAML_ERROR(doc, where, path, "missing required key '%s': %s", key, what);
+}
