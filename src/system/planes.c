@@ -1,3 +1,7 @@
+/* Length: about 700 lines, kept in one file on purpose: the stages below, their serial and
+ * rank-group (FFTW-MPI slab) forms and the capture of intermediate planes share one private
+ * struct and one loop over stages, and splitting them would expose that struct to other
+ * files for no reader's benefit. */
 /* The plane sequence of a system with image planes (coronagraphs, field stops): what comes
  * after the leading pupil optics, propagated as POPPY's OpticalSystem does with FFTs.
  *

@@ -1,3 +1,6 @@
+/* Length: a little over 600 lines, on purpose: creation, the per-wavelength PSF and the
+ * plane table share the private pp_system struct; the plane capture and the plane sequence
+ * are already in their own files (plane_capture.c, planes.c). */
 /* An optical system: the pupil (built once), the plan of the transform to the detector (MFT
  * or chirp-z), and the scratch one wavelength needs, so that pp_system_psf allocates nothing.
  *
