@@ -45,6 +45,10 @@ typedef struct pp_output_meta {
    * /planes/<optic index>_<optic name> [nλ][ny][nx] of job->plane_quantity */
   const pp_plane_info *planes;
   size_t n_planes;
+  /* [n_planes][n_wavelengths] each plane's pixel scale at each wavelength, in its unit
+   * (pp_system_plane_pixelscales): written as given, never derived here. NULL without
+   * planes. */
+  const double *plane_pixelscales;
 } pp_output_meta;
 
 /* One row of /provenance/tasks. */

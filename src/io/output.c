@@ -37,7 +37,6 @@
 #include <unistd.h>
 
 #include "polypsf/io.h"
-#include "polypsf/propagate.h"
 
 /* ---- building the file (collective) ------------------------------------------------ */
 
@@ -265,17 +264,14 @@ done:
 }
 
 /* /planes and one dataset per requested plane, with what a reader needs to use it: the
- * optic, the kind of plane, the quantity, and the pixel scale at each wavelength (image
- * planes scale with λ). Collective. */
+ * optic, the kind of plane, the quantity, and the pixel scale at each wavelength as the
+ * caller gives it (image planes scale with λ). Collective. */
 static pp_status pp_output_create_planes(pp_output *out, const pp_output_meta *meta) {
   if (out->n_planes == 0) return PP_SUCCESS;
   pp_status status = PP_SUCCESS;
   const pp_job *job = meta->job;
   hid_t group = H5I_INVALID_HID, file_type = H5I_INVALID_HID;
-  double *pixelscale = NULL;
   size_t n = out->n_wavelengths;
-  pixelscale = malloc(n * sizeof *pixelscale);
-  PP_CHECK_GOTO(status, pixelscale != NULL, PP_ERR_MEMORY, "out of memory");
   PP_CALL_GOTO(status, pp_io_plane_memtype_create(out->plane_quantity, &out->plane_memtype));
   /* two doubles with no padding: the memory type is already packed; HDF5 records the byte
    * order, so any platform converts on read */
@@ -310,24 +306,13 @@ static pp_status pp_output_create_planes(pp_output *out, const pp_output_meta *m
                              detector ? "detector" : job->optics[plane->optic_index].name));
     PP_CALL_GOTO(status, pp_io_attr_write_string(dataset, "quantity",
                                                  pp_plane_quantity_name(out->plane_quantity)));
-    for (size_t i = 0; i < n; i++) {
-      if (plane->kind == PP_FIELD_PUPIL)
-        pixelscale[i] = meta->pupil_diameter_m / (double)job->pupil_npix;
-      else if (plane->kind == PP_FIELD_IMAGE) /* as the plane sequence computes it */
-        pixelscale[i] = pp_fft_image_pixelscale_rad(job->wavelengths_m[i], meta->pupil_diameter_m,
-                                                    (double)job->fft_oversample) *
-                        PP_ARCSEC_PER_RADIAN;
-      else
-        pixelscale[i] = meta->pixelscale_arcsec;
-    }
     PP_CALL_GOTO(status, pp_io_attr_write_double_array(
                              dataset,
                              plane->kind == PP_FIELD_PUPIL ? "pixelscale_m" : "pixelscale_arcsec",
-                             pixelscale, n));
+                             meta->plane_pixelscales + p * n, n));
   }
   PP_CALL_GOTO(status, pp_io_output_open_planes(out, meta));
 done:
-  free(pixelscale);
   pp_formats_hdf5_close(&file_type);
   pp_formats_hdf5_close(&group);
   return status;

@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "polypsf/io.h"
-#include "polypsf/propagate.h"
 
 /* ---- finishing ------------------------------------------------------------------- */
 

@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "polypsf/io.h"
-#include "polypsf/propagate.h"
 
 static const char pp_output_temp_suffix[] = ".partial";
 
@@ -97,6 +96,8 @@ pp_status pp_io_output_check_meta(const pp_output_meta *meta) {
            "output: unknown normalization %d", (int)job->normalize);
   PP_CHECK(meta->n_planes == 0 || (meta->planes != NULL && job->planes_requested != NULL),
            PP_ERR_INTERNAL, "output: planes given without the job's request");
+  PP_CHECK(meta->n_planes == 0 || meta->plane_pixelscales != NULL, PP_ERR_INTERNAL,
+           "output: planes given without their pixel scales");
   for (size_t p = 0; p < meta->n_planes; p++) {
     size_t count = 0;
     PP_CALL(pp_size_mul(meta->planes[p].ny, meta->planes[p].nx, &count));

@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "polypsf/io.h"
-#include "polypsf/propagate.h"
 
 pp_status pp_output_write_slice(pp_output *output, size_t index, const double *psf,
                                 const pp_task_record *record) {

@@ -61,8 +61,10 @@ typedef struct {
   double *slices;              /* active ranks: slice buffers (one with a cube) */
   size_t n_slots, n_held;
   size_t *held_index;          /* [n_slots] wavelength of each held slice (no cube) */
+  pp_geometry geometry;        /* the job's sampling, derived once */
   pp_plane_info *planes;       /* output.planes: the planes written, or NULL */
   size_t n_planes;
+  double *plane_pixelscales;   /* [n_planes][nλ] as the output writes them, or NULL */
   pp_plane_sink plane_sink;    /* writes each plane into the file as the system makes it */
   size_t computing_index;      /* the wavelength pp_system_psf is computing (for the sink) */
   int threads_per_rank;         /* FFTW and OpenBLAS threads of each rank, as the plan counts */
@@ -94,11 +96,15 @@ static pp_status pp_run_setup_threads(pp_run_state *st, int *threads) {
   return PP_SUCCESS;
 }
 
-static pp_status pp_run_prepare(pp_run_state *st, double *pupil_diameter_m) {
+static pp_status pp_run_prepare(pp_run_state *st) {
   const pp_job *job = st->job;
   int threads = 1;
-  /* Checks that need no memory first, so bad input fails before anything is made. */
-  PP_CALL(pp_agree(st->comm, pp_system_check_job(job, pupil_diameter_m)));
+  /* Checks that need no memory first, so bad input fails before anything is made; then the
+   * job's sampling, derived once for the output and the log. */
+  double pupil_diameter_m = 0.0;
+  pp_status checked = pp_system_check_job(job, &pupil_diameter_m);
+  if (checked == PP_SUCCESS) checked = pp_system_geometry(job, &st->geometry);
+  PP_CALL(pp_agree(st->comm, checked));
   PP_CALL(pp_run_setup_threads(st, &threads));
   st->threads_per_rank = threads;
   PP_CALL(pp_propagation_setup(job, &st->options->propagation, st->comm, st->log, &st->choice));
@@ -136,23 +142,25 @@ static pp_status pp_run_prepare(pp_run_state *st, double *pupil_diameter_m) {
   return PP_SUCCESS;
 }
 
-static pp_status pp_run_open_output(pp_run_state *st, const char *path, double pupil_diameter_m) {
+static pp_status pp_run_open_output(pp_run_state *st, const char *path) {
   const pp_job *job = st->job;
   size_t n = job->n_wavelengths;
   st->completed = calloc(n, 1);
   st->todo = calloc(n, sizeof *st->todo);
   PP_CHECK(st->completed && st->todo, PP_ERR_MEMORY, "out of memory");
-  st->ny = job->detector.fov_pixels_y * (size_t)job->detector.oversample;
-  st->nx = job->detector.fov_pixels_x * (size_t)job->detector.oversample;
+  st->ny = st->geometry.psf_ny;
+  st->nx = st->geometry.psf_nx;
   pp_output_meta meta = {.job = job, .ny = st->ny, .nx = st->nx,
-                         .pixelscale_arcsec =
-                             job->detector.pixelscale_arcsec / (double)job->detector.oversample,
-                         .pupil_diameter_m = pupil_diameter_m, .n_ranks = st->size,
-                         .threads_per_rank = st->threads_per_rank,
+                         .pixelscale_arcsec = st->geometry.psf_pixelscale_arcsec,
+                         .pupil_diameter_m = st->geometry.pupil_diameter_m,
+                         .n_ranks = st->size, .threads_per_rank = st->threads_per_rank,
                          .n_nodes = st->layout.n_nodes};
   PP_CALL(pp_system_requested_planes(job, &st->planes, &st->n_planes));
+  PP_CALL(pp_system_plane_pixelscales(job, &st->geometry, st->planes, st->n_planes,
+                                      &st->plane_pixelscales));
   meta.planes = st->planes;
   meta.n_planes = st->n_planes;
+  meta.plane_pixelscales = st->plane_pixelscales;
   if (st->options->resume) {
     bool resumed = false;
     PP_CALL(pp_output_open_resume(path, &meta, st->options->force, st->comm, &st->output,
@@ -529,10 +537,8 @@ pp_status pp_run(const pp_job *job, const pp_run_options *options, MPI_Comm comm
   MPI_Comm_rank(comm, &st.rank);
   MPI_Comm_size(comm, &st.size);
   const char *path = options->output_path ? options->output_path : job->output_path;
-  double pupil_diameter_m = 0.0;
-
-  PP_CALL_GOTO(status, pp_run_prepare(&st, &pupil_diameter_m));
-  PP_CALL_GOTO(status, pp_run_open_output(&st, path, pupil_diameter_m));
+  PP_CALL_GOTO(status, pp_run_prepare(&st));
+  PP_CALL_GOTO(status, pp_run_open_output(&st, path));
   PP_CALL_GOTO(status, pp_agree(comm, pp_run_setup_compute(&st)));
   /* Every plan is made: the wisdom is complete. Written now, so that a wrong path fails the run
    * before it computes rather than after. */
@@ -555,6 +561,7 @@ done:
   free(st.todo);
   free(st.held_index);
   free(st.planes);
+  free(st.plane_pixelscales);
   pp_array_free(&st.slices);
   pp_system_destroy(&st.system); /* collective on the group: every member gets here */
   if (st.group != MPI_COMM_NULL) MPI_Comm_free(&st.group);

@@ -128,19 +128,6 @@ static bool pp_job_has_opd(const pp_job *job) {
   return false;
 }
 
-/* The oversampled detector grid, with the products that size allocations checked. */
-static pp_status pp_system_detector_shape(const pp_job *job, size_t *ny, size_t *nx) {
-  size_t count = 0, check = 0;
-  PP_CALL(pp_size_mul(job->detector.fov_pixels_y, (size_t)job->detector.oversample, ny));
-  PP_CALL(pp_size_mul(job->detector.fov_pixels_x, (size_t)job->detector.oversample, nx));
-  /* the largest products in the byte formulas must not wrap around */
-  PP_CALL(pp_size_mul(job->pupil_npix, job->pupil_npix, &count));
-  PP_CALL(pp_size_mul(count, 4 * sizeof(double complex), &check));
-  PP_CALL(pp_size_mul(*ny, *nx, &count));
-  PP_CALL(pp_size_mul(count, 2 * sizeof(double complex), &check));
-  return PP_SUCCESS;
-}
-
 /* One formula for both the built system and the job-only estimate. */
 static size_t pp_system_bytes_of(size_t npix, size_t detector_ny, size_t detector_nx,
                                  bool has_opd, bool has_tilt, pp_method method,
@@ -170,7 +157,7 @@ pp_status pp_system_choose(const pp_job *job, const pp_cost_rates *rates, pp_sys
   PP_CALL(pp_system_check_job(job, &diameter_m));
   if (!rates) rates = pp_cost_rates_nominal();
   size_t npix = job->pupil_npix, ny = 0, nx = 0;
-  PP_CALL(pp_system_detector_shape(job, &ny, &nx));
+  PP_CALL(pp_geometry_psf_shape(job, &ny, &nx));
   bool has_opd = pp_job_has_opd(job), has_tilt = pp_job_has_tilt(job);
   size_t planes_bytes = 0;
   double planes_flops = 0.0;
@@ -472,7 +459,7 @@ pp_status pp_system_flops_for_job(const pp_job *job, double *flops) {
   pp_method method = PP_METHOD_MFT;
   size_t ny = 0, nx = 0;
   PP_CALL(pp_system_resolve(job, job->method, &method));
-  PP_CALL(pp_system_detector_shape(job, &ny, &nx));
+  PP_CALL(pp_geometry_psf_shape(job, &ny, &nx));
   double planes_flops = 0.0;
   PP_CALL(pp_planes_flops_for_job(job, &planes_flops));
   *flops = pp_system_flops_of(job->pupil_npix, ny, nx, pp_job_complex_field(job), method) +
@@ -492,7 +479,7 @@ pp_status pp_system_bytes_for_job(const pp_job *job, size_t *bytes) {
   pp_method method = PP_METHOD_MFT;
   size_t ny = 0, nx = 0;
   PP_CALL(pp_system_resolve(job, job->method, &method));
-  PP_CALL(pp_system_detector_shape(job, &ny, &nx));
+  PP_CALL(pp_geometry_psf_shape(job, &ny, &nx));
   size_t planes_bytes = 0;
   PP_CALL(pp_planes_bytes_for_job(job, &planes_bytes));
   *bytes = pp_system_bytes_of(job->pupil_npix, ny, nx, pp_job_has_opd(job), pp_job_has_tilt(job),
@@ -513,7 +500,7 @@ pp_status pp_system_group_bytes_for_job(const pp_job *job, pp_method method, int
   PP_CHECK(pp_planes_padded_size_for_job(job) > 0, PP_ERR_INPUT,
            "a rank group shares padded image planes; this job has none");
   size_t ny = 0, nx = 0, planes_bytes = 0;
-  PP_CALL(pp_system_detector_shape(job, &ny, &nx));
+  PP_CALL(pp_geometry_psf_shape(job, &ny, &nx));
   PP_CALL(pp_planes_slab_bytes_for_job(job, group_ranks, &planes_bytes));
   /* the group's rank 0, which also holds the transform: the largest rank of the group */
   *bytes = pp_system_bytes_of(job->pupil_npix, ny, nx, pp_job_has_opd(job), pp_job_has_tilt(job),
@@ -528,7 +515,7 @@ pp_status pp_system_plan_fftw(const pp_job *job, pp_method method) {
   if (method != PP_METHOD_CZT) return PP_SUCCESS;
   size_t ny = 0, nx = 0;
   pp_czt_plan *czt = NULL;
-  PP_CALL(pp_system_detector_shape(job, &ny, &nx));
+  PP_CALL(pp_geometry_psf_shape(job, &ny, &nx));
   PP_CALL(pp_czt_plan_create(job->pupil_npix, job->pupil_npix, ny, nx, PP_MFT_FORWARD,
                              job->fft_rigor, &czt));
   pp_czt_plan_destroy(&czt);
@@ -577,7 +564,7 @@ pp_status pp_system_requested_planes(const pp_job *job, pp_plane_info **planes,
   size_t *side = calloc(n + 1, sizeof *side);
   pp_plane_info *list = calloc(n + 1, sizeof *list);
   PP_CHECK_GOTO(status, wanted && kind && side && list, PP_ERR_MEMORY, "out of memory");
-  PP_CALL_GOTO(status, pp_system_detector_shape(job, &ny, &nx));
+  PP_CALL_GOTO(status, pp_geometry_psf_shape(job, &ny, &nx));
   PP_CALL_GOTO(status, pp_system_plane_table(job, wanted, kind, side));
   for (size_t k = 0; k < n; k++)
     if (wanted[k])
