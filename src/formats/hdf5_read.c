@@ -35,7 +35,7 @@ static herr_t pp_formats_hdf5_walk(unsigned n, const H5E_error2_t *entry, void *
 }
 
 pp_status pp_formats_hdf5_error(pp_error_code code, const char *file, int line, const char *func,
-                           const char *fmt, ...) {
+                                const char *fmt, ...) {
   char sentence[512];
   va_list ap;
   va_start(ap, fmt);
@@ -96,8 +96,8 @@ void pp_formats_hdf5_read_end(hid_t *file, const pp_formats_hdf5_quiet *quiet) {
 
 /* Opens attribute `name` of `object` and checks it holds one value of class `want`. */
 static pp_status pp_formats_hdf5_open_attribute(hid_t file, const char *path, const char *object,
-                                          const char *name, H5T_class_t want, hid_t *attr,
-                                          hid_t *type) {
+                                                const char *name, H5T_class_t want, hid_t *attr,
+                                                hid_t *type) {
   pp_status status = PP_SUCCESS;
   hid_t space = H5I_INVALID_HID;
   *type = H5I_INVALID_HID;
@@ -123,7 +123,7 @@ done:
 }
 
 pp_status pp_formats_hdf5_read_string_attribute(hid_t file, const char *path, const char *object,
-                                      const char *name, char **value) {
+                                                const char *name, char **value) {
   pp_status status = PP_SUCCESS;
   hid_t attr = H5I_INVALID_HID, type = H5I_INVALID_HID, memtype = H5I_INVALID_HID;
   char *text = NULL, *vl_text = NULL;
@@ -163,10 +163,11 @@ done:
 }
 
 pp_status pp_formats_hdf5_read_number_attribute(hid_t file, const char *path, const char *object,
-                                      const char *name, double *value) {
+                                                const char *name, double *value) {
   pp_status status = PP_SUCCESS;
   hid_t attr = H5I_INVALID_HID, type = H5I_INVALID_HID;
-  PP_CALL_GOTO(status, pp_formats_hdf5_open_attribute(file, path, object, name, H5T_FLOAT, &attr, &type));
+  PP_CALL_GOTO(status,
+               pp_formats_hdf5_open_attribute(file, path, object, name, H5T_FLOAT, &attr, &type));
   PP_H5_CHECK_GOTO(status, H5Aread(attr, H5T_NATIVE_DOUBLE, value) >= 0, PP_ERR_IO,
                    "cannot read attribute '%s' from '%s'", name, path);
 done:

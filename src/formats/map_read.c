@@ -109,7 +109,8 @@ static pp_status pp_map_fits_number_key(fitsfile *fits, const char *path, const 
     fits_clear_errmsg();
     return PP_SUCCESS;
   }
-  PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': header keyword %s is not a number", path, key);
+  PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': header keyword %s is not a number",
+                     path, key);
   *found = true;
 done:
   return status;
@@ -127,8 +128,8 @@ static pp_status pp_map_fits_text_key(fitsfile *fits, const char *path, const ch
     value[0] = '\0';
     return PP_SUCCESS;
   }
-  PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': header keyword %s cannot be read as text", path,
-                     key);
+  PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status,
+                     "'%s': header keyword %s cannot be read as text", path, key);
   pp_map_trim(value);
 done:
   return status;
@@ -194,7 +195,8 @@ static pp_status pp_map_read_fits(const pp_map_location *loc, pp_map *map) {
                   "'%s' has no HDU %s: it has %d, numbered from 0 (the primary)", path, loc->part,
                   n_hdus);
     fits_movabs_hdu(fits, (int)number + 1, &hdu_type, &fits_status);
-    PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': cannot move to HDU %ld", path, number);
+    PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': cannot move to HDU %ld", path,
+                       number);
   } else if (loc->kind == PP_MAP_PART_FITS_HDU) {
     char name[FLEN_VALUE];
     size_t name_length = strlen(loc->part);
@@ -210,16 +212,18 @@ static pp_status pp_map_read_fits(const pp_map_location *loc, pp_map *map) {
                     "'file[EXTNAME]' or 'file[number]', the primary being 0)",
                     path, loc->part, n_hdus);
     }
-    PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': cannot move to extension '%s'", path,
-                       loc->part);
+    PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': cannot move to extension '%s'",
+                       path, loc->part);
   } else {
     fits_get_img_dim(fits, &naxis, &fits_status);
-    PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': cannot read the primary header", path);
+    PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': cannot read the primary header",
+                       path);
     /* astropy's getdata (POPPY's reader) takes the first extension when the primary HDU
      * holds no data. */
     if (naxis == 0 && n_hdus > 1) {
       fits_movabs_hdu(fits, 2, &hdu_type, &fits_status);
-      PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': cannot move to its first extension", path);
+      PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status,
+                         "'%s': cannot move to its first extension", path);
     }
   }
   fits_get_hdu_type(fits, &hdu_type, &fits_status);
@@ -250,8 +254,8 @@ static pp_status pp_map_read_fits(const pp_map_location *loc, pp_map *map) {
   int any_undefined = 0;
   fits_read_pix(fits, TDOUBLE, first_pixel, (LONGLONG)count, &undefined, map->values,
                 &any_undefined, &fits_status);
-  PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': cannot read its %zu × %zu pixels", path,
-                     map->ny, map->nx);
+  PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': cannot read its %zu × %zu pixels",
+                     path, map->ny, map->nx);
   PP_CALL_GOTO(status, pp_map_fits_header(fits, path, map));
 done:
   if (fits) {
@@ -355,7 +359,8 @@ static pp_status pp_map_read_hdf5(const pp_map_location *loc, pp_map *map) {
 
   if (H5Aexists(dataset, "pixelscale_m") > 0) {
     double value = NAN;
-    pp_status read = pp_formats_hdf5_read_number_attribute(file, path, dataset_path, "pixelscale_m", &value);
+    pp_status read =
+        pp_formats_hdf5_read_number_attribute(file, path, dataset_path, "pixelscale_m", &value);
     if (read != PP_SUCCESS) {
       status = pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__, "%s",
                               pp_status_message(read));
@@ -370,7 +375,8 @@ static pp_status pp_map_read_hdf5(const pp_map_location *loc, pp_map *map) {
     snprintf(map->pixelscale_key, sizeof map->pixelscale_key, "pixelscale_m");
   }
   if (H5Aexists(dataset, "units") > 0) {
-    pp_status read = pp_formats_hdf5_read_string_attribute(file, path, dataset_path, "units", &units);
+    pp_status read =
+        pp_formats_hdf5_read_string_attribute(file, path, dataset_path, "units", &units);
     if (read != PP_SUCCESS) {
       status = pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__, "%s",
                               pp_status_message(read));

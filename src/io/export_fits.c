@@ -237,15 +237,18 @@ pp_status pp_export_fits(const char *input_path, const char *fits_path,
   st = pp_fits_write_image(f, r, "OVERSAMP", "This extension is oversampled.", r->psf, r->ny, r->nx,
                            r->pixelscale_arcsec, r->oversample,
                            "Oversampled pixels per detector pixel", false);
-  PP_FITS_CHECK_GOTO(status, PP_ERR_LIBRARY, st, "cannot write the OVERSAMP (primary) HDU of '%s'", fits_path);
+  PP_FITS_CHECK_GOTO(status, PP_ERR_LIBRARY, st, "cannot write the OVERSAMP (primary) HDU of '%s'",
+                     fits_path);
   st = pp_fits_write_image(f, r, "DET_SAMP", "This extension is at detector sampling.",
                            r->psf_detector, r->detector_ny, r->detector_nx,
                            r->detector_pixelscale_arcsec, 1,
                            "These data are rebinned to detector pixels", true);
-  PP_FITS_CHECK_GOTO(status, PP_ERR_LIBRARY, st, "cannot write the DET_SAMP HDU of '%s'", fits_path);
+  PP_FITS_CHECK_GOTO(status, PP_ERR_LIBRARY, st, "cannot write the DET_SAMP HDU of '%s'",
+                     fits_path);
   if (opt.cube) PP_CALL_GOTO(status, pp_fits_write_cube(f, r));
   st = pp_fits_write_table(f, r);
-  PP_FITS_CHECK_GOTO(status, PP_ERR_LIBRARY, st, "cannot write the WAVELENGTHS table of '%s'", fits_path);
+  PP_FITS_CHECK_GOTO(status, PP_ERR_LIBRARY, st, "cannot write the WAVELENGTHS table of '%s'",
+                     fits_path);
   fits_close_file(f, &st);
   f = NULL;
   PP_FITS_CHECK_GOTO(status, PP_ERR_LIBRARY, st, "cannot finish '%s'", fits_path);

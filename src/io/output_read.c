@@ -257,10 +257,12 @@ pp_status pp_output_read_plane(const char *path, const char *plane, size_t index
                 "wavelength index %zu is out of range: '%s' has %llu wavelengths (0 to %llu)",
                 index, path, (unsigned long long)dims[0], (unsigned long long)dims[0] - 1);
   char *plane_type = NULL;
-  PP_CALL_GOTO(status, pp_formats_hdf5_read_string_attribute(file, path, "/planes", "quantity", &quantity));
+  PP_CALL_GOTO(status,
+               pp_formats_hdf5_read_string_attribute(file, path, "/planes", "quantity", &quantity));
   char object[sizeof slice->name + 8];
   snprintf(object, sizeof object, "/planes/%s", found);
-  PP_CALL_GOTO(status, pp_formats_hdf5_read_string_attribute(file, path, object, "plane_type", &plane_type));
+  PP_CALL_GOTO(
+      status, pp_formats_hdf5_read_string_attribute(file, path, object, "plane_type", &plane_type));
   snprintf(slice->plane_type, sizeof slice->plane_type, "%s", plane_type);
   free(plane_type);
   /* the pixel scale at this wavelength (an attribute array, one per wavelength) */
@@ -327,7 +329,8 @@ pp_status pp_output_describe_planes(const char *path, char **text) {
   H5G_info_t info;
   PP_H5_CHECK_GOTO(status, group >= 0 && H5Gget_info(group, &info) >= 0, PP_ERR_IO,
                    "cannot open /planes in '%s'", path);
-  PP_CALL_GOTO(status, pp_formats_hdf5_read_string_attribute(file, path, "/planes", "quantity", &quantity));
+  PP_CALL_GOTO(status,
+               pp_formats_hdf5_read_string_attribute(file, path, "/planes", "quantity", &quantity));
   size_t size = 64 + (size_t)info.nlinks * (PP_OPTIC_NAME_BYTES + 64), used = 0;
   line = malloc(size);
   PP_CHECK_GOTO(status, line != NULL, PP_ERR_MEMORY, "out of memory");
@@ -343,8 +346,8 @@ pp_status pp_output_describe_planes(const char *path, char **text) {
     char *plane_type = NULL;
     size_t dims[3] = {1, 1, 1};
     int ndims = 0;
-    PP_CALL_GOTO(status,
-                 pp_formats_hdf5_read_string_attribute(file, path, object, "plane_type", &plane_type));
+    PP_CALL_GOTO(status, pp_formats_hdf5_read_string_attribute(file, path, object, "plane_type",
+                                                               &plane_type));
     pp_status shape = pp_io_dataset_shape(file, path, object, &ndims, dims);
     int n = snprintf(line + used, size - used, "%s %s %s %zu x %zu", k ? "," : "", name,
                      plane_type, dims[2], dims[1]);

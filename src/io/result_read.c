@@ -92,11 +92,14 @@ static pp_status pp_result_read_attributes(hid_t file, const char *path, pp_resu
   PP_CHECK(r->format_version <= PP_OUTPUT_FORMAT_VERSION, PP_ERR_INPUT,
            "'%s' has format version %lld; this polypsf (%s) reads up to version %d: use a newer "
            "polypsf", path, r->format_version, pp_version(), PP_OUTPUT_FORMAT_VERSION);
-  PP_CALL(pp_formats_hdf5_read_string_attribute(file, path, "/", "software_version", &r->software_version));
-  PP_CALL(pp_formats_hdf5_read_string_attribute(file, path, "/", "creation_date_utc", &r->creation_date_utc));
+  PP_CALL(pp_formats_hdf5_read_string_attribute(file, path, "/", "software_version",
+                                                &r->software_version));
+  PP_CALL(pp_formats_hdf5_read_string_attribute(file, path, "/", "creation_date_utc",
+                                                &r->creation_date_utc));
   PP_CALL(pp_formats_hdf5_read_string_attribute(file, path, "/", "job_text", &r->job_text));
   PP_CALL(pp_formats_hdf5_read_string_attribute(file, path, "/", "job_source", &r->job_source));
-  PP_CALL(pp_formats_hdf5_read_string_attribute(file, path, "/", "normalization", &r->normalization));
+  PP_CALL(
+      pp_formats_hdf5_read_string_attribute(file, path, "/", "normalization", &r->normalization));
   PP_CALL(pp_formats_hdf5_read_string_attribute(file, path, "/", "method", &r->method));
   PP_CALL(pp_result_read_positive(file, path, "pixelscale_arcsec", &r->pixelscale_arcsec));
   PP_CALL(pp_result_read_positive(file, path, "detector_pixelscale_arcsec",

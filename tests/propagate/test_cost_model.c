@@ -2,8 +2,8 @@
  * written, read back to the same doubles (so a run that reads it predicts what the run that
  * measured it did), and measured again when missing, corrupt, from another machine or when
  * asked; a cache that cannot be written is not an error; the default path follows XDG; the
- * chirp-z lengths a transform needs are measured once; predictions grow with the work and the real-input MFT is cheaper than the
- * complex one; on rates made by hand the MFT's prediction is its flop count over the rate,
+ * chirp-z lengths a transform needs are measured once; predictions grow with the work and
+ * the real-input MFT is cheaper than the complex one; on rates made by hand the MFT's prediction is its flop count over the rate,
  * and the choice for shapes whose answer is known is the known one. Truths: the file's own
  * text, flop counts, and orderings that hold for any machine. No wall-clock assertion. */
 #include <string.h>
