@@ -268,6 +268,16 @@ done:
 
 /* ---- HDF5 ----------------------------------------------------------------------------- */
 
+/* A map file that cannot be read is the user's to fix: the reader's message, as
+ * PP_ERR_INPUT (exit status 2), whatever class the HDF5 helper gave it. */
+static pp_status pp_map_input_error(pp_status read) {
+  if (read == PP_SUCCESS) return PP_SUCCESS;
+  pp_status input =
+      pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__, "%s", pp_status_message(read));
+  pp_status_free(read);
+  return input;
+}
+
 typedef struct {
   size_t count;
   char first[PP_MAP_NAMES_BYTES];
@@ -359,14 +369,8 @@ static pp_status pp_map_read_hdf5(const pp_map_location *loc, pp_map *map) {
 
   if (H5Aexists(dataset, "pixelscale_m") > 0) {
     double value = NAN;
-    pp_status read =
-        pp_formats_hdf5_read_number_attribute(file, path, dataset_path, "pixelscale_m", &value);
-    if (read != PP_SUCCESS) {
-      status = pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__, "%s",
-                              pp_status_message(read));
-      pp_status_free(read);
-      goto done;
-    }
+    PP_CALL_GOTO(status, pp_map_input_error(pp_formats_hdf5_read_number_attribute(
+                             file, path, dataset_path, "pixelscale_m", &value)));
     PP_CHECK_GOTO(status, isfinite(value) && value > 0, PP_ERR_INPUT,
                   "'%s:%s': attribute pixelscale_m = %g is not a pixel scale (metres per pixel, "
                   "> 0)",
@@ -375,14 +379,8 @@ static pp_status pp_map_read_hdf5(const pp_map_location *loc, pp_map *map) {
     snprintf(map->pixelscale_key, sizeof map->pixelscale_key, "pixelscale_m");
   }
   if (H5Aexists(dataset, "units") > 0) {
-    pp_status read =
-        pp_formats_hdf5_read_string_attribute(file, path, dataset_path, "units", &units);
-    if (read != PP_SUCCESS) {
-      status = pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__, "%s",
-                              pp_status_message(read));
-      pp_status_free(read);
-      goto done;
-    }
+    PP_CALL_GOTO(status, pp_map_input_error(pp_formats_hdf5_read_string_attribute(
+                             file, path, dataset_path, "units", &units)));
     snprintf(map->unit, sizeof map->unit, "%s", units);
     pp_map_trim(map->unit);
   }
