@@ -138,6 +138,8 @@ pp_status pp_mpi_status(int mpi_code, const char *file, int line, const char *fu
                         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 #define PP_MPI_CHECK(call, ...) \
   PP_CALL(pp_mpi_status((call), __FILE__, __LINE__, __func__, __VA_ARGS__))
+#define PP_MPI_CHECK_GOTO(status, call, ...) \
+  PP_CALL_GOTO(status, pp_mpi_status((call), __FILE__, __LINE__, __func__, __VA_ARGS__))
 
 /* Communicators polypsf creates: a duplicate of comm, or a split of it (as MPI_Comm_split,
  * MPI_Comm_split_type with MPI_COMM_TYPE_SHARED when `shared`), each with MPI_ERRORS_RETURN

@@ -33,16 +33,13 @@ pp_status pp_node_layout_create(MPI_Comm comm, size_t override_bytes, int thread
                            "'%s' on rank %d",
                            emulate, rank)
           : PP_SUCCESS;
-  emulation = pp_agree(comm, emulation);
-  if (emulation != PP_SUCCESS) {
-    pp_node_layout_destroy(layout);
-    return emulation;
-  }
+  status = pp_agree(comm, emulation);
+  if (status != PP_SUCCESS) goto done;
   if (emulate) {
     MPI_Comm emulated = MPI_COMM_NULL;
     MPI_Comm_rank(layout->node_comm, &layout->node_rank);
-    PP_CALL(pp_comm_split(layout->node_comm, layout->node_rank / (int)per_node,
-                          layout->node_rank, &emulated));
+    PP_CALL_GOTO(status, pp_comm_split(layout->node_comm, layout->node_rank / (int)per_node,
+                                       layout->node_rank, &emulated));
     MPI_Comm_free(&layout->node_comm);
     layout->node_comm = emulated;
   }
@@ -52,10 +49,12 @@ pp_status pp_node_layout_create(MPI_Comm comm, size_t override_bytes, int thread
     snprintf(layout->hostname, sizeof layout->hostname, "unknown");
 
   /* The node's first ranks, ordered by world rank, number the nodes. */
-  PP_CALL(pp_comm_split(comm, layout->node_rank == 0 ? 0 : MPI_UNDEFINED, rank, &leaders));
+  PP_CALL_GOTO(status,
+               pp_comm_split(comm, layout->node_rank == 0 ? 0 : MPI_UNDEFINED, rank, &leaders));
   if (layout->node_rank == 0) MPI_Comm_rank(leaders, &layout->node_index);
-  MPI_Bcast(&layout->node_index, 1, MPI_INT, 0, layout->node_comm);
   if (leaders != MPI_COMM_NULL) MPI_Comm_free(&leaders);
+  PP_MPI_CHECK_GOTO(status, MPI_Bcast(&layout->node_index, 1, MPI_INT, 0, layout->node_comm),
+                    "cannot share the node's number with its ranks");
 
   /* One probe per node: its first rank reads the files; failure is agreed on by all. */
   pp_status probe = PP_SUCCESS;
@@ -69,7 +68,10 @@ pp_status pp_node_layout_create(MPI_Comm comm, size_t override_bytes, int thread
   }
   status = pp_agree(comm, probe);
   if (status != PP_SUCCESS) goto done;
-  MPI_Bcast(&layout->memory, (int)sizeof layout->memory, MPI_BYTE, 0, layout->node_comm);
+  PP_MPI_CHECK_GOTO(status,
+                    MPI_Bcast(&layout->memory, (int)sizeof layout->memory, MPI_BYTE, 0,
+                              layout->node_comm),
+                    "cannot share the node's memory limits with its ranks");
   /* The node's CPUs as its first rank read them; the affinity is every rank's own. */
   int my_affinity = 0;
   {
@@ -78,7 +80,10 @@ pp_status pp_node_layout_create(MPI_Comm comm, size_t override_bytes, int thread
     if (!own) my_affinity = mine.affinity;
     pp_status_free(own); /* the leader's probe already checked the environment */
   }
-  MPI_Bcast(&layout->cpus, (int)sizeof layout->cpus, MPI_BYTE, 0, layout->node_comm);
+  PP_MPI_CHECK_GOTO(status,
+                    MPI_Bcast(&layout->cpus, (int)sizeof layout->cpus, MPI_BYTE, 0,
+                              layout->node_comm),
+                    "cannot share the node's CPUs with its ranks");
   layout->cpus.affinity = my_affinity;
   int affinity_or_max = my_affinity > 0 ? my_affinity : INT_MAX;
   MPI_Allreduce(&affinity_or_max, &layout->min_affinity, 1, MPI_INT, MPI_MIN, comm);
