@@ -170,9 +170,12 @@ check "sweep: each task's output equals its mpirun run bit for bit, and the two 
 check "sweep: one log per task" '[ -s "polypsf-sweep-${id}_0.log" ] && [ -s "polypsf-sweep-${id}_1.log" ]'
 
 # 3 and 4. SIGTERM to the batch shell once some slices are on disk.
+# Waits up to 3 minutes, like wait_job: on a loaded machine the job may start, and srun
+# launch its ranks, only after tens of seconds; a signal sent before the ranks exist aborts
+# the step launch instead of testing the stop at a checkpoint.
 stop_when_started() {  # $1 job id, $2 output: signal once >= 3 slices are marked completed
-  local n=0
-  for _ in $(seq 1 600); do
+  local n=0 deadline=$((SECONDS + 180))
+  while [ $SECONDS -lt $deadline ]; do
     n=$(completed_count "$2.partial")
     [ "${n:-0}" -ge 3 ] && break
     [ -e "$2" ] && break  # finished already: the check below reports it
