@@ -141,10 +141,11 @@ pp_status pp_mpi_status(int mpi_code, const char *file, int line, const char *fu
 #define PP_MPI_CHECK_GOTO(status, call, ...) \
   PP_CALL_GOTO(status, pp_mpi_status((call), __FILE__, __LINE__, __func__, __VA_ARGS__))
 
-/* Communicators polypsf creates: a duplicate of comm, or a split of it (as MPI_Comm_split,
- * MPI_Comm_split_type with MPI_COMM_TYPE_SHARED when `shared`), each with MPI_ERRORS_RETURN
- * so that a failing MPI call comes back as a pp_status instead of aborting every rank. On
- * failure *out is MPI_COMM_NULL. Collective on comm. */
+/* Communicators polypsf creates: a duplicate of comm (MPI_Comm_dup), a split of it by colour
+ * (MPI_Comm_split; MPI_UNDEFINED gives MPI_COMM_NULL), or its ranks that share memory, one
+ * node (MPI_Comm_split_type, MPI_COMM_TYPE_SHARED); each with MPI_ERRORS_RETURN, so that a
+ * failing MPI call on it comes back as a pp_status instead of aborting every rank. On failure
+ * *out is MPI_COMM_NULL. Collective on comm. */
 pp_status pp_comm_dup(MPI_Comm comm, MPI_Comm *out);
 pp_status pp_comm_split(MPI_Comm comm, int color, int key, MPI_Comm *out);
 pp_status pp_comm_split_shared(MPI_Comm comm, int key, MPI_Comm *out);

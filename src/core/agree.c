@@ -3,7 +3,6 @@
  * lowest failing rank's error, its message on every rank) is the same in every module. */
 #include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "polypsf/core.h"
 
