@@ -15,14 +15,18 @@
 # ranks × T fit the cores, else unbound.
 #
 # Environment:
-#   NP        number of ranks (default: nproc, the CPUs this process may use)
+#   NP        number of ranks (default: the CPUs this process may use, from its affinity
+#             mask, Cpus_allowed_list in /proc/self/status; not nproc, which OMP_NUM_THREADS
+#             changes)
 #   POLYPSF   the program (default: build/polypsf of this repository, else polypsf on PATH)
 #   MPIRUN    the launcher (default: mpirun)
 #   MPIRUN_ARGS  extra launcher options, split on spaces (e.g. "--report-bindings")
 # As root, Open MPI's OMPI_ALLOW_RUN_AS_ROOT and OMPI_ALLOW_RUN_AS_ROOT_CONFIRM are set for
 # you (containers); as any other user they are left alone.
-# Exit status: polypsf's own (0 success, 2 bad input, 1 runtime failure), or 2 for bad use
-# of this script.
+# Exit status: mpirun's, which is polypsf's own (0 success, 2 bad input, 1 runtime failure,
+# 3 stopped by SIGTERM sent to the ranks), except that SIGTERM sent to mpirun (or to this
+# script, which becomes mpirun) gives 1 although the ranks stop at a checkpoint and keep
+# OUT.h5.partial for --resume (their message says so); 2 for bad use of this script.
 set -euo pipefail
 
 usage() { sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
@@ -57,7 +61,25 @@ command -v "$mpirun" >/dev/null 2>&1 ||
   die "'$mpirun' not found (Debian: apt-get install openmpi-bin), or set MPIRUN"
 
 # --- ranks and cores -----------------------------------------------------------------------
-cpus="$(nproc 2>/dev/null || echo 1)"
+# The CPUs this process may use: its affinity mask (which a cgroup cpuset, taskset or a batch
+# system narrows), not GNU nproc, which honours OMP_NUM_THREADS (set to 1 for BLAS) and would
+# give one rank.
+allowed_cpus() {
+  awk '/^Cpus_allowed_list:/ { print $2 }' /proc/self/status 2>/dev/null
+}
+count_cpus() { # count_cpus LIST: CPUs in a list such as 0-3,8,10-11
+  local n=0 range IFS=,
+  for range in $1; do
+    n=$((n + ${range#*-} - ${range%-*} + 1))
+  done
+  echo "$n"
+}
+cpu_list="$(allowed_cpus)"
+if [[ "$cpu_list" =~ ^[0-9,-]+$ ]]; then
+  cpus="$(count_cpus "$cpu_list")"
+else
+  cpus="$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)"
+fi
 # --threads-per-rank T among polypsf's options: T threads per rank (checked by polypsf)
 threads=1
 args=("$@")
@@ -69,9 +91,8 @@ done
 # Physical cores among the CPUs we may use (Open MPI binds to and counts cores, not
 # hardware threads): distinct (package, core) pairs of the CPUs in our affinity mask.
 physical_cores() {
-  local list cpu first last n=0
-  list="$(awk '/^Cpus_allowed_list:/ { print $2 }' /proc/self/status 2>/dev/null)"
-  [[ -n "$list" ]] || { echo "$cpus"; return; }
+  local list="$cpu_list" cpu first last n=0
+  [[ "$list" =~ ^[0-9,-]+$ ]] || { echo "$cpus"; return; }
   local -A seen=()
   local IFS=,
   for range in $list; do

@@ -23,20 +23,29 @@ typedef struct {
   bool whole_job, all_rows, trace;
 } pp_cli_info_args;
 
+/* Radii separated by commas, each > 0 (one message for an empty item, 0, a negative or
+ * anything that is not a number). */
 static pp_status pp_cli_info_parse_radii(const char *text, pp_cli_info_args *args) {
   char buffer[1024];
   PP_CHECK(strlen(text) < sizeof buffer, PP_ERR_INPUT, "option --ee: list too long");
   strcpy(buffer, text);
-  for (char *save = NULL, *item = strtok_r(buffer, ",", &save); item;
-       item = strtok_r(NULL, ",", &save)) {
+  char *item = buffer;
+  for (bool last = false; !last; item++) {
+    char *comma = strchr(item, ',');
+    last = comma == NULL;
+    if (comma) *comma = '\0';
     PP_CHECK(args->n_ee_radii < PP_INFO_MAX_EE_RADII, PP_ERR_INPUT,
              "option --ee takes at most %d radii", PP_INFO_MAX_EE_RADII);
-    PP_CALL(pp_cli_parse_number("--ee", item, 0.0, 1e9, &args->ee_radii_arcsec[args->n_ee_radii]));
-    PP_CHECK(args->ee_radii_arcsec[args->n_ee_radii] > 0.0, PP_ERR_INPUT,
-             "option --ee needs radii in arcsec > 0, got '%s'", item);
-    args->n_ee_radii++;
+    double radius = 0.0;
+    pp_status number = pp_cli_parse_number("--ee", item, 0.0, 1e9, &radius);
+    bool good = number == PP_SUCCESS && radius > 0.0;
+    pp_status_free(number);
+    PP_CHECK(good, PP_ERR_INPUT,
+             "option --ee needs radii in arcsec, each > 0 and at most 1e9, separated by commas "
+             "(e.g. 0.1,0.25); got '%s' in '%s'", item, text);
+    args->ee_radii_arcsec[args->n_ee_radii++] = radius;
+    if (comma) item = comma;
   }
-  PP_CHECK(args->n_ee_radii > 0, PP_ERR_INPUT, "option --ee needs radii in arcsec, e.g. 0.1,0.2");
   return PP_SUCCESS;
 }
 

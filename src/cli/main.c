@@ -24,7 +24,7 @@ static const char pp_cli_usage[] =
     "       polypsf render OUT.h5 [-o PSF.png] [--colormap gray|viridis|inferno]\n"
     "                             [--scale-bar ARCSEC|auto] [--size N] [--min-decades D]\n"
     "                             [--plane NAME --wavelength I]\n"
-    "       polypsf --version | --help\n"
+    "       polypsf --version | --help       (also: polypsf COMMAND --help)\n"
     "\n"
     "  run JOB.yaml          compute the PSFs a job file describes into one HDF5 file;\n"
     "                        under MPI the wavelengths are spread over the ranks\n"
@@ -39,9 +39,12 @@ static const char pp_cli_usage[] =
     "                        --plane NAME --wavelength I: wavelength I of /planes/NAME, an\n"
     "                        intermediate plane the job's output.planes asked for)\n"
     "  -o, --output FILE     output file (default: the job's output.path)\n"
-    "  --force               replace an existing output file\n"
-    "  --resume              continue FILE.partial left by a stopped run (needs cube: true)\n"
-    "  --mem-per-node SIZE   cap each node's memory, e.g. 512M, 64G (bare number: MiB)\n"
+    "  --force               replace an existing output file, or discard the finished\n"
+    "                        slices of a stopped run's FILE.partial\n"
+    "  --resume              continue FILE.partial left by a stopped run (needs cube: true);\n"
+    "                        with --force, an existing FILE is replaced when it finishes\n"
+    "  --mem-per-node SIZE   cap each node's memory, e.g. 512M, 64G (bare number: MiB;\n"
+    "                        K, M, G, T are powers of 1024, with or without B or iB)\n"
     "  --checkpoint SECONDS  mark finished slices on disk about this often (default 60;\n"
     "                        0: after every task); --resume continues from the last one\n"
     "  --wisdom FILE         FFTW wisdom: read before planning (a missing file is fine),\n"
@@ -99,11 +102,13 @@ typedef struct {
   pp_log_level log_level;
 } pp_cli_args;
 
-static pp_status pp_cli_parse_count(const char *option, const char *text, int *value) {
-  char *end = NULL;
-  long v = strtol(text, &end, 10);
-  PP_CHECK(end != text && *end == '\0' && v >= 1 && v <= 1000000, PP_ERR_INPUT,
-           "option %s needs a whole number from 1 to 1000000, got '%s'", option, text);
+/* --nodes and --ranks-per-node: far beyond any machine, and an int. */
+enum { PP_CLI_MAX_COUNT = 1000000 };
+
+/* A whole number from 1 to max for an int option (pp_cli_parse_size's rules and message). */
+static pp_status pp_cli_parse_count(const char *option, const char *text, int max, int *value) {
+  size_t v = 0;
+  PP_CALL(pp_cli_parse_size(option, text, 1, (size_t)max, &v));
   *value = (int)v;
   return PP_SUCCESS;
 }
@@ -143,16 +148,14 @@ static pp_status pp_cli_parse(int argc, char **argv, pp_cli_args *args) {
       PP_CALL(pp_parse_bytes(argv[++i], &args->mem_per_node_bytes));
     } else if (!is_run && strcmp(a, "--nodes") == 0) {
       PP_CHECK(has_value, PP_ERR_INPUT, "option --nodes needs a number");
-      PP_CALL(pp_cli_parse_count(a, argv[++i], &args->nodes));
+      PP_CALL(pp_cli_parse_count(a, argv[++i], PP_CLI_MAX_COUNT, &args->nodes));
     } else if (!is_run && strcmp(a, "--ranks-per-node") == 0) {
       PP_CHECK(has_value, PP_ERR_INPUT, "option --ranks-per-node needs a number");
-      PP_CALL(pp_cli_parse_count(a, argv[++i], &args->ranks_per_node));
+      PP_CALL(pp_cli_parse_count(a, argv[++i], PP_CLI_MAX_COUNT, &args->ranks_per_node));
     } else if (strcmp(a, "--threads-per-rank") == 0) {
       PP_CHECK(has_value, PP_ERR_INPUT, "option --threads-per-rank needs a number");
-      PP_CALL(pp_cli_parse_count(a, argv[++i], &args->threads_per_rank));
-      PP_CHECK(args->threads_per_rank <= PP_MAX_THREADS_PER_RANK, PP_ERR_INPUT,
-               "option --threads-per-rank needs a number from 1 to %d, got '%s'",
-               PP_MAX_THREADS_PER_RANK, argv[i]);
+      /* the job key's limits (propagation.threads_per_rank) */
+      PP_CALL(pp_cli_parse_count(a, argv[++i], PP_MAX_THREADS_PER_RANK, &args->threads_per_rank));
     } else if (strcmp(a, "--quiet") == 0) {
       args->log_level = PP_LOG_ERROR;
     } else if (strcmp(a, "--trace") == 0) {
@@ -171,8 +174,6 @@ static pp_status pp_cli_parse(int argc, char **argv, pp_cli_args *args) {
   }
   PP_CHECK(args->job_path != NULL, PP_ERR_INPUT, "%s needs a job file: polypsf %s JOB.yaml",
            args->command, args->command);
-  PP_CHECK(!(args->resume && args->force), PP_ERR_INPUT,
-           "--resume continues a stopped run and --force starts afresh: give one of them");
   return PP_SUCCESS;
 }
 
@@ -351,9 +352,17 @@ int main(int argc, char **argv) {
     printf("polypsf %s\n", pp_version());
     return PP_EXIT_OK;
   }
-  for (size_t c = 0; c < sizeof pp_cli_commands / sizeof pp_cli_commands[0]; c++)
-    if (strcmp(argv[1], pp_cli_commands[c].name) == 0)
-      return pp_cli_commands[c].function(argc, argv);
+  for (size_t c = 0; c < sizeof pp_cli_commands / sizeof pp_cli_commands[0]; c++) {
+    if (strcmp(argv[1], pp_cli_commands[c].name) != 0) continue;
+    /* `polypsf run --help`: the usage, before any file is read or MPI started */
+    for (int i = 2; i < argc; i++) {
+      if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+        fputs(pp_cli_usage, stdout);
+        return PP_EXIT_OK;
+      }
+    }
+    return pp_cli_commands[c].function(argc, argv);
+  }
   fprintf(stderr, "polypsf: error: unknown command '%s'\n%s", argv[1], pp_cli_usage);
   return PP_EXIT_BAD_INPUT;
 }

@@ -228,7 +228,7 @@ pp_status pp_export_fits(const char *input_path, const char *fits_path,
   PP_CHECK_GOTO(status, !opt.cube || r->has_cube, PP_ERR_INPUT,
                 "--cube: '%s' has no /cube (its job did not say output: {cube: true})",
                 input_path);
-  PP_CALL_GOTO(status, pp_io_stage_begin(fits_path, opt.force, "FITS file", &stage));
+  PP_CALL_GOTO(status, pp_io_stage_begin(fits_path, input_path, opt.force, "FITS file", &stage));
 
   /* fits_create_diskfile: the name is taken literally (no cfitsio "!", "[...]" or ".gz"
    * syntax) and the file must not exist yet, which the private directory guarantees. */

@@ -32,8 +32,8 @@ static bool pp_stage_sync_path(const char *path, bool directory) {
   return ok;
 }
 
-pp_status pp_io_stage_begin(const char *final_path, bool force, const char *what,
-                            pp_io_stage *stage) {
+pp_status pp_io_stage_begin(const char *final_path, const char *input_path, bool force,
+                            const char *what, pp_io_stage *stage) {
   pp_status status = PP_SUCCESS;
   *stage = (pp_io_stage){0};
   PP_CHECK(final_path != NULL && final_path[0] != '\0', PP_ERR_INPUT, "no %s name given", what);
@@ -54,6 +54,14 @@ pp_status pp_io_stage_begin(const char *final_path, bool force, const char *what
   if (stat(final_path, &info) == 0) {
     PP_CHECK_GOTO(status, !S_ISDIR(info.st_mode), PP_ERR_INPUT, "%s '%s' is a directory", what,
                   final_path);
+    /* The same file under any name (a link, "./", a symbolic link): writing would replace
+     * the input, --force or not. */
+    struct stat input;
+    PP_CHECK_GOTO(status,
+                  input_path == NULL || stat(input_path, &input) != 0 ||
+                      input.st_dev != info.st_dev || input.st_ino != info.st_ino,
+                  PP_ERR_INPUT, "%s '%s' is the input file '%s' (the same file); give the %s "
+                  "another name", what, final_path, input_path, what);
     PP_CHECK_GOTO(status, force, PP_ERR_INPUT, "%s '%s' exists; use --force to overwrite", what,
                   final_path);
   }

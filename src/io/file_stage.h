@@ -20,12 +20,13 @@ typedef struct pp_io_stage {
   char *file_path; /* dir_path/<final name>: write here */
 } pp_io_stage;
 
-/* Checks final_path (not a directory; its directory exists and is writable; unless force,
- * nothing there yet) and makes the private directory. PP_ERR_INPUT for the checks, with
- * `what` naming the file's kind in the message ("FITS file"); PP_ERR_IO when the directory
- * cannot be made. On error the stage is left empty. Not collective. */
-pp_status pp_io_stage_begin(const char *final_path, bool force, const char *what,
-                            pp_io_stage *stage);
+/* Checks final_path (not a directory; not the file input_path names, under any name, when
+ * input_path is not NULL; its directory exists and is writable; unless force, nothing there
+ * yet) and makes the private directory. PP_ERR_INPUT for the checks, with `what` naming the
+ * file's kind in the message ("FITS file"); PP_ERR_IO when the directory cannot be made. On
+ * error the stage is left empty. Not collective. */
+pp_status pp_io_stage_begin(const char *final_path, const char *input_path, bool force,
+                            const char *what, pp_io_stage *stage);
 /* Syncs the written file to storage and gives it its final name: rename(2) with force
  * (atomic replacement), link(2) + unlink(2) without, which refuses (PP_ERR_INPUT) if a
  * file appeared at the final name meanwhile; then syncs the directory and removes the

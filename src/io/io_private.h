@@ -95,6 +95,25 @@ pp_status pp_io_output_check_ranks_agree(MPI_Comm comm, const char *path,
 /* The final path is usable: not a directory, in an existing writable directory, and (unless
  * force) nothing there yet. Run by rank 0 only. */
 pp_status pp_io_output_check_path(const char *path, bool force);
+/* How a file on disk relates to the job about to run (output_match.c). */
+typedef enum {
+  PP_RESUME_SAME_JOB,  /* a polypsf-psf file of this format version, for this job */
+  PP_RESUME_FOREIGN,   /* not a polypsf-psf file, or another format version */
+  PP_RESUME_OTHER_JOB  /* a polypsf-psf file written for another job */
+} pp_resume_match;
+
+enum { PP_IO_WHY_BYTES = 512 };
+
+/* Whether the open file was written by this job. Checked in this order, the first
+ * difference going into `why`: format name and version, job text, wavelengths, weights,
+ * /psf shape, pixel scale, pupil width. Errors only when memory runs out. Not collective. */
+pp_status pp_io_output_compare(hid_t file, const char *path, const pp_output_meta *meta,
+                               pp_resume_match *match, char why[PP_IO_WHY_BYTES]);
+/* Run without --resume and without --force: refuses (PP_ERR_INPUT) when `partial`
+ * (pp_output_temp_path(path)) holds finished slices, which a fresh start would lose, saying
+ * how many and which options keep or discard them (output_match.c). Rank 0 only. */
+pp_status pp_io_output_check_partial(const char *path, const char *partial,
+                                     const pp_output_meta *meta);
 /* A pp_output with every id invalid, no communicator, names and flag arrays allocated.
  * Not collective. */
 pp_status pp_io_output_alloc(const char *path, const pp_output_meta *meta, bool force,

@@ -394,7 +394,12 @@ pp_status pp_output_create(const char *path, const pp_output_meta *meta, bool fo
 
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
-  local = rank == 0 ? pp_io_output_check_path(path, force) : PP_SUCCESS;
+  /* Finished slices in a stopped run's .partial are never discarded without --force. */
+  char partial[4096];
+  local = rank == 0 ? pp_output_temp_path(path, partial, sizeof partial) : PP_SUCCESS;
+  if (local == PP_SUCCESS && rank == 0 && !force)
+    local = pp_io_output_check_partial(path, partial, meta);
+  if (local == PP_SUCCESS && rank == 0) local = pp_io_output_check_path(path, force);
   if (local == PP_SUCCESS) local = pp_io_output_alloc(path, meta, force, &out);
   status = pp_agree(comm, local);
   if (status != PP_SUCCESS) goto done;

@@ -17,131 +17,8 @@
 
 #include "polypsf/io.h"
 
-/* How a file on disk relates to the job about to run. */
-typedef enum {
-  PP_RESUME_SAME_JOB,  /* a polypsf-psf file of this format version, for this job */
-  PP_RESUME_FOREIGN,   /* not a polypsf-psf file, or another format version */
-  PP_RESUME_OTHER_JOB  /* a polypsf-psf file written for another job */
-} pp_resume_match;
-
 /* What rank 0 decided; broadcast so that every rank takes the same branch. */
 typedef enum { PP_RESUME_START_FRESH = 0, PP_RESUME_OPEN_PARTIAL = 1 } pp_resume_plan;
-
-enum { PP_RESUME_WHY_BYTES = 512 };
-
-/* Reads a 1-D float64 dataset of n values and compares it bit for bit with want: the
- * same job text parsed by the same polypsf gives the same bits, and /psf sums with these
- * exact weights, so "close" is not good enough. */
-static pp_status pp_resume_same_values(hid_t file, const char *path, const char *name,
-                                       const double *want, size_t n, double *scratch,
-                                       bool *same, char why[PP_RESUME_WHY_BYTES]) {
-  *same = false;
-  pp_status read = pp_io_read_whole(file, path, name, H5T_NATIVE_DOUBLE, n, scratch);
-  if (read != PP_SUCCESS) {
-    if (pp_status_code(read) == PP_ERR_MEMORY) return read;
-    snprintf(why, PP_RESUME_WHY_BYTES, "%s", pp_status_message(read));
-    pp_status_free(read);
-    return PP_SUCCESS;
-  }
-  *same = memcmp(scratch, want, n * sizeof *want) == 0;
-  if (!*same) snprintf(why, PP_RESUME_WHY_BYTES, "its %s differ", name + 1);
-  return PP_SUCCESS;
-}
-
-/* A root attribute holding a number equal (bit for bit) to want. */
-static bool pp_resume_same_number(hid_t file, const char *path, const char *name, double want,
-                                  const char *unit, char why[PP_RESUME_WHY_BYTES]) {
-  double got = 0.0;
-  pp_status read = pp_formats_hdf5_read_number_attribute(file, path, "/", name, &got);
-  if (read != PP_SUCCESS) {
-    snprintf(why, PP_RESUME_WHY_BYTES, "%s", pp_status_message(read));
-    pp_status_free(read);
-    return false;
-  }
-  if (memcmp(&got, &want, sizeof got) == 0) return true;
-  /* 15 digits read well; 17 only when needed to show the difference. */
-  char got_text[32], want_text[32];
-  snprintf(got_text, sizeof got_text, "%.15g", got);
-  snprintf(want_text, sizeof want_text, "%.15g", want);
-  if (strcmp(got_text, want_text) == 0) {
-    snprintf(got_text, sizeof got_text, "%.17g", got);
-    snprintf(want_text, sizeof want_text, "%.17g", want);
-  }
-  snprintf(why, PP_RESUME_WHY_BYTES, "its %s is %s %s, this job's %s %s", name, got_text, unit,
-           want_text, unit);
-  return false;
-}
-
-/* Whether the open file was written by this job. Checked in this order, the first
- * difference going into `why`: format name and version, job text, wavelengths, weights,
- * /psf shape, pixel scale, pupil width. Errors only when memory runs out. Not collective. */
-static pp_status pp_resume_compare(hid_t file, const char *path, const pp_output_meta *meta,
-                                   pp_resume_match *match, char why[PP_RESUME_WHY_BYTES]) {
-  pp_status status = PP_SUCCESS;
-  char *text = NULL;
-  double *scratch = NULL;
-  const pp_job *job = meta->job;
-  size_t n = job->n_wavelengths;
-  *match = PP_RESUME_FOREIGN;
-  why[0] = '\0';
-
-  /* The format first: only then do the other names mean what this code thinks. */
-  pp_status read = pp_formats_hdf5_read_string_attribute(file, path, "/", "format_name", &text);
-  if (read != PP_SUCCESS || strcmp(text, PP_OUTPUT_FORMAT_NAME) != 0) {
-    snprintf(why, PP_RESUME_WHY_BYTES, "%s",
-             read != PP_SUCCESS ? pp_status_message(read) : "another format_name");
-    pp_status_free(read);
-    goto done;
-  }
-  double version = 0.0;
-  read = pp_formats_hdf5_read_number_attribute(file, path, "/", "format_version", &version);
-  if (read != PP_SUCCESS || version != PP_OUTPUT_FORMAT_VERSION) {
-    snprintf(why, PP_RESUME_WHY_BYTES, "format version %g", read != PP_SUCCESS ? -1.0 : version);
-    pp_status_free(read);
-    goto done;
-  }
-
-  *match = PP_RESUME_OTHER_JOB;
-  free(text);
-  text = NULL;
-  read = pp_formats_hdf5_read_string_attribute(file, path, "/", "job_text", &text);
-  if (read != PP_SUCCESS || strcmp(text, job->text ? job->text : "") != 0) {
-    snprintf(why, PP_RESUME_WHY_BYTES, "%s",
-             read != PP_SUCCESS ? pp_status_message(read) : "its job text differs");
-    pp_status_free(read);
-    goto done;
-  }
-  scratch = malloc(n * sizeof *scratch);
-  PP_CHECK_GOTO(status, scratch != NULL, PP_ERR_MEMORY, "out of memory");
-  bool same = false;
-  PP_CALL_GOTO(status, pp_resume_same_values(file, path, "/wavelengths", job->wavelengths_m, n,
-                                             scratch, &same, why));
-  if (!same) goto done;
-  PP_CALL_GOTO(status,
-               pp_resume_same_values(file, path, "/weights", job->weights, n, scratch, &same, why));
-  if (!same) goto done;
-  int ndims = 0;
-  size_t dims[3];
-  read = pp_io_dataset_shape(file, path, "/psf", &ndims, dims);
-  if (read != PP_SUCCESS || ndims != 2 || dims[0] != meta->ny || dims[1] != meta->nx) {
-    if (read != PP_SUCCESS) snprintf(why, PP_RESUME_WHY_BYTES, "%s", pp_status_message(read));
-    else
-      snprintf(why, PP_RESUME_WHY_BYTES, "its /psf is %zu × %zu, this job's %zu × %zu", dims[0],
-               dims[1], meta->ny, meta->nx);
-    pp_status_free(read);
-    goto done;
-  }
-  /* Slices computed at another pixel scale or pupil width must not be mixed in. */
-  if (!pp_resume_same_number(file, path, "pixelscale_arcsec", meta->pixelscale_arcsec, "arcsec",
-                             why) ||
-      !pp_resume_same_number(file, path, "pupil_diameter_m", meta->pupil_diameter_m, "m", why))
-    goto done;
-  *match = PP_RESUME_SAME_JOB;
-done:
-  free(text);
-  free(scratch);
-  return status;
-}
 
 /* Rank 0: checks that <path>.partial can be resumed by this job and reads its completion
  * flags into completed[]. Not collective. */
@@ -150,29 +27,31 @@ static pp_status pp_resume_inspect_partial(const char *partial, const pp_output_
   pp_status status = PP_SUCCESS;
   hid_t file = H5I_INVALID_HID;
   size_t n = meta->job->n_wavelengths;
-  char why[PP_RESUME_WHY_BYTES];
+  char why[PP_IO_WHY_BYTES];
 
   pp_status opened = pp_formats_hdf5_open_read(partial, &file);
   if (opened != PP_SUCCESS) {
     /* Typically a run killed while creating the file, before its first flush. */
     status = pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__,
-                            "%s; it cannot be resumed: remove it or run without --resume",
+                            "%s; it cannot be resumed: remove it, or start afresh with "
+                            "--force instead of --resume",
                             pp_status_message(opened));
     pp_status_free(opened);
     goto done;
   }
   pp_resume_match match = PP_RESUME_FOREIGN;
-  PP_CALL_GOTO(status, pp_resume_compare(file, partial, meta, &match, why));
+  PP_CALL_GOTO(status, pp_io_output_compare(file, partial, meta, &match, why));
   PP_CHECK_GOTO(status, match != PP_RESUME_FOREIGN, PP_ERR_INPUT,
-                "'%s' is not a polypsf-psf output of format version %d (%s); remove it or run "
-                "without --resume",
+                "'%s' is not a polypsf-psf output of format version %d (%s); remove it, or "
+                "start afresh with --force instead of --resume",
                 partial, PP_OUTPUT_FORMAT_VERSION, why);
   PP_CHECK_GOTO(status, match == PP_RESUME_SAME_JOB, PP_ERR_INPUT,
-                "'%s' was written for a different job (%s); remove it or run without --resume",
+                "'%s' was written for a different job (%s); remove it, or start afresh with "
+                "--force instead of --resume",
                 partial, why);
   PP_CHECK_GOTO(status, H5Lexists(file, "cube", H5P_DEFAULT) > 0, PP_ERR_INPUT,
                 "'%s' has no /cube (its run had cube: false), and a resumed run needs the "
-                "finished slices; remove it or run without --resume",
+                "finished slices; remove it, or start afresh with --force instead of --resume",
                 partial);
 
   /* The rest was made by pp_output_create with these sizes; anything else is damage. */
@@ -190,7 +69,8 @@ static pp_status pp_resume_inspect_partial(const char *partial, const pp_output_
                            "its /cube, /status/completed or /provenance/tasks has the wrong shape");
   if (shape != PP_SUCCESS) {
     status = pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__,
-                            "'%s' is damaged (%s); remove it or run without --resume", partial,
+                            "'%s' is damaged (%s); remove it, or start afresh with --force "
+                            "instead of --resume", partial,
                             pp_status_message(shape));
     pp_status_free(shape);
     goto done;
@@ -210,11 +90,12 @@ static pp_status pp_resume_refuse_final(const char *path, const pp_output_meta *
   hid_t file = H5I_INVALID_HID;
   unsigned char *completed = NULL;
   size_t n = meta->job->n_wavelengths;
-  char why[PP_RESUME_WHY_BYTES];
+  char why[PP_IO_WHY_BYTES];
 
   pp_status opened = pp_formats_hdf5_open_read(path, &file);
   pp_resume_match match = PP_RESUME_FOREIGN;
-  if (opened == PP_SUCCESS) PP_CALL_GOTO(status, pp_resume_compare(file, path, meta, &match, why));
+  if (opened == PP_SUCCESS)
+    PP_CALL_GOTO(status, pp_io_output_compare(file, path, meta, &match, why));
   pp_status_free(opened);
   PP_CHECK_GOTO(status, match != PP_RESUME_OTHER_JOB, PP_ERR_INPUT,
                 "output '%s' exists and was written for a different job (%s); use --force to "
@@ -257,8 +138,9 @@ static pp_status pp_resume_plan_on_root(const char *path, const char *partial,
   /* Say it now rather than at the end of the run, when the rename would refuse. */
   PP_CHECK(!final_exists || force, PP_ERR_INPUT,
            "output '%s' exists, and so does its .partial file from an interrupted run: "
-           "finishing that run would replace it; add --force to allow that, or move it away",
-           path);
+           "finishing that run would replace it: add --resume --force to finish it and replace "
+           "'%s', --force alone to start afresh, or move one of them away",
+           path, path);
   PP_CALL(pp_resume_inspect_partial(partial, meta, completed));
   *plan = PP_RESUME_OPEN_PARTIAL;
   return PP_SUCCESS;

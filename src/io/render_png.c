@@ -322,7 +322,7 @@ static pp_status pp_render_result(const pp_result *r, const char *png_path, pp_p
   PP_CALL_GOTO(status, pp_png_paint(r, &o, &canvas, bar_label, sizeof bar_label));
 
   /* A preview is derived data: an existing PNG is replaced (atomically). */
-  PP_CALL_GOTO(status, pp_io_stage_begin(png_path, true, "PNG file", &stage));
+  PP_CALL_GOTO(status, pp_io_stage_begin(png_path, r->path, true, "PNG file", &stage));
   fp = fopen(stage.file_path, "wb");
   PP_CHECK_GOTO(status, fp != NULL, PP_ERR_IO, "cannot create '%s': %s", stage.file_path,
                 strerror(errno));

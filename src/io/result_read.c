@@ -71,7 +71,19 @@ static pp_status pp_result_read_doubles(hid_t file, const char *path, const char
 static pp_status pp_result_check_path(const char *path) {
   PP_CHECK(path != NULL && path[0] != '\0', PP_ERR_INPUT, "no input file given");
   struct stat info;
-  PP_CHECK(stat(path, &info) == 0, PP_ERR_INPUT, "cannot read '%s': %s", path, strerror(errno));
+  if (stat(path, &info) != 0) {
+    int missing = errno;
+    /* A stopped run leaves its work under the temporary name: say where it is. */
+    char partial[4096];
+    pp_status named = missing == ENOENT ? pp_output_temp_path(path, partial, sizeof partial)
+                                        : PP_SUCCESS;
+    bool has_partial = missing == ENOENT && named == PP_SUCCESS && stat(partial, &info) == 0;
+    pp_status_free(named);
+    PP_CHECK(!has_partial, PP_ERR_INPUT,
+             "cannot read '%s': %s; its unfinished run's '%s' is there (polypsf info '%s' shows "
+             "it; polypsf run --resume finishes it)", path, strerror(missing), partial, partial);
+    PP_CHECK(false, PP_ERR_INPUT, "cannot read '%s': %s", path, strerror(missing));
+  }
   PP_CHECK(!S_ISDIR(info.st_mode), PP_ERR_INPUT, "'%s' is a directory, not an output file", path);
   htri_t is_hdf5 = H5Fis_hdf5(path); /* HDF5 1.10: H5Fis_accessible came in 1.12 */
   PP_CHECK(is_hdf5 > 0, PP_ERR_INPUT,

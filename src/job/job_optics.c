@@ -13,15 +13,12 @@
 
 /* ---- optics ----------------------------------------------------------------------------- */
 
-static void pp_job_list_optic_types(char *out, size_t out_bytes) {
-  size_t used = 0;
-  out[0] = '\0';
-  for (size_t i = 0; i < pp_optic_type_count() && used < out_bytes; i++) {
-    int n = snprintf(out + used, out_bytes - used, "%s%s", i ? ", " : "",
-                     pp_optic_type_at(i)->name);
-    if (n < 0) break;
-    used += (size_t)n;
-  }
+/* The optic types' names, NULL-terminated, into names[max] (the table's order). */
+static void pp_job_optic_type_names(const char **names, size_t max) {
+  size_t n = 0;
+  for (size_t i = 0; i < pp_optic_type_count() && n + 1 < max; i++)
+    names[n++] = pp_optic_type_at(i)->name;
+  names[n] = NULL;
 }
 
 /* The message after "word: ", or the whole message. */
@@ -125,7 +122,9 @@ static pp_status pp_job_read_optic(pp_yaml_doc *doc, const yaml_node_t *item, si
   yaml_node_t *type_key, *params;
   pp_yaml_mapping_pair(doc, item, 0, &type_key, &params);
   char types[512];
-  pp_job_list_optic_types(types, sizeof types);
+  const char *type_names[64];
+  pp_job_optic_type_names(type_names, sizeof type_names / sizeof type_names[0]);
+  pp_yaml_join_words(types, sizeof types, type_names);
   if (type_key->type != YAML_SCALAR_NODE || pp_yaml_is_null(type_key))
     return PP_YAML_ERROR(doc, type_key, item_path, "the optic type must be a word; allowed types: %s",
                          types);
@@ -142,9 +141,12 @@ static pp_status pp_job_read_optic(pp_yaml_doc *doc, const yaml_node_t *item, si
                          extra, type_name);
   }
   const pp_optic_type *type = pp_optic_type_find(type_name);
+  char suggestion[160];
+  pp_yaml_suggest(type_name, type_names, suggestion, sizeof suggestion);
   if (!type)
-    return PP_YAML_ERROR(doc, type_key, item_path, "unknown optic type '%s'; allowed types: %s%s",
-                         type_name, types,
+    return PP_YAML_ERROR(doc, type_key, item_path,
+                         "unknown optic type '%s'%s; allowed types: %s%s", type_name, suggestion,
+                         types,
                          strcmp(type_name, "type") == 0
                              ? " (write the type as the key: '- circular_aperture: {radius: 1}')"
                              : "");

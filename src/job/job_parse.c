@@ -30,7 +30,9 @@ static const char *const pp_job_output_keys[] = {"path", "cube", "planes", "plan
 /* In pp_plane_quantity's order. */
 static const char *const pp_job_plane_quantity_words[] = {"intensity", "complex",
                                                           "amplitude_phase", NULL};
-static const char *const pp_job_method_words[] = {"auto", "mft", "czt", "fft", NULL};
+/* In pp_method's order. PP_METHOD_FFT names the padded FFT planes around image-plane optics
+ * (in /provenance/tasks), never the pupil → detector transform, so it is no word here. */
+static const char *const pp_job_method_words[] = {"auto", "mft", "czt", NULL};
 static const char *const pp_job_normalize_words[] = {"first", "none", NULL};
 /* In pp_fft_rigor's order (estimate = 0). */
 static const char *const pp_job_fft_rigor_words[] = {"estimate", "measure", "patient", NULL};
@@ -144,6 +146,12 @@ static pp_status pp_job_read_propagation(pp_yaml_doc *doc, const yaml_node_t *se
   yaml_node_t *node;
   if ((node = pp_yaml_mapping_get(doc, section, "method", NULL))) {
     int method;
+    if (node->type == YAML_SCALAR_NODE &&
+        strcmp((const char *)node->data.scalar.value, "fft") == 0)
+      return PP_YAML_ERROR(doc, node, "propagation.method",
+                           "expects one of: auto, mft, czt; got 'fft', which is not a way to "
+                           "reach the detector (padded FFT planes, sized by fft_oversample, are "
+                           "used by themselves around image-plane optics such as ideal_fqpm)");
     PP_CALL(pp_yaml_read_choice(doc, node, "propagation.method", pp_job_method_words, &method));
     job->method = (pp_method)method;
   }

@@ -50,6 +50,14 @@ bool pp_yaml_is_null(const yaml_node_t *node);
 /* "a list", "a mapping", "nothing (null)", "the text 'abc'" — for messages. */
 void pp_yaml_describe(const yaml_node_t *node, char *out, size_t out_bytes);
 
+/* words[] (NULL-terminated) joined by ", " into out, truncated to out_bytes. */
+void pp_yaml_join_words(char *out, size_t out_bytes, const char *const *words);
+/* Into out: " (did you mean 'WORD'?)" when text is one edit away from one of words[]
+ * (NULL-terminated: a letter added, dropped, changed, or two neighbours swapped) or is, in
+ * snake_case, one of them (POPPY's class names: CircularAperture → circular_aperture,
+ * IdealFQPM → ideal_fqpm); else the empty text. */
+void pp_yaml_suggest(const char *text, const char *const *words, char *out, size_t out_bytes);
+
 /* Checks that node is a mapping (a null node counts as an empty mapping), that every key
  * is a plain word, that no key appears twice, and that every key is one of allowed[]
  * (NULL-terminated); an unknown key's error lists the allowed ones.

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <ctype.h>
 #include <string.h>
 
 enum { PP_YAML_MESSAGE_BYTES = 900, PP_YAML_SHOWN_TEXT_CHARS = 40 };
@@ -70,11 +71,18 @@ static pp_status pp_yaml_syntax_error(const yaml_parser_t *parser, const char *t
   if (parser->error == YAML_MEMORY_ERROR)
     return pp_error_raise(PP_ERR_MEMORY, __FILE__, __LINE__, __func__,
                           "%s: out of memory while reading the YAML", name);
+  /* libyaml says "found character that cannot start any token" for a tab: name it. */
+  size_t at = parser->error == YAML_READER_ERROR ? parser->problem_offset
+                                                 : parser->problem_mark.index;
+  const char *tab = at < length && text[at] == '\t'
+                        ? "; it is a tab character, and YAML indents with spaces only: "
+                          "replace the tab by spaces"
+                        : "";
   if (parser->context)
-    snprintf(message, sizeof message, "not valid YAML: %s (%s, which starts at line %zu)",
-             problem, parser->context, parser->context_mark.line + 1);
+    snprintf(message, sizeof message, "not valid YAML: %s (%s, which starts at line %zu)%s",
+             problem, parser->context, parser->context_mark.line + 1, tab);
   else
-    snprintf(message, sizeof message, "not valid YAML: %s", problem);
+    snprintf(message, sizeof message, "not valid YAML: %s%s", problem, tab);
   return pp_yaml_error_at_mark(__FILE__, __LINE__, __func__, name, line, column, NULL, message);
 }
 
@@ -188,13 +196,70 @@ static const char *pp_yaml_key_text(const yaml_node_t *key) {
   return strlen(text) == key->data.scalar.length ? text : NULL;
 }
 
-static void pp_yaml_join_words(char *out, size_t out_bytes, const char *const *words) {
+void pp_yaml_join_words(char *out, size_t out_bytes, const char *const *words) {
   size_t used = 0;
   out[0] = '\0';
   for (size_t i = 0; words[i] && used < out_bytes; i++) {
     int n = snprintf(out + used, out_bytes - used, "%s%s", i ? ", " : "", words[i]);
     if (n < 0) break;
     used += (size_t)n;
+  }
+}
+
+/* Whether a and b differ by one edit: one character added, dropped or changed, or two
+ * neighbours swapped. */
+static bool pp_yaml_one_edit(const char *a, const char *b) {
+  size_t na = strlen(a), nb = strlen(b);
+  if (na < nb) {
+    const char *t = a;
+    a = b;
+    b = t;
+    size_t n = na;
+    na = nb;
+    nb = n;
+  }
+  if (na - nb > 1) return false;
+  size_t i = 0;
+  while (i < nb && a[i] == b[i]) i++;
+  if (i == nb) return na != nb; /* equal texts are no edit apart */
+  if (na != nb) return strcmp(a + i + 1, b + i) == 0;             /* added or dropped */
+  if (strcmp(a + i + 1, b + i + 1) == 0) return true;              /* changed */
+  return i + 1 < na && a[i] == b[i + 1] && a[i + 1] == b[i] &&    /* swapped */
+         strcmp(a + i + 2, b + i + 2) == 0;
+}
+
+/* CamelCase → snake_case as POPPY's class names map to polypsf's: a '_' where a lower-case
+ * letter or digit meets an upper-case one, and before the last capital of a run followed by
+ * a lower-case letter (FITSOptical → fits_optical); false when it does not fit. */
+static bool pp_yaml_snake_case(const char *text, char *out, size_t out_bytes) {
+  size_t used = 0;
+  for (size_t i = 0; text[i]; i++) {
+    unsigned char c = (unsigned char)text[i];
+    bool upper = isupper(c) != 0;
+    if (upper && i > 0 && text[i - 1] != '_') {
+      unsigned char before = (unsigned char)text[i - 1], after = (unsigned char)text[i + 1];
+      if (islower(before) || isdigit(before) || (isupper(before) && islower(after))) {
+        if (used + 1 >= out_bytes) return false;
+        out[used++] = '_';
+      }
+    }
+    if (used + 1 >= out_bytes) return false;
+    out[used++] = (char)tolower(c);
+  }
+  out[used] = '\0';
+  return true;
+}
+
+void pp_yaml_suggest(const char *text, const char *const *words, char *out, size_t out_bytes) {
+  out[0] = '\0';
+  if (!text || !words) return;
+  char snake[128];
+  bool has_snake = pp_yaml_snake_case(text, snake, sizeof snake) && strcmp(snake, text) != 0;
+  for (size_t k = 0; words[k]; k++) {
+    if ((has_snake && strcmp(snake, words[k]) == 0) || pp_yaml_one_edit(text, words[k])) {
+      snprintf(out, out_bytes, " (did you mean '%s'?)", words[k]);
+      return;
+    }
   }
 }
 
@@ -224,9 +289,13 @@ pp_status pp_yaml_check_mapping(pp_yaml_doc *doc, const yaml_node_t *node, const
     pp_yaml_path(key_path, sizeof key_path, path, key_text);
     bool known = false;
     for (size_t k = 0; allowed[k]; k++) known = known || strcmp(allowed[k], key_text) == 0;
-    if (!known)
-      return PP_YAML_ERROR(doc, key, key_path, "unknown key '%s'; allowed %s: %s", key_text,
-                           path && path[0] ? "keys here" : "top-level keys", allowed_text);
+    if (!known) {
+      char suggestion[160];
+      pp_yaml_suggest(key_text, allowed, suggestion, sizeof suggestion);
+      return PP_YAML_ERROR(doc, key, key_path, "unknown key '%s'%s; allowed %s: %s", key_text,
+                           suggestion, path && path[0] ? "keys here" : "top-level keys",
+                           allowed_text);
+    }
     for (size_t j = 0; j < i; j++) {
       yaml_node_t *earlier, *earlier_value;
       pp_yaml_mapping_pair(doc, node, j, &earlier, &earlier_value);

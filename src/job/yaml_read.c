@@ -27,8 +27,33 @@ static bool pp_yaml_is_infinity_or_nan(const char *text) {
   return false;
 }
 
+/* A valid value to show in a message, by the value's unit: a wavelength-sized length for
+ * metres, a pupil size for pixels, a pixel scale for arcsec. */
+static const char *pp_yaml_example(const char *unit, bool list) {
+  static const struct {
+    const char *unit, *example, *list;
+  } examples[] = {{"m", "1.0e-6", "[1.0e-6, 2.5e-6]"},
+                  {"pixels", "1024", "[512, 1024]"},
+                  {"arcsec", "0.0311", "[0.0311, 0.0622]"},
+                  {"deg", "45", "[0, 45]"}};
+  for (size_t i = 0; unit && i < sizeof examples / sizeof examples[0]; i++)
+    if (strcmp(unit, examples[i].unit) == 0) return list ? examples[i].list : examples[i].example;
+  return list ? "[1.0, 2.5]" : "3.25";
+}
+
+/* pp_yaml_read_number with the example the message shows. */
+static pp_status pp_yaml_read_number_as(pp_yaml_doc *doc, const yaml_node_t *node,
+                                        const char *path, const char *unit, const char *example,
+                                        double *out);
+
 pp_status pp_yaml_read_number(pp_yaml_doc *doc, const yaml_node_t *node, const char *path,
                               const char *unit, double *out) {
+  return pp_yaml_read_number_as(doc, node, path, unit, pp_yaml_example(unit, false), out);
+}
+
+static pp_status pp_yaml_read_number_as(pp_yaml_doc *doc, const yaml_node_t *node,
+                                        const char *path, const char *unit, const char *example,
+                                        double *out) {
   char unit_note[48], got[96];
   pp_yaml_unit_note(unit_note, sizeof unit_note, unit);
   pp_yaml_describe(node, got, sizeof got);
@@ -43,7 +68,7 @@ pp_status pp_yaml_read_number(pp_yaml_doc *doc, const yaml_node_t *node, const c
     return PP_YAML_ERROR(doc, node, path, "expects a finite number%s, got %s", unit_note, got);
   if (!pp_text_is_decimal_number(text))
     return PP_YAML_ERROR(doc, node, path,
-                         "expects a number%s such as 3.25 or 1.0e-6, got %s", unit_note, got);
+                         "expects a number%s such as %s, got %s", unit_note, example, got);
   double value = strtod(text, NULL);
   if (!isfinite(value))
     return PP_YAML_ERROR(doc, node, path, "%s is too large for a double-precision number",
@@ -55,7 +80,10 @@ pp_status pp_yaml_read_number(pp_yaml_doc *doc, const yaml_node_t *node, const c
 pp_status pp_yaml_read_integer(pp_yaml_doc *doc, const yaml_node_t *node, const char *path,
                                long long min, long long max, long long *out) {
   double value;
-  PP_CALL(pp_yaml_read_number(doc, node, path, "", &value));
+  /* a whole number inside the range as the example */
+  char example[32];
+  snprintf(example, sizeof example, "%lld", min > 64 ? min : (max < 64 ? max : 64));
+  PP_CALL(pp_yaml_read_number_as(doc, node, path, "", example, &value));
   if (value != floor(value))
     return PP_YAML_ERROR(doc, node, path, "expects a whole number, got %.10g", value);
   PP_CALL(pp_yaml_check_range(doc, node, path, value, (double)min, false, (double)max, false, ""));
@@ -96,14 +124,8 @@ pp_status pp_yaml_read_text(pp_yaml_doc *doc, const yaml_node_t *node, const cha
 
 pp_status pp_yaml_read_choice(pp_yaml_doc *doc, const yaml_node_t *node, const char *path,
                               const char *const *choices, int *index) {
-  char allowed[256];
-  size_t used = 0;
-  allowed[0] = '\0';
-  for (size_t i = 0; choices[i] && used < sizeof allowed; i++) {
-    int n = snprintf(allowed + used, sizeof allowed - used, "%s%s", i ? ", " : "", choices[i]);
-    if (n < 0) break;
-    used += (size_t)n;
-  }
+  char allowed[256], suggestion[160] = "";
+  pp_yaml_join_words(allowed, sizeof allowed, choices);
   if (node && node->type == YAML_SCALAR_NODE && !pp_yaml_is_null(node)) {
     const char *text = (const char *)node->data.scalar.value;
     for (int i = 0; choices[i]; i++) {
@@ -112,10 +134,11 @@ pp_status pp_yaml_read_choice(pp_yaml_doc *doc, const yaml_node_t *node, const c
         return PP_SUCCESS;
       }
     }
+    pp_yaml_suggest(text, choices, suggestion, sizeof suggestion);
   }
   char got[96];
   pp_yaml_describe(node, got, sizeof got);
-  return PP_YAML_ERROR(doc, node, path, "expects one of: %s; got %s", allowed, got);
+  return PP_YAML_ERROR(doc, node, path, "expects one of: %s; got %s%s", allowed, got, suggestion);
 }
 
 pp_status pp_yaml_read_number_list(pp_yaml_doc *doc, const yaml_node_t *node, const char *path,
@@ -127,8 +150,8 @@ pp_status pp_yaml_read_number_list(pp_yaml_doc *doc, const yaml_node_t *node, co
   if (!node || node->type != YAML_SEQUENCE_NODE) {
     char got[96];
     pp_yaml_describe(node, got, sizeof got);
-    return PP_YAML_ERROR(doc, node, path, "expects a list of numbers%s such as [1.0, 2.5], got %s",
-                         unit_note, got);
+    return PP_YAML_ERROR(doc, node, path, "expects a list of numbers%s such as %s, got %s",
+                         unit_note, pp_yaml_example(unit, true), got);
   }
   size_t n = pp_yaml_sequence_length(node);
   if (n == 0)

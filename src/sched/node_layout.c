@@ -175,12 +175,24 @@ bool pp_cores_oversubscribed(int ranks, int threads_per_rank, int cpus, char *li
   long cores = (long)ranks * threads_per_rank;
   if (size > 0) line[0] = '\0';
   if (cores <= cpus) return false;
+  /* Advice that fits the case: fewer ranks only when there are several, fewer threads only
+   * when there are several. */
+  int cpus_at_least_1 = cpus > 0 ? cpus : 1;
+  int threads_that_fit = ranks > 0 && cpus / ranks > 0 ? cpus / ranks : 1;
+  int ranks_that_fit = cpus / threads_per_rank > 0 ? cpus / threads_per_rank : 1;
+  char advice[160];
+  if (ranks > cpus_at_least_1)
+    snprintf(advice, sizeof advice, "use at most %d rank(s) per node%s", cpus_at_least_1,
+             threads_per_rank > 1 ? " with --threads-per-rank 1" : "");
+  else if (ranks <= 1)
+    snprintf(advice, sizeof advice, "use --threads-per-rank %d", threads_that_fit);
+  else
+    snprintf(advice, sizeof advice, "use --threads-per-rank %d, or at most %d rank(s) per node",
+             threads_that_fit, ranks_that_fit);
   snprintf(line, size,
            "%d rank(s) × %d thread(s) = %ld cores on a node with %d CPU(s): oversubscribed, "
-           "threads will take turns (slower, same result); use fewer ranks per node or "
-           "--threads-per-rank %d",
-           ranks, threads_per_rank, cores, cpus,
-           cpus / (ranks > 0 ? ranks : 1) > 0 ? cpus / (ranks > 0 ? ranks : 1) : 1);
+           "threads will take turns (slower, same result); %s",
+           ranks, threads_per_rank, cores, cpus, advice);
   return true;
 }
 

@@ -84,9 +84,9 @@ pp_status pp_system_check_job(const pp_job *job, double *pupil_diameter_m) {
   PP_CHECK(job->method == PP_METHOD_AUTO || job->method == PP_METHOD_MFT ||
                job->method == PP_METHOD_CZT,
            PP_ERR_INPUT,
-           "propagation method '%s' is not available yet for the pupil → detector transform "
-           "(it comes with image planes): use 'auto', 'mft' (matrix Fourier transform) or "
-           "'czt' (chirp-z transform, the same result by FFTs)",
+           "propagation method '%s' cannot reach the detector: use 'auto', 'mft' (matrix "
+           "Fourier transform) or 'czt' (chirp-z transform, the same result by FFTs); padded "
+           "FFT planes are used by themselves around image-plane optics",
            pp_method_name(job->method));
   PP_CALL(pp_pupil_diameter_for_job(job, pupil_diameter_m));
   if (pp_job_has_tilt(job) && job->n_wavelengths > 0 && job->wavelengths_m && job->pupil_npix > 0) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bad input never runs and never harms data. For every malformed job file in bad_jobs/
-# (each starts with `# expect: L:C key`), for a missing path, a directory and an
+# (each starts with `# expect: L:C key`, optionally followed by `# message: TEXT` lines, each
+# TEXT to be found on stderr), for a missing path, a directory and an
 # unreadable file, `polypsf run` must
 #   - exit with status 2,
 #   - print FILE:L:C: and the key on stderr (FILE as given on the command line),
@@ -25,15 +26,8 @@ mkdir "$workdir"
 
 passed=0
 failed=0
-report() { # report OK WHAT [DETAIL]
-  if [[ "$1" == 0 ]]; then
-    passed=$((passed + 1))
-    echo "PASS $2"
-  else
-    failed=$((failed + 1))
-    echo "FAIL $2${3:+ — $3}"
-  fi
-}
+# shellcheck source=cli_test_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cli_test_lib.sh" # report
 
 # run_bad JOB EXPECTED_PREFIX KEY LABEL: one bad run, its four checks, and a run with --force
 # over an existing output. The two runs are independent (each in its own directory), so they
@@ -54,6 +48,7 @@ run_bad() {
   local status err="$fresh/stderr"
   status="$(cat "$fresh/status")"
   report $([[ $status == 2 ]]; echo $?) "$label: exit status 2" "got $status: $(head -c 300 "$err")"
+  cp "$err" "$tmpdir/last_stderr"
   report $(grep -qF -- "$prefix" "$err"; echo $?) "$label: stderr has '$prefix'" \
     "stderr: $(head -c 300 "$err")"
   report $(grep -qF -- "$key" "$err"; echo $?) "$label: stderr names '$key'" \
@@ -82,6 +77,11 @@ for job in "$here"/bad_jobs/*.yaml; do
   n_files=$((n_files + 1))
   run_bad "$job" "$job:${BASH_REMATCH[1]}:${BASH_REMATCH[2]}:" "${BASH_REMATCH[3]}" \
     "$(basename "$job")"
+  # The message's own words, where the file asks for them (a hint, the allowed values).
+  while IFS= read -r text; do
+    report $(grep -qF -- "$text" "$tmpdir/last_stderr"; echo $?) \
+      "$(basename "$job"): stderr says '$text'" "stderr: $(head -c 300 "$tmpdir/last_stderr")"
+  done < <(sed -n '2,/^[^#]/s/^# message: //p' "$job")
 done
 report $([[ $n_files -ge 14 ]]; echo $?) "at least 14 bad job files" "found $n_files"
 

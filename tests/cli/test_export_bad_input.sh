@@ -5,7 +5,8 @@
 #   - leave an existing FITS file byte-identical.
 # Inputs: a missing file, a directory, random bytes, an empty file, a truncated output file,
 # an HDF5 file that is not a polypsf output, a FITS file given as input; outputs in a
-# missing directory; bad options. (A stopped run's .partial file, which export and render
+# missing directory; bad options; an output that is the input under any name; a missing
+# file beside a .partial. (A stopped run's .partial file, which export and render
 # refuse and info reads, is in tests/io/test_export_fits.c and tests/cli/test_info.c.)
 # POLYPSF_EXE names the program (set by ctest). Prints PASS/FAIL per check and the closing
 # line "N passed, N failed".
@@ -20,15 +21,8 @@ tmpdir="$(mktemp -d)"
 trap 'rm -rf "$tmpdir"' EXIT
 passed=0
 failed=0
-report() { # report OK WHAT [DETAIL]
-  if [[ "$1" == 0 ]]; then
-    passed=$((passed + 1))
-    echo "PASS $2"
-  else
-    failed=$((failed + 1))
-    echo "FAIL $2${3:+ — $3}"
-  fi
-}
+# shellcheck source=cli_test_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cli_test_lib.sh" # report
 
 # A real result to break in various ways: a tiny run (2 wavelengths, cube on).
 cat >"$tmpdir/job.yaml" <<'JOB'
@@ -133,6 +127,39 @@ report $([[ "$(ls -A "$out")" == "keep.fits" ]]; echo $?) "no temporary file or 
   "found: $(ls -A "$out")"
 "$exe" export "$in/good.h5" --fits "$out/keep.fits" --force >/dev/null 2>&1
 report $? "export --force replaces an existing FITS file"
+
+# export and render never write over their input, --force or not, under its own name or
+# another one (a hard link, a symbolic link, "./"): exit 2, the input byte-identical.
+cp "$in/good.h5" "$tmpdir/good-reference.h5"
+ln "$in/good.h5" "$in/hardlink.h5"
+ln -s good.h5 "$in/symlink.h5"
+for target in "$in/good.h5" "$in/./good.h5" "$in/hardlink.h5" "$in/symlink.h5"; do
+  for cmd in "export --fits --force" "render -o"; do
+    read -r name option force <<<"$cmd"
+    "$exe" "$name" "$in/good.h5" "$option" "$target" ${force:+"$force"} >/dev/null 2>"$tmpdir/stderr"
+    status=$?
+    cmp -s "$in/good.h5" "$tmpdir/good-reference.h5"
+    same=$?
+    report $([[ $status == 2 && $same == 0 ]]; echo $?) \
+      "$name onto its input as '${target#"$in"/}': exit 2, input byte-identical" \
+      "exit $status, identical: $([[ $same == 0 ]] && echo yes || echo no)"
+    report $(grep -q "is the input file" "$tmpdir/stderr"; echo $?) \
+      "$name onto its input as '${target#"$in"/}': the error says so" \
+      "stderr: $(head -c 300 "$tmpdir/stderr")"
+  done
+done
+rm -f "$in/hardlink.h5" "$in/symlink.h5"
+
+# info on a final file that is missing names the .partial of its stopped run.
+cp "$in/good.h5" "$in/stopped.h5.partial"
+"$exe" info "$in/stopped.h5" >/dev/null 2>"$tmpdir/stderr"
+status=$?
+report $([[ $status == 2 ]] && grep -q "stopped.h5.partial" "$tmpdir/stderr"; echo $?) \
+  "info on a missing file beside its .partial: exit 2, names the .partial" \
+  "exit $status, stderr: $(head -c 300 "$tmpdir/stderr")"
+report $(grep -q "polypsf info '.*stopped.h5.partial'" "$tmpdir/stderr"; echo $?) \
+  "info on a missing file: the error gives the command that reads the .partial"
+rm -f "$in/stopped.h5.partial"
 
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]

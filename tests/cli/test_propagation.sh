@@ -35,15 +35,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 passed=0
 failed=0
-report() { # report OK WHAT [DETAIL]
-  if [[ "$1" == 0 ]]; then
-    passed=$((passed + 1))
-    echo "PASS $2"
-  else
-    failed=$((failed + 1))
-    echo "FAIL $2${3:+ — $3}"
-  fi
-}
+# shellcheck source=cli_test_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cli_test_lib.sh" # report
 
 # job METHOD RIGOR > file: 256 px obscured pupil with coma, 5 wavelengths, 128 × 128 pixels.
 job() {

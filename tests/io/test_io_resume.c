@@ -223,7 +223,7 @@ static void test_resume_refusals(const char *dir) {
   make_partial(path, job_text, true);
   io_test_job_init(&t, N_LAMBDA, FOV_Y, FOV_X, OS, true, "another: job\n");
   const char *const other_text[] = {"was written for a different job", "job text",
-                                    "remove it or run without --resume", partial, NULL};
+                                    "start afresh with --force instead of --resume", partial, NULL};
   check_refused(path, &t, false, other_text, "another job text is refused");
 
   io_test_job_init(&t, N_LAMBDA, FOV_Y, FOV_X, OS, true, job_text);
@@ -262,7 +262,8 @@ static void test_resume_refusals(const char *dir) {
 
   /* A .partial without /cube (same job text, written with the cube off). */
   make_partial(path, job_text, false);
-  const char *const no_cube_file[] = {"has no /cube", "remove it or run without --resume", NULL};
+  const char *const no_cube_file[] = {"has no /cube",
+                                      "start afresh with --force instead of --resume", NULL};
   check_refused(path, &t, false, no_cube_file, "a .partial without /cube is refused");
   unlink(partial);
 
@@ -270,8 +271,8 @@ static void test_resume_refusals(const char *dir) {
   f = fopen(partial, "wb");
   fputs("killed before the first flush\n", f);
   fclose(f);
-  const char *const junk[] = {"cannot be resumed", "remove it or run without --resume", partial,
-                              NULL};
+  const char *const junk[] = {"cannot be resumed",
+                              "start afresh with --force instead of --resume", partial, NULL};
   check_refused(path, &t, false, junk, "a .partial that is not HDF5 is refused");
   unlink(partial);
 

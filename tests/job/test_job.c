@@ -66,17 +66,21 @@ static void expect_error_at(const char *text, const char *marker, const char *ke
 #define EXPECT_ERROR_AT(text, marker, key, what) \
   expect_error_at((text), (marker), (key), __LINE__, (what))
 
-/* The message (not the position) mentions a word, e.g. the list of allowed values. */
-static void expect_message_has(const char *text, const char *word, int test_line,
-                               const char *what) {
+/* The text is refused with a message that mentions a word (e.g. the list of allowed
+ * values), or, with present false, does not (no suggestion where none fits). */
+static void expect_message(const char *text, const char *word, bool present, int test_line,
+                           const char *what) {
   pp_job *job = NULL;
   pp_status status = pp_job_parse_string(text, strlen(text), NAME, &job);
-  pp_test_report(status && strstr(pp_status_message(status), word) != NULL, __FILE__, test_line,
-                 what, pp_status_message(status));
+  pp_test_report(status && (strstr(pp_status_message(status), word) != NULL) == present,
+                 __FILE__, test_line, what, pp_status_message(status));
   pp_status_free(status);
   pp_job_destroy(&job);
 }
-#define EXPECT_MESSAGE_HAS(text, word, what) expect_message_has((text), (word), __LINE__, (what))
+#define EXPECT_MESSAGE_HAS(text, word, what) \
+  expect_message((text), (word), true, __LINE__, (what))
+#define EXPECT_MESSAGE_LACKS(text, word, what) \
+  expect_message((text), (word), false, __LINE__, (what))
 
 /* ---- good files ---------------------------------------------------------------------------- */
 
@@ -89,7 +93,7 @@ static void test_design_example(void) {
       "  - secondary_obscuration: {secondary_radius: 0.5, n_supports: 3, support_width: 0.1}\n"
       "  - zernike_wfe: {radius: 3.25, coefficients: [0, 0, 0, 50.0e-9]}\n"
       "detector: {pixelscale: 0.0311, fov_pixels: 101, oversample: 4}\n"
-      "propagation: {method: auto, fft_oversample: 2}   # method: auto | mft | czt | fft\n"
+      "propagation: {method: auto, fft_oversample: 2}   # method: auto | mft | czt\n"
       "output: {path: psf.h5, cube: true}\n";
   pp_job *job = PARSE_OK(text, "DESIGN.md example parses");
   if (!job) return;
@@ -238,8 +242,8 @@ static void test_defaults(void) {
 }
 
 static void test_other_values(void) {
-  static const char *const words[] = {"auto", "mft", "czt", "fft"};
-  for (int m = 0; m < 4; m++) {
+  static const char *const words[] = {"auto", "mft", "czt"};
+  for (int m = 0; m < 3; m++) {
     char text[512];
     snprintf(text, sizeof text, W O D "propagation: {method: %s, normalize: none}\n", words[m]);
     pp_job *job = PARSE_OK(text, words[m]);
@@ -434,6 +438,32 @@ static void test_optics_errors(void) {
                      "unknown type lists the allowed types");
   EXPECT_MESSAGE_HAS(W D "optics:\n  - type: circular_aperture\n", "write the type as the key",
                      "'type:' style gets a hint");
+  /* did you mean: POPPY's class names and one edit away, nothing for others */
+  EXPECT_MESSAGE_HAS(W D "optics:\n  - CircularAperture: {radius: 1}\n",
+                     "(did you mean 'circular_aperture'?)", "POPPY class name → snake_case");
+  EXPECT_MESSAGE_HAS(W D "optics:\n  - IdealFQPM: {}\n", "(did you mean 'ideal_fqpm'?)",
+                     "POPPY class name with an acronym → snake_case");
+  EXPECT_MESSAGE_HAS(W D "optics:\n  - FQPM_FFT_Aligner: {}\n", "(did you mean 'fqpm_fft_aligner'?)",
+                     "POPPY class name with underscores → snake_case");
+  EXPECT_MESSAGE_HAS(W D "optics:\n  - circular_aperture: {radius: 1}\n  - zernike_wf: {}\n",
+                     "(did you mean 'zernike_wfe'?)", "optic type one letter short");
+  EXPECT_MESSAGE_HAS(W D "optics:\n  - circular_aperture: {raidus: 1}\n",
+                     "(did you mean 'radius'?)", "parameter with two letters swapped");
+  EXPECT_MESSAGE_HAS(W O "detecter: {pixelscale: 0.01, fov_pixels: 8}\n",
+                     "(did you mean 'detector'?)", "top-level key one letter changed");
+  EXPECT_MESSAGE_LACKS(W D "optics:\n  - warp_drive: {}\n", "did you mean",
+                       "no suggestion for a word far from every type");
+  EXPECT_MESSAGE_LACKS(W D "optics:\n  - circular_aperture: {rad: 1}\n", "did you mean",
+                       "no suggestion two edits away");
+  EXPECT_MESSAGE_HAS("pupil:\n\tnpix: 64\n", "it is a tab character",
+                     "a tab in the indentation is named as a tab");
+  EXPECT_MESSAGE_LACKS("pupil: [1, 2\n", "tab character", "other YAML errors do not say tab");
+  /* examples in messages are valid values of the key */
+  EXPECT_MESSAGE_HAS("pupil: {npix: big}\n" W O D, "such as 1024,", "npix's example is a size");
+  EXPECT_MESSAGE_HAS("wavelengths: {list: 5}\n" O D, "such as [1.0e-6, 2.5e-6]",
+                     "wavelengths.list's example is in metres");
+  EXPECT_MESSAGE_HAS("wavelengths: {min: 1.0e-6, max: 2.0e-6, count: x}\n" O D, "such as 64,",
+                     "count's example is a whole number in range");
   EXPECT_ERROR_AT(W D "optics:\n  - [circular_aperture]: {}\n", "[circular", "optics[0]",
                   "list as the type");
   EXPECT_ERROR_AT(W D "optics:\n  - circular_aperture: 3.25\n", "3.25",
@@ -521,8 +551,14 @@ static void test_detector_errors(void) {
 static void test_propagation_errors(void) {
   EXPECT_ERROR_AT(W O D "propagation: {method: MFT}\n", "MFT", "propagation.method",
                   "method is case-sensitive");
-  EXPECT_MESSAGE_HAS(W O D "propagation: {method: fresnel}\n", "auto, mft, czt, fft",
+  EXPECT_MESSAGE_HAS(W O D "propagation: {method: fresnel}\n", "auto, mft, czt; got",
                      "bad method lists the words");
+  EXPECT_ERROR_AT(W O D "propagation: {method: fft}\n", "fft}", "propagation.method",
+                  "method fft (no pupil → detector FFT) refused where it stands");
+  EXPECT_MESSAGE_HAS(W O D "propagation: {method: fft}\n", "auto, mft, czt; got 'fft'",
+                     "method fft: the message lists the valid methods");
+  PP_TEST_TRUE(strcmp(pp_method_name(PP_METHOD_FFT), "fft") == 0,
+               "pp_method_name still names the FFT planes (provenance)");
   EXPECT_ERROR_AT(W O D "propagation: {method: [mft]}\n", "[mft]", "propagation.method",
                   "list as method");
   EXPECT_ERROR_AT(W O D "propagation: {fft_oversample: 0}\n", "0}", "propagation.fft_oversample",

@@ -43,15 +43,9 @@ if [[ "${KEEP:-0}" == 1 ]]; then trap 'echo "kept $tmp"' EXIT; else trap 'rm -rf
 
 passed=0
 failed=0
-report() { # report OK WHAT [DETAIL]
-  if [[ "$1" == 0 ]]; then
-    passed=$((passed + 1))
-    echo "PASS $2"
-  else
-    failed=$((failed + 1))
-    echo "FAIL $2${3:+ — $3}"
-  fi
-}
+# report OK WHAT [DETAIL]: the command-line tests' PASS/FAIL counting (only functions are
+# defined by sourcing it).
+source "$(dirname "$0")/../cli/cli_test_lib.sh"
 
 # The jobs. Weights are unequal so that a sum in another order would show in the last bits.
 job_body() { # WAVELENGTH_LINES

@@ -433,6 +433,19 @@ static void test_cpus(void) {
   PP_TEST_TRUE(pp_cores_oversubscribed(2, 4, 4, line, sizeof line) && strstr(line, "8 cores") &&
                    strstr(line, "4 CPU(s)") && strstr(line, "--threads-per-rank 2"),
                "2 ranks × 4 threads on 4 CPUs: oversubscribed, the numbers and the fix");
+  /* advice that fits the case */
+  PP_TEST_TRUE(pp_cores_oversubscribed(8, 1, 4, line, sizeof line) &&
+                   strstr(line, "at most 4 rank(s)") && !strstr(line, "--threads-per-rank"),
+               "8 ranks × 1 thread on 4 CPUs: fewer ranks, no --threads-per-rank advice");
+  PP_TEST_TRUE(pp_cores_oversubscribed(1, 8, 4, line, sizeof line) &&
+                   strstr(line, "--threads-per-rank 4") && !strstr(line, "rank(s) per node"),
+               "1 rank × 8 threads on 4 CPUs: fewer threads, no fewer-ranks advice");
+  PP_TEST_TRUE(pp_cores_oversubscribed(8, 2, 4, line, sizeof line) &&
+                   strstr(line, "at most 4 rank(s) per node with --threads-per-rank 1"),
+               "8 ranks × 2 threads on 4 CPUs: both, fitting");
+  PP_TEST_TRUE(pp_cores_oversubscribed(2, 4, 4, line, sizeof line) &&
+                   strstr(line, "or at most 1 rank(s) per node"),
+               "2 ranks × 4 threads on 4 CPUs: either remedy, each fitting");
 }
 
 int main(void) {

@@ -3,8 +3,9 @@
 # checkpointing after every wave gets SIGTERM on its ranks once some slices are marked
 # completed. The ranks stop at the next checkpoint and exit with status 3 and a message;
 # the .partial is kept with the finished slices, and `--resume` completes it with the same
-# bits as an uninterrupted run. Without a cube nothing can be resumed: the run stops with
-# status 3 and leaves no file.
+# bits as an uninterrupted run. SIGTERM sent to mpirun instead: the ranks stop the same way
+# and keep the .partial, mpirun exits 1 (what README says a mpirun user sees). Without a cube
+# nothing can be resumed: the run stops with status 3 and leaves no file.
 set -u
 exe=${POLYPSF_EXE:?POLYPSF_EXE must point to the polypsf program}
 work=$(mktemp -d)
@@ -65,12 +66,31 @@ for d in /psf /psf_detector /cube /status/completed; do
   check "$d equals the uninterrupted run bit for bit" 'h5diff -q "$work/out.h5" "$work/full.h5" $d $d'
 done
 
+# SIGTERM to mpirun itself (Ctrl-C's cousin, or `kill` of jobs/workstation/run.sh): Open MPI
+# passes it to the ranks, which stop at a checkpoint and keep the .partial; mpirun's own
+# status is then 1, as README's exit-status list says (3 only when the ranks get the signal).
+rm -f "$work/out.h5" "$work/out.h5.partial"
+setsid "${mpi[@]}" "$exe" run "$work/job.yaml" -o "$work/out.h5" --checkpoint 0 > /dev/null \
+  2> "$work/mpirun.log" &
+pid=$!
+for _ in $(seq 1 400); do
+  [ "$(completed_count "$work/out.h5.partial")" -ge 3 ] 2>/dev/null && break
+  sleep 0.02
+done
+kill -TERM $pid
+rc=0
+wait $pid || rc=$?
+pid=
+kept=$(completed_count "$work/out.h5.partial")
+check "SIGTERM to mpirun: exit status 1 (README; got $rc), .partial kept with ${kept:-0} slice(s)" \
+  '[ $rc -eq 1 ] && [ "${kept:-0}" -ge 3 ] && grep -q "stopped on request (SIGTERM)" "$work/mpirun.log"'
+
 # Without a cube: no way to resume, so nothing is kept. Stopped once it computes.
 run_and_stop "$work/nocube.yaml" "$work/nocube.h5" "$work/nocube.log" \
   'grep -q "compute:" "$work/nocube.log"'
 check "no cube: exit status 3 (got $rc), nothing kept" \
   '[ $rc -eq 3 ] && grep -q "without output.cube nothing can be resumed" "$work/nocube.log" &&
    [ ! -e "$work/nocube.h5" ] && [ ! -e "$work/nocube.h5.partial" ]'
-[ "$failed" -eq 0 ] || cat "$work/stop.log" "$work/resume.log" "$work/nocube.log"
+[ "$failed" -eq 0 ] || cat "$work/stop.log" "$work/resume.log" "$work/mpirun.log" "$work/nocube.log"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -468,9 +468,9 @@ static void pp_check_refusals(void) {
   t.job.method = PP_METHOD_FFT;
   s = pp_system_create(&t.job, &system);
   PP_TEST_TRUE(pp_status_code(s) == PP_ERR_INPUT &&
-                   strstr(pp_status_message(s), "not available yet") &&
+                   strstr(pp_status_message(s), "cannot reach the detector") &&
                    strstr(pp_status_message(s), "'czt'"),
-               "method fft (not yet available) refused, naming what to use");
+               "method fft (no pupil → detector transform) refused, naming what to use");
   pp_status_free(s);
   t.job.method = PP_METHOD_AUTO;
   PP_TEST_OK(pp_system_create(&t.job, &system), "method auto builds");
