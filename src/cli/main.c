@@ -177,22 +177,6 @@ static pp_status pp_cli_parse(int argc, char **argv, pp_cli_args *args) {
   return PP_SUCCESS;
 }
 
-int pp_cli_exit_code(pp_status status) {
-  switch (pp_status_code(status)) {
-    case PP_ERR_NONE: return PP_EXIT_OK;
-    case PP_ERR_INPUT: return PP_EXIT_BAD_INPUT;
-    case PP_ERR_STOPPED: return PP_EXIT_STOPPED;
-    default: return PP_EXIT_FAILURE;
-  }
-}
-
-int pp_cli_report(pp_status status) {
-  int code = pp_cli_exit_code(status);
-  pp_status_print(status, stderr, false);
-  pp_status_free(status);
-  return code;
-}
-
 /* `polypsf plan`: this machine's memory stands for every node's (or --mem-per-node). */
 static pp_status pp_cli_plan(const pp_cli_args *args, const pp_job *job) {
   pp_status status = PP_SUCCESS;
