@@ -127,12 +127,8 @@ static pp_status pp_cli_parse(int argc, char **argv, pp_cli_args *args) {
       args->force = true;
     } else if (is_run && strcmp(a, "--checkpoint") == 0) {
       PP_CHECK(has_value, PP_ERR_INPUT, "option --checkpoint needs a number of seconds");
-      char *end = NULL;
-      args->checkpoint_seconds = strtod(argv[++i], &end);
-      PP_CHECK(end != argv[i] && *end == '\0' && args->checkpoint_seconds >= 0.0 &&
-                   args->checkpoint_seconds <= 1e7,
-               PP_ERR_INPUT, "option --checkpoint needs seconds from 0 to 1e7, got '%s'",
-               argv[i]);
+      /* the shared number parser: the whole text, finite, in range */
+      PP_CALL(pp_cli_parse_number(a, argv[++i], 0.0, 1e7, &args->checkpoint_seconds));
     } else if (is_run && strcmp(a, "--resume") == 0) {
       args->resume = true;
     } else if (is_run && strcmp(a, "--wisdom") == 0) {
