@@ -8,6 +8,7 @@
 #ifndef POLYPSF_CORE_H
 #define POLYPSF_CORE_H
 
+#include <mpi.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -115,6 +116,39 @@ void pp_array_free(void *ptr_to_ptr);
 
 /* Checked size arithmetic for allocations: errors instead of wrapping around. */
 pp_status pp_size_mul(size_t a, size_t b, size_t *out);
+
+/* YAML 1.2 core-schema decimal number: [-+]? (digits [. digits?] | . digits) ([eE] [-+]?
+ * digits)?; no hex, inf or nan, no blanks (stricter than strtod). The grammar of numbers in
+ * job files and spectrum text files. Not collective. */
+bool pp_text_is_decimal_number(const char *text);
+
+/* ---- agreeing across ranks ------------------------------------------------------------ */
+/* The one way a collective step decides its outcome: every rank of comm leaves with the same
+ * verdict. Takes ownership of `local`. PP_SUCCESS when `local` is PP_SUCCESS on every rank;
+ * otherwise a failing rank keeps its own status (with its call sites) and every other rank
+ * gets an error of the lowest failing rank's code and message, so that rank 0, which prints,
+ * says what went wrong wherever it went wrong. When the agreement itself fails no rank can
+ * know what the others do: the message goes to stderr and MPI_Abort ends the run.
+ * Collective on comm. */
+pp_status pp_agree(MPI_Comm comm, pp_status local);
+
+/* An MPI return code turned into a PP_ERR_MPI error with the call site, the sentence and
+ * MPI's own words (MPI_Error_string); PP_SUCCESS for MPI_SUCCESS. Not collective. */
+pp_status pp_mpi_status(int mpi_code, const char *file, int line, const char *func,
+                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+#define PP_MPI_CHECK(call, ...) \
+  PP_CALL(pp_mpi_status((call), __FILE__, __LINE__, __func__, __VA_ARGS__))
+#define PP_MPI_CHECK_GOTO(status, call, ...) \
+  PP_CALL_GOTO(status, pp_mpi_status((call), __FILE__, __LINE__, __func__, __VA_ARGS__))
+
+/* Communicators polypsf creates: a duplicate of comm (MPI_Comm_dup), a split of it by colour
+ * (MPI_Comm_split; MPI_UNDEFINED gives MPI_COMM_NULL), or its ranks that share memory, one
+ * node (MPI_Comm_split_type, MPI_COMM_TYPE_SHARED); each with MPI_ERRORS_RETURN, so that a
+ * failing MPI call on it comes back as a pp_status instead of aborting every rank. On failure
+ * *out is MPI_COMM_NULL. Collective on comm. */
+pp_status pp_comm_dup(MPI_Comm comm, MPI_Comm *out);
+pp_status pp_comm_split(MPI_Comm comm, int color, int key, MPI_Comm *out);
+pp_status pp_comm_split_shared(MPI_Comm comm, int key, MPI_Comm *out);
 
 /* ---- units -------------------------------------------------------------------------- */
 /* The constant astropy uses (180·3600/π), so that sky angles agree with POPPY. */

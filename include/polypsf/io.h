@@ -45,6 +45,10 @@ typedef struct pp_output_meta {
    * /planes/<optic index>_<optic name> [nλ][ny][nx] of job->plane_quantity */
   const pp_plane_info *planes;
   size_t n_planes;
+  /* [n_planes][n_wavelengths] each plane's pixel scale at each wavelength, in its unit
+   * (pp_system_plane_pixelscales): written as given, never derived here. NULL without
+   * planes. */
+  const double *plane_pixelscales;
 } pp_output_meta;
 
 /* One row of /provenance/tasks. */
@@ -232,45 +236,6 @@ void pp_plane_slice_clear(pp_plane_slice *slice);
  * <nx> x <ny>, …". text out: malloc'ed (free it), NULL when the file has no /planes. Not
  * collective. */
 pp_status pp_output_describe_planes(const char *path, char **text);
-
-/* ---- maps: transmission and OPD maps read for optics (map_read.c) ------------------ */
-
-/* A 2-D map read from a FITS image or an HDF5 dataset, with what its file says about its
- * pixel scale and unit. */
-typedef struct pp_map {
-  size_t ny, nx;           /* rows (y) × columns (x) */
-  /* [ny][nx] row-major (y, x), converted to float64, every value finite; the file's first
-   * row is the lowest y (FITS and numpy order). pp_array_alloc'ed. */
-  double *values;
-  bool is_hdf5;            /* false: FITS */
-  double pixelscale_m;     /* metres per pixel the file gives, NaN when it gives none */
-  /* Where pixelscale_m came from: "PIXELSCL" or "PUPLSCAL" (FITS header, in POPPY's order
-   * of preference for pupil planes), "pixelscale_m" (HDF5 attribute); "" when none. */
-  char pixelscale_key[16];
-  /* The unit of the values: BUNIT (FITS header) or the string attribute `units` of the
-   * dataset (HDF5), surrounding blanks removed; "" when the file says none. */
-  char unit[72];
-} pp_map;
-
-/* Reads a whole map. `location` names the file and, optionally, the part of it:
- *   "pupil.fits"          FITS: the primary HDU, or the first extension when the primary
- *                         holds no data (as astropy's getdata, which POPPY uses)
- *   "pupil.fits[OPD]"     FITS: the image extension whose EXTNAME is OPD
- *   "pupil.fits[1]"       FITS: HDU number 1, counting the primary as 0 (cfitsio's way)
- *   "wfe.h5:/maps/opd"    HDF5: that dataset (everything after the last ':/')
- *   "wfe.h5"              HDF5: the only dataset in the root group
- * A file whose whole name ends in ']' or holds ':/' is taken as it is when it exists. The
- * format is recognized from the file's first bytes, not its name. Integer and float data
- * are converted to float64 (FITS BSCALE/BZERO applied, BLANK pixels become NaN).
- * PP_ERR_INPUT, naming the file, for: no such file or not readable; neither FITS nor
- * HDF5; a corrupt file (with cfitsio's or HDF5's words); no such HDU or dataset; a table
- * or non-numeric data; not 2-D (the message says the rank); an empty axis; a NaN or an
- * infinity (the message gives the (y, x) of the first); a pixel scale in the header that
- * is not a positive number, or PIXUNIT other than metres. PP_ERR_MEMORY when the map does
- * not fit. On error *map is cleared. Not collective. */
-pp_status pp_map_read(const char *location, pp_map *map);
-/* Releases map->values and clears the map (accepts a cleared map). */
-void pp_map_clear(pp_map *map);
 
 /* ---- a finished output read back: export, render, info (serial, no MPI) ------------ */
 /* Everything `polypsf export`, `render` and `info` need from an output file, in memory:

@@ -49,6 +49,8 @@ struct pp_optic_spec;
 /* What pp_optic_spec_load_files found in the files a spec names (shape, pixel scale,
  * unit); private to the optics module. */
 struct pp_optic_files;
+struct pp_pupil_grid;
+struct pp_image_grid;
 
 typedef struct pp_optic_type {
   const char *name;          /* job-file type, e.g. "circular_aperture" */
@@ -60,6 +62,21 @@ typedef struct pp_optic_type {
   /* Checks relations between parameters (e.g. side or flattoflat, not both).
    * May be NULL. Returns PP_ERR_INPUT errors; the caller adds file:line:column. */
   pp_status (*validate)(const struct pp_optic_spec *spec);
+  /* What the optic does, called through pp_optic_pupil_diameter_m, pp_optic_has_opd,
+   * pp_optic_spec_load_files, pp_optic_apply_pupil, pp_optic_apply_pupil_fft and
+   * pp_optic_apply_image (their comments say what each does). NULL where the optic has no
+   * such behaviour: no pupil size (0), no OPD, no files to read; a pupil-plane row has
+   * apply_pupil or apply_pupil_fft, an image-plane row apply_image. */
+  double (*pupil_diameter_m)(const struct pp_optic_spec *spec);
+  bool (*has_opd)(const struct pp_optic_spec *spec);
+  pp_status (*load_files)(struct pp_optic_spec *spec, int *param_index);
+  pp_status (*apply_pupil)(const struct pp_optic_spec *spec, const struct pp_pupil_grid *grid,
+                           double *amplitude, double *opd);
+  pp_status (*apply_pupil_fft)(const struct pp_optic_spec *spec,
+                               const struct pp_pupil_grid *grid, size_t fft_ny, size_t fft_nx,
+                               double complex *field);
+  pp_status (*apply_image)(const struct pp_optic_spec *spec, const struct pp_image_grid *grid,
+                           double wavelength_m, double complex *field);
 } pp_optic_type;
 
 /* One optic as given in a job file, validated. Values are indexed like type->params. */

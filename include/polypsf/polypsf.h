@@ -5,6 +5,7 @@
 
 #include "polypsf/analysis.h"
 #include "polypsf/core.h"
+#include "polypsf/formats.h"
 #include "polypsf/io.h"
 #include "polypsf/job.h"
 #include "polypsf/optics.h"

@@ -216,7 +216,23 @@ void pp_plan_destroy(pp_plan *plan);
  * candidates' predicted time per wavelength and memory, and the choice), memory, ranks, time. */
 void pp_plan_log(const pp_plan *plan, const pp_job *job, const pp_logger *logger);
 
-/* ---- propagation: which transform a run uses, FFTW wisdom (propagation.c) ------------- */
+/* What `polypsf plan` asks: the nodes to plan the job for. */
+typedef struct pp_plan_request {
+  int nodes;                     /* ≥ 1 */
+  int ranks_per_node;            /* 0: fill a node like this machine (its CPUs ÷ threads) */
+  int threads_per_rank;          /* 0: the job's propagation.threads_per_rank, else 1 */
+  size_t mem_per_node_bytes;     /* 0: this machine's memory limit stands for every node's */
+  pp_propagation_options propagation; /* the calibration the transform is chosen from */
+} pp_plan_request;
+/* Plans job for request's nodes without computing and logs the plan to out: the memory
+ * budget per node, the transform chosen from this machine's calibration (as a run on it
+ * chooses), the per-task memory, the rank groups, and the cores used. Sets this process's
+ * FFTW and OpenBLAS threads to the run's. PP_ERR_INPUT as pp_system_check_job and
+ * pp_plan_create (a job that fits no node). Not collective: no MPI. */
+pp_status pp_plan_report(const pp_job *job, const pp_plan_request *request,
+                         const pp_logger *out);
+
+/* ---- propagation: which transform a run uses, FFTW wisdom (transform_setup.c) -------- */
 /* The transform for job from this machine's calibration: the rates from the cache (measured
  * and written when missing, corrupt, from another machine, or options->recalibrate), the
  * chirp-z lengths the job needs measured and added to the cache, then pp_system_choose.

@@ -138,6 +138,36 @@ typedef struct pp_plane_info {
                           image: npix·fft_oversample; detector: the oversampled detector */
 } pp_plane_info;
 
+/* The sampling of a job, derived once (geometry.c) and handed to plan, run and output. */
+typedef struct pp_geometry {
+  size_t pupil_npix;                 /* pupil grid side */
+  double pupil_diameter_m;           /* pupil array width: the largest an optic asks for */
+  double pupil_pixelscale_m;         /* pupil_diameter_m / pupil_npix */
+  int fft_oversample;
+  size_t fft_n;                      /* padded side of image planes: npix·fft_oversample */
+  size_t detector_ny, detector_nx;   /* detector pixels (fov_pixels) */
+  int oversample;
+  size_t psf_ny, psf_nx;             /* the oversampled detector grid: /psf and /cube */
+  double detector_pixelscale_arcsec; /* one detector pixel */
+  double psf_pixelscale_arcsec;      /* one oversampled pixel: detector pixelscale / oversample */
+} pp_geometry;
+
+/* The geometry of job; PP_ERR_INPUT when a size would overflow, or as the pupil diameter's
+ * optics say. Call after pp_system_check_job. Not collective. */
+pp_status pp_system_geometry(const pp_job *job, pp_geometry *geometry);
+/* The pixel scale of a plane of `kind` at wavelength_m, in the plane's unit: metres for a
+ * pupil, arcsec for an image plane (λ/(D·fft_oversample), as the plane sequence samples it)
+ * and for the detector (the oversampled pixel). Not collective. */
+double pp_geometry_plane_pixelscale(const pp_geometry *geometry, pp_field_plane_kind kind,
+                                    double wavelength_m);
+
+/* Every requested plane's pixel scale at every wavelength of job, [n_planes][n_wavelengths]
+ * (*pixelscales malloc'ed, free() it; NULL when n_planes is 0): what the output writes as
+ * each plane's pixelscale attribute. Not collective. */
+pp_status pp_system_plane_pixelscales(const pp_job *job, const pp_geometry *geometry,
+                                      const pp_plane_info *planes, size_t n_planes,
+                                      double **pixelscales);
+
 /* "pupil", "image", "detector". Not collective. */
 const char *pp_plane_kind_name(pp_field_plane_kind kind);
 /* The distinct planes job->planes_requested asks for, in the order light meets them

@@ -127,12 +127,8 @@ static pp_status pp_cli_parse(int argc, char **argv, pp_cli_args *args) {
       args->force = true;
     } else if (is_run && strcmp(a, "--checkpoint") == 0) {
       PP_CHECK(has_value, PP_ERR_INPUT, "option --checkpoint needs a number of seconds");
-      char *end = NULL;
-      args->checkpoint_seconds = strtod(argv[++i], &end);
-      PP_CHECK(end != argv[i] && *end == '\0' && args->checkpoint_seconds >= 0.0 &&
-                   args->checkpoint_seconds <= 1e7,
-               PP_ERR_INPUT, "option --checkpoint needs seconds from 0 to 1e7, got '%s'",
-               argv[i]);
+      /* the shared number parser: the whole text, finite, in range */
+      PP_CALL(pp_cli_parse_number(a, argv[++i], 0.0, 1e7, &args->checkpoint_seconds));
     } else if (is_run && strcmp(a, "--resume") == 0) {
       args->resume = true;
     } else if (is_run && strcmp(a, "--wisdom") == 0) {
@@ -177,83 +173,16 @@ static pp_status pp_cli_parse(int argc, char **argv, pp_cli_args *args) {
   return PP_SUCCESS;
 }
 
-int pp_cli_exit_code(pp_status status) {
-  switch (pp_status_code(status)) {
-    case PP_ERR_NONE: return PP_EXIT_OK;
-    case PP_ERR_INPUT: return PP_EXIT_BAD_INPUT;
-    case PP_ERR_STOPPED: return PP_EXIT_STOPPED;
-    default: return PP_EXIT_FAILURE;
-  }
-}
-
-int pp_cli_report(pp_status status) {
-  int code = pp_cli_exit_code(status);
-  pp_status_print(status, stderr, false);
-  pp_status_free(status);
-  return code;
-}
-
-/* `polypsf plan`: this machine's memory stands for every node's (or --mem-per-node). */
+/* `polypsf plan`: the options as a plan request; sched plans and logs, here to stdout. */
 static pp_status pp_cli_plan(const pp_cli_args *args, const pp_job *job) {
-  pp_status status = PP_SUCCESS;
-  int *ranks = NULL;
-  size_t *budgets = NULL;
-  pp_plan plan = {0};
-  pp_system_choice choice;
-  double diameter_m = 0.0;
-  PP_CALL(pp_system_check_job(job, &diameter_m));
-  pp_run_options threading = {.threads_per_rank = args->threads_per_rank};
-  int threads = pp_run_threads_per_rank(job, &threading);
-  /* the run's threading, so that the calibration (keyed by BLAS threads) and the predictions
-   * are the run's */
-  if (threads > 0) PP_CALL(pp_threads_set(threads));
-  else threads = 1;
-  pp_node_cpus cpus;
-  PP_CALL(pp_sched_node_cpus(NULL, &cpus));
-  /* by default the node is filled: its CPUs ÷ threads ranks */
-  int ranks_per_node = args->ranks_per_node > 0 ? args->ranks_per_node
-                                                : (cpus.available / threads > 0
-                                                       ? cpus.available / threads : 1);
-  /* --mem-per-node describes the nodes being planned for, not this machine. */
-  pp_memory_probe_config config = {.override_bytes = args->mem_per_node_bytes,
-                                   .cpus_on_node = ranks_per_node * threads,
-                                   .override_only = true};
-  pp_node_memory memory;
-  PP_CALL(pp_sched_node_memory(&config, &memory));
-  ranks = malloc((size_t)args->nodes * sizeof *ranks);
-  budgets = malloc((size_t)args->nodes * sizeof *budgets);
-  PP_CHECK_GOTO(status, ranks && budgets, PP_ERR_MEMORY, "out of memory");
-  for (int k = 0; k < args->nodes; k++) {
-    ranks[k] = ranks_per_node;
-    budgets[k] = memory.budget_bytes;
-  }
+  pp_plan_request request = {.nodes = args->nodes, .ranks_per_node = args->ranks_per_node,
+                             .threads_per_rank = args->threads_per_rank,
+                             .mem_per_node_bytes = args->mem_per_node_bytes,
+                             .propagation = args->propagation};
   pp_logger out;
   pp_logger_init(&out, stdout, PP_LOG_INFO, 0);
   out.plain = true;
-  pp_log(&out, PP_LOG_INFO, "memory per node: budget %.0f MiB = limit %.0f MiB (%s) − reserve %.0f MiB",
-         (double)memory.budget_bytes / 1048576.0, (double)memory.limit_bytes / 1048576.0,
-         pp_memory_source_name(memory.limiting), (double)memory.reserve_bytes / 1048576.0);
-  /* The transform is chosen from this machine's calibration: plan on a node of the kind the
-   * job will run on (or give its calibration file). */
-  PP_CALL_GOTO(status, pp_propagation_choose(job, &args->propagation, &out, &choice));
-  PP_CALL_GOTO(status, pp_plan_create(job, &choice, args->nodes, ranks, threads, budgets,
-                                      PP_PLAN_DEFAULT_BASELINE_BYTES, NULL, job->n_wavelengths,
-                                      &plan));
-  pp_plan_log(&plan, job, &out);
-  char warning[384];
-  /* without --ranks-per-node the nodes are taken to be like this machine */
-  if (pp_cores_oversubscribed(ranks_per_node, threads, cpus.available, warning, sizeof warning))
-    pp_log(&out, PP_LOG_WARN, "cores (a node like this one, %d CPU(s)): %s", cpus.available,
-           warning);
-  else
-    pp_log(&out, PP_LOG_INFO, "cores per node: %d rank(s) × %d thread(s) = %d of %d CPU(s) "
-           "(a node like this one)", ranks_per_node, threads, ranks_per_node * threads,
-           cpus.available);
-done:
-  pp_plan_destroy(&plan);
-  free(ranks);
-  free(budgets);
-  return status;
+  return pp_plan_report(job, &request, &out);
 }
 
 static int pp_cli_main(int argc, char **argv, int rank, bool with_mpi) {

@@ -14,9 +14,9 @@
  * astropy the same [y][x] array h5py gives: no flip. */
 #define POLYPSF_IO_PACKAGE
 #include "io/file_stage.h"
+#include "formats/formats_fits.h"
 
 #include <fitsio.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,33 +25,6 @@
 
 /* Most lines of the job text copied into COMMENT cards (the whole text is in the HDF5). */
 enum { PP_FITS_MAX_JOB_LINES = 1000 };
-
-/* An error with cfitsio's status text and the oldest message of its stack (the root
- * cause), which is then cleared. */
-static pp_status pp_fits_error(int fits_status, const char *file, int line, const char *func,
-                               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static pp_status pp_fits_error(int fits_status, const char *file, int line, const char *func,
-                               const char *fmt, ...) {
-  char sentence[512], status_text[FLEN_STATUS] = "", detail[FLEN_ERRMSG] = "";
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(sentence, sizeof sentence, fmt, ap);
-  va_end(ap);
-  fits_get_errstatus(fits_status, status_text);
-  fits_read_errmsg(detail);
-  fits_clear_errmsg();
-  return pp_error_raise(PP_ERR_LIBRARY, file, line, func, "%s (cfitsio %d: %s%s%s)", sentence,
-                        fits_status, status_text, detail[0] ? "; " : "", detail);
-}
-
-/* Unless the cfitsio status is 0: an error naming `what`, stored in status, goto done. */
-#define PP_FITS_CHECK_GOTO(status, fits_status, ...)                                        \
-  do {                                                                                      \
-    if ((fits_status) != 0) {                                                               \
-      (status) = pp_fits_error((fits_status), __FILE__, __LINE__, __func__, __VA_ARGS__);   \
-      goto done;                                                                            \
-    }                                                                                       \
-  } while (0)
 
 /* Σ w_i λ_i / Σ w_i, as POPPY's WAVELEN. */
 static double pp_fits_mean_wavelength(const pp_result *r) {
@@ -214,14 +187,14 @@ static pp_status pp_fits_write_cube(fitsfile *f, const pp_result *r) {
     snprintf(comment, sizeof comment, "Wavelength of cube plane %zu in meters", i);
     fits_write_key_dbl(f, key, r->wavelengths_m[i], -17, comment, &st);
   }
-  PP_FITS_CHECK_GOTO(status, st, "cannot write the CUBE header");
+  PP_FITS_CHECK_GOTO(status, PP_ERR_LIBRARY, st, "cannot write the CUBE header");
   for (size_t i = 0; i < r->n_wavelengths; i++) {
     PP_CALL_GOTO(status, pp_result_read_cube_slice(r, i, slice));
     fits_write_img(f, TDOUBLE, (LONGLONG)(i * count) + 1, (LONGLONG)count, slice, &st);
-    PP_FITS_CHECK_GOTO(status, st, "cannot write cube plane %zu", i);
+    PP_FITS_CHECK_GOTO(status, PP_ERR_LIBRARY, st, "cannot write cube plane %zu", i);
   }
   fits_write_chksum(f, &st);
-  PP_FITS_CHECK_GOTO(status, st, "cannot write the CUBE checksum");
+  PP_FITS_CHECK_GOTO(status, PP_ERR_LIBRARY, st, "cannot write the CUBE checksum");
 done:
   pp_array_free(&slice);
   return status;
@@ -260,22 +233,25 @@ pp_status pp_export_fits(const char *input_path, const char *fits_path,
   /* fits_create_diskfile: the name is taken literally (no cfitsio "!", "[...]" or ".gz"
    * syntax) and the file must not exist yet, which the private directory guarantees. */
   fits_create_diskfile(&f, stage.file_path, &st);
-  PP_FITS_CHECK_GOTO(status, st, "cannot create '%s'", stage.file_path);
+  PP_FITS_CHECK_GOTO(status, PP_ERR_LIBRARY, st, "cannot create '%s'", stage.file_path);
   st = pp_fits_write_image(f, r, "OVERSAMP", "This extension is oversampled.", r->psf, r->ny, r->nx,
                            r->pixelscale_arcsec, r->oversample,
                            "Oversampled pixels per detector pixel", false);
-  PP_FITS_CHECK_GOTO(status, st, "cannot write the OVERSAMP (primary) HDU of '%s'", fits_path);
+  PP_FITS_CHECK_GOTO(status, PP_ERR_LIBRARY, st, "cannot write the OVERSAMP (primary) HDU of '%s'",
+                     fits_path);
   st = pp_fits_write_image(f, r, "DET_SAMP", "This extension is at detector sampling.",
                            r->psf_detector, r->detector_ny, r->detector_nx,
                            r->detector_pixelscale_arcsec, 1,
                            "These data are rebinned to detector pixels", true);
-  PP_FITS_CHECK_GOTO(status, st, "cannot write the DET_SAMP HDU of '%s'", fits_path);
+  PP_FITS_CHECK_GOTO(status, PP_ERR_LIBRARY, st, "cannot write the DET_SAMP HDU of '%s'",
+                     fits_path);
   if (opt.cube) PP_CALL_GOTO(status, pp_fits_write_cube(f, r));
   st = pp_fits_write_table(f, r);
-  PP_FITS_CHECK_GOTO(status, st, "cannot write the WAVELENGTHS table of '%s'", fits_path);
+  PP_FITS_CHECK_GOTO(status, PP_ERR_LIBRARY, st, "cannot write the WAVELENGTHS table of '%s'",
+                     fits_path);
   fits_close_file(f, &st);
   f = NULL;
-  PP_FITS_CHECK_GOTO(status, st, "cannot finish '%s'", fits_path);
+  PP_FITS_CHECK_GOTO(status, PP_ERR_LIBRARY, st, "cannot finish '%s'", fits_path);
   PP_CALL_GOTO(status, pp_io_stage_publish(&stage, opt.force));
 done:
   if (f) {

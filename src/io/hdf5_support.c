@@ -1,5 +1,5 @@
-/* HDF5 helpers for src/io: quiet error stack, errors with HDF5's detail, attributes,
- * the provenance record type, and agreement of a status across ranks. */
+/* HDF5 helpers for src/io's output file: attributes, the provenance record type, and
+ * agreement of a status across ranks (the generic HDF5 helpers are formats/formats_hdf5.h). */
 #define POLYPSF_IO_PACKAGE
 #include "io/io_private.h"
 
@@ -9,110 +9,6 @@
 
 #include "polypsf/io.h"
 #include "polypsf/job.h"
-
-void pp_io_hdf5_quiet_begin(pp_io_hdf5_quiet *saved) {
-  saved->func = NULL;
-  saved->client_data = NULL;
-  H5Eget_auto2(H5E_DEFAULT, &saved->func, &saved->client_data);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
-void pp_io_hdf5_quiet_end(const pp_io_hdf5_quiet *saved) {
-  H5Eset_auto2(H5E_DEFAULT, saved->func, saved->client_data);
-}
-
-/* What the error stack says: the API call that failed (outermost) and the root cause
- * (innermost, often an errno or MPI error string). */
-typedef struct {
-  char outermost[256];
-  char innermost[256];
-} pp_io_hdf5_detail;
-
-static herr_t pp_io_hdf5_walk(unsigned n, const H5E_error2_t *entry, void *client_data) {
-  pp_io_hdf5_detail *detail = client_data;
-  const char *desc = entry->desc && entry->desc[0] ? entry->desc : "(no description)";
-  /* Walking downward: entry 0 is the API function, the last one the root cause. */
-  if (n == 0)
-    snprintf(detail->outermost, sizeof detail->outermost, "%s: %s", entry->func_name, desc);
-  snprintf(detail->innermost, sizeof detail->innermost, "%s", desc);
-  return 0;
-}
-
-pp_status pp_io_hdf5_error(pp_error_code code, const char *file, int line, const char *func,
-                           const char *fmt, ...) {
-  char sentence[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(sentence, sizeof sentence, fmt, ap);
-  va_end(ap);
-
-  pp_io_hdf5_detail detail = {{0}, {0}};
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, pp_io_hdf5_walk, &detail);
-  H5Eclear2(H5E_DEFAULT);
-
-  if (detail.outermost[0] == '\0')
-    return pp_error_raise(code, file, line, func, "%s", sentence);
-  /* The innermost entry is often the same sentence as the outermost one; say it once. */
-  if (strstr(detail.outermost, detail.innermost) != NULL)
-    return pp_error_raise(code, file, line, func, "%s (HDF5: %s)", sentence, detail.outermost);
-  return pp_error_raise(code, file, line, func, "%s (HDF5: %s; cause: %s)", sentence,
-                        detail.outermost, detail.innermost);
-}
-
-bool pp_io_hdf5_close(hid_t *id) {
-  if (*id < 0) return true;
-  herr_t result = -1;
-  switch (H5Iget_type(*id)) {
-    case H5I_FILE: result = H5Fclose(*id); break;
-    case H5I_GROUP: result = H5Gclose(*id); break;
-    case H5I_DATASET: result = H5Dclose(*id); break;
-    case H5I_DATASPACE: result = H5Sclose(*id); break;
-    case H5I_DATATYPE: result = H5Tclose(*id); break;
-    case H5I_ATTR: result = H5Aclose(*id); break;
-    case H5I_GENPROP_LST: result = H5Pclose(*id); break;
-    default: result = -1; break;
-  }
-  *id = H5I_INVALID_HID;
-  return result >= 0;
-}
-
-enum { PP_IO_AGREE_MESSAGE_BYTES = 1024 };
-
-pp_status pp_io_agree(MPI_Comm comm, pp_status local) {
-  int rank = 0, size = 1;
-  if (MPI_Comm_rank(comm, &rank) != MPI_SUCCESS || MPI_Comm_size(comm, &size) != MPI_SUCCESS) {
-    pp_status_free(local);
-    return pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__,
-                          "cannot query the communicator while agreeing on a status");
-  }
-  int mine = local != PP_SUCCESS ? rank : size;
-  int first_failed = size;
-  if (MPI_Allreduce(&mine, &first_failed, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) {
-    pp_status_free(local);
-    return pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__,
-                          "MPI_Allreduce failed while agreeing on a status");
-  }
-  if (first_failed == size) return PP_SUCCESS;
-
-  /* code followed by the message, so one broadcast carries both */
-  struct {
-    int code;
-    char message[PP_IO_AGREE_MESSAGE_BYTES];
-  } shared = {0, {0}};
-  if (rank == first_failed) {
-    shared.code = (int)pp_status_code(local);
-    snprintf(shared.message, sizeof shared.message, "%s", pp_status_message(local));
-  }
-  if (MPI_Bcast(&shared, (int)sizeof shared, MPI_BYTE, first_failed, comm) != MPI_SUCCESS) {
-    pp_status_free(local);
-    return pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__,
-                          "MPI_Bcast failed while agreeing on a status");
-  }
-  if (rank == first_failed) return local; /* keeps its own call sites */
-  pp_status_free(local);
-  return pp_error_raise((pp_error_code)shared.code, __FILE__, __LINE__, __func__, "%s",
-                        shared.message);
-}
 
 /* The words come from the job module, so the file says what the job file says. */
 const char *pp_io_method_name(int method) {
@@ -156,8 +52,8 @@ pp_status pp_io_task_memtype_create(hid_t *type) {
   *type = record_type;
   record_type = H5I_INVALID_HID;
 done:
-  pp_io_hdf5_close(&method_type);
-  pp_io_hdf5_close(&record_type);
+  pp_formats_hdf5_close(&method_type);
+  pp_formats_hdf5_close(&record_type);
   return status;
 }
 
@@ -170,7 +66,7 @@ static pp_status pp_io_attr_write(hid_t object, const char *name, hid_t file_typ
   PP_H5_CHECK_GOTO(status, H5Awrite(attr, mem_type, value) >= 0, PP_ERR_IO,
                    "cannot write attribute '%s'", name);
 done:
-  pp_io_hdf5_close(&attr);
+  pp_formats_hdf5_close(&attr);
   return status;
 }
 
@@ -186,8 +82,8 @@ pp_status pp_io_attr_write_string(hid_t object, const char *name, const char *va
   const char *text = value ? value : "";
   PP_CALL_GOTO(status, pp_io_attr_write(object, name, type, type, space, &text));
 done:
-  pp_io_hdf5_close(&space);
-  pp_io_hdf5_close(&type);
+  pp_formats_hdf5_close(&space);
+  pp_formats_hdf5_close(&type);
   return status;
 }
 
@@ -198,7 +94,7 @@ pp_status pp_io_attr_write_double(hid_t object, const char *name, double value) 
   PP_CALL_GOTO(status,
                pp_io_attr_write(object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, space, &value));
 done:
-  pp_io_hdf5_close(&space);
+  pp_formats_hdf5_close(&space);
   return status;
 }
 
@@ -209,7 +105,7 @@ pp_status pp_io_attr_write_int64(hid_t object, const char *name, long long value
   PP_CALL_GOTO(status,
                pp_io_attr_write(object, name, H5T_STD_I64LE, H5T_NATIVE_LLONG, space, &value));
 done:
-  pp_io_hdf5_close(&space);
+  pp_formats_hdf5_close(&space);
   return status;
 }
 
@@ -222,7 +118,7 @@ static pp_status pp_io_attr_write_array(hid_t object, const char *name, hid_t fi
   PP_H5_CHECK_GOTO(status, space >= 0, PP_ERR_LIBRARY, "cannot make a dataspace of %zu", count);
   PP_CALL_GOTO(status, pp_io_attr_write(object, name, file_type, mem_type, space, values));
 done:
-  pp_io_hdf5_close(&space);
+  pp_formats_hdf5_close(&space);
   return status;
 }
 
@@ -249,7 +145,7 @@ pp_status pp_io_plane_memtype_create(pp_plane_quantity quantity, hid_t *type) {
   *type = H5Tcreate(H5T_COMPOUND, 2 * sizeof(double));
   if (*type < 0 || H5Tinsert(*type, first, 0, H5T_NATIVE_DOUBLE) < 0 ||
       H5Tinsert(*type, second, sizeof(double), H5T_NATIVE_DOUBLE) < 0) {
-    pp_io_hdf5_close(type);
+    pp_formats_hdf5_close(type);
     PP_CHECK(false, PP_ERR_LIBRARY, "cannot make the plane element type");
   }
   return PP_SUCCESS;
@@ -262,6 +158,29 @@ pp_status pp_io_attr_update_int64(hid_t object, const char *name, long long valu
   PP_H5_CHECK_GOTO(status, H5Awrite(attr, H5T_NATIVE_LLONG, &value) >= 0, PP_ERR_IO,
                    "cannot write attribute '%s'", name);
 done:
-  pp_io_hdf5_close(&attr);
+  pp_formats_hdf5_close(&attr);
+  return status;
+}
+
+/* Writes a whole 1-D dataset from rank 0's buffer; the other ranks take part in the
+ * collective transfer with an empty selection. */
+pp_status pp_io_write_from_root(const pp_output *out, hid_t dataset, hid_t mem_type,
+                                const void *data, const char *name) {
+  pp_status status = PP_SUCCESS;
+  hsize_t count = out->n_wavelengths;
+  hid_t file_space = H5Dget_space(dataset);
+  hid_t mem_space = H5Screate_simple(1, &count, NULL);
+  PP_H5_CHECK_GOTO(status, file_space >= 0 && mem_space >= 0, PP_ERR_LIBRARY,
+                   "cannot make dataspaces for %s", name);
+  if (out->rank != 0)
+    PP_H5_CHECK_GOTO(status, H5Sselect_none(file_space) >= 0 && H5Sselect_none(mem_space) >= 0,
+                     PP_ERR_LIBRARY, "cannot select nothing in %s", name);
+  PP_H5_CHECK_GOTO(status,
+                   H5Dwrite(dataset, mem_type, mem_space, file_space, out->dxpl_collective,
+                            data) >= 0,
+                   PP_ERR_IO, "cannot write %s to '%s'", name, out->partial_path);
+done:
+  pp_formats_hdf5_close(&file_space);
+  pp_formats_hdf5_close(&mem_space);
   return status;
 }

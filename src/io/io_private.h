@@ -10,45 +10,12 @@
 #include <hdf5.h>
 #include <mpi.h>
 
+#include "formats/formats_hdf5.h"
 #include "polypsf/core.h"
 #include "polypsf/io.h"
 
 /* Value of /provenance/tasks.method for a row whose slice is not written yet. */
 enum { PP_IO_METHOD_NONE = -1 };
-
-/* HDF5 prints its error stack to stderr by default, which would bury our one-sentence
- * messages. Public io functions silence it on entry and put the caller's handler back on
- * exit, so the library's setting is never changed behind the caller's back. */
-typedef struct pp_io_hdf5_quiet {
-  H5E_auto2_t func;
-  void *client_data;
-} pp_io_hdf5_quiet;
-
-void pp_io_hdf5_quiet_begin(pp_io_hdf5_quiet *saved);
-void pp_io_hdf5_quiet_end(const pp_io_hdf5_quiet *saved);
-
-/* Raises an error whose message is the formatted sentence followed by what HDF5's error
- * stack says (outermost and innermost entries), then clears that stack. */
-pp_status pp_io_hdf5_error(pp_error_code code, const char *file, int line, const char *func,
-                           const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-/* Unless cond holds: an HDF5 error with the stack's detail, stored in status, goto done. */
-#define PP_H5_CHECK_GOTO(status, cond, code, ...)                                         \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      (status) = pp_io_hdf5_error((code), __FILE__, __LINE__, __func__, __VA_ARGS__);     \
-      goto done;                                                                          \
-    }                                                                                     \
-  } while (0)
-
-/* Closes an HDF5 id of any kind if it is valid and sets it to H5I_INVALID_HID. Returns
- * false when closing failed (the id is forgotten anyway: it cannot be retried usefully). */
-bool pp_io_hdf5_close(hid_t *id);
-
-/* Makes every rank of comm leave with the same status: PP_SUCCESS when `local` is
- * PP_SUCCESS on all ranks, else the error of the lowest failing rank (code and message
- * broadcast to the others). Takes ownership of `local`. Collective on comm. */
-pp_status pp_io_agree(MPI_Comm comm, pp_status local);
 
 /* The in-memory compound type of one pp_task_record (method as an HDF5 enum with the
  * names of pp_method plus "none"). The caller closes it. Not collective. */
@@ -62,6 +29,11 @@ pp_status pp_io_attr_write_double(hid_t object, const char *name, double value);
 pp_status pp_io_attr_write_int64(hid_t object, const char *name, long long value);
 pp_status pp_io_attr_write_int64_array(hid_t object, const char *name, const long long *values,
                                        size_t count);
+
+/* Writes the whole 1-D dataset of out->n_wavelengths elements from rank 0's buffer; the other
+ * ranks take part in the collective transfer with an empty selection. Collective. */
+pp_status pp_io_write_from_root(const pp_output *out, hid_t dataset, hid_t mem_type,
+                                const void *data, const char *name);
 
 /* Rewrites an existing int64 attribute (same type and shape); for values a resumed run
  * updates. Every rank must make the same call with the same value. */
@@ -153,6 +125,9 @@ pp_status pp_io_output_make_slice_spaces(pp_output *out);
 /* Closes every HDF5 object, the file last. Collective when the file is open (H5Fclose):
  * every rank calls it at the same point. Returns false if any close failed. */
 bool pp_io_output_close_objects(pp_output *out);
+/* Ends an open output as pp_output_close_as does (mode agreed over ranks, commit, close,
+ * publish, keep or discard) and frees it. Collective on out->comm. */
+pp_status pp_io_output_finish(pp_output *out, pp_output_close_mode mode);
 /* Frees the struct and its communicator; HDF5 objects must be closed already. */
 void pp_io_output_free(pp_output *out);
 /* Gives out its own duplicate of comm and its rank there. Collective on comm: every rank
@@ -169,16 +144,6 @@ pp_status pp_io_attr_write_double_array(hid_t object, const char *name, const do
 
 /* ---- serial reading helpers (output_read.c) ----------------------------------------- */
 
-/* Opens `path` read-only with HDF5's default (serial) driver. Not collective. */
-pp_status pp_io_open_read(const char *path, hid_t *file);
-/* The end of every public serial reader: closes *file (if open), drops what HDF5 put on
- * its error stack (already turned into our message) and restores the caller's printing. */
-void pp_io_read_end(hid_t *file, const pp_io_hdf5_quiet *quiet);
-/* The same as the public readers, on a file already open; `path` names it in messages. */
-pp_status pp_io_read_string_attribute(hid_t file, const char *path, const char *object,
-                                      const char *name, char **value);
-pp_status pp_io_read_number_attribute(hid_t file, const char *path, const char *object,
-                                      const char *name, double *value);
 /* Shape of dataset `name` (1 to 3 dimensions; unused extents 1). PP_ERR_IO when there is
  * no such dataset, PP_ERR_INPUT when it has more dimensions. */
 pp_status pp_io_dataset_shape(hid_t file, const char *path, const char *name, int *ndims,

@@ -36,7 +36,7 @@ static pp_status pp_resume_same_values(hid_t file, const char *path, const char 
 static bool pp_resume_same_number(hid_t file, const char *path, const char *name, double want,
                                   const char *unit, char why[PP_IO_WHY_BYTES]) {
   double got = 0.0;
-  pp_status read = pp_io_read_number_attribute(file, path, "/", name, &got);
+  pp_status read = pp_formats_hdf5_read_number_attribute(file, path, "/", name, &got);
   if (read != PP_SUCCESS) {
     snprintf(why, PP_IO_WHY_BYTES, "%s", pp_status_message(read));
     pp_status_free(read);
@@ -67,7 +67,7 @@ pp_status pp_io_output_compare(hid_t file, const char *path, const pp_output_met
   why[0] = '\0';
 
   /* The format first: only then do the other names mean what this code thinks. */
-  pp_status read = pp_io_read_string_attribute(file, path, "/", "format_name", &text);
+  pp_status read = pp_formats_hdf5_read_string_attribute(file, path, "/", "format_name", &text);
   if (read != PP_SUCCESS || strcmp(text, PP_OUTPUT_FORMAT_NAME) != 0) {
     snprintf(why, PP_IO_WHY_BYTES, "%s",
              read != PP_SUCCESS ? pp_status_message(read) : "another format_name");
@@ -75,7 +75,7 @@ pp_status pp_io_output_compare(hid_t file, const char *path, const pp_output_met
     goto done;
   }
   double version = 0.0;
-  read = pp_io_read_number_attribute(file, path, "/", "format_version", &version);
+  read = pp_formats_hdf5_read_number_attribute(file, path, "/", "format_version", &version);
   if (read != PP_SUCCESS || version != PP_OUTPUT_FORMAT_VERSION) {
     snprintf(why, PP_IO_WHY_BYTES, "format version %g", read != PP_SUCCESS ? -1.0 : version);
     pp_status_free(read);
@@ -85,7 +85,7 @@ pp_status pp_io_output_compare(hid_t file, const char *path, const pp_output_met
   *match = PP_RESUME_OTHER_JOB;
   free(text);
   text = NULL;
-  read = pp_io_read_string_attribute(file, path, "/", "job_text", &text);
+  read = pp_formats_hdf5_read_string_attribute(file, path, "/", "job_text", &text);
   if (read != PP_SUCCESS || strcmp(text, job->text ? job->text : "") != 0) {
     snprintf(why, PP_IO_WHY_BYTES, "%s",
              read != PP_SUCCESS ? pp_status_message(read) : "its job text differs");
@@ -155,7 +155,7 @@ pp_status pp_io_output_check_partial(const char *path, const char *partial,
   struct stat info;
   if (lstat(partial, &info) != 0) return PP_SUCCESS;
   /* A file HDF5 cannot open (a run killed while creating it) holds nothing to keep. */
-  pp_status opened = pp_io_open_read(partial, &file);
+  pp_status opened = pp_formats_hdf5_open_read(partial, &file);
   bool readable = opened == PP_SUCCESS;
   pp_status_free(opened);
   if (!readable) goto done;
@@ -181,7 +181,7 @@ pp_status pp_io_output_check_partial(const char *path, const char *partial,
                                                : "this job without a cube",
                 match == PP_RESUME_SAME_JOB ? "it cannot be resumed" : why);
 done:
-  pp_io_hdf5_close(&file);
+  pp_formats_hdf5_close(&file);
   return status;
 }
 

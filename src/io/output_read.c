@@ -1,7 +1,7 @@
 /* Reading an output file back, serially (HDF5's default driver, no MPI): for the tests,
  * `polypsf info` and --resume. Every public function opens and closes the file itself, so
- * a caller never holds HDF5 ids; the pp_io_* forms read from a file already open (the
- * checks output_resume.c makes on rank 0). */
+ * a caller never holds HDF5 ids; the pp_io_* and pp_formats_hdf5_* forms read from a file
+ * already open (the checks output_resume.c makes on rank 0). */
 #define POLYPSF_IO_PACKAGE
 #include "io/io_private.h"
 
@@ -10,43 +10,21 @@
 
 #include "polypsf/io.h"
 
-pp_status pp_io_open_read(const char *path, hid_t *file) {
-  pp_status status = PP_SUCCESS;
-  *file = H5I_INVALID_HID;
-  PP_CHECK(path != NULL, PP_ERR_INTERNAL, "no file name given");
-  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-  /* Keep HDF5's file locking, but do not fail on file systems that do not support it
-   * (NFS, some Lustre mounts): reading is safe without it. */
-  PP_H5_CHECK_GOTO(status, fapl >= 0 && H5Pset_file_locking(fapl, true, true) >= 0,
-                   PP_ERR_LIBRARY, "cannot set up reading '%s'", path);
-  *file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-  PP_H5_CHECK_GOTO(status, *file >= 0, PP_ERR_IO, "cannot open '%s' as an HDF5 file", path);
-done:
-  pp_io_hdf5_close(&fapl);
-  return status;
-}
-
-void pp_io_read_end(hid_t *file, const pp_io_hdf5_quiet *quiet) {
-  pp_io_hdf5_close(file);
-  H5Eclear2(H5E_DEFAULT);
-  pp_io_hdf5_quiet_end(quiet);
-}
-
 pp_status pp_output_read_dataset(const char *path, const char *name, double **data,
                                  size_t dims[3], int *ndims) {
   pp_status status = PP_SUCCESS;
   hid_t file = H5I_INVALID_HID, dataset = H5I_INVALID_HID, space = H5I_INVALID_HID;
   hid_t type = H5I_INVALID_HID;
   double *values = NULL;
-  pp_io_hdf5_quiet quiet;
-  pp_io_hdf5_quiet_begin(&quiet);
+  pp_formats_hdf5_quiet quiet;
+  pp_formats_hdf5_quiet_begin(&quiet);
   PP_CHECK_GOTO(status, name && data && dims && ndims, PP_ERR_INTERNAL,
                 "pp_output_read_dataset: NULL argument");
   *data = NULL;
   *ndims = 0;
   dims[0] = dims[1] = dims[2] = 1;
 
-  PP_CALL_GOTO(status, pp_io_open_read(path, &file));
+  PP_CALL_GOTO(status, pp_formats_hdf5_open_read(path, &file));
   dataset = H5Dopen2(file, name, H5P_DEFAULT);
   PP_H5_CHECK_GOTO(status, dataset >= 0, PP_ERR_IO, "'%s' has no dataset %s", path, name);
   type = H5Dget_type(dataset);
@@ -74,10 +52,10 @@ pp_status pp_output_read_dataset(const char *path, const char *name, double **da
   values = NULL;
 done:
   pp_array_free(&values);
-  pp_io_hdf5_close(&type);
-  pp_io_hdf5_close(&space);
-  pp_io_hdf5_close(&dataset);
-  pp_io_read_end(&file, &quiet);
+  pp_formats_hdf5_close(&type);
+  pp_formats_hdf5_close(&space);
+  pp_formats_hdf5_close(&dataset);
+  pp_formats_hdf5_read_end(&file, &quiet);
   return status;
 }
 
@@ -86,13 +64,13 @@ pp_status pp_output_read_tasks(const char *path, pp_task_record **records, size_
   hid_t file = H5I_INVALID_HID, dataset = H5I_INVALID_HID, space = H5I_INVALID_HID;
   hid_t memtype = H5I_INVALID_HID;
   pp_task_record *rows = NULL;
-  pp_io_hdf5_quiet quiet;
-  pp_io_hdf5_quiet_begin(&quiet);
+  pp_formats_hdf5_quiet quiet;
+  pp_formats_hdf5_quiet_begin(&quiet);
   PP_CHECK_GOTO(status, records && count, PP_ERR_INTERNAL, "pp_output_read_tasks: NULL argument");
   *records = NULL;
   *count = 0;
 
-  PP_CALL_GOTO(status, pp_io_open_read(path, &file));
+  PP_CALL_GOTO(status, pp_formats_hdf5_open_read(path, &file));
   dataset = H5Dopen2(file, "/provenance/tasks", H5P_DEFAULT);
   PP_H5_CHECK_GOTO(status, dataset >= 0, PP_ERR_IO, "'%s' has no /provenance/tasks", path);
   space = H5Dget_space(dataset);
@@ -112,78 +90,10 @@ pp_status pp_output_read_tasks(const char *path, pp_task_record **records, size_
   rows = NULL;
 done:
   free(rows);
-  pp_io_hdf5_close(&memtype);
-  pp_io_hdf5_close(&space);
-  pp_io_hdf5_close(&dataset);
-  pp_io_read_end(&file, &quiet);
-  return status;
-}
-
-/* Opens attribute `name` of `object` and checks it holds one value of class `want`. */
-static pp_status pp_output_open_attribute(hid_t file, const char *path, const char *object,
-                                          const char *name, H5T_class_t want, hid_t *attr,
-                                          hid_t *type) {
-  pp_status status = PP_SUCCESS;
-  hid_t space = H5I_INVALID_HID;
-  *type = H5I_INVALID_HID;
-  *attr = H5Aopen_by_name(file, object, name, H5P_DEFAULT, H5P_DEFAULT);
-  PP_H5_CHECK_GOTO(status, *attr >= 0, PP_ERR_IO, "'%s' has no attribute '%s' on %s", path, name,
-                   object);
-  *type = H5Aget_type(*attr);
-  space = H5Aget_space(*attr);
-  H5T_class_t type_class = *type >= 0 ? H5Tget_class(*type) : H5T_NO_CLASS;
-  bool ok_class = want == H5T_STRING ? type_class == H5T_STRING
-                                     : type_class == H5T_INTEGER || type_class == H5T_FLOAT;
-  PP_CHECK_GOTO(status, ok_class, PP_ERR_INPUT, "attribute '%s' on %s in '%s' is not a %s", name,
-                object, path, want == H5T_STRING ? "string" : "number");
-  PP_CHECK_GOTO(status, space >= 0 && H5Sget_simple_extent_npoints(space) == 1, PP_ERR_INPUT,
-                "attribute '%s' on %s in '%s' is not a single value", name, object, path);
-done:
-  pp_io_hdf5_close(&space);
-  if (status != PP_SUCCESS) {
-    pp_io_hdf5_close(type);
-    pp_io_hdf5_close(attr);
-  }
-  return status;
-}
-
-pp_status pp_io_read_string_attribute(hid_t file, const char *path, const char *object,
-                                      const char *name, char **value) {
-  pp_status status = PP_SUCCESS;
-  hid_t attr = H5I_INVALID_HID, type = H5I_INVALID_HID, memtype = H5I_INVALID_HID;
-  char *text = NULL, *vl_text = NULL;
-  *value = NULL;
-  PP_CALL_GOTO(status,
-               pp_output_open_attribute(file, path, object, name, H5T_STRING, &attr, &type));
-  memtype = H5Tcopy(H5T_C_S1);
-  PP_H5_CHECK_GOTO(status, memtype >= 0 && H5Tset_cset(memtype, H5Tget_cset(type)) >= 0,
-                   PP_ERR_LIBRARY, "cannot make a string type");
-  if (H5Tis_variable_str(type) > 0) {
-    PP_H5_CHECK_GOTO(status,
-                     H5Tset_size(memtype, H5T_VARIABLE) >= 0 &&
-                         H5Aread(attr, memtype, &vl_text) >= 0,
-                     PP_ERR_IO, "cannot read attribute '%s' from '%s'", name, path);
-    text = strdup(vl_text ? vl_text : "");
-  } else {
-    /* One more byte than stored, so the value is NUL-terminated whatever its padding. */
-    size_t size = H5Tget_size(type);
-    text = calloc(size + 1, 1);
-    PP_CHECK_GOTO(status, text != NULL, PP_ERR_MEMORY, "out of memory");
-    PP_H5_CHECK_GOTO(status,
-                     H5Tset_size(memtype, size + 1) >= 0 &&
-                         H5Tset_strpad(memtype, H5T_STR_NULLTERM) >= 0 &&
-                         H5Aread(attr, memtype, text) >= 0,
-                     PP_ERR_IO, "cannot read attribute '%s' from '%s'", name, path);
-  }
-  PP_CHECK_GOTO(status, text != NULL, PP_ERR_MEMORY, "out of memory");
-  *value = text;
-  text = NULL;
-done:
-  if (vl_text) H5free_memory(vl_text);
-  free(text);
-  pp_io_hdf5_close(&memtype);
-  pp_io_hdf5_close(&type);
-  pp_io_hdf5_close(&attr);
+  pp_formats_hdf5_close(&memtype);
+  pp_formats_hdf5_close(&space);
+  pp_formats_hdf5_close(&dataset);
+  pp_formats_hdf5_read_end(&file, &quiet);
   return status;
 }
 
@@ -191,28 +101,15 @@ pp_status pp_output_read_string_attribute(const char *path, const char *object,
                                           const char *name, char **value) {
   pp_status status = PP_SUCCESS;
   hid_t file = H5I_INVALID_HID;
-  pp_io_hdf5_quiet quiet;
-  pp_io_hdf5_quiet_begin(&quiet);
+  pp_formats_hdf5_quiet quiet;
+  pp_formats_hdf5_quiet_begin(&quiet);
   PP_CHECK_GOTO(status, object && name && value, PP_ERR_INTERNAL,
                 "pp_output_read_string_attribute: NULL argument");
   *value = NULL;
-  PP_CALL_GOTO(status, pp_io_open_read(path, &file));
-  PP_CALL_GOTO(status, pp_io_read_string_attribute(file, path, object, name, value));
+  PP_CALL_GOTO(status, pp_formats_hdf5_open_read(path, &file));
+  PP_CALL_GOTO(status, pp_formats_hdf5_read_string_attribute(file, path, object, name, value));
 done:
-  pp_io_read_end(&file, &quiet);
-  return status;
-}
-
-pp_status pp_io_read_number_attribute(hid_t file, const char *path, const char *object,
-                                      const char *name, double *value) {
-  pp_status status = PP_SUCCESS;
-  hid_t attr = H5I_INVALID_HID, type = H5I_INVALID_HID;
-  PP_CALL_GOTO(status, pp_output_open_attribute(file, path, object, name, H5T_FLOAT, &attr, &type));
-  PP_H5_CHECK_GOTO(status, H5Aread(attr, H5T_NATIVE_DOUBLE, value) >= 0, PP_ERR_IO,
-                   "cannot read attribute '%s' from '%s'", name, path);
-done:
-  pp_io_hdf5_close(&type);
-  pp_io_hdf5_close(&attr);
+  pp_formats_hdf5_read_end(&file, &quiet);
   return status;
 }
 
@@ -220,14 +117,14 @@ pp_status pp_output_read_number_attribute(const char *path, const char *object,
                                           const char *name, double *value) {
   pp_status status = PP_SUCCESS;
   hid_t file = H5I_INVALID_HID;
-  pp_io_hdf5_quiet quiet;
-  pp_io_hdf5_quiet_begin(&quiet);
+  pp_formats_hdf5_quiet quiet;
+  pp_formats_hdf5_quiet_begin(&quiet);
   PP_CHECK_GOTO(status, object && name && value, PP_ERR_INTERNAL,
                 "pp_output_read_number_attribute: NULL argument");
-  PP_CALL_GOTO(status, pp_io_open_read(path, &file));
-  PP_CALL_GOTO(status, pp_io_read_number_attribute(file, path, object, name, value));
+  PP_CALL_GOTO(status, pp_formats_hdf5_open_read(path, &file));
+  PP_CALL_GOTO(status, pp_formats_hdf5_read_number_attribute(file, path, object, name, value));
 done:
-  pp_io_read_end(&file, &quiet);
+  pp_formats_hdf5_read_end(&file, &quiet);
   return status;
 }
 
@@ -249,8 +146,8 @@ pp_status pp_io_dataset_shape(hid_t file, const char *path, const char *name, in
   for (int i = 0; i < rank; i++) dims[i] = extent[i];
   *ndims = rank;
 done:
-  pp_io_hdf5_close(&space);
-  pp_io_hdf5_close(&dataset);
+  pp_formats_hdf5_close(&space);
+  pp_formats_hdf5_close(&dataset);
   return status;
 }
 
@@ -268,8 +165,8 @@ pp_status pp_io_read_whole(hid_t file, const char *path, const char *name, hid_t
   PP_H5_CHECK_GOTO(status, H5Dread(dataset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0,
                    PP_ERR_IO, "cannot read %s from '%s'", name, path);
 done:
-  pp_io_hdf5_close(&space);
-  pp_io_hdf5_close(&dataset);
+  pp_formats_hdf5_close(&space);
+  pp_formats_hdf5_close(&dataset);
   return status;
 }
 
@@ -297,10 +194,10 @@ static bool pp_plane_matches(hid_t group, const char *name, const char *wanted) 
       match = strcmp(value, wanted) == 0;
       H5free_memory(value);
     }
-    pp_io_hdf5_close(&type);
-    pp_io_hdf5_close(&attr);
+    pp_formats_hdf5_close(&type);
+    pp_formats_hdf5_close(&attr);
   }
-  pp_io_hdf5_close(&dataset);
+  pp_formats_hdf5_close(&dataset);
   return match;
 }
 
@@ -312,12 +209,12 @@ pp_status pp_output_read_plane(const char *path, const char *plane, size_t index
   hid_t type = H5I_INVALID_HID;
   double *pairs = NULL, *pixelscales = NULL;
   char *quantity = NULL;
-  pp_io_hdf5_quiet quiet;
-  pp_io_hdf5_quiet_begin(&quiet);
+  pp_formats_hdf5_quiet quiet;
+  pp_formats_hdf5_quiet_begin(&quiet);
   PP_CHECK_GOTO(status, plane != NULL && slice != NULL, PP_ERR_INTERNAL,
                 "pp_output_read_plane: NULL argument");
   *slice = (pp_plane_slice){0};
-  PP_CALL_GOTO(status, pp_io_open_read(path, &file));
+  PP_CALL_GOTO(status, pp_formats_hdf5_open_read(path, &file));
   PP_CHECK_GOTO(status, H5Lexists(file, "planes", H5P_DEFAULT) > 0, PP_ERR_INPUT,
                 "'%s' has no /planes: its job did not ask for output.planes", path);
   group = H5Gopen2(file, "planes", H5P_DEFAULT);
@@ -360,10 +257,12 @@ pp_status pp_output_read_plane(const char *path, const char *plane, size_t index
                 "wavelength index %zu is out of range: '%s' has %llu wavelengths (0 to %llu)",
                 index, path, (unsigned long long)dims[0], (unsigned long long)dims[0] - 1);
   char *plane_type = NULL;
-  PP_CALL_GOTO(status, pp_io_read_string_attribute(file, path, "/planes", "quantity", &quantity));
+  PP_CALL_GOTO(status,
+               pp_formats_hdf5_read_string_attribute(file, path, "/planes", "quantity", &quantity));
   char object[sizeof slice->name + 8];
   snprintf(object, sizeof object, "/planes/%s", found);
-  PP_CALL_GOTO(status, pp_io_read_string_attribute(file, path, object, "plane_type", &plane_type));
+  PP_CALL_GOTO(
+      status, pp_formats_hdf5_read_string_attribute(file, path, object, "plane_type", &plane_type));
   snprintf(slice->plane_type, sizeof slice->plane_type, "%s", plane_type);
   free(plane_type);
   /* the pixel scale at this wavelength (an attribute array, one per wavelength) */
@@ -372,7 +271,7 @@ pp_status pp_output_read_plane(const char *path, const char *plane, size_t index
   PP_CALL_GOTO(status, pp_array_alloc(dims[0] * sizeof(double), (void **)&pixelscales));
   hid_t attr = H5Aopen(dataset, scale_name, H5P_DEFAULT);
   herr_t read = attr >= 0 ? H5Aread(attr, H5T_NATIVE_DOUBLE, pixelscales) : -1;
-  pp_io_hdf5_close(&attr);
+  pp_formats_hdf5_close(&attr);
   PP_H5_CHECK_GOTO(status, read >= 0, PP_ERR_INPUT, "cannot read %s of %s in '%s'", scale_name,
                    object, path);
   slice->pixelscale = pixelscales[index];
@@ -406,13 +305,13 @@ done:
   free(quantity);
   pp_array_free(&pairs);
   pp_array_free(&pixelscales);
-  pp_io_hdf5_close(&type);
-  pp_io_hdf5_close(&memtype);
-  pp_io_hdf5_close(&memspace);
-  pp_io_hdf5_close(&space);
-  pp_io_hdf5_close(&dataset);
-  pp_io_hdf5_close(&group);
-  pp_io_read_end(&file, &quiet);
+  pp_formats_hdf5_close(&type);
+  pp_formats_hdf5_close(&memtype);
+  pp_formats_hdf5_close(&memspace);
+  pp_formats_hdf5_close(&space);
+  pp_formats_hdf5_close(&dataset);
+  pp_formats_hdf5_close(&group);
+  pp_formats_hdf5_read_end(&file, &quiet);
   return status;
 }
 
@@ -420,17 +319,18 @@ pp_status pp_output_describe_planes(const char *path, char **text) {
   pp_status status = PP_SUCCESS;
   hid_t file = H5I_INVALID_HID, group = H5I_INVALID_HID;
   char *quantity = NULL, *line = NULL;
-  pp_io_hdf5_quiet quiet;
-  pp_io_hdf5_quiet_begin(&quiet);
+  pp_formats_hdf5_quiet quiet;
+  pp_formats_hdf5_quiet_begin(&quiet);
   PP_CHECK_GOTO(status, text != NULL, PP_ERR_INTERNAL, "pp_output_describe_planes: NULL argument");
   *text = NULL;
-  PP_CALL_GOTO(status, pp_io_open_read(path, &file));
+  PP_CALL_GOTO(status, pp_formats_hdf5_open_read(path, &file));
   if (H5Lexists(file, "planes", H5P_DEFAULT) <= 0) goto done;
   group = H5Gopen2(file, "planes", H5P_DEFAULT);
   H5G_info_t info;
   PP_H5_CHECK_GOTO(status, group >= 0 && H5Gget_info(group, &info) >= 0, PP_ERR_IO,
                    "cannot open /planes in '%s'", path);
-  PP_CALL_GOTO(status, pp_io_read_string_attribute(file, path, "/planes", "quantity", &quantity));
+  PP_CALL_GOTO(status,
+               pp_formats_hdf5_read_string_attribute(file, path, "/planes", "quantity", &quantity));
   size_t size = 64 + (size_t)info.nlinks * (PP_OPTIC_NAME_BYTES + 64), used = 0;
   line = malloc(size);
   PP_CHECK_GOTO(status, line != NULL, PP_ERR_MEMORY, "out of memory");
@@ -446,8 +346,8 @@ pp_status pp_output_describe_planes(const char *path, char **text) {
     char *plane_type = NULL;
     size_t dims[3] = {1, 1, 1};
     int ndims = 0;
-    PP_CALL_GOTO(status,
-                 pp_io_read_string_attribute(file, path, object, "plane_type", &plane_type));
+    PP_CALL_GOTO(status, pp_formats_hdf5_read_string_attribute(file, path, object, "plane_type",
+                                                               &plane_type));
     pp_status shape = pp_io_dataset_shape(file, path, object, &ndims, dims);
     int n = snprintf(line + used, size - used, "%s %s %s %zu x %zu", k ? "," : "", name,
                      plane_type, dims[2], dims[1]);
@@ -461,7 +361,7 @@ pp_status pp_output_describe_planes(const char *path, char **text) {
 done:
   free(line);
   free(quantity);
-  pp_io_hdf5_close(&group);
-  pp_io_read_end(&file, &quiet);
+  pp_formats_hdf5_close(&group);
+  pp_formats_hdf5_read_end(&file, &quiet);
   return status;
 }

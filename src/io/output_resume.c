@@ -29,7 +29,7 @@ static pp_status pp_resume_inspect_partial(const char *partial, const pp_output_
   size_t n = meta->job->n_wavelengths;
   char why[PP_IO_WHY_BYTES];
 
-  pp_status opened = pp_io_open_read(partial, &file);
+  pp_status opened = pp_formats_hdf5_open_read(partial, &file);
   if (opened != PP_SUCCESS) {
     /* Typically a run killed while creating the file, before its first flush. */
     status = pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__,
@@ -79,7 +79,7 @@ static pp_status pp_resume_inspect_partial(const char *partial, const pp_output_
                pp_io_read_whole(file, partial, "/status/completed", H5T_NATIVE_UCHAR, n, completed));
   for (size_t i = 0; i < n; i++) completed[i] = completed[i] != 0;
 done:
-  pp_io_hdf5_close(&file);
+  pp_formats_hdf5_close(&file);
   return status;
 }
 
@@ -92,7 +92,7 @@ static pp_status pp_resume_refuse_final(const char *path, const pp_output_meta *
   size_t n = meta->job->n_wavelengths;
   char why[PP_IO_WHY_BYTES];
 
-  pp_status opened = pp_io_open_read(path, &file);
+  pp_status opened = pp_formats_hdf5_open_read(path, &file);
   pp_resume_match match = PP_RESUME_FOREIGN;
   if (opened == PP_SUCCESS)
     PP_CALL_GOTO(status, pp_io_output_compare(file, path, meta, &match, why));
@@ -115,7 +115,7 @@ static pp_status pp_resume_refuse_final(const char *path, const pp_output_meta *
   PP_CHECK_GOTO(status, false, PP_ERR_INPUT, "output '%s' exists; use --force to overwrite", path);
 done:
   free(completed);
-  pp_io_hdf5_close(&file);
+  pp_formats_hdf5_close(&file);
   return status;
 }
 
@@ -169,7 +169,7 @@ static pp_status pp_resume_open_file(pp_output *out, const pp_output_meta *meta)
   PP_CALL_GOTO(status, pp_io_output_make_slice_spaces(out));
   PP_CALL_GOTO(status, pp_io_output_open_planes(out, meta));
 done:
-  pp_io_hdf5_close(&fapl);
+  pp_formats_hdf5_close(&fapl);
   return status;
 }
 
@@ -185,7 +185,7 @@ static pp_status pp_resume_update_run_attributes(pp_output *out, const pp_output
   else if (meta->threads_per_rank > 0)
     PP_CALL(pp_io_attr_write_int64(out->file, "threads_per_rank", meta->threads_per_rank));
   if (H5Fflush(out->file, H5F_SCOPE_GLOBAL) < 0)
-    return pp_io_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'",
+    return pp_formats_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'",
                             out->partial_path);
   return PP_SUCCESS;
 }
@@ -196,8 +196,8 @@ pp_status pp_output_open_resume(const char *path, const pp_output_meta *meta, bo
   pp_status status = PP_SUCCESS;
   pp_output *out = NULL;
   char *partial = NULL;
-  pp_io_hdf5_quiet quiet;
-  pp_io_hdf5_quiet_begin(&quiet);
+  pp_formats_hdf5_quiet quiet;
+  pp_formats_hdf5_quiet_begin(&quiet);
   if (output) *output = NULL;
   if (resumed) *resumed = false;
 
@@ -211,7 +211,7 @@ pp_status pp_output_open_resume(const char *path, const pp_output_meta *meta, bo
                            "--resume needs the cube: the job must say output: {cube: true} (a "
                            "resumed run keeps the finished monochromatic slices and sums /psf "
                            "from them)");
-  status = pp_io_agree(comm, local);
+  status = pp_agree(comm, local);
   if (status != PP_SUCCESS) goto done;
   status = pp_io_output_check_ranks_agree(comm, path, meta, force);
   if (status != PP_SUCCESS) goto done;
@@ -227,7 +227,7 @@ pp_status pp_output_open_resume(const char *path, const pp_output_meta *meta, bo
   pp_resume_plan plan = PP_RESUME_START_FRESH;
   if (local == PP_SUCCESS && rank == 0)
     local = pp_resume_plan_on_root(path, partial, meta, force, &plan, completed);
-  status = pp_io_agree(comm, local);
+  status = pp_agree(comm, local);
   if (status != PP_SUCCESS) goto done;
   int plan_shared = (int)plan;
   PP_CHECK_GOTO(status,
@@ -240,16 +240,16 @@ pp_status pp_output_open_resume(const char *path, const pp_output_meta *meta, bo
     goto done;
   }
 
-  status = pp_io_agree(comm, pp_io_output_alloc(path, meta, force, &out));
+  status = pp_agree(comm, pp_io_output_alloc(path, meta, force, &out));
   if (status != PP_SUCCESS) goto done;
   status = pp_io_output_attach_comm(out, comm);
   if (status != PP_SUCCESS) goto done;
-  status = pp_io_agree(out->comm, pp_resume_open_file(out, meta));
+  status = pp_agree(out->comm, pp_resume_open_file(out, meta));
   if (status != PP_SUCCESS) goto done;
   /* From here the file is this run's: an explicit DISCARD at close removes it. */
   out->partial_created = true;
   memcpy(out->completed_flags, completed, n);
-  status = pp_io_agree(out->comm, pp_resume_update_run_attributes(out, meta));
+  status = pp_agree(out->comm, pp_resume_update_run_attributes(out, meta));
   if (status != PP_SUCCESS) goto done;
 
   *output = out;
@@ -264,6 +264,6 @@ done:
   }
   free(partial);
   H5Eclear2(H5E_DEFAULT);
-  pp_io_hdf5_quiet_end(&quiet);
+  pp_formats_hdf5_quiet_end(&quiet);
   return status;
 }

@@ -34,7 +34,7 @@ static pp_status pp_result_input_error(pp_status status, const char *file, int l
 static pp_status pp_result_read_int(hid_t file, const char *path, const char *name, long long min,
                                     long long max, long long *value) {
   double number = 0.0;
-  PP_CALL(pp_io_read_number_attribute(file, path, "/", name, &number));
+  PP_CALL(pp_formats_hdf5_read_number_attribute(file, path, "/", name, &number));
   PP_CHECK(number == (double)(long long)number && number >= (double)min && number <= (double)max,
            PP_ERR_INPUT, "'%s' is damaged: root attribute %s is %g, not a whole number from %lld "
            "to %lld", path, name, number, min, max);
@@ -44,7 +44,7 @@ static pp_status pp_result_read_int(hid_t file, const char *path, const char *na
 
 static pp_status pp_result_read_positive(hid_t file, const char *path, const char *name,
                                          double *value) {
-  PP_CALL(pp_io_read_number_attribute(file, path, "/", name, value));
+  PP_CALL(pp_formats_hdf5_read_number_attribute(file, path, "/", name, value));
   PP_CHECK(isfinite(*value) && *value > 0.0, PP_ERR_INPUT,
            "'%s' is damaged: root attribute %s is %g, not a positive number", path, name, *value);
   return PP_SUCCESS;
@@ -93,7 +93,7 @@ static pp_status pp_result_check_path(const char *path) {
 
 static pp_status pp_result_read_attributes(hid_t file, const char *path, pp_result *r) {
   char *format_name = NULL;
-  pp_status s = pp_io_read_string_attribute(file, path, "/", "format_name", &format_name);
+  pp_status s = pp_formats_hdf5_read_string_attribute(file, path, "/", "format_name", &format_name);
   bool is_ours = s == PP_SUCCESS && strcmp(format_name, PP_OUTPUT_FORMAT_NAME) == 0;
   pp_status_free(s);
   free(format_name);
@@ -104,12 +104,15 @@ static pp_status pp_result_read_attributes(hid_t file, const char *path, pp_resu
   PP_CHECK(r->format_version <= PP_OUTPUT_FORMAT_VERSION, PP_ERR_INPUT,
            "'%s' has format version %lld; this polypsf (%s) reads up to version %d: use a newer "
            "polypsf", path, r->format_version, pp_version(), PP_OUTPUT_FORMAT_VERSION);
-  PP_CALL(pp_io_read_string_attribute(file, path, "/", "software_version", &r->software_version));
-  PP_CALL(pp_io_read_string_attribute(file, path, "/", "creation_date_utc", &r->creation_date_utc));
-  PP_CALL(pp_io_read_string_attribute(file, path, "/", "job_text", &r->job_text));
-  PP_CALL(pp_io_read_string_attribute(file, path, "/", "job_source", &r->job_source));
-  PP_CALL(pp_io_read_string_attribute(file, path, "/", "normalization", &r->normalization));
-  PP_CALL(pp_io_read_string_attribute(file, path, "/", "method", &r->method));
+  PP_CALL(pp_formats_hdf5_read_string_attribute(file, path, "/", "software_version",
+                                                &r->software_version));
+  PP_CALL(pp_formats_hdf5_read_string_attribute(file, path, "/", "creation_date_utc",
+                                                &r->creation_date_utc));
+  PP_CALL(pp_formats_hdf5_read_string_attribute(file, path, "/", "job_text", &r->job_text));
+  PP_CALL(pp_formats_hdf5_read_string_attribute(file, path, "/", "job_source", &r->job_source));
+  PP_CALL(
+      pp_formats_hdf5_read_string_attribute(file, path, "/", "normalization", &r->normalization));
+  PP_CALL(pp_formats_hdf5_read_string_attribute(file, path, "/", "method", &r->method));
   PP_CALL(pp_result_read_positive(file, path, "pixelscale_arcsec", &r->pixelscale_arcsec));
   PP_CALL(pp_result_read_positive(file, path, "detector_pixelscale_arcsec",
                                   &r->detector_pixelscale_arcsec));
@@ -172,7 +175,7 @@ static pp_status pp_result_read_datasets(hid_t file, const char *path, pp_result
                   r->nx);
   }
 done:
-  pp_io_hdf5_close(&task_type);
+  pp_formats_hdf5_close(&task_type);
   return status;
 }
 
@@ -180,8 +183,8 @@ pp_status pp_result_load(const char *path, pp_result **result) {
   pp_status status = PP_SUCCESS;
   hid_t file = H5I_INVALID_HID;
   pp_result *r = NULL;
-  pp_io_hdf5_quiet quiet;
-  pp_io_hdf5_quiet_begin(&quiet);
+  pp_formats_hdf5_quiet quiet;
+  pp_formats_hdf5_quiet_begin(&quiet);
   PP_CHECK_GOTO(status, result != NULL, PP_ERR_INTERNAL, "pp_result_load: NULL result");
   *result = NULL;
   PP_CALL_GOTO(status, pp_result_check_path(path));
@@ -189,14 +192,14 @@ pp_status pp_result_load(const char *path, pp_result **result) {
   PP_CHECK_GOTO(status, r != NULL, PP_ERR_MEMORY, "out of memory");
   r->path = strdup(path);
   PP_CHECK_GOTO(status, r->path != NULL, PP_ERR_MEMORY, "out of memory");
-  PP_RESULT_CALL_GOTO(status, pp_io_open_read(path, &file));
+  PP_RESULT_CALL_GOTO(status, pp_formats_hdf5_open_read(path, &file));
   PP_RESULT_CALL_GOTO(status, pp_result_read_attributes(file, path, r));
   PP_RESULT_CALL_GOTO(status, pp_result_read_datasets(file, path, r));
   *result = r;
   r = NULL;
 done:
   pp_result_destroy(&r);
-  pp_io_read_end(&file, &quiet);
+  pp_formats_hdf5_read_end(&file, &quiet);
   return status;
 }
 
@@ -213,8 +216,8 @@ pp_status pp_result_read_cube_slice(const pp_result *result, size_t index, doubl
   pp_status status = PP_SUCCESS;
   hid_t file = H5I_INVALID_HID, dataset = H5I_INVALID_HID, space = H5I_INVALID_HID;
   hid_t memspace = H5I_INVALID_HID;
-  pp_io_hdf5_quiet quiet;
-  pp_io_hdf5_quiet_begin(&quiet);
+  pp_formats_hdf5_quiet quiet;
+  pp_formats_hdf5_quiet_begin(&quiet);
   PP_CHECK_GOTO(status, result != NULL && slice != NULL, PP_ERR_INTERNAL,
                 "pp_result_read_cube_slice: NULL argument");
   PP_CHECK_GOTO(status, result->has_cube, PP_ERR_INPUT,
@@ -222,7 +225,7 @@ pp_status pp_result_read_cube_slice(const pp_result *result, size_t index, doubl
   PP_CHECK_GOTO(status, index < result->n_wavelengths, PP_ERR_INPUT,
                 "cube slice %zu asked of '%s', which has %zu", index, result->path,
                 result->n_wavelengths);
-  PP_RESULT_CALL_GOTO(status, pp_io_open_read(result->path, &file));
+  PP_RESULT_CALL_GOTO(status, pp_formats_hdf5_open_read(result->path, &file));
   dataset = H5Dopen2(file, "/cube", H5P_DEFAULT);
   PP_H5_CHECK_GOTO(status, dataset >= 0, PP_ERR_INPUT, "cannot open /cube in '%s'", result->path);
   space = H5Dget_space(dataset);
@@ -237,10 +240,10 @@ pp_status pp_result_read_cube_slice(const pp_result *result, size_t index, doubl
                    H5Dread(dataset, H5T_NATIVE_DOUBLE, memspace, space, H5P_DEFAULT, slice) >= 0,
                    PP_ERR_INPUT, "cannot read cube slice %zu of '%s'", index, result->path);
 done:
-  pp_io_hdf5_close(&memspace);
-  pp_io_hdf5_close(&space);
-  pp_io_hdf5_close(&dataset);
-  pp_io_read_end(&file, &quiet);
+  pp_formats_hdf5_close(&memspace);
+  pp_formats_hdf5_close(&space);
+  pp_formats_hdf5_close(&dataset);
+  pp_formats_hdf5_read_end(&file, &quiet);
   return status;
 }
 

@@ -100,10 +100,6 @@ pp_status pp_yaml_check_range(pp_yaml_doc *doc, const yaml_node_t *node, const c
                               double value, double min, bool min_exclusive, double max,
                               bool max_exclusive, const char *unit);
 
-/* YAML 1.2 core-schema decimal number: [-+]? (digits [. digits?] | . digits) ([eE] [-+]? digits)?
- * (also the grammar of numbers in spectrum text files). */
-bool pp_yaml_is_decimal_number(const char *text);
-
 /* ---- spectra (spectrum.c, blackbody.c) ----------------------------------------------------- */
 /* The power of ten of a metre that a wavelength unit label names: "m" 0, "um"/"micron" −6,
  * "nm" −9, "Angstrom" −10 (case-insensitive, singular or plural, also "µm", "AA", "Å").
@@ -143,5 +139,15 @@ void pp_blackbody_photon_bins(double temperature_k, double min_m, double max_m, 
 /* Fills job (whose text and source_name are already set) from the document. On error
  * the job may be partly filled; the caller destroys it. */
 pp_status pp_job_fill(pp_yaml_doc *doc, pp_job *job);
+/* The `wavelengths:` and `optics:` sections (job_wavelengths.c, job_optics.c), called by
+ * pp_job_fill. */
+pp_status pp_job_read_wavelengths(pp_yaml_doc *doc, const yaml_node_t *section,
+                                  const yaml_node_t *section_key, pp_job *job);
+pp_status pp_job_read_optics(pp_yaml_doc *doc, const yaml_node_t *section,
+                             const yaml_node_t *section_key, pp_job *job);
+/* A missing required key, reported at `where` (its section's key when the section exists,
+ * else the start of the document). */
+pp_status pp_job_missing(pp_yaml_doc *doc, const yaml_node_t *where, const char *path,
+                         const char *key, const char *what);
 
 #endif

@@ -16,27 +16,6 @@ static void pp_yaml_unit_note(char *out, size_t out_bytes, const char *unit) {
   else out[0] = '\0';
 }
 
-/* Stricter than strtod, which would also take "inf", "0x1p3", " 1" and "1e5x" prefixes. */
-bool pp_yaml_is_decimal_number(const char *text) {
-  const char *p = text;
-  if (*p == '+' || *p == '-') p++;
-  size_t mantissa_digits = 0;
-  while (isdigit((unsigned char)*p)) p++, mantissa_digits++;
-  if (*p == '.') {
-    p++;
-    while (isdigit((unsigned char)*p)) p++, mantissa_digits++;
-  }
-  if (mantissa_digits == 0) return false;
-  if (*p == 'e' || *p == 'E') {
-    p++;
-    if (*p == '+' || *p == '-') p++;
-    size_t exponent_digits = 0;
-    while (isdigit((unsigned char)*p)) p++, exponent_digits++;
-    if (exponent_digits == 0) return false;
-  }
-  return *p == '\0';
-}
-
 static bool pp_yaml_is_infinity_or_nan(const char *text) {
   const char *p = text;
   if (*p == '+' || *p == '-') p++;
@@ -87,7 +66,7 @@ static pp_status pp_yaml_read_number_as(pp_yaml_doc *doc, const yaml_node_t *nod
                          got);
   if (pp_yaml_is_infinity_or_nan(text))
     return PP_YAML_ERROR(doc, node, path, "expects a finite number%s, got %s", unit_note, got);
-  if (!pp_yaml_is_decimal_number(text))
+  if (!pp_text_is_decimal_number(text))
     return PP_YAML_ERROR(doc, node, path,
                          "expects a number%s such as %s, got %s", unit_note, example, got);
   double value = strtod(text, NULL);
@@ -214,4 +193,11 @@ pp_status pp_yaml_check_range(pp_yaml_doc *doc, const yaml_node_t *node, const c
   else
     snprintf(allowed, sizeof allowed, "%s%s", has_min ? lower : upper, unit_note);
   return PP_YAML_ERROR(doc, node, path, "must be %s, got %.10g%s", allowed, value, unit_note);
+}
+
+/* Where a missing key is reported: at its section's key when the section exists,
+ * else at the start of the document. */
+pp_status pp_job_missing(pp_yaml_doc *doc, const yaml_node_t *where, const char *path,
+                                const char *key, const char *what) {
+  return PP_YAML_ERROR(doc, where, path, "missing required key '%s': %s", key, what);
 }

@@ -124,3 +124,21 @@ pp_status pp_circle_apply(const pp_optic_spec *spec, const pp_pupil_grid *grid,
   }
   return PP_SUCCESS;
 }
+
+/* ---- the table row ----------------------------------------------------------- */
+
+static const pp_optic_param pp_circle_params[] = {
+    {.name = "radius", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "m",
+     .doc = "radius of the clear circle"},
+    {.name = "gray_pixel", .kind = PP_PARAM_BOOL, .default_value = 1.0, .min = 0, .max = 1,
+     .unit = "", .doc = "edge pixels transmit the exact fraction of their area inside the circle"},
+    PP_SHIFT_PARAMS,
+};
+
+/* The row of the table of optics (optic_table.c) for `circular_aperture`. */
+const pp_optic_type pp_circle_type = {
+    .name = "circular_aperture", .poppy_name = "CircularAperture", .plane = PP_PLANE_PUPIL,
+    .params = pp_circle_params, .n_params = PP_OPTIC_COUNT(pp_circle_params),
+    .doc = "clear circle; edge pixels gray by their exact area inside",
+    .pupil_diameter_m = pp_circle_pupil_diameter_m,
+    .apply_pupil = pp_circle_apply};

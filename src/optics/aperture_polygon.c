@@ -269,3 +269,87 @@ done:
   pp_array_free(&inside);
   return status;
 }
+
+/* ---- the table rows ----------------------------------------------------------- */
+
+static const pp_optic_param pp_square_params[] = {
+    {.name = "size", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "m",
+     .doc = "side length of the clear square"},
+    PP_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+};
+
+/* The row of the table of optics (optic_table.c) for `square_aperture`. */
+const pp_optic_type pp_square_type = {
+    .name = "square_aperture", .poppy_name = "SquareAperture", .plane = PP_PLANE_PUPIL,
+    .params = pp_square_params, .n_params = PP_OPTIC_COUNT(pp_square_params),
+    .doc = "clear square, hard edges",
+    .pupil_diameter_m = pp_square_pupil_diameter_m,
+    .apply_pupil = pp_rectangle_apply};
+
+static const pp_optic_param pp_rectangle_params[] = {
+    {.name = "width", .kind = PP_PARAM_REAL, .default_value = 0.5, PP_POSITIVE, .unit = "m",
+     .doc = "full extent along x (before rotation)"},
+    {.name = "height", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "m",
+     .doc = "full extent along y (before rotation)"},
+    PP_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+};
+
+/* The row of the table of optics (optic_table.c) for `rectangle_aperture`. */
+const pp_optic_type pp_rectangle_type = {
+    .name = "rectangle_aperture", .poppy_name = "RectangleAperture", .plane = PP_PLANE_PUPIL,
+    .params = pp_rectangle_params, .n_params = PP_OPTIC_COUNT(pp_rectangle_params),
+    .doc = "clear rectangle, hard edges",
+    .pupil_diameter_m = pp_rectangle_pupil_diameter_m,
+    .apply_pupil = pp_rectangle_apply};
+
+/* side, flattoflat and diameter are three ways to say one size: at most one may be
+ * given (pp_hexagon_validate); none means POPPY's default side of 1 m. NaN marks
+ * "no default of its own". */
+static const pp_optic_param pp_hexagon_params[] = {
+    {.name = "side", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "m",
+     .doc = "side length = centre-to-corner radius (default 1 m when no size key is given)"},
+    {.name = "flattoflat", .kind = PP_PARAM_REAL, .default_value = NAN, PP_POSITIVE, .unit = "m",
+     .doc = "distance between opposite flat sides (= side·√3)"},
+    {.name = "diameter", .kind = PP_PARAM_REAL, .default_value = NAN, PP_POSITIVE, .unit = "m",
+     .doc = "corner-to-corner diameter (= 2·side)"},
+    PP_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+};
+
+/* The row of the table of optics (optic_table.c) for `hexagon_aperture`. */
+const pp_optic_type pp_hexagon_type = {
+    .name = "hexagon_aperture", .poppy_name = "HexagonAperture", .plane = PP_PLANE_PUPIL,
+    .params = pp_hexagon_params, .n_params = PP_OPTIC_COUNT(pp_hexagon_params),
+    .doc = "clear hexagon with corners on the x axis, hard edges",
+    .validate = pp_hexagon_validate,
+    .pupil_diameter_m = pp_hexagon_pupil_diameter_m,
+    .apply_pupil = pp_hexagon_apply};
+
+static const pp_optic_param pp_multihex_params[] = {
+    {.name = "flattoflat", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "m",
+     .doc = "flat-to-flat size of each segment (default 1 m unless side is given)"},
+    {.name = "side", .kind = PP_PARAM_REAL, .default_value = NAN, PP_POSITIVE, .unit = "m",
+     .doc = "side length of each segment (= flattoflat/√3)"},
+    {.name = "gap", .kind = PP_PARAM_REAL, .default_value = 0.01, PP_NONNEGATIVE, .unit = "m",
+     .doc = "gap between the flat sides of neighbouring segments"},
+    {.name = "rings", .kind = PP_PARAM_INT, .default_value = 1.0, .min = 0, .max = 99, .unit = "",
+     .doc = "rings of segments around the central one (2 for JWST)"},
+    {.name = "center", .kind = PP_PARAM_BOOL, .default_value = 0.0, .min = 0, .max = 1,
+     .unit = "", .doc = "include the central segment"},
+    {.name = "segmentlist", .kind = PP_PARAM_REAL_LIST, .default_value = NAN, PP_NONNEGATIVE,
+     .unit = "", .doc = "only these segments (0 = centre, 1 = top, clockwise); replaces center"},
+    PP_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+};
+
+/* The row of the table of optics (optic_table.c) for `multi_hexagon_aperture`. */
+const pp_optic_type pp_multihex_type = {
+    .name = "multi_hexagon_aperture", .poppy_name = "MultiHexagonAperture",
+    .plane = PP_PLANE_PUPIL, .params = pp_multihex_params,
+    .n_params = PP_OPTIC_COUNT(pp_multihex_params),
+    .doc = "rings of hexagonal segments with gaps (JWST-like), hard edges",
+    .validate = pp_multihex_validate,
+    .pupil_diameter_m = pp_multihex_pupil_diameter_m,
+    .apply_pupil = pp_multihex_apply};

@@ -29,7 +29,8 @@ static double pp_blc_linear(double sigma, double y) {
 }
 
 pp_status pp_band_limited_apply(const pp_optic_spec *spec, const pp_image_grid *grid,
-                                double complex *field) {
+                                double wavelength_m, double complex *field) {
+  (void)wavelength_m; /* the circular and linear masks do not depend on λ (POPPY's neither) */
   bool linear = (int)pp_optic_spec_get(spec, "kind") == PP_BLC_LINEAR;
   double sigma = pp_optic_spec_get(spec, "sigma");
   pp_optic_frame frame;
@@ -59,3 +60,23 @@ pp_status pp_band_limited_apply(const pp_optic_spec *spec, const pp_image_grid *
   }
   return PP_SUCCESS;
 }
+
+/* ---- the table row ----------------------------------------------------------- */
+
+static const pp_optic_param pp_blc_params[] = {
+    {.name = "kind", .kind = PP_PARAM_CHOICE, .default_value = 0.0, .choices = pp_blc_kind_words,
+     .unit = "", .doc = "circular (1 − (2·J1(σr)/σr)²) or linear (1 − (sin(σy)/σy)², a band along x)"},
+    {.name = "sigma", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "1/arcsec",
+     .doc = "size parameter σ of Krist et al. 2009: larger σ, narrower mask"},
+    {.name = "wavelength", .kind = PP_PARAM_REAL, .default_value = NAN, PP_POSITIVE, .unit = "m",
+     .doc = "accepted as in POPPY, where only the NIRCam wedge uses it; circular and linear ignore it"},
+    PP_SKY_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+};
+
+/* The row of the table of optics (optic_table.c) for `band_limited_coronagraph`. */
+const pp_optic_type pp_blc_type = {
+    .name = "band_limited_coronagraph", .poppy_name = "BandLimitedCoronagraph",
+    .plane = PP_PLANE_IMAGE, .params = pp_blc_params, .n_params = PP_OPTIC_COUNT(pp_blc_params),
+    .doc = "band-limited occulting mask, circular or linear (Krist et al. 2009)",
+    .apply_image = pp_band_limited_apply};

@@ -39,7 +39,8 @@ pp_status pp_annular_stop_validate(const pp_optic_spec *spec) {
 }
 
 pp_status pp_annular_stop_apply(const pp_optic_spec *spec, const pp_image_grid *grid,
-                                double complex *field) {
+                                double wavelength_m, double complex *field) {
+  (void)wavelength_m; /* an amplitude stop: the same at every λ */
   double inner_arcsec, outer_arcsec;
   if (pp_optic_param_index(spec->type, "radius") >= 0) {
     inner_arcsec = pp_optic_spec_get(spec, "radius"); /* circular_occulter */
@@ -99,3 +100,92 @@ pp_status pp_rectangular_stop_apply(const pp_optic_spec *spec, const pp_image_gr
   }
   return PP_SUCCESS;
 }
+
+pp_status pp_bar_occulter_apply(const pp_optic_spec *spec, const pp_image_grid *grid,
+                                double wavelength_m, double complex *field) {
+  (void)wavelength_m; /* an amplitude stop: the same at every λ */
+  return pp_rectangular_stop_apply(spec, grid, true, field);
+}
+
+pp_status pp_rectangular_field_stop_apply(const pp_optic_spec *spec, const pp_image_grid *grid,
+                                          double wavelength_m, double complex *field) {
+  (void)wavelength_m; /* an amplitude stop: the same at every λ */
+  return pp_rectangular_stop_apply(spec, grid, false, field);
+}
+
+/* ---- the table rows ----------------------------------------------------------- */
+
+static const pp_optic_param pp_occulter_params[] = {
+    {.name = "radius", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "arcsec",
+     .doc = "radius of the opaque spot (gray edge pixels)"},
+    PP_SKY_SHIFT_PARAMS,
+};
+
+/* The row of the table of optics (optic_table.c) for `circular_occulter`. */
+const pp_optic_type pp_occulter_type = {
+    .name = "circular_occulter", .poppy_name = "CircularOcculter", .plane = PP_PLANE_IMAGE,
+    .params = pp_occulter_params, .n_params = PP_OPTIC_COUNT(pp_occulter_params),
+    .doc = "opaque disk, gray edge pixels",
+    .apply_image = pp_annular_stop_apply};
+
+static const pp_optic_param pp_annular_stop_params[] = {
+    {.name = "radius_inner", .kind = PP_PARAM_REAL, .default_value = 0.0, PP_NONNEGATIVE,
+     .unit = "arcsec", .doc = "radius of the opaque central spot; 0 for none"},
+    {.name = "radius_outer", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_NONNEGATIVE,
+     .unit = "arcsec", .doc = "radius of the clear field's outer edge; 0 for no outer edge"},
+    PP_SKY_SHIFT_PARAMS,
+};
+
+/* The row of the table of optics (optic_table.c) for `annular_field_stop`. */
+const pp_optic_type pp_annular_stop_type = {
+    .name = "annular_field_stop", .poppy_name = "AnnularFieldStop", .plane = PP_PLANE_IMAGE,
+    .params = pp_annular_stop_params, .n_params = PP_OPTIC_COUNT(pp_annular_stop_params),
+    .doc = "clear disk or ring (a circular field stop), gray edge pixels",
+    .validate = pp_annular_stop_validate,
+    .apply_image = pp_annular_stop_apply};
+
+static const pp_optic_param pp_bar_params[] = {
+    {.name = "width", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "arcsec",
+     .doc = "full width of the opaque bar along x (before rotation)"},
+    {.name = "height", .kind = PP_PARAM_REAL, .default_value = 10.0, PP_POSITIVE, .unit = "arcsec",
+     .doc = "full length of the bar along y (before rotation)"},
+    PP_SKY_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+};
+
+/* The row of the table of optics (optic_table.c) for `bar_occulter`. */
+const pp_optic_type pp_bar_type = {
+    .name = "bar_occulter", .poppy_name = "BarOcculter", .plane = PP_PLANE_IMAGE,
+    .params = pp_bar_params, .n_params = PP_OPTIC_COUNT(pp_bar_params),
+    .doc = "opaque bar along y, hard edges",
+    .apply_image = pp_bar_occulter_apply};
+
+static const pp_optic_param pp_square_stop_params[] = {
+    {.name = "size", .kind = PP_PARAM_REAL, .default_value = 20.0, PP_POSITIVE, .unit = "arcsec",
+     .doc = "side length of the clear square"},
+    PP_SKY_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+};
+
+/* The row of the table of optics (optic_table.c) for `square_field_stop`. */
+const pp_optic_type pp_square_stop_type = {
+    .name = "square_field_stop", .poppy_name = "SquareFieldStop", .plane = PP_PLANE_IMAGE,
+    .params = pp_square_stop_params, .n_params = PP_OPTIC_COUNT(pp_square_stop_params),
+    .doc = "clear square, hard edges",
+    .apply_image = pp_rectangular_field_stop_apply};
+
+static const pp_optic_param pp_rectangular_stop_params[] = {
+    {.name = "width", .kind = PP_PARAM_REAL, .default_value = 0.5, PP_POSITIVE, .unit = "arcsec",
+     .doc = "full extent of the clear rectangle along x (before rotation)"},
+    {.name = "height", .kind = PP_PARAM_REAL, .default_value = 5.0, PP_POSITIVE, .unit = "arcsec",
+     .doc = "full extent of the clear rectangle along y (before rotation)"},
+    PP_SKY_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+};
+
+/* The row of the table of optics (optic_table.c) for `rectangular_field_stop`. */
+const pp_optic_type pp_rectangular_stop_type = {
+    .name = "rectangular_field_stop", .poppy_name = "RectangularFieldStop",
+    .plane = PP_PLANE_IMAGE, .params = pp_rectangular_stop_params,
+    .n_params = PP_OPTIC_COUNT(pp_rectangular_stop_params), .doc = "clear rectangle, hard edges",
+    .apply_image = pp_rectangular_field_stop_apply};

@@ -28,7 +28,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "polypsf/io.h"
+#include "polypsf/formats.h"
 
 /* ---- units ---------------------------------------------------------------------------- */
 
@@ -368,3 +368,48 @@ pp_status pp_fits_element_apply(const pp_optic_spec *spec, const pp_pupil_grid *
   }
   return PP_SUCCESS;
 }
+
+/* Only a fits_optical_element with an OPD map adds OPD. */
+bool pp_fits_element_has_opd(const pp_optic_spec *spec) {
+  return pp_optic_spec_given(spec, "opd");
+}
+
+/* ---- the table row ----------------------------------------------------------- */
+
+/* POPPY's FITSOpticalElement (poppy/poppy_core.py) arguments, pupil planes only. */
+static const char *const pp_planetype_words[] = {"pupil", NULL};
+
+static const pp_optic_param pp_fits_element_params[] = {
+    {.name = "transmission", .kind = PP_PARAM_STRING, .default_value = NAN, .unit = "",
+     .file_path = true,
+     .doc = "amplitude transmission map: 'file.fits', 'file.fits[EXTNAME]' or 'file.h5:/dataset'"},
+    {.name = "opd", .kind = PP_PARAM_STRING, .default_value = NAN, .unit = "", .file_path = true,
+     .doc = "OPD map, in the same forms as transmission"},
+    {.name = "opdunits", .kind = PP_PARAM_CHOICE, .default_value = NAN,
+     .choices = pp_opd_unit_words, .unit = "",
+     .doc = "unit of the OPD map's values (default: the file's BUNIT, or its units attribute)"},
+    {.name = "pixelscale", .kind = PP_PARAM_REAL, .default_value = NAN, PP_POSITIVE, .unit = "m",
+     .doc = "metres per map pixel (default: the file's PIXELSCL or PUPLSCAL, or its "
+            "pixelscale_m attribute)"},
+    {.name = "planetype", .kind = PP_PARAM_CHOICE, .default_value = 0.0,
+     .choices = pp_planetype_words, .unit = "",
+     .doc = "the plane the maps belong to: pupil (image-plane maps need FFT propagation)"},
+    PP_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+    {.name = "flip_x", .kind = PP_PARAM_BOOL, .default_value = 0.0, .min = 0, .max = 1,
+     .unit = "", .doc = "mirror the maps left-right (x to -x) before turning and shifting them"},
+    {.name = "flip_y", .kind = PP_PARAM_BOOL, .default_value = 0.0, .min = 0, .max = 1,
+     .unit = "", .doc = "mirror the maps top-bottom (y to -y) before turning and shifting them"},
+};
+
+/* The row of the table of optics (optic_table.c) for `fits_optical_element`. */
+const pp_optic_type pp_fits_element_type = {
+    .name = "fits_optical_element", .poppy_name = "FITSOpticalElement",
+    .plane = PP_PLANE_PUPIL, .params = pp_fits_element_params,
+    .n_params = PP_OPTIC_COUNT(pp_fits_element_params),
+    .doc = "transmission and/or OPD maps from FITS or HDF5 files, resampled onto the pupil",
+    .validate = pp_fits_element_validate,
+    .pupil_diameter_m = pp_fits_element_pupil_diameter_m,
+    .has_opd = pp_fits_element_has_opd,
+    .load_files = pp_fits_element_load,
+    .apply_pupil = pp_fits_element_apply};

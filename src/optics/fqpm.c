@@ -69,3 +69,32 @@ pp_status pp_fqpm_aligner_apply(const pp_optic_spec *spec, const pp_pupil_grid *
   }
   return PP_SUCCESS;
 }
+
+/* ---- the table rows ----------------------------------------------------------- */
+
+static const pp_optic_param pp_aligner_params[] = {
+    {.name = "direction", .kind = PP_PARAM_CHOICE, .default_value = 0.0,
+     .choices = pp_aligner_direction_words, .unit = "",
+     .doc = "forward (before the FQPM's image plane) or backward (after it, undoing the tilt)"},
+};
+
+/* The row of the table of optics (optic_table.c) for `fqpm_fft_aligner`. */
+const pp_optic_type pp_aligner_type = {
+    .name = "fqpm_fft_aligner", .poppy_name = "FQPM_FFT_aligner", .plane = PP_PLANE_PUPIL,
+    .params = pp_aligner_params, .n_params = PP_OPTIC_COUNT(pp_aligner_params),
+    .doc = "pupil tilt of half a padded-FFT pixel that centres the FQPM between four pixels",
+    .apply_pupil_fft = pp_fqpm_aligner_apply};
+
+static const pp_optic_param pp_fqpm_params[] = {
+    {.name = "wavelength", .kind = PP_PARAM_REAL, .default_value = 10.65e-6, PP_POSITIVE,
+     .unit = "m", .doc = "design wavelength, where the retardance is exactly half a wave"},
+    PP_SKY_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+};
+
+/* The row of the table of optics (optic_table.c) for `ideal_fqpm`. */
+const pp_optic_type pp_fqpm_type = {
+    .name = "ideal_fqpm", .poppy_name = "IdealFQPM", .plane = PP_PLANE_IMAGE,
+    .params = pp_fqpm_params, .n_params = PP_OPTIC_COUNT(pp_fqpm_params),
+    .doc = "four-quadrant phase mask, half a wave at the design wavelength",
+    .apply_image = pp_fqpm_apply};

@@ -52,3 +52,27 @@ pp_status pp_obscuration_apply(const pp_optic_spec *spec, const pp_pupil_grid *g
   }
   return PP_SUCCESS;
 }
+
+/* ---- the table row ----------------------------------------------------------- */
+
+static const pp_optic_param pp_obscuration_params[] = {
+    {.name = "secondary_radius", .kind = PP_PARAM_REAL, .default_value = 0.5, PP_POSITIVE,
+     .unit = "m", .doc = "radius of the opaque central disk"},
+    {.name = "n_supports", .kind = PP_PARAM_INT, .default_value = 4.0, .min = 0, .max = 360,
+     .unit = "", .doc = "number of spider vanes, equally spaced in angle"},
+    {.name = "support_width", .kind = PP_PARAM_REAL, .default_value = 0.01, PP_NONNEGATIVE,
+     .unit = "m", .doc = "full width of each vane"},
+    {.name = "support_angle_offset", .kind = PP_PARAM_REAL, .default_value = 0.0, PP_ANY_REAL,
+     .unit = "deg", .doc = "angle of the first vane, counterclockwise from +x"},
+    PP_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+};
+
+/* The row of the table of optics (optic_table.c) for `secondary_obscuration`. */
+const pp_optic_type pp_obscuration_type = {
+    .name = "secondary_obscuration", .poppy_name = "SecondaryObscuration",
+    .plane = PP_PLANE_PUPIL, .params = pp_obscuration_params,
+    .n_params = PP_OPTIC_COUNT(pp_obscuration_params),
+    .doc = "opaque central disk and radial spider vanes, hard edges",
+    .pupil_diameter_m = pp_obscuration_pupil_diameter_m,
+    .apply_pupil = pp_obscuration_apply};

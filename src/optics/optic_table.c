@@ -1,6 +1,9 @@
-/* The table of optic types a job file can name: parameters, kinds, defaults, ranges and
- * units, following POPPY 1.1's class arguments (poppy/optics.py, poppy/wfe.py) in
- * snake_case. The job parser validates against it; docs/optics.md documents it. */
+/* The table of optic types a job file can name, and the calls every optic answers through
+ * it. Each row (pp_optic_type) is defined in its optic's own file, beside its code: its
+ * parameters (kinds, defaults, ranges and units, following POPPY 1.1's class arguments in
+ * snake_case) and its functions. This file lists the rows and dispatches through them; it
+ * never names a kind of optic. The job parser validates against the table; docs/optics.md
+ * documents it (docs/design.md: how to add an optic). */
 #define POLYPSF_OPTICS_INTERNAL
 #include "optics/optics_private.h"
 
@@ -8,311 +11,46 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- the parameters of each type ----------------------------------------------------- */
+/* ---- the table: one row per optic, each defined beside its code ----------------------- */
 
-/* Shorthands for the table: any real, a length > 0, a length ≥ 0. */
-#define PP_ANY_REAL .min = -INFINITY, .max = INFINITY
-#define PP_POSITIVE .min = 0.0, .max = INFINITY, .min_exclusive = true
-#define PP_NONNEGATIVE .min = 0.0, .max = INFINITY
-
-/* POPPY's AnalyticOpticalElement takes shift_x, shift_y (metres, subtracted from the pixel
- * coordinates) and rotation (degrees counterclockwise, applied after the shift). */
-#define PP_SHIFT_PARAMS                                                                   \
-  {.name = "shift_x", .kind = PP_PARAM_REAL, .default_value = 0.0, PP_ANY_REAL,           \
-   .unit = "m", .doc = "moves the optic along +x (POPPY's shift_x)"},                     \
-  {.name = "shift_y", .kind = PP_PARAM_REAL, .default_value = 0.0, PP_ANY_REAL,           \
-   .unit = "m", .doc = "moves the optic along +y (POPPY's shift_y)"}
-#define PP_ROTATION_PARAM                                                                 \
-  {.name = "rotation", .kind = PP_PARAM_REAL, .default_value = 0.0, PP_ANY_REAL,          \
-   .unit = "deg", .doc = "turns the optic counterclockwise about its own centre, after the shift"}
-
-static const pp_optic_param pp_circle_params[] = {
-    {.name = "radius", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "m",
-     .doc = "radius of the clear circle"},
-    {.name = "gray_pixel", .kind = PP_PARAM_BOOL, .default_value = 1.0, .min = 0, .max = 1,
-     .unit = "", .doc = "edge pixels transmit the exact fraction of their area inside the circle"},
-    PP_SHIFT_PARAMS,
+/* In the order docs/optics.md lists them; a job names a type by its row's name. */
+static const pp_optic_type *const pp_optic_types[] = {
+    &pp_circle_type,
+    &pp_square_type,
+    &pp_rectangle_type,
+    &pp_hexagon_type,
+    &pp_multihex_type,
+    &pp_obscuration_type,
+    &pp_transmission_type,
+    &pp_zernike_type,
+    &pp_fits_element_type,
+    &pp_aligner_type,
+    &pp_fqpm_type,
+    &pp_blc_type,
+    &pp_occulter_type,
+    &pp_annular_stop_type,
+    &pp_bar_type,
+    &pp_square_stop_type,
+    &pp_rectangular_stop_type,
 };
-
-static const pp_optic_param pp_square_params[] = {
-    {.name = "size", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "m",
-     .doc = "side length of the clear square"},
-    PP_SHIFT_PARAMS,
-    PP_ROTATION_PARAM,
-};
-
-static const pp_optic_param pp_rectangle_params[] = {
-    {.name = "width", .kind = PP_PARAM_REAL, .default_value = 0.5, PP_POSITIVE, .unit = "m",
-     .doc = "full extent along x (before rotation)"},
-    {.name = "height", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "m",
-     .doc = "full extent along y (before rotation)"},
-    PP_SHIFT_PARAMS,
-    PP_ROTATION_PARAM,
-};
-
-/* side, flattoflat and diameter are three ways to say one size: at most one may be
- * given (pp_hexagon_validate); none means POPPY's default side of 1 m. NaN marks
- * "no default of its own". */
-static const pp_optic_param pp_hexagon_params[] = {
-    {.name = "side", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "m",
-     .doc = "side length = centre-to-corner radius (default 1 m when no size key is given)"},
-    {.name = "flattoflat", .kind = PP_PARAM_REAL, .default_value = NAN, PP_POSITIVE, .unit = "m",
-     .doc = "distance between opposite flat sides (= side·√3)"},
-    {.name = "diameter", .kind = PP_PARAM_REAL, .default_value = NAN, PP_POSITIVE, .unit = "m",
-     .doc = "corner-to-corner diameter (= 2·side)"},
-    PP_SHIFT_PARAMS,
-    PP_ROTATION_PARAM,
-};
-
-static const pp_optic_param pp_multihex_params[] = {
-    {.name = "flattoflat", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "m",
-     .doc = "flat-to-flat size of each segment (default 1 m unless side is given)"},
-    {.name = "side", .kind = PP_PARAM_REAL, .default_value = NAN, PP_POSITIVE, .unit = "m",
-     .doc = "side length of each segment (= flattoflat/√3)"},
-    {.name = "gap", .kind = PP_PARAM_REAL, .default_value = 0.01, PP_NONNEGATIVE, .unit = "m",
-     .doc = "gap between the flat sides of neighbouring segments"},
-    {.name = "rings", .kind = PP_PARAM_INT, .default_value = 1.0, .min = 0, .max = 99, .unit = "",
-     .doc = "rings of segments around the central one (2 for JWST)"},
-    {.name = "center", .kind = PP_PARAM_BOOL, .default_value = 0.0, .min = 0, .max = 1,
-     .unit = "", .doc = "include the central segment"},
-    {.name = "segmentlist", .kind = PP_PARAM_REAL_LIST, .default_value = NAN, PP_NONNEGATIVE,
-     .unit = "", .doc = "only these segments (0 = centre, 1 = top, clockwise); replaces center"},
-    PP_SHIFT_PARAMS,
-    PP_ROTATION_PARAM,
-};
-
-static const pp_optic_param pp_obscuration_params[] = {
-    {.name = "secondary_radius", .kind = PP_PARAM_REAL, .default_value = 0.5, PP_POSITIVE,
-     .unit = "m", .doc = "radius of the opaque central disk"},
-    {.name = "n_supports", .kind = PP_PARAM_INT, .default_value = 4.0, .min = 0, .max = 360,
-     .unit = "", .doc = "number of spider vanes, equally spaced in angle"},
-    {.name = "support_width", .kind = PP_PARAM_REAL, .default_value = 0.01, PP_NONNEGATIVE,
-     .unit = "m", .doc = "full width of each vane"},
-    {.name = "support_angle_offset", .kind = PP_PARAM_REAL, .default_value = 0.0, PP_ANY_REAL,
-     .unit = "deg", .doc = "angle of the first vane, counterclockwise from +x"},
-    PP_SHIFT_PARAMS,
-    PP_ROTATION_PARAM,
-};
-
-static const pp_optic_param pp_transmission_params[] = {
-    {.name = "transmission", .kind = PP_PARAM_REAL, .default_value = 1.0, .min = 0.0, .max = 1.0,
-     .unit = "", .doc = "uniform factor on the field amplitude (POPPY applies it to amplitude)"},
-};
-
-static const pp_optic_param pp_zernike_params[] = {
-    {.name = "radius", .kind = PP_PARAM_REAL, .required = true, .default_value = NAN,
-     PP_POSITIVE, .unit = "m", .doc = "radius of the unit disk on which the terms are normalized"},
-    {.name = "coefficients", .kind = PP_PARAM_REAL_LIST, .required = true, .default_value = NAN,
-     PP_ANY_REAL, .unit = "m",
-     .doc = "OPD of each term in metres RMS, Noll order from j = 1 (piston)"},
-    {.name = "aperture_stop", .kind = PP_PARAM_BOOL, .default_value = 0.0, .min = 0, .max = 1,
-     .unit = "", .doc = "also block light outside radius (hard edge)"},
-    PP_SHIFT_PARAMS,
-    PP_ROTATION_PARAM,
-};
-
-/* POPPY's FITSOpticalElement (poppy/poppy_core.py) arguments, pupil planes only. */
-static const char *const pp_planetype_words[] = {"pupil", NULL};
-
-static const pp_optic_param pp_fits_element_params[] = {
-    {.name = "transmission", .kind = PP_PARAM_STRING, .default_value = NAN, .unit = "",
-     .file_path = true,
-     .doc = "amplitude transmission map: 'file.fits', 'file.fits[EXTNAME]' or 'file.h5:/dataset'"},
-    {.name = "opd", .kind = PP_PARAM_STRING, .default_value = NAN, .unit = "", .file_path = true,
-     .doc = "OPD map, in the same forms as transmission"},
-    {.name = "opdunits", .kind = PP_PARAM_CHOICE, .default_value = NAN,
-     .choices = pp_opd_unit_words, .unit = "",
-     .doc = "unit of the OPD map's values (default: the file's BUNIT, or its units attribute)"},
-    {.name = "pixelscale", .kind = PP_PARAM_REAL, .default_value = NAN, PP_POSITIVE, .unit = "m",
-     .doc = "metres per map pixel (default: the file's PIXELSCL or PUPLSCAL, or its "
-            "pixelscale_m attribute)"},
-    {.name = "planetype", .kind = PP_PARAM_CHOICE, .default_value = 0.0,
-     .choices = pp_planetype_words, .unit = "",
-     .doc = "the plane the maps belong to: pupil (image-plane maps need FFT propagation)"},
-    PP_SHIFT_PARAMS,
-    PP_ROTATION_PARAM,
-    {.name = "flip_x", .kind = PP_PARAM_BOOL, .default_value = 0.0, .min = 0, .max = 1,
-     .unit = "", .doc = "mirror the maps left-right (x to -x) before turning and shifting them"},
-    {.name = "flip_y", .kind = PP_PARAM_BOOL, .default_value = 0.0, .min = 0, .max = 1,
-     .unit = "", .doc = "mirror the maps top-bottom (y to -y) before turning and shifting them"},
-};
-
-/* ---- image-plane optics and the FFT aligner (poppy/optics.py) ----------------------------- */
-
-/* In image planes POPPY takes shift_x, shift_y in arcsec (get_coordinates subtracts them from
- * the image coordinates, which are in arcsec there). */
-#define PP_SKY_SHIFT_PARAMS                                                               \
-  {.name = "shift_x", .kind = PP_PARAM_REAL, .default_value = 0.0, PP_ANY_REAL,           \
-   .unit = "arcsec", .doc = "moves the mask along +x on the sky (POPPY's shift_x)"},      \
-  {.name = "shift_y", .kind = PP_PARAM_REAL, .default_value = 0.0, PP_ANY_REAL,           \
-   .unit = "arcsec", .doc = "moves the mask along +y on the sky (POPPY's shift_y)"}
-
-static const pp_optic_param pp_fqpm_params[] = {
-    {.name = "wavelength", .kind = PP_PARAM_REAL, .default_value = 10.65e-6, PP_POSITIVE,
-     .unit = "m", .doc = "design wavelength, where the retardance is exactly half a wave"},
-    PP_SKY_SHIFT_PARAMS,
-    PP_ROTATION_PARAM,
-};
-
-static const pp_optic_param pp_aligner_params[] = {
-    {.name = "direction", .kind = PP_PARAM_CHOICE, .default_value = 0.0,
-     .choices = pp_aligner_direction_words, .unit = "",
-     .doc = "forward (before the FQPM's image plane) or backward (after it, undoing the tilt)"},
-};
-
-static const pp_optic_param pp_blc_params[] = {
-    {.name = "kind", .kind = PP_PARAM_CHOICE, .default_value = 0.0, .choices = pp_blc_kind_words,
-     .unit = "", .doc = "circular (1 − (2·J1(σr)/σr)²) or linear (1 − (sin(σy)/σy)², a band along x)"},
-    {.name = "sigma", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "1/arcsec",
-     .doc = "size parameter σ of Krist et al. 2009: larger σ, narrower mask"},
-    {.name = "wavelength", .kind = PP_PARAM_REAL, .default_value = NAN, PP_POSITIVE, .unit = "m",
-     .doc = "accepted as in POPPY, where only the NIRCam wedge uses it; circular and linear ignore it"},
-    PP_SKY_SHIFT_PARAMS,
-    PP_ROTATION_PARAM,
-};
-
-static const pp_optic_param pp_occulter_params[] = {
-    {.name = "radius", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "arcsec",
-     .doc = "radius of the opaque spot (gray edge pixels)"},
-    PP_SKY_SHIFT_PARAMS,
-};
-
-static const pp_optic_param pp_annular_stop_params[] = {
-    {.name = "radius_inner", .kind = PP_PARAM_REAL, .default_value = 0.0, PP_NONNEGATIVE,
-     .unit = "arcsec", .doc = "radius of the opaque central spot; 0 for none"},
-    {.name = "radius_outer", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_NONNEGATIVE,
-     .unit = "arcsec", .doc = "radius of the clear field's outer edge; 0 for no outer edge"},
-    PP_SKY_SHIFT_PARAMS,
-};
-
-static const pp_optic_param pp_bar_params[] = {
-    {.name = "width", .kind = PP_PARAM_REAL, .default_value = 1.0, PP_POSITIVE, .unit = "arcsec",
-     .doc = "full width of the opaque bar along x (before rotation)"},
-    {.name = "height", .kind = PP_PARAM_REAL, .default_value = 10.0, PP_POSITIVE, .unit = "arcsec",
-     .doc = "full length of the bar along y (before rotation)"},
-    PP_SKY_SHIFT_PARAMS,
-    PP_ROTATION_PARAM,
-};
-
-static const pp_optic_param pp_square_stop_params[] = {
-    {.name = "size", .kind = PP_PARAM_REAL, .default_value = 20.0, PP_POSITIVE, .unit = "arcsec",
-     .doc = "side length of the clear square"},
-    PP_SKY_SHIFT_PARAMS,
-    PP_ROTATION_PARAM,
-};
-
-static const pp_optic_param pp_rectangular_stop_params[] = {
-    {.name = "width", .kind = PP_PARAM_REAL, .default_value = 0.5, PP_POSITIVE, .unit = "arcsec",
-     .doc = "full extent of the clear rectangle along x (before rotation)"},
-    {.name = "height", .kind = PP_PARAM_REAL, .default_value = 5.0, PP_POSITIVE, .unit = "arcsec",
-     .doc = "full extent of the clear rectangle along y (before rotation)"},
-    PP_SKY_SHIFT_PARAMS,
-    PP_ROTATION_PARAM,
-};
-
-#define PP_COUNT(array) (sizeof(array) / sizeof((array)[0]))
-
-static const pp_optic_type pp_optic_types[] = {
-    {.name = "circular_aperture", .poppy_name = "CircularAperture", .plane = PP_PLANE_PUPIL,
-     .params = pp_circle_params, .n_params = PP_COUNT(pp_circle_params),
-     .doc = "clear circle; edge pixels gray by their exact area inside"},
-    {.name = "square_aperture", .poppy_name = "SquareAperture", .plane = PP_PLANE_PUPIL,
-     .params = pp_square_params, .n_params = PP_COUNT(pp_square_params),
-     .doc = "clear square, hard edges"},
-    {.name = "rectangle_aperture", .poppy_name = "RectangleAperture", .plane = PP_PLANE_PUPIL,
-     .params = pp_rectangle_params, .n_params = PP_COUNT(pp_rectangle_params),
-     .doc = "clear rectangle, hard edges"},
-    {.name = "hexagon_aperture", .poppy_name = "HexagonAperture", .plane = PP_PLANE_PUPIL,
-     .params = pp_hexagon_params, .n_params = PP_COUNT(pp_hexagon_params),
-     .doc = "clear hexagon with corners on the x axis, hard edges",
-     .validate = pp_hexagon_validate},
-    {.name = "multi_hexagon_aperture", .poppy_name = "MultiHexagonAperture",
-     .plane = PP_PLANE_PUPIL, .params = pp_multihex_params,
-     .n_params = PP_COUNT(pp_multihex_params),
-     .doc = "rings of hexagonal segments with gaps (JWST-like), hard edges",
-     .validate = pp_multihex_validate},
-    {.name = "secondary_obscuration", .poppy_name = "SecondaryObscuration",
-     .plane = PP_PLANE_PUPIL, .params = pp_obscuration_params,
-     .n_params = PP_COUNT(pp_obscuration_params),
-     .doc = "opaque central disk and radial spider vanes, hard edges"},
-    {.name = "scalar_transmission", .poppy_name = "ScalarTransmission", .plane = PP_PLANE_PUPIL,
-     .params = pp_transmission_params, .n_params = PP_COUNT(pp_transmission_params),
-     .doc = "uniform amplitude factor (a neutral density filter, or an empty plane)"},
-    {.name = "zernike_wfe", .poppy_name = "ZernikeWFE", .plane = PP_PLANE_PUPIL,
-     .params = pp_zernike_params, .n_params = PP_COUNT(pp_zernike_params),
-     .doc = "wavefront error as Noll-ordered Zernike terms, metres RMS each",
-     .validate = pp_zernike_validate},
-    {.name = "fits_optical_element", .poppy_name = "FITSOpticalElement",
-     .plane = PP_PLANE_PUPIL, .params = pp_fits_element_params,
-     .n_params = PP_COUNT(pp_fits_element_params),
-     .doc = "transmission and/or OPD maps from FITS or HDF5 files, resampled onto the pupil",
-     .validate = pp_fits_element_validate},
-    {.name = "fqpm_fft_aligner", .poppy_name = "FQPM_FFT_aligner", .plane = PP_PLANE_PUPIL,
-     .params = pp_aligner_params, .n_params = PP_COUNT(pp_aligner_params),
-     .doc = "pupil tilt of half a padded-FFT pixel that centres the FQPM between four pixels"},
-    {.name = "ideal_fqpm", .poppy_name = "IdealFQPM", .plane = PP_PLANE_IMAGE,
-     .params = pp_fqpm_params, .n_params = PP_COUNT(pp_fqpm_params),
-     .doc = "four-quadrant phase mask, half a wave at the design wavelength"},
-    {.name = "band_limited_coronagraph", .poppy_name = "BandLimitedCoronagraph",
-     .plane = PP_PLANE_IMAGE, .params = pp_blc_params, .n_params = PP_COUNT(pp_blc_params),
-     .doc = "band-limited occulting mask, circular or linear (Krist et al. 2009)"},
-    {.name = "circular_occulter", .poppy_name = "CircularOcculter", .plane = PP_PLANE_IMAGE,
-     .params = pp_occulter_params, .n_params = PP_COUNT(pp_occulter_params),
-     .doc = "opaque disk, gray edge pixels"},
-    {.name = "annular_field_stop", .poppy_name = "AnnularFieldStop", .plane = PP_PLANE_IMAGE,
-     .params = pp_annular_stop_params, .n_params = PP_COUNT(pp_annular_stop_params),
-     .doc = "clear disk or ring (a circular field stop), gray edge pixels",
-     .validate = pp_annular_stop_validate},
-    {.name = "bar_occulter", .poppy_name = "BarOcculter", .plane = PP_PLANE_IMAGE,
-     .params = pp_bar_params, .n_params = PP_COUNT(pp_bar_params),
-     .doc = "opaque bar along y, hard edges"},
-    {.name = "square_field_stop", .poppy_name = "SquareFieldStop", .plane = PP_PLANE_IMAGE,
-     .params = pp_square_stop_params, .n_params = PP_COUNT(pp_square_stop_params),
-     .doc = "clear square, hard edges"},
-    {.name = "rectangular_field_stop", .poppy_name = "RectangularFieldStop",
-     .plane = PP_PLANE_IMAGE, .params = pp_rectangular_stop_params,
-     .n_params = PP_COUNT(pp_rectangular_stop_params), .doc = "clear rectangle, hard edges"},
-};
-
-_Static_assert(PP_COUNT(pp_multihex_params) <= PP_OPTIC_MAX_PARAMS, "too many parameters");
-_Static_assert(PP_COUNT(pp_obscuration_params) <= PP_OPTIC_MAX_PARAMS, "too many parameters");
-_Static_assert(PP_COUNT(pp_zernike_params) <= PP_OPTIC_MAX_PARAMS, "too many parameters");
-_Static_assert(PP_COUNT(pp_fits_element_params) <= PP_OPTIC_MAX_PARAMS, "too many parameters");
-_Static_assert(PP_COUNT(pp_blc_params) <= PP_OPTIC_MAX_PARAMS, "too many parameters");
 
 /* ---- lookups ----------------------------------------------------------------------- */
 
-size_t pp_optic_type_count(void) { return PP_COUNT(pp_optic_types); }
+size_t pp_optic_type_count(void) { return PP_OPTIC_COUNT(pp_optic_types); }
 
 const pp_optic_type *pp_optic_type_at(size_t index) {
-  return index < PP_COUNT(pp_optic_types) ? &pp_optic_types[index] : NULL;
+  return index < PP_OPTIC_COUNT(pp_optic_types) ? pp_optic_types[index] : NULL;
 }
 
 const pp_optic_type *pp_optic_type_find(const char *name) {
   if (!name) return NULL;
-  for (size_t i = 0; i < PP_COUNT(pp_optic_types); i++)
-    if (strcmp(pp_optic_types[i].name, name) == 0) return &pp_optic_types[i];
+  for (size_t i = 0; i < PP_OPTIC_COUNT(pp_optic_types); i++)
+    if (strcmp(pp_optic_types[i]->name, name) == 0) return pp_optic_types[i];
   return NULL;
 }
 
-int pp_optic_param_index(const pp_optic_type *type, const char *key) {
-  if (!type || !key) return -1;
-  for (size_t i = 0; i < type->n_params; i++)
-    if (strcmp(type->params[i].name, key) == 0) return (int)i;
-  return -1;
-}
 
-double pp_optic_spec_get(const pp_optic_spec *spec, const char *key) {
-  if (!spec || !spec->type) return NAN;
-  int index = pp_optic_param_index(spec->type, key);
-  return index < 0 ? NAN : spec->value[index];
-}
 
-bool pp_optic_spec_given(const pp_optic_spec *spec, const char *key) {
-  if (!spec || !spec->type) return false;
-  int index = pp_optic_param_index(spec->type, key);
-  return index >= 0 && spec->given[index];
-}
 
 void pp_optic_spec_init(pp_optic_spec *spec, const pp_optic_type *type) {
   memset(spec, 0, sizeof *spec);
@@ -443,12 +181,6 @@ pp_status pp_optic_spec_set_text(pp_optic_spec *spec, const char *key, const cha
   return PP_SUCCESS;
 }
 
-const char *pp_optic_spec_get_text(const pp_optic_spec *spec, const char *key) {
-  if (!spec || !spec->type) return NULL;
-  int index = pp_optic_param_index(spec->type, key);
-  if (index < 0 || spec->type->params[index].kind != PP_PARAM_STRING) return NULL;
-  return spec->text[index];
-}
 
 pp_status pp_optic_spec_validate(const pp_optic_spec *spec) {
   PP_CHECK(spec && spec->type, PP_ERR_INTERNAL, "optic spec without a type");
@@ -522,66 +254,25 @@ void pp_optic_spec_clear(pp_optic_spec *spec) {
   spec->files = NULL;
 }
 
-/* ---- dispatch to the geometry of each type -------------------------------------------- */
-
-/* One switch on the name keeps the public type struct free of function pointers the job
- * module does not need; the table is small, so the string compare costs nothing. */
-typedef enum {
-  PP_KIND_CIRCLE, PP_KIND_SQUARE, PP_KIND_RECTANGLE, PP_KIND_HEXAGON, PP_KIND_MULTIHEX,
-  PP_KIND_OBSCURATION, PP_KIND_TRANSMISSION, PP_KIND_ZERNIKE, PP_KIND_FITS_ELEMENT,
-  PP_KIND_FQPM_ALIGNER, PP_KIND_FQPM, PP_KIND_BAND_LIMITED, PP_KIND_CIRCULAR_OCCULTER,
-  PP_KIND_ANNULAR_STOP, PP_KIND_BAR_OCCULTER, PP_KIND_SQUARE_STOP, PP_KIND_RECTANGULAR_STOP,
-  PP_KIND_UNKNOWN
-} pp_optic_kind;
-
-static pp_optic_kind pp_kind_of(const pp_optic_spec *spec) {
-  if (!spec || !spec->type) return PP_KIND_UNKNOWN;
-  ptrdiff_t index = spec->type - pp_optic_types;
-  if (index < 0 || (size_t)index >= PP_COUNT(pp_optic_types)) return PP_KIND_UNKNOWN;
-  return (pp_optic_kind)index; /* the enum follows the table's order */
-}
-_Static_assert(PP_KIND_UNKNOWN == PP_COUNT(pp_optic_types), "kind enum must follow the table");
+/* ---- dispatch through the row -------------------------------------------------------- */
 
 double pp_optic_pupil_diameter_m(const pp_optic_spec *spec) {
-  switch (pp_kind_of(spec)) {
-    case PP_KIND_CIRCLE: return pp_circle_pupil_diameter_m(spec);
-    case PP_KIND_SQUARE: return pp_square_pupil_diameter_m(spec);
-    case PP_KIND_RECTANGLE: return pp_rectangle_pupil_diameter_m(spec);
-    case PP_KIND_HEXAGON: return pp_hexagon_pupil_diameter_m(spec);
-    case PP_KIND_MULTIHEX: return pp_multihex_pupil_diameter_m(spec);
-    case PP_KIND_OBSCURATION: return pp_obscuration_pupil_diameter_m(spec);
-    case PP_KIND_FITS_ELEMENT: return pp_fits_element_pupil_diameter_m(spec);
-    /* POPPY's ScalarTransmission, ZernikeWFE and FQPM_FFT_aligner define no pupil_diam;
-     * image-plane optics do not size the pupil. */
-    case PP_KIND_TRANSMISSION:
-    case PP_KIND_ZERNIKE:
-    case PP_KIND_FQPM_ALIGNER:
-    case PP_KIND_FQPM:
-    case PP_KIND_BAND_LIMITED:
-    case PP_KIND_CIRCULAR_OCCULTER:
-    case PP_KIND_ANNULAR_STOP:
-    case PP_KIND_BAR_OCCULTER:
-    case PP_KIND_SQUARE_STOP:
-    case PP_KIND_RECTANGULAR_STOP:
-    case PP_KIND_UNKNOWN: return 0.0;
-  }
-  return 0.0;
+  /* A row without pupil_diameter_m sizes nothing: POPPY's ScalarTransmission, ZernikeWFE and
+   * FQPM_FFT_aligner define no pupil_diam, and image-plane optics do not size the pupil. */
+  if (!spec || !spec->type || !spec->type->pupil_diameter_m) return 0.0;
+  return spec->type->pupil_diameter_m(spec);
 }
 
 bool pp_optic_has_opd(const pp_optic_spec *spec) {
-  switch (pp_kind_of(spec)) {
-    case PP_KIND_ZERNIKE: return true;
-    case PP_KIND_FITS_ELEMENT: return pp_optic_spec_given(spec, "opd");
-    default: return false;
-  }
+  return spec && spec->type && spec->type->has_opd && spec->type->has_opd(spec);
 }
 
 pp_status pp_optic_spec_load_files(pp_optic_spec *spec, int *param_index) {
   if (param_index) *param_index = -1;
   PP_CHECK(spec && spec->type, PP_ERR_INTERNAL, "pp_optic_spec_load_files: spec without a type");
   int ignored = -1;
-  if (pp_kind_of(spec) == PP_KIND_FITS_ELEMENT)
-    PP_CALL(pp_fits_element_load(spec, param_index ? param_index : &ignored));
+  if (spec->type->load_files)
+    PP_CALL(spec->type->load_files(spec, param_index ? param_index : &ignored));
   return PP_SUCCESS;
 }
 
@@ -602,29 +293,16 @@ pp_status pp_optic_apply_pupil(const pp_optic_spec *spec, const pp_pupil_grid *g
            "per wavelength; this version's pupil → detector path cannot apply it yet (it "
            "goes with FFT propagation through image planes)",
            spec->name, spec->type->name);
-  switch (pp_kind_of(spec)) {
-    case PP_KIND_CIRCLE: PP_CALL(pp_circle_apply(spec, grid, amplitude, opd)); break;
-    case PP_KIND_SQUARE:
-    case PP_KIND_RECTANGLE: PP_CALL(pp_rectangle_apply(spec, grid, amplitude, opd)); break;
-    case PP_KIND_HEXAGON: PP_CALL(pp_hexagon_apply(spec, grid, amplitude, opd)); break;
-    case PP_KIND_MULTIHEX: PP_CALL(pp_multihex_apply(spec, grid, amplitude, opd)); break;
-    case PP_KIND_OBSCURATION: PP_CALL(pp_obscuration_apply(spec, grid, amplitude, opd)); break;
-    case PP_KIND_TRANSMISSION: PP_CALL(pp_transmission_apply(spec, grid, amplitude, opd)); break;
-    case PP_KIND_ZERNIKE: PP_CALL(pp_zernike_apply(spec, grid, amplitude, opd)); break;
-    case PP_KIND_FITS_ELEMENT:
-      PP_CALL(pp_fits_element_apply(spec, grid, amplitude, opd));
-      break;
-    default:
-      PP_CHECK(false, PP_ERR_INTERNAL, "pp_optic_apply_pupil: %s: type not from the table",
-               spec->name);
-  }
+  PP_CHECK(spec->type->apply_pupil, PP_ERR_INTERNAL,
+           "pp_optic_apply_pupil: %s: its row has no pupil-plane code", spec->name);
+  PP_CALL(spec->type->apply_pupil(spec, grid, amplitude, opd));
   return PP_SUCCESS;
 }
 
 /* ---- the FFT aligner and image planes ------------------------------------------------- */
 
 bool pp_optic_needs_fft_padding(const pp_optic_spec *spec) {
-  return pp_kind_of(spec) == PP_KIND_FQPM_ALIGNER;
+  return spec && spec->type && spec->type->apply_pupil_fft != NULL;
 }
 
 pp_status pp_optic_apply_pupil_fft(const pp_optic_spec *spec, const pp_pupil_grid *grid,
@@ -636,7 +314,7 @@ pp_status pp_optic_apply_pupil_fft(const pp_optic_spec *spec, const pp_pupil_gri
   PP_CHECK(grid && grid->nx > 0 && grid->ny > 0 && fft_nx > 0 && fft_ny > 0 && field,
            PP_ERR_INTERNAL, "pp_optic_apply_pupil_fft: %s: empty grid or FFT size, or NULL field",
            spec->name);
-  PP_CALL(pp_fqpm_aligner_apply(spec, grid, fft_ny, fft_nx, field));
+  PP_CALL(spec->type->apply_pupil_fft(spec, grid, fft_ny, fft_nx, field));
   return PP_SUCCESS;
 }
 
@@ -661,36 +339,8 @@ pp_status pp_optic_apply_image(const pp_optic_spec *spec, const pp_image_grid *g
   PP_CHECK(grid->nrows == 0 || (grid->row0 < grid->ny && grid->nrows <= grid->ny - grid->row0),
            PP_ERR_INTERNAL, "pp_optic_apply_image: %s: rows [%zu, +%zu) outside a %zu-row plane",
            spec->name, grid->row0, grid->nrows, grid->ny);
-  switch (pp_kind_of(spec)) {
-    case PP_KIND_FQPM: PP_CALL(pp_fqpm_apply(spec, grid, wavelength_m, field)); break;
-    case PP_KIND_BAND_LIMITED: PP_CALL(pp_band_limited_apply(spec, grid, field)); break;
-    case PP_KIND_CIRCULAR_OCCULTER:
-    case PP_KIND_ANNULAR_STOP: PP_CALL(pp_annular_stop_apply(spec, grid, field)); break;
-    case PP_KIND_BAR_OCCULTER: PP_CALL(pp_rectangular_stop_apply(spec, grid, true, field)); break;
-    case PP_KIND_SQUARE_STOP:
-    case PP_KIND_RECTANGULAR_STOP:
-      PP_CALL(pp_rectangular_stop_apply(spec, grid, false, field));
-      break;
-    default:
-      PP_CHECK(false, PP_ERR_INTERNAL, "pp_optic_apply_image: %s: no image-plane code for %s",
-               spec->name, spec->type->name);
-  }
+  PP_CHECK(spec->type->apply_image, PP_ERR_INTERNAL,
+           "pp_optic_apply_image: %s: no image-plane code for %s", spec->name, spec->type->name);
+  PP_CALL(spec->type->apply_image(spec, grid, wavelength_m, field));
   return PP_SUCCESS;
-}
-
-/* ---- the shared frame -------------------------------------------------------------- */
-
-void pp_optic_frame_from_spec(const pp_optic_spec *spec, pp_optic_frame *frame) {
-  double shift_x = pp_optic_spec_get(spec, "shift_x");
-  double shift_y = pp_optic_spec_get(spec, "shift_y");
-  double rotation_deg = pp_optic_spec_get(spec, "rotation");
-  frame->shift_x_m = isfinite(shift_x) ? shift_x : 0.0;
-  frame->shift_y_m = isfinite(shift_y) ? shift_y : 0.0;
-  if (!isfinite(rotation_deg)) rotation_deg = 0.0;
-  /* numpy's deg2rad multiplies by π/180. */
-  double angle_rad = rotation_deg * (PP_PI / 180.0);
-  frame->cos_rotation = cos(angle_rad);
-  frame->sin_rotation = sin(angle_rad);
-  /* With rotation 0, POPPY's cos·x + sin·y is x + (±0) = x exactly: skipping is identical. */
-  frame->rotated = rotation_deg != 0.0;
 }

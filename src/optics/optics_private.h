@@ -12,6 +12,52 @@
 
 #include "polypsf/optics.h"
 
+/* ---- the rows of the table (optic_table.c lists them; each is defined in its optic's file) */
+
+#define PP_OPTIC_COUNT(array) (sizeof(array) / sizeof((array)[0]))
+
+/* Shorthands for the table: any real, a length > 0, a length ≥ 0. */
+#define PP_ANY_REAL .min = -INFINITY, .max = INFINITY
+#define PP_POSITIVE .min = 0.0, .max = INFINITY, .min_exclusive = true
+#define PP_NONNEGATIVE .min = 0.0, .max = INFINITY
+
+/* POPPY's AnalyticOpticalElement takes shift_x, shift_y (metres, subtracted from the pixel
+ * coordinates) and rotation (degrees counterclockwise, applied after the shift). */
+#define PP_SHIFT_PARAMS                                                                   \
+  {.name = "shift_x", .kind = PP_PARAM_REAL, .default_value = 0.0, PP_ANY_REAL,           \
+   .unit = "m", .doc = "moves the optic along +x (POPPY's shift_x)"},                     \
+  {.name = "shift_y", .kind = PP_PARAM_REAL, .default_value = 0.0, PP_ANY_REAL,           \
+   .unit = "m", .doc = "moves the optic along +y (POPPY's shift_y)"}
+#define PP_ROTATION_PARAM                                                                 \
+  {.name = "rotation", .kind = PP_PARAM_REAL, .default_value = 0.0, PP_ANY_REAL,          \
+   .unit = "deg", .doc = "turns the optic counterclockwise about its own centre, after the shift"}
+
+/* In image planes POPPY takes shift_x, shift_y in arcsec (get_coordinates subtracts them from
+ * the image coordinates, which are in arcsec there). */
+#define PP_SKY_SHIFT_PARAMS                                                               \
+  {.name = "shift_x", .kind = PP_PARAM_REAL, .default_value = 0.0, PP_ANY_REAL,           \
+   .unit = "arcsec", .doc = "moves the mask along +x on the sky (POPPY's shift_x)"},      \
+  {.name = "shift_y", .kind = PP_PARAM_REAL, .default_value = 0.0, PP_ANY_REAL,           \
+   .unit = "arcsec", .doc = "moves the mask along +y on the sky (POPPY's shift_y)"}
+
+extern const pp_optic_type pp_circle_type;
+extern const pp_optic_type pp_square_type;
+extern const pp_optic_type pp_rectangle_type;
+extern const pp_optic_type pp_hexagon_type;
+extern const pp_optic_type pp_multihex_type;
+extern const pp_optic_type pp_obscuration_type;
+extern const pp_optic_type pp_transmission_type;
+extern const pp_optic_type pp_zernike_type;
+extern const pp_optic_type pp_fits_element_type;
+extern const pp_optic_type pp_aligner_type;
+extern const pp_optic_type pp_fqpm_type;
+extern const pp_optic_type pp_blc_type;
+extern const pp_optic_type pp_occulter_type;
+extern const pp_optic_type pp_annular_stop_type;
+extern const pp_optic_type pp_bar_type;
+extern const pp_optic_type pp_square_stop_type;
+extern const pp_optic_type pp_rectangular_stop_type;
+
 /* The frame of one optic, as POPPY's AnalyticOpticalElement.get_coordinates builds it:
  * first the shift is subtracted (x − shift_x, y − shift_y), then the shifted point is
  * rotated by −rotation (x' = cos·x + sin·y, y' = −sin·x + cos·y), so the optic appears
@@ -98,6 +144,7 @@ pp_status pp_transmission_apply(const pp_optic_spec *spec, const pp_pupil_grid *
 
 pp_status pp_zernike_apply(const pp_optic_spec *spec, const pp_pupil_grid *grid,
                            double *amplitude, double *opd);
+bool pp_zernike_has_opd(const pp_optic_spec *spec);
 
 /* Validators used by the table (PP_ERR_INPUT on a bad combination). */
 pp_status pp_hexagon_validate(const pp_optic_spec *spec);
@@ -121,6 +168,7 @@ extern const char *const pp_opd_unit_words[];
 double pp_opd_unit_to_m(size_t word_index);
 
 pp_status pp_fits_element_load(pp_optic_spec *spec, int *param_index);
+bool pp_fits_element_has_opd(const pp_optic_spec *spec);
 double pp_fits_element_pupil_diameter_m(const pp_optic_spec *spec);
 pp_status pp_fits_element_apply(const pp_optic_spec *spec, const pp_pupil_grid *grid,
                                 double *amplitude, double *opd);
@@ -164,14 +212,20 @@ pp_status pp_fqpm_apply(const pp_optic_spec *spec, const pp_image_grid *grid,
 pp_status pp_fqpm_aligner_apply(const pp_optic_spec *spec, const pp_pupil_grid *grid,
                                 size_t fft_ny, size_t fft_nx, double complex *field);
 pp_status pp_band_limited_apply(const pp_optic_spec *spec, const pp_image_grid *grid,
-                                double complex *field);
+                                double wavelength_m, double complex *field);
 /* circular_occulter and annular_field_stop: gray-edged circles. */
 pp_status pp_annular_stop_apply(const pp_optic_spec *spec, const pp_image_grid *grid,
-                                double complex *field);
+                                double wavelength_m, double complex *field);
 /* rectangular_field_stop, square_field_stop (clear inside) and bar_occulter (opaque
  * inside): hard-edged rectangles. */
 pp_status pp_rectangular_stop_apply(const pp_optic_spec *spec, const pp_image_grid *grid,
                                     bool opaque_inside, double complex *field);
+/* bar_occulter (opaque inside) and the square and rectangular field stops (clear inside) as
+ * their rows call them (the wavelength is not used). */
+pp_status pp_bar_occulter_apply(const pp_optic_spec *spec, const pp_image_grid *grid,
+                                double wavelength_m, double complex *field);
+pp_status pp_rectangular_field_stop_apply(const pp_optic_spec *spec, const pp_image_grid *grid,
+                                          double wavelength_m, double complex *field);
 pp_status pp_annular_stop_validate(const pp_optic_spec *spec);
 
 #endif

@@ -146,3 +146,32 @@ pp_status pp_zernike_apply(const pp_optic_spec *spec, const pp_pupil_grid *grid,
   }
   return PP_SUCCESS;
 }
+
+/* Every zernike_wfe adds OPD, even with all coefficients 0: the row says what it is. */
+bool pp_zernike_has_opd(const pp_optic_spec *spec) {
+  (void)spec;
+  return true;
+}
+
+/* ---- the table row ----------------------------------------------------------- */
+
+static const pp_optic_param pp_zernike_params[] = {
+    {.name = "radius", .kind = PP_PARAM_REAL, .required = true, .default_value = NAN,
+     PP_POSITIVE, .unit = "m", .doc = "radius of the unit disk on which the terms are normalized"},
+    {.name = "coefficients", .kind = PP_PARAM_REAL_LIST, .required = true, .default_value = NAN,
+     PP_ANY_REAL, .unit = "m",
+     .doc = "OPD of each term in metres RMS, Noll order from j = 1 (piston)"},
+    {.name = "aperture_stop", .kind = PP_PARAM_BOOL, .default_value = 0.0, .min = 0, .max = 1,
+     .unit = "", .doc = "also block light outside radius (hard edge)"},
+    PP_SHIFT_PARAMS,
+    PP_ROTATION_PARAM,
+};
+
+/* The row of the table of optics (optic_table.c) for `zernike_wfe`. */
+const pp_optic_type pp_zernike_type = {
+    .name = "zernike_wfe", .poppy_name = "ZernikeWFE", .plane = PP_PLANE_PUPIL,
+    .params = pp_zernike_params, .n_params = PP_OPTIC_COUNT(pp_zernike_params),
+    .doc = "wavefront error as Noll-ordered Zernike terms, metres RMS each",
+    .validate = pp_zernike_validate,
+    .has_opd = pp_zernike_has_opd,
+    .apply_pupil = pp_zernike_apply};

@@ -1,3 +1,6 @@
+/* Length: a little over 600 lines, on purpose: measuring, predicting and the cache file all
+ * read and write the same rate table through private helpers (the measured sizes and
+ * lengths, the length insertion), and the cache's checks mirror the measurement exactly. */
 /* The cost model that chooses between the MFT and the chirp-z transform: predicted seconds of
  * one wavelength from rates measured on this machine, and the cache those rates live in.
  *

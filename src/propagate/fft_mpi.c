@@ -51,27 +51,6 @@ static unsigned pp_fft_mpi_rigor_flags(pp_fft_rigor rigor) {
   }
 }
 
-/* Every rank of comm leaves with a failure when any failed: its own error when it failed,
- * else one of the same class naming the first failing rank (whose own message that rank
- * reports). Collective. */
-static pp_status pp_fft_mpi_agree(MPI_Comm comm, pp_status local) {
-  int size = 1;
-  MPI_Comm_size(comm, &size);
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  /* (failing rank or size, its error code) under MINLOC: the lowest failing rank and its code */
-  int first_failed[2] = {local != PP_SUCCESS ? rank : size, (int)pp_status_code(local)}, all[2];
-  if (MPI_Allreduce(first_failed, all, 1, MPI_2INT, MPI_MINLOC, comm) != MPI_SUCCESS) {
-    pp_status_free(local);
-    PP_CHECK(false, PP_ERR_MPI, "MPI_Allreduce failed while the FFT group agreed on a status");
-  }
-  if (local != PP_SUCCESS) return local;
-  PP_CHECK(all[0] == size, (pp_error_code)all[1],
-           "rank %d of the FFTW-MPI group failed (its message says why); the group stops",
-           all[0]);
-  return PP_SUCCESS;
-}
-
 size_t pp_fft_mpi_plan_bytes(size_t n, size_t ranks) {
   if (ranks == 0) ranks = 1;
   /* FFTW-MPI's default block is ceil(N/ranks) rows (and columns after the transpose), so
@@ -121,8 +100,7 @@ pp_status pp_fft_mpi_plan_create(MPI_Comm comm, size_t n, pp_fft_direction direc
   PP_CALL(pp_fft_mpi_check_arguments(n, direction, rigor));
 
   fftw_mpi_init(); /* FFTW-required process state; FFTW makes repeated calls no-ops */
-  PP_CHECK(MPI_Comm_dup(comm, &group) == MPI_SUCCESS, PP_ERR_MPI,
-           "MPI_Comm_dup failed while planning a distributed FFT");
+  PP_CALL(pp_comm_dup(comm, &group));
 
   ptrdiff_t local_n0 = 0, local_0_start = 0;
   ptrdiff_t alloc_local =
@@ -137,7 +115,7 @@ pp_status pp_fft_mpi_plan_create(MPI_Comm comm, size_t n, pp_fft_direction direc
      * pp_array_alloc gives; MEASURE and PATIENT overwrite it; freed below. */
     local = pp_array_alloc(p->local_elements * sizeof(double complex), (void **)&planning);
   }
-  PP_CALL_GOTO(status, pp_fft_mpi_agree(group, local));
+  PP_CALL_GOTO(status, pp_agree(group, local));
   p->comm = group; /* owned by p now */
   group = MPI_COMM_NULL;
 
@@ -151,7 +129,7 @@ pp_status pp_fft_mpi_plan_create(MPI_Comm comm, size_t n, pp_fft_direction direc
                            "FFTW-MPI could not plan a %zu × %zu transform", n, n);
   else
     p->alignment = fftw_alignment_of((double *)planning);
-  PP_CALL_GOTO(status, pp_fft_mpi_agree(p->comm, local));
+  PP_CALL_GOTO(status, pp_agree(p->comm, local));
   *plan = p;
   p = NULL;
 done:
@@ -223,7 +201,7 @@ pp_status pp_fft_mpi_propagate(const pp_fft_mpi_plan *plan, const double complex
   PP_CHECK(plan != NULL, PP_ERR_INTERNAL, "distributed FFT propagation needs a plan");
   /* Agree before FFTW's collective execute, so one rank's bad call never leaves the others
    * waiting in the transposes. */
-  PP_CALL(pp_fft_mpi_agree(plan->comm,
+  PP_CALL(pp_agree(plan->comm,
                            pp_fft_mpi_check_propagate(plan, in_local, out_local, propagation)));
   const size_t n = plan->n;
   const double unitary = 1.0 / (double)n; /* 1/sqrt(N·N) */

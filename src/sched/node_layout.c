@@ -19,29 +19,27 @@ pp_status pp_node_layout_create(MPI_Comm comm, size_t override_bytes, int thread
   int *cpus_of_rank = NULL;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  PP_CHECK(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL,
-                               &layout->node_comm) == MPI_SUCCESS,
-           PP_ERR_MPI, "MPI_Comm_split_type cannot group the ranks by node");
+  PP_CALL(pp_comm_split_shared(comm, rank, &layout->node_comm));
   /* Emulated nodes, so that multi-node plans (rank groups across nodes) can be run on one
    * machine: POLYPSF_RANKS_PER_NODE=n cuts every node into nodes of n consecutive ranks,
    * each probing the same memory. Meant for tests; unset, the nodes are the real ones. */
   const char *emulate = getenv("POLYPSF_RANKS_PER_NODE");
   char *end = NULL;
   long per_node = emulate ? strtol(emulate, &end, 10) : 0;
-  int bad = emulate && (end == emulate || *end != '\0' || per_node < 1 || per_node > 1 << 20);
-  int any_bad = 0;
-  MPI_Allreduce(&bad, &any_bad, 1, MPI_INT, MPI_MAX, comm);
-  if (any_bad) {
-    pp_node_layout_destroy(layout);
-    PP_CHECK(false, PP_ERR_INPUT, "POLYPSF_RANKS_PER_NODE must be a positive integer on every "
-             "rank, got '%s' here", emulate ? emulate : "(unset)");
-  }
+  bool bad = emulate && (end == emulate || *end != '\0' || per_node < 1 || per_node > 1 << 20);
+  pp_status emulation =
+      bad ? pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__,
+                           "POLYPSF_RANKS_PER_NODE must be a positive integer on every rank, got "
+                           "'%s' on rank %d",
+                           emulate, rank)
+          : PP_SUCCESS;
+  status = pp_agree(comm, emulation);
+  if (status != PP_SUCCESS) goto done;
   if (emulate) {
     MPI_Comm emulated = MPI_COMM_NULL;
     MPI_Comm_rank(layout->node_comm, &layout->node_rank);
-    PP_CHECK(MPI_Comm_split(layout->node_comm, layout->node_rank / (int)per_node,
-                            layout->node_rank, &emulated) == MPI_SUCCESS,
-             PP_ERR_MPI, "MPI_Comm_split cannot emulate nodes of %ld ranks", per_node);
+    PP_CALL_GOTO(status, pp_comm_split(layout->node_comm, layout->node_rank / (int)per_node,
+                                       layout->node_rank, &emulated));
     MPI_Comm_free(&layout->node_comm);
     layout->node_comm = emulated;
   }
@@ -51,14 +49,15 @@ pp_status pp_node_layout_create(MPI_Comm comm, size_t override_bytes, int thread
     snprintf(layout->hostname, sizeof layout->hostname, "unknown");
 
   /* The node's first ranks, ordered by world rank, number the nodes. */
-  MPI_Comm_split(comm, layout->node_rank == 0 ? 0 : MPI_UNDEFINED, rank, &leaders);
+  PP_CALL_GOTO(status,
+               pp_comm_split(comm, layout->node_rank == 0 ? 0 : MPI_UNDEFINED, rank, &leaders));
   if (layout->node_rank == 0) MPI_Comm_rank(leaders, &layout->node_index);
-  MPI_Bcast(&layout->node_index, 1, MPI_INT, 0, layout->node_comm);
   if (leaders != MPI_COMM_NULL) MPI_Comm_free(&leaders);
+  PP_MPI_CHECK_GOTO(status, MPI_Bcast(&layout->node_index, 1, MPI_INT, 0, layout->node_comm),
+                    "cannot share the node's number with its ranks");
 
   /* One probe per node: its first rank reads the files; failure is agreed on by all. */
   pp_status probe = PP_SUCCESS;
-  int failed = 0, any_failed = 0;
   if (layout->node_rank == 0) {
     /* each rank's threads hold a CPU of the allocation, as Slurm counts --cpus-per-task */
     int cpus_on_node = node_size * (threads_per_rank > 1 ? threads_per_rank : 1);
@@ -66,16 +65,13 @@ pp_status pp_node_layout_create(MPI_Comm comm, size_t override_bytes, int thread
                                       .cpus_on_node = cpus_on_node};
     probe = pp_sched_node_memory(&config, &layout->memory);
     if (!probe) probe = pp_sched_node_cpus(NULL, &layout->cpus);
-    failed = probe != PP_SUCCESS;
   }
-  MPI_Allreduce(&failed, &any_failed, 1, MPI_INT, MPI_MAX, comm);
-  if (any_failed) {
-    status = probe ? probe
-                   : pp_error_raise(PP_ERR_IO, __FILE__, __LINE__, __func__,
-                                    "another node could not read its memory limits");
-    goto done;
-  }
-  MPI_Bcast(&layout->memory, (int)sizeof layout->memory, MPI_BYTE, 0, layout->node_comm);
+  status = pp_agree(comm, probe);
+  if (status != PP_SUCCESS) goto done;
+  PP_MPI_CHECK_GOTO(status,
+                    MPI_Bcast(&layout->memory, (int)sizeof layout->memory, MPI_BYTE, 0,
+                              layout->node_comm),
+                    "cannot share the node's memory limits with its ranks");
   /* The node's CPUs as its first rank read them; the affinity is every rank's own. */
   int my_affinity = 0;
   {
@@ -84,7 +80,10 @@ pp_status pp_node_layout_create(MPI_Comm comm, size_t override_bytes, int thread
     if (!own) my_affinity = mine.affinity;
     pp_status_free(own); /* the leader's probe already checked the environment */
   }
-  MPI_Bcast(&layout->cpus, (int)sizeof layout->cpus, MPI_BYTE, 0, layout->node_comm);
+  PP_MPI_CHECK_GOTO(status,
+                    MPI_Bcast(&layout->cpus, (int)sizeof layout->cpus, MPI_BYTE, 0,
+                              layout->node_comm),
+                    "cannot share the node's CPUs with its ranks");
   layout->cpus.affinity = my_affinity;
   int affinity_or_max = my_affinity > 0 ? my_affinity : INT_MAX;
   MPI_Allreduce(&affinity_or_max, &layout->min_affinity, 1, MPI_INT, MPI_MIN, comm);

@@ -31,8 +31,8 @@ pp_status pp_plan_task_model(const pp_job *job, const pp_system_choice *choice, 
   const pp_system_candidate *chosen = pp_plan_chosen(&task->choice);
   /* the chosen transform's memory: the MFT holds two kernels, the chirp-z line buffers */
   task->system_bytes = chosen->bytes;
-  size_t ny = job->detector.fov_pixels_y * (size_t)job->detector.oversample;
-  size_t nx = job->detector.fov_pixels_x * (size_t)job->detector.oversample;
+  /* the oversampled detector grid, as the choice derived it (pp_system_geometry's shape) */
+  size_t ny = task->choice.n_out_y, nx = task->choice.n_out_x;
   task->slice_bytes = ny * nx * sizeof(double);
   /* Without a cube the slices stay in memory until the reduction; tasks go out
    * dynamically, so allow one more than an even share. */
@@ -332,8 +332,7 @@ void pp_plan_log(const pp_plan *plan, const pp_job *job, const pp_logger *logger
          "plan: %zu task(s) (one per wavelength), pupil %zu px, detector %zu × %zu px "
          "(oversample %d), method %s; pupil → detector transform, predicted by the cost model:",
          plan->n_tasks, job->pupil_npix,
-         job->detector.fov_pixels_y * (size_t)job->detector.oversample,
-         job->detector.fov_pixels_x * (size_t)job->detector.oversample,
+         t->choice.n_out_y, t->choice.n_out_x,
          job->detector.oversample, pp_method_name(job->method));
   pp_plan_log_choice(&t->choice, job, logger);
   pp_log(logger, PP_LOG_INFO,

@@ -33,18 +33,6 @@ static void pp_run_band(size_t det_ny, int size, int rank, size_t *det_row0, siz
   *det_nrows = base + (r < extra ? 1 : 0);
 }
 
-/* Every rank learns whether any rank failed; a failed rank keeps its own status, the
- * others get a sentence naming the stage. */
-static pp_status pp_run_agree(pp_status local, MPI_Comm comm, const char *stage) {
-  int failed = local != PP_SUCCESS, any_failed = 0;
-  if (MPI_Allreduce(&failed, &any_failed, 1, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS)
-    MPI_Abort(comm, 1); /* agreement itself failed: no rank can know what the others do */
-  if (local != PP_SUCCESS || !any_failed) return local;
-  return pp_error_raise(pp_status_code(local) ? pp_status_code(local) : PP_ERR_MPI, __FILE__,
-                        __LINE__, __func__, "another rank failed during %s (see its message above)",
-                        stage);
-}
-
 /* Stages whose wall time a run reports (the slowest rank's), so that scaling benchmarks
  * can tell computing from HDF5 writing and the reduction. */
 enum { PP_T_SETUP, PP_T_COMPUTE, PP_T_SLICE_WRITE, PP_T_PLANE_WRITE, PP_T_CHECKPOINT,
@@ -73,8 +61,10 @@ typedef struct {
   double *slices;              /* active ranks: slice buffers (one with a cube) */
   size_t n_slots, n_held;
   size_t *held_index;          /* [n_slots] wavelength of each held slice (no cube) */
+  pp_geometry geometry;        /* the job's sampling, derived once */
   pp_plane_info *planes;       /* output.planes: the planes written, or NULL */
   size_t n_planes;
+  double *plane_pixelscales;   /* [n_planes][nλ] as the output writes them, or NULL */
   pp_plane_sink plane_sink;    /* writes each plane into the file as the system makes it */
   size_t computing_index;      /* the wavelength pp_system_psf is computing (for the sink) */
   int threads_per_rank;         /* FFTW and OpenBLAS threads of each rank, as the plan counts */
@@ -97,7 +87,7 @@ static pp_status pp_run_setup_threads(pp_run_state *st, int *threads) {
            "the ranks ask for different threads per rank (%d to %d): give every rank the same "
            "--threads-per-rank", -agreed[0], agreed[1]);
   pp_status local = asked > 0 ? pp_threads_set(asked) : PP_SUCCESS;
-  PP_CALL(pp_run_agree(local, st->comm, "setting the threads per rank"));
+  PP_CALL(pp_agree(st->comm, local));
   /* Without a count FFTW plans on one thread and OpenBLAS keeps what the process chose
    * (OPENBLAS_NUM_THREADS): the plan counts the larger of the two. */
   int fftw_threads = pp_threads_fftw(), blas_threads = pp_threads_blas();
@@ -106,11 +96,15 @@ static pp_status pp_run_setup_threads(pp_run_state *st, int *threads) {
   return PP_SUCCESS;
 }
 
-static pp_status pp_run_prepare(pp_run_state *st, double *pupil_diameter_m) {
+static pp_status pp_run_prepare(pp_run_state *st) {
   const pp_job *job = st->job;
   int threads = 1;
-  /* Checks that need no memory first, so bad input fails before anything is made. */
-  PP_CALL(pp_run_agree(pp_system_check_job(job, pupil_diameter_m), st->comm, "the job check"));
+  /* Checks that need no memory first, so bad input fails before anything is made; then the
+   * job's sampling, derived once for the output and the log. */
+  double pupil_diameter_m = 0.0;
+  pp_status checked = pp_system_check_job(job, &pupil_diameter_m);
+  if (checked == PP_SUCCESS) checked = pp_system_geometry(job, &st->geometry);
+  PP_CALL(pp_agree(st->comm, checked));
   PP_CALL(pp_run_setup_threads(st, &threads));
   st->threads_per_rank = threads;
   PP_CALL(pp_propagation_setup(job, &st->options->propagation, st->comm, st->log, &st->choice));
@@ -133,15 +127,12 @@ static pp_status pp_run_prepare(pp_run_state *st, double *pupil_diameter_m) {
     /* Groups of all the ranks of span_nodes consecutive nodes: every rank of comm takes part
      * in the split (the plan is the same everywhere), ranks of idle nodes with no colour. */
     int color = st->active ? st->layout.node_index / st->plan.span_nodes : MPI_UNDEFINED;
-    PP_CHECK(MPI_Comm_split(st->comm, color, st->rank, &st->group) == MPI_SUCCESS, PP_ERR_MPI,
-             "MPI_Comm_split into FFTW-MPI rank groups across nodes failed");
+    PP_CALL(pp_comm_split(st->comm, color, st->rank, &st->group));
   } else if (node->group_ranks > 1) {
     /* One group per group_ranks consecutive ranks of the node, for the whole run; the node's
      * ranks all take part in the split (collective on the node), idle ones with no colour. */
     int color = st->active ? st->layout.node_rank / node->group_ranks : MPI_UNDEFINED;
-    PP_CHECK(MPI_Comm_split(st->layout.node_comm, color, st->layout.node_rank, &st->group) ==
-                 MPI_SUCCESS,
-             PP_ERR_MPI, "MPI_Comm_split into FFTW-MPI rank groups failed");
+    PP_CALL(pp_comm_split(st->layout.node_comm, color, st->layout.node_rank, &st->group));
   }
   if (st->group != MPI_COMM_NULL) {
     MPI_Comm_rank(st->group, &st->group_rank);
@@ -151,23 +142,25 @@ static pp_status pp_run_prepare(pp_run_state *st, double *pupil_diameter_m) {
   return PP_SUCCESS;
 }
 
-static pp_status pp_run_open_output(pp_run_state *st, const char *path, double pupil_diameter_m) {
+static pp_status pp_run_open_output(pp_run_state *st, const char *path) {
   const pp_job *job = st->job;
   size_t n = job->n_wavelengths;
   st->completed = calloc(n, 1);
   st->todo = calloc(n, sizeof *st->todo);
   PP_CHECK(st->completed && st->todo, PP_ERR_MEMORY, "out of memory");
-  st->ny = job->detector.fov_pixels_y * (size_t)job->detector.oversample;
-  st->nx = job->detector.fov_pixels_x * (size_t)job->detector.oversample;
+  st->ny = st->geometry.psf_ny;
+  st->nx = st->geometry.psf_nx;
   pp_output_meta meta = {.job = job, .ny = st->ny, .nx = st->nx,
-                         .pixelscale_arcsec =
-                             job->detector.pixelscale_arcsec / (double)job->detector.oversample,
-                         .pupil_diameter_m = pupil_diameter_m, .n_ranks = st->size,
-                         .threads_per_rank = st->threads_per_rank,
+                         .pixelscale_arcsec = st->geometry.psf_pixelscale_arcsec,
+                         .pupil_diameter_m = st->geometry.pupil_diameter_m,
+                         .n_ranks = st->size, .threads_per_rank = st->threads_per_rank,
                          .n_nodes = st->layout.n_nodes};
   PP_CALL(pp_system_requested_planes(job, &st->planes, &st->n_planes));
+  PP_CALL(pp_system_plane_pixelscales(job, &st->geometry, st->planes, st->n_planes,
+                                      &st->plane_pixelscales));
   meta.planes = st->planes;
   meta.n_planes = st->n_planes;
+  meta.plane_pixelscales = st->plane_pixelscales;
   if (st->options->resume) {
     bool resumed = false;
     PP_CALL(pp_output_open_resume(path, &meta, st->options->force, st->comm, &st->output,
@@ -348,8 +341,7 @@ static pp_status pp_run_wave_group(pp_run_state *st, pp_dispatcher *dispatcher, 
     if (MPI_Bcast(&shared, 1, MPI_UNSIGNED_LONG_LONG, 0, st->group) != MPI_SUCCESS)
       MPI_Abort(st->comm, 1); /* the group cannot tell its members to stop */
     if (shared == (unsigned long long)SIZE_MAX) return local;
-    PP_CALL(pp_run_agree(pp_run_task(st, dispatcher, (size_t)shared), st->group,
-                         "a task of its FFTW-MPI group"));
+    PP_CALL(pp_agree(st->group, pp_run_task(st, dispatcher, (size_t)shared)));
   }
 }
 
@@ -384,8 +376,7 @@ static pp_status pp_run_compute(pp_run_state *st, pp_dispatcher *dispatcher, con
          "after each", st->n_todo, n_waves, wave_size);
   for (size_t w = 0; w < n_waves; w++) {
     size_t wave_end = (w + 1) * wave_size < st->n_todo ? (w + 1) * wave_size : st->n_todo;
-    PP_CALL(pp_run_agree(pp_run_wave(st, dispatcher, wave_end, &pending), st->comm,
-                         "the wavelength computations"));
+    PP_CALL(pp_agree(st->comm, pp_run_wave(st, dispatcher, wave_end, &pending)));
     double t0 = pp_wtime();
     PP_CALL(pp_output_sync(st->output));
     st->seconds[PP_T_CHECKPOINT] += pp_wtime() - t0;
@@ -500,7 +491,7 @@ static pp_status pp_run_finish(pp_run_state *st, pp_run_summary *summary, const 
   if (!local) local = pp_array_alloc((band_len + 1) * sizeof(double), (void **)&receive);
   if (!local)
     local = pp_array_alloc((det_nrows * (nx / os) + 1) * sizeof(double), (void **)&band_detector);
-  PP_CALL_GOTO(status, pp_run_agree(local, st->comm, "the reduction set-up"));
+  PP_CALL_GOTO(status, pp_agree(st->comm, local));
   double t0 = pp_wtime();
   PP_CALL_GOTO(status, pp_run_reduce(st, band, receive, det_row0, det_nrows));
   PP_CALL_GOTO(status, pp_psf_rebin(band, det_nrows * os, nx, (int)os, band_detector));
@@ -546,11 +537,9 @@ pp_status pp_run(const pp_job *job, const pp_run_options *options, MPI_Comm comm
   MPI_Comm_rank(comm, &st.rank);
   MPI_Comm_size(comm, &st.size);
   const char *path = options->output_path ? options->output_path : job->output_path;
-  double pupil_diameter_m = 0.0;
-
-  PP_CALL_GOTO(status, pp_run_prepare(&st, &pupil_diameter_m));
-  PP_CALL_GOTO(status, pp_run_open_output(&st, path, pupil_diameter_m));
-  PP_CALL_GOTO(status, pp_run_agree(pp_run_setup_compute(&st), comm, "the set-up"));
+  PP_CALL_GOTO(status, pp_run_prepare(&st));
+  PP_CALL_GOTO(status, pp_run_open_output(&st, path));
+  PP_CALL_GOTO(status, pp_agree(comm, pp_run_setup_compute(&st)));
   /* Every plan is made: the wisdom is complete. Written now, so that a wrong path fails the run
    * before it computes rather than after. */
   PP_CALL_GOTO(status, pp_propagation_save_wisdom(&options->propagation, comm, st.log));
@@ -572,6 +561,7 @@ done:
   free(st.todo);
   free(st.held_index);
   free(st.planes);
+  free(st.plane_pixelscales);
   pp_array_free(&st.slices);
   pp_system_destroy(&st.system); /* collective on the group: every member gets here */
   if (st.group != MPI_COMM_NULL) MPI_Comm_free(&st.group);

@@ -1,3 +1,7 @@
+/* Length: about 700 lines, kept in one file on purpose: the stages below, their serial and
+ * rank-group (FFTW-MPI slab) forms and the capture of intermediate planes share one private
+ * struct and one loop over stages, and splitting them would expose that struct to other
+ * files for no reader's benefit. */
 /* The plane sequence of a system with image planes (coronagraphs, field stops): what comes
  * after the leading pupil optics, propagated as POPPY's OpticalSystem does with FFTs.
  *
@@ -434,22 +438,6 @@ pp_status pp_planes_apply(const pp_planes *planes, double wavelength_m, double c
  * Every operation on a pixel is the serial one; only FFTW-MPI's transform may round
  * differently from the serial FFT (measured: it does not, at N = 90, 256 and 2048). */
 
-pp_status pp_planes_group_agree(MPI_Comm group, pp_status local) {
-  int size = 1, rank = 0;
-  MPI_Comm_size(group, &size);
-  MPI_Comm_rank(group, &rank);
-  int mine[2] = {local != PP_SUCCESS ? rank : size, (int)pp_status_code(local)}, first[2];
-  if (MPI_Allreduce(mine, first, 1, MPI_2INT, MPI_MINLOC, group) != MPI_SUCCESS) {
-    pp_status_free(local);
-    PP_CHECK(false, PP_ERR_MPI, "MPI_Allreduce failed while the rank group agreed on a status");
-  }
-  if (local != PP_SUCCESS) return local;
-  PP_CHECK(first[0] == size, (pp_error_code)first[1],
-           "rank %d of the rank group failed in the image planes (its message says why)",
-           first[0]);
-  return PP_SUCCESS;
-}
-
 /* Rows of the central npix × npix block of the N × N plane: [c0, c0 + npix), the offset
  * pp_fft_pad and pp_fft_crop use ((N − npix)/2, integer division). */
 static size_t pp_planes_crop_offset(const pp_planes *p) { return (p->fft_n - p->npix) / 2; }
@@ -553,7 +541,7 @@ pp_status pp_planes_create_slab(const pp_job *job, double pupil_diameter_m, MPI_
     for (size_t s = 0; s < p->n_stages && !local; s++)
       if (p->stages[s].kind == PP_STAGE_PUPIL) local = pp_planes_fill_pupil_rows(p, &p->stages[s]);
   }
-  PP_CALL_GOTO(status, pp_planes_group_agree(group, local));
+  PP_CALL_GOTO(status, pp_agree(group, local));
   pp_planes_release_transients();
   PP_CALL_GOTO(status, pp_fft_mpi_plan_create(group, fft_n, PP_FFT_BACKWARD, job->fft_rigor,
                                               &p->to_image_mpi));
@@ -572,9 +560,8 @@ pp_status pp_planes_create_slab(const pp_job *job, double pupil_diameter_m, MPI_
                            (void **)&p->padded);
   if (!local) local = pp_array_alloc((size_t)p->group_size * sizeof(int), (void **)&p->crop_counts);
   if (!local) local = pp_array_alloc((size_t)p->group_size * sizeof(int), (void **)&p->crop_displs);
-  if (!local && MPI_Comm_dup(group, &p->group) != MPI_SUCCESS)
-    local = pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__, "MPI_Comm_dup failed");
-  PP_CALL_GOTO(status, pp_planes_group_agree(group, local));
+  if (!local) local = pp_comm_dup(group, &p->group);
+  PP_CALL_GOTO(status, pp_agree(group, local));
   /* Which rows of the central block each rank holds: the crop's gather counts. */
   size_t c0 = pp_planes_crop_offset(p);
   size_t first = p->row0 > c0 ? p->row0 : c0;
@@ -583,7 +570,7 @@ pp_status pp_planes_create_slab(const pp_job *job, double pupil_diameter_m, MPI_
                  end > first ? (int)((first - c0) * npix) : 0};
   int *both = NULL;
   local = pp_array_alloc(2 * (size_t)p->group_size * sizeof(int), (void **)&both);
-  PP_CALL_GOTO(status, pp_planes_group_agree(group, local));
+  PP_CALL_GOTO(status, pp_agree(group, local));
   if (MPI_Allgather(mine, 2, MPI_INT, both, 2, MPI_INT, group) != MPI_SUCCESS)
     local = pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__, "MPI_Allgather failed");
   for (int r = 0; r < p->group_size && !local; r++) {
@@ -591,7 +578,7 @@ pp_status pp_planes_create_slab(const pp_job *job, double pupil_diameter_m, MPI_
     p->crop_displs[r] = both[2 * r + 1];
   }
   pp_array_free(&both);
-  PP_CALL_GOTO(status, pp_planes_group_agree(group, local));
+  PP_CALL_GOTO(status, pp_agree(group, local));
   *planes = p;
   p = NULL;
 done:
@@ -647,7 +634,7 @@ static pp_status pp_planes_apply_slab(const pp_planes *planes, double wavelength
         pp_planes_pad_rows(planes, field);
         break;
       case PP_STAGE_TO_IMAGE:
-        PP_CALL(pp_planes_group_agree(planes->group, local));
+        PP_CALL(pp_agree(planes->group, local));
         PP_CALL(pp_fft_mpi_propagate(planes->to_image_mpi, planes->padded, planes->padded,
                                      PP_FFT_PUPIL_TO_IMAGE));
         break;
@@ -664,17 +651,17 @@ static pp_status pp_planes_apply_slab(const pp_planes *planes, double wavelength
         break;
       }
       case PP_STAGE_TO_PUPIL:
-        PP_CALL(pp_planes_group_agree(planes->group, local));
+        PP_CALL(pp_agree(planes->group, local));
         PP_CALL(pp_fft_mpi_propagate(planes->to_pupil_mpi, planes->padded, planes->padded,
                                      PP_FFT_IMAGE_TO_PUPIL));
         break;
       case PP_STAGE_CROP:
-        PP_CALL(pp_planes_group_agree(planes->group, local));
+        PP_CALL(pp_agree(planes->group, local));
         PP_CALL(pp_planes_gather_crop(planes, field));
         break;
     }
   }
-  return pp_planes_group_agree(planes->group, local);
+  return pp_agree(planes->group, local);
 }
 
 /* ---- intermediate planes ---------------------------------------------------------------- */

@@ -1,3 +1,6 @@
+/* Length: a little over 600 lines, on purpose: creation, the per-wavelength PSF and the
+ * plane table share the private pp_system struct; the plane capture and the plane sequence
+ * are already in their own files (plane_capture.c, planes.c). */
 /* An optical system: the pupil (built once), the plan of the transform to the detector (MFT
  * or chirp-z), and the scratch one wavelength needs, so that pp_system_psf allocates nothing.
  *
@@ -125,19 +128,6 @@ static bool pp_job_has_opd(const pp_job *job) {
   return false;
 }
 
-/* The oversampled detector grid, with the products that size allocations checked. */
-static pp_status pp_system_detector_shape(const pp_job *job, size_t *ny, size_t *nx) {
-  size_t count = 0, check = 0;
-  PP_CALL(pp_size_mul(job->detector.fov_pixels_y, (size_t)job->detector.oversample, ny));
-  PP_CALL(pp_size_mul(job->detector.fov_pixels_x, (size_t)job->detector.oversample, nx));
-  /* the largest products in the byte formulas must not wrap around */
-  PP_CALL(pp_size_mul(job->pupil_npix, job->pupil_npix, &count));
-  PP_CALL(pp_size_mul(count, 4 * sizeof(double complex), &check));
-  PP_CALL(pp_size_mul(*ny, *nx, &count));
-  PP_CALL(pp_size_mul(count, 2 * sizeof(double complex), &check));
-  return PP_SUCCESS;
-}
-
 /* One formula for both the built system and the job-only estimate. */
 static size_t pp_system_bytes_of(size_t npix, size_t detector_ny, size_t detector_nx,
                                  bool has_opd, bool has_tilt, pp_method method,
@@ -167,7 +157,7 @@ pp_status pp_system_choose(const pp_job *job, const pp_cost_rates *rates, pp_sys
   PP_CALL(pp_system_check_job(job, &diameter_m));
   if (!rates) rates = pp_cost_rates_nominal();
   size_t npix = job->pupil_npix, ny = 0, nx = 0;
-  PP_CALL(pp_system_detector_shape(job, &ny, &nx));
+  PP_CALL(pp_geometry_psf_shape(job, &ny, &nx));
   bool has_opd = pp_job_has_opd(job), has_tilt = pp_job_has_tilt(job);
   size_t planes_bytes = 0;
   double planes_flops = 0.0;
@@ -307,9 +297,9 @@ pp_status pp_system_create_group(const pp_job *job, pp_method method, MPI_Comm g
     s->runs_transform = group_rank == 0;
     local = pp_pupil_build(job, &s->pupil);
   }
-  PP_CALL_GOTO(status, pp_planes_group_agree(group, local));
+  PP_CALL_GOTO(status, pp_agree(group, local));
   PP_CALL_GOTO(status, pp_planes_create_slab(job, s->pupil.diameter_m, group, &s->planes));
-  PP_CALL_GOTO(status, pp_planes_group_agree(group, pp_system_build_rest(job, method, s)));
+  PP_CALL_GOTO(status, pp_agree(group, pp_system_build_rest(job, method, s)));
   *system = s;
   s = NULL;
 done:
@@ -400,7 +390,7 @@ pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf) {
   MPI_Comm group = pp_planes_group_comm(system->planes);
   pp_status checked = pp_system_psf_check(system, wavelength_m, psf);
   /* a group agrees on the checks before its collective planes, so none is left waiting */
-  if (group != MPI_COMM_NULL) PP_CALL(pp_planes_group_agree(group, checked));
+  if (group != MPI_COMM_NULL) PP_CALL(pp_agree(group, checked));
   else PP_CALL(checked);
   /* POPPY's Wavefront._propagate_mft: lam/D of the whole pupil array in arcsec, and the
    * detector field in those units, per axis. */
@@ -469,7 +459,7 @@ pp_status pp_system_flops_for_job(const pp_job *job, double *flops) {
   pp_method method = PP_METHOD_MFT;
   size_t ny = 0, nx = 0;
   PP_CALL(pp_system_resolve(job, job->method, &method));
-  PP_CALL(pp_system_detector_shape(job, &ny, &nx));
+  PP_CALL(pp_geometry_psf_shape(job, &ny, &nx));
   double planes_flops = 0.0;
   PP_CALL(pp_planes_flops_for_job(job, &planes_flops));
   *flops = pp_system_flops_of(job->pupil_npix, ny, nx, pp_job_complex_field(job), method) +
@@ -489,7 +479,7 @@ pp_status pp_system_bytes_for_job(const pp_job *job, size_t *bytes) {
   pp_method method = PP_METHOD_MFT;
   size_t ny = 0, nx = 0;
   PP_CALL(pp_system_resolve(job, job->method, &method));
-  PP_CALL(pp_system_detector_shape(job, &ny, &nx));
+  PP_CALL(pp_geometry_psf_shape(job, &ny, &nx));
   size_t planes_bytes = 0;
   PP_CALL(pp_planes_bytes_for_job(job, &planes_bytes));
   *bytes = pp_system_bytes_of(job->pupil_npix, ny, nx, pp_job_has_opd(job), pp_job_has_tilt(job),
@@ -510,7 +500,7 @@ pp_status pp_system_group_bytes_for_job(const pp_job *job, pp_method method, int
   PP_CHECK(pp_planes_padded_size_for_job(job) > 0, PP_ERR_INPUT,
            "a rank group shares padded image planes; this job has none");
   size_t ny = 0, nx = 0, planes_bytes = 0;
-  PP_CALL(pp_system_detector_shape(job, &ny, &nx));
+  PP_CALL(pp_geometry_psf_shape(job, &ny, &nx));
   PP_CALL(pp_planes_slab_bytes_for_job(job, group_ranks, &planes_bytes));
   /* the group's rank 0, which also holds the transform: the largest rank of the group */
   *bytes = pp_system_bytes_of(job->pupil_npix, ny, nx, pp_job_has_opd(job), pp_job_has_tilt(job),
@@ -525,7 +515,7 @@ pp_status pp_system_plan_fftw(const pp_job *job, pp_method method) {
   if (method != PP_METHOD_CZT) return PP_SUCCESS;
   size_t ny = 0, nx = 0;
   pp_czt_plan *czt = NULL;
-  PP_CALL(pp_system_detector_shape(job, &ny, &nx));
+  PP_CALL(pp_geometry_psf_shape(job, &ny, &nx));
   PP_CALL(pp_czt_plan_create(job->pupil_npix, job->pupil_npix, ny, nx, PP_MFT_FORWARD,
                              job->fft_rigor, &czt));
   pp_czt_plan_destroy(&czt);
@@ -574,7 +564,7 @@ pp_status pp_system_requested_planes(const pp_job *job, pp_plane_info **planes,
   size_t *side = calloc(n + 1, sizeof *side);
   pp_plane_info *list = calloc(n + 1, sizeof *list);
   PP_CHECK_GOTO(status, wanted && kind && side && list, PP_ERR_MEMORY, "out of memory");
-  PP_CALL_GOTO(status, pp_system_detector_shape(job, &ny, &nx));
+  PP_CALL_GOTO(status, pp_geometry_psf_shape(job, &ny, &nx));
   PP_CALL_GOTO(status, pp_system_plane_table(job, wanted, kind, side));
   for (size_t k = 0; k < n; k++)
     if (wanted[k])
@@ -630,15 +620,4 @@ done:
     system->plane_slot = NULL;
   }
   return status;
-}
-
-pp_status pp_plane_capture_emit(const pp_plane_capture *capture, size_t optic_index, size_t n,
-                                const double complex *field, const double *real_field,
-                                double pixelscale) {
-  size_t slot = capture->slot[optic_index];
-  if (slot == SIZE_MAX) return PP_SUCCESS;
-  pp_plane_view view = {.plane = slot, .ny = n, .nx = n, .field = field,
-                        .real_field = field ? NULL : real_field,
-                        .field_scale = capture->field_scale, .pixelscale = pixelscale};
-  return capture->sink->capture(capture->sink->context, &view);
 }

@@ -30,6 +30,9 @@ typedef struct pp_pupil {
  * fqpm_fft_aligner first in the list, and for a padded FFT size npix·fft_oversample that
  * overflows. */
 pp_status pp_pupil_diameter_for_job(const pp_job *job, double *diameter_m);
+/* The oversampled detector grid (fov_pixels × oversample), with the products that size
+ * allocations checked against wrapping around (geometry.c). */
+pp_status pp_geometry_psf_shape(const pp_job *job, size_t *ny, size_t *nx);
 /* How many optics, from the first, are plain pupil optics (amplitude and OPD, applied once
  * into pp_pupil): all of them unless an image-plane optic or an fqpm_fft_aligner comes, in
  * which case the rest of the list belongs to the plane sequence (planes.c). */
@@ -99,7 +102,6 @@ pp_status pp_planes_create_slab(const pp_job *job, double pupil_diameter_m, MPI_
 /* Every rank of group leaves with a failure when any failed (its own, or one naming the first
  * failing rank), so that no rank enters a collective step the others have left. Takes
  * ownership of local. Collective on group. */
-pp_status pp_planes_group_agree(MPI_Comm group, pp_status local);
 /* The group of slab planes (their own duplicate), MPI_COMM_NULL for serial planes or NULL.
  * Not collective. */
 MPI_Comm pp_planes_group_comm(const pp_planes *planes);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "polypsf/formats.h"
 #include "polypsf/io.h"
 #include "polypsf/job.h"
 #include "polypsf/optics.h"

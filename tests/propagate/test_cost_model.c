@@ -1,9 +1,12 @@
-/* cost model: the calibration is quick and sane; its cache is written, read back to the same
- * doubles (so a run that reads it predicts what the run that measured it did), and measured
- * again when missing, corrupt, from another machine or when asked; a cache that cannot be
- * written is not an error; the default path follows XDG; the chirp-z lengths a transform needs
- * are measured once; predictions grow with the work and the real-input MFT is cheaper than the
- * complex one. Truths: the file's own text, and orderings that hold for any machine. */
+/* cost model: the calibration is sane (its time is printed, not asserted); its cache is
+ * written, read back to the same doubles (so a run that reads it predicts what the run that
+ * measured it did), and measured again when missing, corrupt, from another machine or when
+ * asked; a cache that cannot be written is not an error; the default path follows XDG; the
+ * chirp-z lengths a transform needs are measured once; predictions grow with the work and
+ * the real-input MFT is cheaper than the complex one; on rates made by hand the MFT's
+ * prediction is its flop count over the rate, and the choice for shapes whose answer is
+ * known is the known one. Truths: the file's own text, flop counts, and orderings that hold
+ * for any machine. */
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -108,6 +111,36 @@ static void pp_check_calibration(const char *dir) {
   /* 1000 + 250 − 1 = 1249 → FFT length 1260 = 2²·3²·5·7, not in the base set */
   PP_TEST_TRUE(added == 1 && again == 0, "the missing chirp-z length is measured once");
   (void)dir;
+}
+
+/* Predictions against independent truths, on rates made by hand (nothing measured, so the
+ * same on every machine): with every product at one rate and free exponentials, the MFT's
+ * seconds are mft.c's flop count over that rate; and, on the nominal rates, the choice for
+ * shapes whose answer is known (a tiny detector: the MFT's two thin products; a detector as
+ * large as the pupil: the chirp-z's N log N lines against the MFT's N³). */
+static void pp_check_predictions(void) {
+  pp_cost_rates flat = *pp_cost_rates_nominal();
+  flat.exp_seconds = 0.0;
+  const double rate = 1e9;
+  for (int s = 0; s < PP_COST_GEMM_SIZES; s++)
+    flat.zgemm_flops_per_s[s] = flat.dgemm_flops_per_s[s] = rate;
+  const double n = 512.0, m = 100.0; /* square pupil n × n → square detector m × m */
+  /* complex: 8 flops per complex multiply-add, m·n·n then m·n·m (either order, square) */
+  double complex_seconds = (8.0 * m * n * n + 8.0 * m * n * m) / rate;
+  /* real input: the first product is real, 4 flops per (real × complex) multiply-add */
+  double real_seconds = (4.0 * m * n * n + 8.0 * m * n * m) / rate;
+  PP_TEST_NEAR(pp_cost_mft_seconds(&flat, 512, 512, 100, 100, false), complex_seconds,
+               1e-12 * complex_seconds, "complex MFT 512 → 100: its flops over the rate");
+  PP_TEST_NEAR(pp_cost_mft_seconds(&flat, 512, 512, 100, 100, true), real_seconds,
+               1e-12 * real_seconds, "real-input MFT 512 → 100: a real first product");
+
+  const pp_cost_rates *nominal = pp_cost_rates_nominal();
+  PP_TEST_TRUE(pp_cost_mft_seconds(nominal, 1024, 1024, 16, 16, true) <
+                   pp_cost_czt_seconds(nominal, 1024, 1024, 16, 16),
+               "1024 → 16 × 16 (a tiny detector): the MFT is chosen");
+  PP_TEST_TRUE(pp_cost_czt_seconds(nominal, 2048, 2048, 2048, 2048) <
+                   pp_cost_mft_seconds(nominal, 2048, 2048, 2048, 2048, false),
+               "2048 → 2048 × 2048 (a detector as large as the pupil): the chirp-z is chosen");
 }
 
 static void pp_check_cache(const char *dir) {
@@ -229,6 +262,7 @@ int main(void) {
     return 1;
   }
   pp_check_calibration(dir);
+  pp_check_predictions();
   pp_check_cache(dir);
   pp_check_default_path();
   char command[256];

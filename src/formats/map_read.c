@@ -3,9 +3,6 @@
  * facts an optic needs: pixel scale and unit. Every failure a user can cause is
  * PP_ERR_INPUT with the file's name and what is wrong, so a bad map stops a job at exit
  * status 2 before anything is computed. */
-#define POLYPSF_IO_PACKAGE
-#include "io/io_private.h"
-
 #include <errno.h>
 #include <fitsio.h>
 #include <math.h>
@@ -15,7 +12,10 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "polypsf/io.h"
+#include "formats/formats_fits.h"
+#include "formats/formats_hdf5.h"
+#include "formats/formats_sniff.h"
+#include "polypsf/formats.h"
 
 enum { PP_MAP_LOCATION_BYTES = 4096, PP_MAP_NAMES_BYTES = 256 };
 
@@ -66,17 +66,6 @@ static pp_status pp_map_split_location(const char *location, pp_map_location *lo
 
 typedef enum { PP_MAP_FORMAT_FITS, PP_MAP_FORMAT_HDF5, PP_MAP_FORMAT_UNKNOWN } pp_map_format;
 
-/* HDF5's superblock signature sits at byte 0 or, after a user block, at 512·2^k. */
-static bool pp_map_has_hdf5_signature(FILE *file, long long size_bytes) {
-  static const unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-  for (long long offset = 0; offset + 8 <= size_bytes; offset = offset ? 2 * offset : 512) {
-    unsigned char head[8];
-    if (fseek(file, (long)offset, SEEK_SET) != 0 || fread(head, 1, 8, file) != 8) return false;
-    if (memcmp(head, signature, 8) == 0) return true;
-  }
-  return false;
-}
-
 /* Opens the file to tell FITS from HDF5 by content, and to give the plain reasons (no
  * such file, permission, a directory) before a library buries them. */
 static pp_status pp_map_detect_format(const char *path, pp_map_format *format) {
@@ -86,14 +75,10 @@ static pp_status pp_map_detect_format(const char *path, pp_map_format *format) {
   PP_CHECK(!S_ISDIR(info.st_mode), PP_ERR_INPUT, "'%s' is a directory, not a map file", path);
   FILE *file = fopen(path, "rb");
   PP_CHECK(file != NULL, PP_ERR_INPUT, "'%s': cannot open: %s", path, strerror(errno));
-  unsigned char head[9] = {0};
-  size_t got = fread(head, 1, sizeof head, file);
-  /* Every FITS file starts with the card "SIMPLE  = "; cfitsio also reads gzip'ed FITS. */
-  if (got == sizeof head && memcmp(head, "SIMPLE  =", 9) == 0)
+  pp_file_kind kind = pp_formats_sniff(file, (long long)info.st_size);
+  if (kind == PP_FILE_KIND_FITS || kind == PP_FILE_KIND_FITS_GZIP)
     *format = PP_MAP_FORMAT_FITS;
-  else if (got >= 2 && head[0] == 0x1f && head[1] == 0x8b)
-    *format = PP_MAP_FORMAT_FITS;
-  else if (pp_map_has_hdf5_signature(file, (long long)info.st_size))
+  else if (kind == PP_FILE_KIND_HDF5)
     *format = PP_MAP_FORMAT_HDF5;
   fclose(file);
   PP_CHECK(*format != PP_MAP_FORMAT_UNKNOWN, PP_ERR_INPUT,
@@ -104,33 +89,6 @@ static pp_status pp_map_detect_format(const char *path, pp_map_format *format) {
 }
 
 /* ---- FITS ----------------------------------------------------------------------------- */
-
-/* An error with cfitsio's words for `fits_status` (and its oldest stacked message, which
- * names the first thing that went wrong), then clears cfitsio's message stack. */
-static pp_status pp_map_fits_error(const char *file, int line, const char *func, int fits_status,
-                                   const char *sentence) {
-  char status_text[FLEN_STATUS] = "", detail[FLEN_ERRMSG] = "";
-  fits_get_errstatus(fits_status, status_text);
-  fits_read_errmsg(detail);
-  fits_clear_errmsg();
-  size_t n = strlen(detail);
-  while (n > 0 && (detail[n - 1] == ' ' || detail[n - 1] == '\n')) detail[--n] = '\0';
-  if (detail[0] && strcasecmp(detail, status_text) != 0)
-    return pp_error_raise(PP_ERR_INPUT, file, line, func, "%s (cfitsio %d: %s; %s)", sentence,
-                          fits_status, status_text, detail);
-  return pp_error_raise(PP_ERR_INPUT, file, line, func, "%s (cfitsio %d: %s)", sentence,
-                        fits_status, status_text);
-}
-
-#define PP_FITS_CHECK_GOTO(status, fits_status, ...)                                       \
-  do {                                                                                     \
-    if ((fits_status) != 0) {                                                              \
-      char sentence_[2 * PP_MAP_LOCATION_BYTES + 256];                                         \
-      snprintf(sentence_, sizeof sentence_, __VA_ARGS__);                                  \
-      (status) = pp_map_fits_error(__FILE__, __LINE__, __func__, (fits_status), sentence_); \
-      goto done;                                                                           \
-    }                                                                                      \
-  } while (0)
 
 static void pp_map_trim(char *text) {
   size_t start = 0, n = strlen(text);
@@ -151,7 +109,8 @@ static pp_status pp_map_fits_number_key(fitsfile *fits, const char *path, const 
     fits_clear_errmsg();
     return PP_SUCCESS;
   }
-  PP_FITS_CHECK_GOTO(status, fits_status, "'%s': header keyword %s is not a number", path, key);
+  PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': header keyword %s is not a number",
+                     path, key);
   *found = true;
 done:
   return status;
@@ -169,8 +128,8 @@ static pp_status pp_map_fits_text_key(fitsfile *fits, const char *path, const ch
     value[0] = '\0';
     return PP_SUCCESS;
   }
-  PP_FITS_CHECK_GOTO(status, fits_status, "'%s': header keyword %s cannot be read as text", path,
-                     key);
+  PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status,
+                     "'%s': header keyword %s cannot be read as text", path, key);
   pp_map_trim(value);
 done:
   return status;
@@ -226,9 +185,9 @@ static pp_status pp_map_read_fits(const pp_map_location *loc, pp_map *map) {
   int fits_status = 0, n_hdus = 0, hdu_type = 0, naxis = 0;
   /* The disk-file opener: no cfitsio extended syntax, the name is the name. */
   fits_open_diskfile(&fits, path, READONLY, &fits_status);
-  PP_FITS_CHECK_GOTO(status, fits_status, "'%s' is not a readable FITS file", path);
+  PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s' is not a readable FITS file", path);
   fits_get_num_hdus(fits, &n_hdus, &fits_status);
-  PP_FITS_CHECK_GOTO(status, fits_status, "'%s': cannot count its HDUs", path);
+  PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': cannot count its HDUs", path);
 
   if (loc->kind == PP_MAP_PART_FITS_HDU && pp_map_is_whole_number(loc->part)) {
     long number = strtol(loc->part, NULL, 10);
@@ -236,7 +195,8 @@ static pp_status pp_map_read_fits(const pp_map_location *loc, pp_map *map) {
                   "'%s' has no HDU %s: it has %d, numbered from 0 (the primary)", path, loc->part,
                   n_hdus);
     fits_movabs_hdu(fits, (int)number + 1, &hdu_type, &fits_status);
-    PP_FITS_CHECK_GOTO(status, fits_status, "'%s': cannot move to HDU %ld", path, number);
+    PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': cannot move to HDU %ld", path,
+                       number);
   } else if (loc->kind == PP_MAP_PART_FITS_HDU) {
     char name[FLEN_VALUE];
     size_t name_length = strlen(loc->part);
@@ -252,32 +212,34 @@ static pp_status pp_map_read_fits(const pp_map_location *loc, pp_map *map) {
                     "'file[EXTNAME]' or 'file[number]', the primary being 0)",
                     path, loc->part, n_hdus);
     }
-    PP_FITS_CHECK_GOTO(status, fits_status, "'%s': cannot move to extension '%s'", path,
-                       loc->part);
+    PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': cannot move to extension '%s'",
+                       path, loc->part);
   } else {
     fits_get_img_dim(fits, &naxis, &fits_status);
-    PP_FITS_CHECK_GOTO(status, fits_status, "'%s': cannot read the primary header", path);
+    PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': cannot read the primary header",
+                       path);
     /* astropy's getdata (POPPY's reader) takes the first extension when the primary HDU
      * holds no data. */
     if (naxis == 0 && n_hdus > 1) {
       fits_movabs_hdu(fits, 2, &hdu_type, &fits_status);
-      PP_FITS_CHECK_GOTO(status, fits_status, "'%s': cannot move to its first extension", path);
+      PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status,
+                         "'%s': cannot move to its first extension", path);
     }
   }
   fits_get_hdu_type(fits, &hdu_type, &fits_status);
-  PP_FITS_CHECK_GOTO(status, fits_status, "'%s': cannot read the HDU type", path);
+  PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': cannot read the HDU type", path);
   PP_CHECK_GOTO(status, hdu_type == IMAGE_HDU, PP_ERR_INPUT,
                 "'%s'%s%s%s is a table, not an image; a map is a 2-D image", path,
                 loc->part[0] ? "[" : "", loc->part, loc->part[0] ? "]" : "");
   fits_get_img_dim(fits, &naxis, &fits_status);
-  PP_FITS_CHECK_GOTO(status, fits_status, "'%s': cannot read NAXIS", path);
+  PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': cannot read NAXIS", path);
   PP_CHECK_GOTO(status, naxis == 2, PP_ERR_INPUT,
                 "'%s'%s%s%s has %d axes (NAXIS = %d); a map must be 2-D%s", path,
                 loc->part[0] ? "[" : "", loc->part, loc->part[0] ? "]" : "", naxis, naxis,
                 naxis == 0 ? " (this HDU holds no data)" : "");
   long axes[2] = {0, 0};
   fits_get_img_size(fits, 2, axes, &fits_status);
-  PP_FITS_CHECK_GOTO(status, fits_status, "'%s': cannot read NAXIS1, NAXIS2", path);
+  PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': cannot read NAXIS1, NAXIS2", path);
   PP_CHECK_GOTO(status, axes[0] > 0 && axes[1] > 0, PP_ERR_INPUT,
                 "'%s' is an empty image (NAXIS1 = %ld, NAXIS2 = %ld)", path, axes[0], axes[1]);
   map->nx = (size_t)axes[0]; /* NAXIS1 runs fastest: x */
@@ -292,8 +254,8 @@ static pp_status pp_map_read_fits(const pp_map_location *loc, pp_map *map) {
   int any_undefined = 0;
   fits_read_pix(fits, TDOUBLE, first_pixel, (LONGLONG)count, &undefined, map->values,
                 &any_undefined, &fits_status);
-  PP_FITS_CHECK_GOTO(status, fits_status, "'%s': cannot read its %zu × %zu pixels", path,
-                     map->ny, map->nx);
+  PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': cannot read its %zu × %zu pixels",
+                     path, map->ny, map->nx);
   PP_CALL_GOTO(status, pp_map_fits_header(fits, path, map));
 done:
   if (fits) {
@@ -305,6 +267,16 @@ done:
 }
 
 /* ---- HDF5 ----------------------------------------------------------------------------- */
+
+/* A map file that cannot be read is the user's to fix: the reader's message, as
+ * PP_ERR_INPUT (exit status 2), whatever class the HDF5 helper gave it. */
+static pp_status pp_map_input_error(pp_status read) {
+  if (read == PP_SUCCESS) return PP_SUCCESS;
+  pp_status input =
+      pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__, "%s", pp_status_message(read));
+  pp_status_free(read);
+  return input;
+}
 
 typedef struct {
   size_t count;
@@ -337,10 +309,10 @@ static pp_status pp_map_read_hdf5(const pp_map_location *loc, pp_map *map) {
   hid_t type = H5I_INVALID_HID;
   char *units = NULL;
   char dataset_path[PP_MAP_LOCATION_BYTES];
-  pp_io_hdf5_quiet quiet;
-  pp_io_hdf5_quiet_begin(&quiet);
+  pp_formats_hdf5_quiet quiet;
+  pp_formats_hdf5_quiet_begin(&quiet);
 
-  pp_status opened = pp_io_open_read(path, &file);
+  pp_status opened = pp_formats_hdf5_open_read(path, &file);
   if (opened != PP_SUCCESS) {
     /* A file with HDF5's signature that HDF5 cannot open is a bad input, not an I/O fault. */
     status = pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__,
@@ -397,13 +369,8 @@ static pp_status pp_map_read_hdf5(const pp_map_location *loc, pp_map *map) {
 
   if (H5Aexists(dataset, "pixelscale_m") > 0) {
     double value = NAN;
-    pp_status read = pp_io_read_number_attribute(file, path, dataset_path, "pixelscale_m", &value);
-    if (read != PP_SUCCESS) {
-      status = pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__, "%s",
-                              pp_status_message(read));
-      pp_status_free(read);
-      goto done;
-    }
+    PP_CALL_GOTO(status, pp_map_input_error(pp_formats_hdf5_read_number_attribute(
+                             file, path, dataset_path, "pixelscale_m", &value)));
     PP_CHECK_GOTO(status, isfinite(value) && value > 0, PP_ERR_INPUT,
                   "'%s:%s': attribute pixelscale_m = %g is not a pixel scale (metres per pixel, "
                   "> 0)",
@@ -412,22 +379,17 @@ static pp_status pp_map_read_hdf5(const pp_map_location *loc, pp_map *map) {
     snprintf(map->pixelscale_key, sizeof map->pixelscale_key, "pixelscale_m");
   }
   if (H5Aexists(dataset, "units") > 0) {
-    pp_status read = pp_io_read_string_attribute(file, path, dataset_path, "units", &units);
-    if (read != PP_SUCCESS) {
-      status = pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__, "%s",
-                              pp_status_message(read));
-      pp_status_free(read);
-      goto done;
-    }
+    PP_CALL_GOTO(status, pp_map_input_error(pp_formats_hdf5_read_string_attribute(
+                             file, path, dataset_path, "units", &units)));
     snprintf(map->unit, sizeof map->unit, "%s", units);
     pp_map_trim(map->unit);
   }
 done:
   free(units);
-  pp_io_hdf5_close(&type);
-  pp_io_hdf5_close(&space);
-  pp_io_hdf5_close(&dataset);
-  pp_io_read_end(&file, &quiet);
+  pp_formats_hdf5_close(&type);
+  pp_formats_hdf5_close(&space);
+  pp_formats_hdf5_close(&dataset);
+  pp_formats_hdf5_read_end(&file, &quiet);
   return status;
 }
 

@@ -20,18 +20,6 @@
 
 #include "polypsf/sched.h"
 
-/* Every rank learns whether any rank failed; a failed rank keeps its own status, the others
- * get the failure's class (the largest code), so that a bad input seen by rank 0 alone (a
- * wisdom file) makes every rank exit with the bad-input status. */
-static pp_status pp_propagation_agree(pp_status local, MPI_Comm comm, const char *stage) {
-  int code = (int)pp_status_code(local), worst = 0;
-  if (MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS)
-    MPI_Abort(comm, 1); /* agreement itself failed: no rank can know what the others do */
-  if (local != PP_SUCCESS || worst == PP_ERR_NONE) return local;
-  return pp_error_raise((pp_error_code)worst, __FILE__, __LINE__, __func__,
-                        "another rank failed during %s (see its message above)", stage);
-}
-
 static void pp_propagation_log_rates(const pp_cost_load_report *report, const pp_logger *logger) {
   if (report->from_cache) {
     pp_log(logger, PP_LOG_INFO, "calibration: read %s", report->path);
@@ -114,7 +102,7 @@ pp_status pp_propagation_setup(const pp_job *job, const pp_propagation_options *
   char *wisdom = NULL;
   pp_status local = rank == 0 ? pp_propagation_root(job, options, logger, choice, &wisdom)
                               : PP_SUCCESS;
-  pp_status status = pp_propagation_agree(local, comm, "the choice of the transform");
+  pp_status status = pp_agree(comm, local);
   if (status != PP_SUCCESS) {
     free(wisdom);
     return status;
@@ -135,14 +123,14 @@ pp_status pp_propagation_setup(const pp_job *job, const pp_propagation_options *
     pp_status_free(local);
     PP_CHECK(false, PP_ERR_MPI, "broadcasting the transform choice and FFTW wisdom failed");
   }
-  status = pp_propagation_agree(local, comm, "the wisdom set-up");
+  status = pp_agree(comm, local);
   if (status == PP_SUCCESS) {
     if (MPI_Bcast(wisdom, (int)wisdom_bytes, MPI_CHAR, 0, comm) != MPI_SUCCESS)
       local = pp_error_raise(PP_ERR_MPI, __FILE__, __LINE__, __func__,
                              "broadcasting FFTW wisdom failed");
     else
       local = pp_fft_wisdom_replace_from_string(wisdom);
-    status = pp_propagation_agree(local, comm, "the wisdom import");
+    status = pp_agree(comm, local);
   }
   free(wisdom);
   return status;
@@ -158,5 +146,5 @@ pp_status pp_propagation_save_wisdom(const pp_propagation_options *options, MPI_
     local = pp_fft_wisdom_export(options->wisdom_path);
     if (local == PP_SUCCESS) pp_log(logger, PP_LOG_INFO, "wisdom: written to %s", options->wisdom_path);
   }
-  return pp_propagation_agree(local, comm, "writing FFTW wisdom");
+  return pp_agree(comm, local);
 }
