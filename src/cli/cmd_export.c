@@ -1,7 +1,5 @@
 /* `polypsf export OUT.h5 --fits PSF.fits [--cube] [--force]`: the result as the FITS file
  * POPPY/WebbPSF users open (docs/export.md). No MPI. */
-#include <string.h>
-
 #include "cli.h"
 
 typedef struct {
@@ -10,26 +8,31 @@ typedef struct {
   bool trace;
 } pp_cli_export_args;
 
+enum { PP_EXPORT_FITS, PP_EXPORT_CUBE, PP_EXPORT_FORCE, PP_EXPORT_TRACE };
+static const pp_cli_option pp_cli_export_options[] = {
+    [PP_EXPORT_FITS] = {"fits", 0, "a FITS file name"},
+    [PP_EXPORT_CUBE] = {"cube", 0, NULL},
+    [PP_EXPORT_FORCE] = {"force", 0, NULL},
+    [PP_EXPORT_TRACE] = {"trace", 0, NULL},
+};
+
 static pp_status pp_cli_export_parse(int argc, char **argv, pp_cli_export_args *args) {
   *args = (pp_cli_export_args){0};
-  for (int i = 2; i < argc; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "--fits") == 0) {
-      PP_CALL(pp_cli_option_value(argc, argv, &i, "a FITS file name", &args->fits_path));
-    } else if (strcmp(a, "--cube") == 0) {
-      args->options.cube = true;
-    } else if (strcmp(a, "--force") == 0) {
-      args->options.force = true;
-    } else if (strcmp(a, "--trace") == 0) {
-      args->trace = true;
-    } else if (a[0] == '-' && a[1] != '\0') {
-      PP_CHECK(false, PP_ERR_INPUT, "unknown option '%s' for export (see polypsf --help)", a);
-    } else {
-      PP_CHECK(args->input_path == NULL, PP_ERR_INPUT,
-               "more than one input file given ('%s' and '%s')", args->input_path, a);
-      args->input_path = a;
+  pp_cli_parser parser;
+  PP_CALL(pp_cli_parser_init(&parser, "export", argc, argv, pp_cli_export_options,
+                             sizeof pp_cli_export_options / sizeof pp_cli_export_options[0]));
+  pp_cli_item item;
+  do {
+    PP_CALL(pp_cli_next(&parser, &item));
+    switch (item.option) {
+      case PP_EXPORT_FITS: args->fits_path = item.value; break;
+      case PP_EXPORT_CUBE: args->options.cube = true; break;
+      case PP_EXPORT_FORCE: args->options.force = true; break;
+      case PP_EXPORT_TRACE: args->trace = true; break;
+      default:
+        if (item.word) PP_CALL(pp_cli_take_word(&item, "input file", &args->input_path));
     }
-  }
+  } while (item.option >= 0 || item.word);
   PP_CHECK(args->input_path != NULL, PP_ERR_INPUT,
            "export needs an output file: polypsf export OUT.h5 --fits PSF.fits");
   PP_CHECK(args->fits_path != NULL, PP_ERR_INPUT,

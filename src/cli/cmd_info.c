@@ -49,27 +49,31 @@ static pp_status pp_cli_info_parse_radii(const char *text, pp_cli_info_args *arg
   return PP_SUCCESS;
 }
 
+enum { PP_INFO_EE, PP_INFO_JOB, PP_INFO_ALL, PP_INFO_TRACE };
+static const pp_cli_option pp_cli_info_options[] = {
+    [PP_INFO_EE] = {"ee", 0, "radii in arcsec, e.g. 0.1,0.2"},
+    [PP_INFO_JOB] = {"job", 0, NULL},
+    [PP_INFO_ALL] = {"all", 0, NULL},
+    [PP_INFO_TRACE] = {"trace", 0, NULL},
+};
+
 static pp_status pp_cli_info_parse(int argc, char **argv, pp_cli_info_args *args) {
   *args = (pp_cli_info_args){0};
-  for (int i = 2; i < argc; i++) {
-    const char *a = argv[i], *value = NULL;
-    if (strcmp(a, "--ee") == 0) {
-      PP_CALL(pp_cli_option_value(argc, argv, &i, "radii in arcsec, e.g. 0.1,0.2", &value));
-      PP_CALL(pp_cli_info_parse_radii(value, args));
-    } else if (strcmp(a, "--job") == 0) {
-      args->whole_job = true;
-    } else if (strcmp(a, "--all") == 0) {
-      args->all_rows = true;
-    } else if (strcmp(a, "--trace") == 0) {
-      args->trace = true;
-    } else if (a[0] == '-' && a[1] != '\0') {
-      PP_CHECK(false, PP_ERR_INPUT, "unknown option '%s' for info (see polypsf --help)", a);
-    } else {
-      PP_CHECK(args->input_path == NULL, PP_ERR_INPUT,
-               "more than one input file given ('%s' and '%s')", args->input_path, a);
-      args->input_path = a;
+  pp_cli_parser parser;
+  PP_CALL(pp_cli_parser_init(&parser, "info", argc, argv, pp_cli_info_options,
+                             sizeof pp_cli_info_options / sizeof pp_cli_info_options[0]));
+  pp_cli_item item;
+  do {
+    PP_CALL(pp_cli_next(&parser, &item));
+    switch (item.option) {
+      case PP_INFO_EE: PP_CALL(pp_cli_info_parse_radii(item.value, args)); break;
+      case PP_INFO_JOB: args->whole_job = true; break;
+      case PP_INFO_ALL: args->all_rows = true; break;
+      case PP_INFO_TRACE: args->trace = true; break;
+      default:
+        if (item.word) PP_CALL(pp_cli_take_word(&item, "input file", &args->input_path));
     }
-  }
+  } while (item.option >= 0 || item.word);
   PP_CHECK(args->input_path != NULL, PP_ERR_INPUT, "info needs an output file: polypsf info OUT.h5");
   return PP_SUCCESS;
 }

@@ -29,45 +29,57 @@ static pp_status pp_cli_render_default_path(const char *input, char **png_path) 
   return PP_SUCCESS;
 }
 
+enum {
+  PP_RENDER_OUTPUT, PP_RENDER_COLORMAP, PP_RENDER_SCALE_BAR, PP_RENDER_SIZE,
+  PP_RENDER_MIN_DECADES, PP_RENDER_PLANE, PP_RENDER_WAVELENGTH, PP_RENDER_TRACE
+};
+static const pp_cli_option pp_cli_render_options[] = {
+    [PP_RENDER_OUTPUT] = {"output", 'o', "a PNG file name"},
+    [PP_RENDER_COLORMAP] = {"colormap", 0, "gray, viridis or inferno"},
+    [PP_RENDER_SCALE_BAR] = {"scale-bar", 0, "a length in arcsec or auto"},
+    [PP_RENDER_SIZE] = {"size", 0, "a number of pixels"},
+    [PP_RENDER_MIN_DECADES] = {"min-decades", 0, "a number of decades"},
+    [PP_RENDER_PLANE] = {"plane", 0, "a plane: dataset name, optic index or name"},
+    [PP_RENDER_WAVELENGTH] = {"wavelength", 0, "a wavelength index (0 = the first)"},
+    [PP_RENDER_TRACE] = {"trace", 0, NULL},
+};
+
 static pp_status pp_cli_render_parse(int argc, char **argv, pp_cli_render_args *args) {
   *args = (pp_cli_render_args){.options = PP_PNG_OPTIONS_DEFAULT};
-  for (int i = 2; i < argc; i++) {
-    const char *a = argv[i], *value = NULL;
-    if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
-      PP_CALL(pp_cli_option_value(argc, argv, &i, "a PNG file name", &args->png_path));
-    } else if (strcmp(a, "--colormap") == 0) {
-      PP_CALL(pp_cli_option_value(argc, argv, &i, "gray, viridis or inferno", &value));
-      PP_CALL(pp_colormap_parse(value, &args->options.colormap));
-    } else if (strcmp(a, "--scale-bar") == 0) {
-      PP_CALL(pp_cli_option_value(argc, argv, &i, "a length in arcsec or auto", &value));
-      if (strcmp(value, "auto") == 0)
-        args->options.scale_bar_arcsec = PP_PNG_SCALE_BAR_AUTO;
-      else
-        PP_CALL(pp_cli_parse_number(a, value, 1e-9, 1e9, &args->options.scale_bar_arcsec));
-    } else if (strcmp(a, "--size") == 0) {
-      PP_CALL(pp_cli_option_value(argc, argv, &i, "a number of pixels", &value));
-      PP_CALL(pp_cli_parse_size(a, value, 1, 32768, &args->options.size_px));
-    } else if (strcmp(a, "--min-decades") == 0) {
-      PP_CALL(pp_cli_option_value(argc, argv, &i, "a number of decades", &value));
-      PP_CALL(pp_cli_parse_number(a, value, 0.5, 20.0, &args->options.min_decades));
-    } else if (strcmp(a, "--plane") == 0) {
-      PP_CALL(pp_cli_option_value(argc, argv, &i, "a plane: dataset name, optic index or name",
-                                  &args->plane));
-    } else if (strcmp(a, "--wavelength") == 0) {
-      PP_CALL(pp_cli_option_value(argc, argv, &i, "a wavelength index (0 = the first)", &value));
-      PP_CALL(pp_cli_parse_size(a, value, 0, (size_t)PP_JOB_MAX_WAVELENGTHS - 1,
-                                &args->wavelength));
-      args->wavelength_given = true;
-    } else if (strcmp(a, "--trace") == 0) {
-      args->trace = true;
-    } else if (a[0] == '-' && a[1] != '\0') {
-      PP_CHECK(false, PP_ERR_INPUT, "unknown option '%s' for render (see polypsf --help)", a);
-    } else {
-      PP_CHECK(args->input_path == NULL, PP_ERR_INPUT,
-               "more than one input file given ('%s' and '%s')", args->input_path, a);
-      args->input_path = a;
+  pp_cli_parser parser;
+  PP_CALL(pp_cli_parser_init(&parser, "render", argc, argv, pp_cli_render_options,
+                             sizeof pp_cli_render_options / sizeof pp_cli_render_options[0]));
+  pp_cli_item item;
+  do {
+    PP_CALL(pp_cli_next(&parser, &item));
+    const char *value = item.value;
+    switch (item.option) {
+      case PP_RENDER_OUTPUT: args->png_path = value; break;
+      case PP_RENDER_COLORMAP: PP_CALL(pp_colormap_parse(value, &args->options.colormap)); break;
+      case PP_RENDER_SCALE_BAR:
+        if (strcmp(value, "auto") == 0)
+          args->options.scale_bar_arcsec = PP_PNG_SCALE_BAR_AUTO;
+        else
+          PP_CALL(pp_cli_parse_number(item.name, value, 1e-9, 1e9,
+                                      &args->options.scale_bar_arcsec));
+        break;
+      case PP_RENDER_SIZE:
+        PP_CALL(pp_cli_parse_size(item.name, value, 1, 32768, &args->options.size_px));
+        break;
+      case PP_RENDER_MIN_DECADES:
+        PP_CALL(pp_cli_parse_number(item.name, value, 0.5, 20.0, &args->options.min_decades));
+        break;
+      case PP_RENDER_PLANE: args->plane = value; break;
+      case PP_RENDER_WAVELENGTH:
+        PP_CALL(pp_cli_parse_size(item.name, value, 0, (size_t)PP_JOB_MAX_WAVELENGTHS - 1,
+                                  &args->wavelength));
+        args->wavelength_given = true;
+        break;
+      case PP_RENDER_TRACE: args->trace = true; break;
+      default:
+        if (item.word) PP_CALL(pp_cli_take_word(&item, "input file", &args->input_path));
     }
-  }
+  } while (item.option >= 0 || item.word);
   PP_CHECK(args->input_path != NULL, PP_ERR_INPUT,
            "render needs an output file: polypsf render OUT.h5 -o PSF.png");
   PP_CHECK(!args->wavelength_given || args->plane, PP_ERR_INPUT,

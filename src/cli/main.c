@@ -62,6 +62,8 @@ static const char pp_cli_usage[] =
     "  --quiet               print errors only\n"
     "  --log-level LEVEL     error | warn | info (default) | debug\n"
     "  --trace               print the call sites of an error\n"
+    "Options go anywhere after the command, as --name VALUE or --name=VALUE, whole names\n"
+    "only; after -- every word is a file name.\n"
     "\n"
     "Example: mpirun -n 4 polypsf run job.yaml -o psf.h5\n"
     "Exit status: 0 success, 2 bad input, 3 stopped by SIGTERM (continue with --resume),\n"
@@ -105,69 +107,75 @@ typedef struct {
 /* --nodes and --ranks-per-node: far beyond any machine, and an int. */
 enum { PP_CLI_MAX_COUNT = 1000000 };
 
-/* A whole number from 1 to max for an int option (pp_cli_parse_size's rules and message). */
-static pp_status pp_cli_parse_count(const char *option, const char *text, int max, int *value) {
-  size_t v = 0;
-  PP_CALL(pp_cli_parse_size(option, text, 1, (size_t)max, &v));
-  *value = (int)v;
-  return PP_SUCCESS;
-}
+enum {
+  PP_OPT_OUTPUT, PP_OPT_FORCE, PP_OPT_CHECKPOINT, PP_OPT_RESUME, PP_OPT_WISDOM,
+  PP_OPT_NODES, PP_OPT_RANKS_PER_NODE,
+  PP_OPT_CALIBRATION, PP_OPT_RECALIBRATE, PP_OPT_MEM_PER_NODE, PP_OPT_THREADS_PER_RANK,
+  PP_OPT_QUIET, PP_OPT_TRACE, PP_OPT_LOG_LEVEL
+};
+
+/* The options of run and plan; the first five are run's alone, the next two plan's. */
+static const pp_cli_option pp_cli_run_options[] = {
+    [PP_OPT_OUTPUT] = {"output", 'o', "a file name"},
+    [PP_OPT_FORCE] = {"force", 0, NULL},
+    [PP_OPT_CHECKPOINT] = {"checkpoint", 0, "a number of seconds"},
+    [PP_OPT_RESUME] = {"resume", 0, NULL},
+    [PP_OPT_WISDOM] = {"wisdom", 0, "a file name"},
+    [PP_OPT_NODES] = {"nodes", 0, "a number"},
+    [PP_OPT_RANKS_PER_NODE] = {"ranks-per-node", 0, "a number"},
+    [PP_OPT_CALIBRATION] = {"calibration", 0, "a file name"},
+    [PP_OPT_RECALIBRATE] = {"recalibrate", 0, NULL},
+    [PP_OPT_MEM_PER_NODE] = {"mem-per-node", 0, "a size, e.g. 64G"},
+    [PP_OPT_THREADS_PER_RANK] = {"threads-per-rank", 0, "a number"},
+    [PP_OPT_QUIET] = {"quiet", 0, NULL},
+    [PP_OPT_TRACE] = {"trace", 0, NULL},
+    [PP_OPT_LOG_LEVEL] = {"log-level", 0, "a level"},
+};
 
 static pp_status pp_cli_parse(int argc, char **argv, pp_cli_args *args) {
   *args = (pp_cli_args){.command = argv[1], .log_level = PP_LOG_INFO, .nodes = 1,
                         .checkpoint_seconds = 60.0};
   bool is_run = strcmp(args->command, "run") == 0;
-  for (int i = 2; i < argc; i++) {
-    const char *a = argv[i];
-    bool has_value = i + 1 < argc;
-    if (is_run && (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)) {
-      PP_CHECK(has_value, PP_ERR_INPUT, "option %s needs a file name", a);
-      args->output_path = argv[++i];
-    } else if (is_run && strcmp(a, "--force") == 0) {
-      args->force = true;
-    } else if (is_run && strcmp(a, "--checkpoint") == 0) {
-      PP_CHECK(has_value, PP_ERR_INPUT, "option --checkpoint needs a number of seconds");
-      /* the shared number parser: the whole text, finite, in range */
-      PP_CALL(pp_cli_parse_number(a, argv[++i], 0.0, 1e7, &args->checkpoint_seconds));
-    } else if (is_run && strcmp(a, "--resume") == 0) {
-      args->resume = true;
-    } else if (is_run && strcmp(a, "--wisdom") == 0) {
-      PP_CHECK(has_value, PP_ERR_INPUT, "option --wisdom needs a file name");
-      args->propagation.wisdom_path = argv[++i];
-    } else if (strcmp(a, "--calibration") == 0) {
-      PP_CHECK(has_value, PP_ERR_INPUT, "option --calibration needs a file name");
-      args->propagation.calibration_path = argv[++i];
-    } else if (strcmp(a, "--recalibrate") == 0) {
-      args->propagation.recalibrate = true;
-    } else if (strcmp(a, "--mem-per-node") == 0) {
-      PP_CHECK(has_value, PP_ERR_INPUT, "option --mem-per-node needs a size, e.g. 64G");
-      PP_CALL(pp_parse_bytes(argv[++i], &args->mem_per_node_bytes));
-    } else if (!is_run && strcmp(a, "--nodes") == 0) {
-      PP_CHECK(has_value, PP_ERR_INPUT, "option --nodes needs a number");
-      PP_CALL(pp_cli_parse_count(a, argv[++i], PP_CLI_MAX_COUNT, &args->nodes));
-    } else if (!is_run && strcmp(a, "--ranks-per-node") == 0) {
-      PP_CHECK(has_value, PP_ERR_INPUT, "option --ranks-per-node needs a number");
-      PP_CALL(pp_cli_parse_count(a, argv[++i], PP_CLI_MAX_COUNT, &args->ranks_per_node));
-    } else if (strcmp(a, "--threads-per-rank") == 0) {
-      PP_CHECK(has_value, PP_ERR_INPUT, "option --threads-per-rank needs a number");
-      /* the job key's limits (propagation.threads_per_rank) */
-      PP_CALL(pp_cli_parse_count(a, argv[++i], PP_MAX_THREADS_PER_RANK, &args->threads_per_rank));
-    } else if (strcmp(a, "--quiet") == 0) {
-      args->log_level = PP_LOG_ERROR;
-    } else if (strcmp(a, "--trace") == 0) {
-      args->trace = true;
-    } else if (strcmp(a, "--log-level") == 0) {
-      PP_CHECK(has_value, PP_ERR_INPUT, "option --log-level needs a level");
-      PP_CALL(pp_log_level_parse(argv[++i], &args->log_level));
-    } else if (a[0] == '-' && a[1] != '\0') {
-      PP_CHECK(false, PP_ERR_INPUT, "unknown option '%s' for %s (see polypsf --help)", a,
-               args->command);
-    } else {
-      PP_CHECK(args->job_path == NULL, PP_ERR_INPUT,
-               "more than one job file given ('%s' and '%s')", args->job_path, a);
-      args->job_path = a;
+  pp_cli_parser parser;
+  PP_CALL(pp_cli_parser_init(&parser, args->command, argc, argv, pp_cli_run_options,
+                             sizeof pp_cli_run_options / sizeof pp_cli_run_options[0]));
+  pp_cli_item item;
+  do {
+    PP_CALL(pp_cli_next(&parser, &item));
+    const char *value = item.value;
+    bool run_only = item.option >= PP_OPT_OUTPUT && item.option <= PP_OPT_WISDOM;
+    bool plan_only = item.option == PP_OPT_NODES || item.option == PP_OPT_RANKS_PER_NODE;
+    PP_CHECK(!(run_only && !is_run) && !(plan_only && is_run), PP_ERR_INPUT,
+             "unknown option '%s' for %s (see polypsf --help)", item.name, args->command);
+    switch (item.option) {
+      case PP_OPT_OUTPUT: args->output_path = value; break;
+      case PP_OPT_FORCE: args->force = true; break;
+      case PP_OPT_CHECKPOINT:
+        PP_CALL(pp_cli_parse_number(item.name, value, 0.0, 1e7, &args->checkpoint_seconds));
+        break;
+      case PP_OPT_RESUME: args->resume = true; break;
+      case PP_OPT_WISDOM: args->propagation.wisdom_path = value; break;
+      case PP_OPT_NODES:
+        PP_CALL(pp_cli_parse_count(item.name, value, PP_CLI_MAX_COUNT, &args->nodes));
+        break;
+      case PP_OPT_RANKS_PER_NODE:
+        PP_CALL(pp_cli_parse_count(item.name, value, PP_CLI_MAX_COUNT, &args->ranks_per_node));
+        break;
+      case PP_OPT_CALIBRATION: args->propagation.calibration_path = value; break;
+      case PP_OPT_RECALIBRATE: args->propagation.recalibrate = true; break;
+      case PP_OPT_MEM_PER_NODE: PP_CALL(pp_parse_bytes(value, &args->mem_per_node_bytes)); break;
+      case PP_OPT_THREADS_PER_RANK:
+        /* the job key's limits (propagation.threads_per_rank) */
+        PP_CALL(pp_cli_parse_count(item.name, value, PP_MAX_THREADS_PER_RANK,
+                                   &args->threads_per_rank));
+        break;
+      case PP_OPT_QUIET: args->log_level = PP_LOG_ERROR; break;
+      case PP_OPT_TRACE: args->trace = true; break;
+      case PP_OPT_LOG_LEVEL: PP_CALL(pp_log_level_parse(value, &args->log_level)); break;
+      default:
+        if (item.word) PP_CALL(pp_cli_take_word(&item, "job file", &args->job_path));
     }
-  }
+  } while (item.option >= 0 || item.word);
   PP_CHECK(args->job_path != NULL, PP_ERR_INPUT, "%s needs a job file: polypsf %s JOB.yaml",
            args->command, args->command);
   return PP_SUCCESS;

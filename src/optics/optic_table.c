@@ -13,25 +13,11 @@
 
 /* ---- the table: one row per optic, each defined beside its code ----------------------- */
 
-/* In the order docs/optics.md lists them; a job names a type by its row's name. */
+/* A job names a type by its row's name; the rows come from optic_list.h, in its order. */
 static const pp_optic_type *const pp_optic_types[] = {
-    &pp_circle_type,
-    &pp_square_type,
-    &pp_rectangle_type,
-    &pp_hexagon_type,
-    &pp_multihex_type,
-    &pp_obscuration_type,
-    &pp_transmission_type,
-    &pp_zernike_type,
-    &pp_fits_element_type,
-    &pp_aligner_type,
-    &pp_fqpm_type,
-    &pp_blc_type,
-    &pp_occulter_type,
-    &pp_annular_stop_type,
-    &pp_bar_type,
-    &pp_square_stop_type,
-    &pp_rectangular_stop_type,
+#define PP_OPTIC_ROW(row) &row,
+#include "optics/optic_list.h"
+#undef PP_OPTIC_ROW
 };
 
 /* ---- lookups ----------------------------------------------------------------------- */

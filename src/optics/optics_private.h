@@ -40,23 +40,10 @@
   {.name = "shift_y", .kind = PP_PARAM_REAL, .default_value = 0.0, PP_ANY_REAL,           \
    .unit = "arcsec", .doc = "moves the mask along +y on the sky (POPPY's shift_y)"}
 
-extern const pp_optic_type pp_circle_type;
-extern const pp_optic_type pp_square_type;
-extern const pp_optic_type pp_rectangle_type;
-extern const pp_optic_type pp_hexagon_type;
-extern const pp_optic_type pp_multihex_type;
-extern const pp_optic_type pp_obscuration_type;
-extern const pp_optic_type pp_transmission_type;
-extern const pp_optic_type pp_zernike_type;
-extern const pp_optic_type pp_fits_element_type;
-extern const pp_optic_type pp_aligner_type;
-extern const pp_optic_type pp_fqpm_type;
-extern const pp_optic_type pp_blc_type;
-extern const pp_optic_type pp_occulter_type;
-extern const pp_optic_type pp_annular_stop_type;
-extern const pp_optic_type pp_bar_type;
-extern const pp_optic_type pp_square_stop_type;
-extern const pp_optic_type pp_rectangular_stop_type;
+/* Every row of the optic table, declared from the one list (optic_list.h). */
+#define PP_OPTIC_ROW(row) extern const pp_optic_type row;
+#include "optics/optic_list.h"
+#undef PP_OPTIC_ROW
 
 /* The frame of one optic, as POPPY's AnalyticOpticalElement.get_coordinates builds it:
  * first the shift is subtracted (x − shift_x, y − shift_y), then the shifted point is

@@ -4,6 +4,9 @@
 #   - `info --ee`: an empty item, 0, a negative and a word all get the one message, exit 2;
 #   - `--mem-per-node`: 64G, 64GB, 64GiB are the same size (as documented), 64XB is refused;
 #   - `--threads-per-rank` has the job key's limits 1 … 1024, for run and plan;
+#   - the option grammar (getopt_long): `--name=value` is `--name value`, "--" ends the
+#     options, but no abbreviation (--forc), no value for a flag (--force=yes), no option of
+#     another command (plan --force), no missing value: each exit 2 with its own message;
 #   - the oversubscription advice fits the case (no "--threads-per-rank 1" when it is 1, no
 #     "fewer ranks" with one rank).
 # POLYPSF_EXE names the program (set by ctest). Prints PASS/FAIL and "N passed, N failed".
@@ -53,6 +56,32 @@ for cmd in run plan; do
       "exit $status: $(head -c 300 "$tmp/err")"
   done
 done
+
+# The grammar. Abbreviations would let a script's --out silently mean something else the day
+# another --out… option is added.
+"$exe" plan "$tmp/job.yaml" --mem-per-node=64G 2>&1 | grep "^memory per node" >"$tmp/out"
+report $([[ -s "$tmp/out" && "$(cat "$tmp/out")" == "$reference" ]]; echo $?) \
+  "--mem-per-node=64G is --mem-per-node 64G" "got '$(cat "$tmp/out")'"
+"$exe" plan --quiet -- "$tmp/job.yaml" >/dev/null 2>"$tmp/err"
+report $? "plan --quiet -- JOB: words after -- are the job file" "$(head -c 300 "$tmp/err")"
+check_option_refused() { # message, then the arguments
+  local message="$1"; shift
+  "$exe" "$@" >/dev/null 2>"$tmp/err"
+  local status=$?
+  report $([[ $status == 2 ]] && grep -qF -- "$message" "$tmp/err" && [[ ! -e "$tmp/refused.h5" ]]; echo $?) \
+    "$* : exit 2, \"$message\", nothing written" "exit $status: $(head -c 300 "$tmp/err")"
+}
+check_option_refused "unknown option '--forc' for run (did you mean '--force'?)" \
+  run "$tmp/job.yaml" -o "$tmp/refused.h5" --forc
+check_option_refused "option --force takes no value, got '--force=yes'" \
+  run "$tmp/job.yaml" -o "$tmp/refused.h5" --force=yes
+check_option_refused "unknown option '--force' for plan" plan "$tmp/job.yaml" --force
+check_option_refused "unknown option '--nodes' for run" \
+  run "$tmp/job.yaml" -o "$tmp/refused.h5" --nodes 2
+check_option_refused "option --checkpoint needs a number of seconds" \
+  run "$tmp/job.yaml" -o "$tmp/refused.h5" --checkpoint
+check_option_refused "unknown option '-x' for render" render "$tmp/good.h5" -x
+check_option_refused "more than one input file given" info "$tmp/good.h5" "$tmp/good.h5"
 
 cpus="$(python3 -c 'import os; print(len(os.sched_getaffinity(0)))' 2>/dev/null || getconf _NPROCESSORS_ONLN)"
 "$exe" plan "$tmp/job.yaml" --ranks-per-node $((cpus * 4)) >"$tmp/out" 2>&1
