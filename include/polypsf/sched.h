@@ -275,10 +275,17 @@ typedef struct pp_node_layout {
  * status. */
 pp_status pp_node_layout_create(MPI_Comm comm, size_t override_bytes, int threads_per_rank,
                                 pp_node_layout *layout);
+/* The layout `polypsf plan` plans for, without MPI: n_nodes nodes like this machine, each
+ * with ranks_per_node ranks (0: its CPUs ÷ threads_per_rank), its memory budget from
+ * override_bytes (--mem-per-node) when not 0, else this machine's probe. node_comm is
+ * MPI_COMM_NULL and node_of_rank NULL. Not collective. */
+pp_status pp_node_layout_planned(int n_nodes, int ranks_per_node, size_t override_bytes,
+                                 int threads_per_rank, pp_node_layout *layout);
 /* Frees the layout and its communicator. Not collective (MPI_Comm_free is local here). */
 void pp_node_layout_destroy(pp_node_layout *layout);
 /* Logs each node's memory sources and budget (rank 0 writes; collective on comm because
- * the other nodes' sources are gathered to it). */
+ * the other nodes' sources are gathered to it). comm MPI_COMM_NULL: a planned layout, one
+ * line for its nodes alike, no MPI. */
 void pp_node_layout_log(const pp_node_layout *layout, MPI_Comm comm, const pp_logger *logger);
 /* Logs the cores each node uses, ranks × threads_per_rank, against its CPUs, and a WARN line
  * per node where that oversubscribes them (threads then take turns on a core: slower, never
@@ -289,6 +296,18 @@ void pp_node_layout_log_cores(const pp_node_layout *layout, int threads_per_rank
 /* The WARN sentence for ranks × threads on cpus CPUs, into line (size bytes); false, and line
  * empty, when they fit. Shared by `polypsf run` and `polypsf plan`. Not collective. */
 bool pp_cores_oversubscribed(int ranks, int threads_per_rank, int cpus, char *line, size_t size);
+
+/* ---- what `run` and `plan` share (plan_steps.c) ---------------------------------- */
+/* The count of FFTW and OpenBLAS threads in force in this process after asking for `asked`
+ * (set through pp_threads_set when > 0; else what the process has: the larger of FFTW's and
+ * OpenBLAS's, ≥ 1), which the calibration and the plan count. The one rule of `run` and
+ * `plan`. Not collective. */
+pp_status pp_sched_threads_in_force(int asked, int *threads);
+/* The plan of job on layout's nodes with the chosen transform (pp_plan_create with the
+ * layout's ranks and budgets), logged. The one way `run` and `plan` plan. Not collective. */
+pp_status pp_plan_for_layout(const pp_job *job, const pp_system_choice *choice,
+                             const pp_node_layout *layout, int threads_per_rank,
+                             size_t baseline_bytes, const pp_logger *logger, pp_plan *plan);
 
 /* ---- dispatcher: tasks handed out one at a time, in plan order --------------------- */
 typedef struct pp_dispatcher pp_dispatcher;

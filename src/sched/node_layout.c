@@ -120,6 +120,41 @@ done:
   return status;
 }
 
+pp_status pp_node_layout_planned(int n_nodes, int ranks_per_node, size_t override_bytes,
+                                 int threads_per_rank, pp_node_layout *layout) {
+  pp_status status = PP_SUCCESS;
+  *layout = (pp_node_layout){.node_comm = MPI_COMM_NULL, .n_nodes = n_nodes};
+  PP_CHECK(n_nodes >= 1 && threads_per_rank >= 1, PP_ERR_INTERNAL,
+           "a planned layout needs at least one node and one thread per rank");
+  PP_CALL(pp_sched_node_cpus(NULL, &layout->cpus));
+  /* by default a node is filled: its CPUs ÷ threads ranks */
+  if (ranks_per_node <= 0)
+    ranks_per_node = layout->cpus.available / threads_per_rank > 0
+                         ? layout->cpus.available / threads_per_rank
+                         : 1;
+  /* --mem-per-node describes the nodes planned for, not this machine: it alone counts */
+  pp_memory_probe_config config = {.override_bytes = override_bytes,
+                                   .cpus_on_node = ranks_per_node * threads_per_rank,
+                                   .override_only = true};
+  PP_CALL(pp_sched_node_memory(&config, &layout->memory));
+  if (gethostname(layout->hostname, sizeof layout->hostname - 1) != 0)
+    snprintf(layout->hostname, sizeof layout->hostname, "unknown");
+  layout->min_affinity = layout->cpus.affinity;
+  layout->ranks_per_node = malloc((size_t)n_nodes * sizeof *layout->ranks_per_node);
+  layout->budget_bytes = malloc((size_t)n_nodes * sizeof *layout->budget_bytes);
+  layout->cpus_per_node = malloc((size_t)n_nodes * sizeof *layout->cpus_per_node);
+  PP_CHECK_GOTO(status, layout->ranks_per_node && layout->budget_bytes && layout->cpus_per_node,
+                PP_ERR_MEMORY, "out of memory");
+  for (int k = 0; k < n_nodes; k++) {
+    layout->ranks_per_node[k] = ranks_per_node;
+    layout->budget_bytes[k] = layout->memory.budget_bytes;
+    layout->cpus_per_node[k] = layout->cpus.available;
+  }
+done:
+  if (status) pp_node_layout_destroy(layout);
+  return status;
+}
+
 void pp_node_layout_destroy(pp_node_layout *layout) {
   if (!layout) return;
   if (layout->node_comm != MPI_COMM_NULL) MPI_Comm_free(&layout->node_comm);
@@ -133,12 +168,13 @@ void pp_node_layout_destroy(pp_node_layout *layout) {
   layout->budget_bytes = NULL;
 }
 
-/* One line per node: every source found, the limit, the reserve, the budget. */
-static void pp_node_memory_line(const pp_node_memory *m, int node_index, const char *host,
-                                char *line, size_t size) {
-  int len = snprintf(line, size, "node %d (%s): budget %.0f MiB = limit %.0f MiB (%s) − "
+/* One line per node, after its label: every source found, the limit, the reserve, the
+ * budget. */
+static void pp_node_memory_line(const pp_node_memory *m, const char *label, char *line,
+                                size_t size) {
+  int len = snprintf(line, size, "%s: budget %.0f MiB = limit %.0f MiB (%s) − "
                      "reserve %.0f MiB; sources:",
-                     node_index, host, pp_mebibytes(m->budget_bytes),
+                     label, pp_mebibytes(m->budget_bytes),
                      pp_mebibytes(m->limit_bytes), pp_memory_source_name(m->limiting),
                      pp_mebibytes(m->reserve_bytes));
   for (int s = 0; s < PP_MEM_N_SOURCES && len > 0 && (size_t)len < size; s++) {
@@ -154,9 +190,19 @@ static void pp_node_memory_line(const pp_node_memory *m, int node_index, const c
 void pp_node_layout_log(const pp_node_layout *layout, MPI_Comm comm, const pp_logger *logger) {
   enum { LINE_BYTES = 768 };
   char line[LINE_BYTES];
+  char label[320];
+  if (comm == MPI_COMM_NULL) {
+    /* a planned layout: every node is taken to be like this one */
+    snprintf(label, sizeof label, "memory per node (%d node(s) like %s)", layout->n_nodes,
+             layout->hostname);
+    pp_node_memory_line(&layout->memory, label, line, sizeof line);
+    pp_log(logger, PP_LOG_INFO, "%s", line);
+    return;
+  }
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
-  pp_node_memory_line(&layout->memory, layout->node_index, layout->hostname, line, sizeof line);
+  snprintf(label, sizeof label, "node %d (%s)", layout->node_index, layout->hostname);
+  pp_node_memory_line(&layout->memory, label, line, sizeof line);
   /* Node leaders send their line to rank 0, which prints them in node order. */
   int is_leader = layout->node_rank == 0;
   if (rank == 0) {
@@ -205,14 +251,17 @@ void pp_node_layout_log_cores(const pp_node_layout *layout, int threads_per_rank
          threads_per_rank, layout->node_index, layout->hostname, c->available,
          pp_cpu_source_name(c->limiting), c->count[PP_CPU_ONLINE], c->count[PP_CPU_CGROUP],
          c->count[PP_CPU_SLURM]);
-  for (int k = 0; k < layout->n_nodes; k++) {
-    char line[384];
+  /* a planned layout's nodes are all alike: one line says it for each */
+  bool planned = layout->node_comm == MPI_COMM_NULL;
+  for (int k = 0; k < (planned ? 1 : layout->n_nodes); k++) {
+    char line[384], node[32];
+    snprintf(node, sizeof node, planned ? "each node" : "node %d", k);
     bool over = pp_cores_oversubscribed(layout->ranks_per_node[k], threads_per_rank,
                                         layout->cpus_per_node[k], line, sizeof line);
-    if (over) pp_log(logger, PP_LOG_WARN, "cores: node %d: %s", k, line);
+    if (over) pp_log(logger, PP_LOG_WARN, "cores: %s: %s", node, line);
     else
-      pp_log(logger, PP_LOG_INFO, "cores: node %d: %d rank(s) × %d thread(s) = %d of %d CPU(s)",
-             k, layout->ranks_per_node[k], threads_per_rank,
+      pp_log(logger, PP_LOG_INFO, "cores: %s: %d rank(s) × %d thread(s) = %d of %d CPU(s)",
+             node, layout->ranks_per_node[k], threads_per_rank,
              layout->ranks_per_node[k] * threads_per_rank, layout->cpus_per_node[k]);
   }
   if (threads_per_rank > 1 && layout->min_affinity > 0 &&

@@ -72,11 +72,6 @@ typedef struct {
   double seconds[PP_T_COUNT];  /* wall time of this rank per stage */
 } pp_run_state;
 
-int pp_run_threads_per_rank(const pp_job *job, const pp_run_options *options) {
-  if (options && options->threads_per_rank > 0) return options->threads_per_rank;
-  return job ? job->threads_per_rank : 0;
-}
-
 /* Sets this process's FFTW and OpenBLAS threads before anything plans (the calibration and
  * the FFTW plans use them). Every rank must ask for the same count: rank 0's wisdom is keyed
  * by it. Returns the count in force for the plan and the log (≥ 1). */
@@ -86,13 +81,7 @@ static pp_status pp_run_setup_threads(pp_run_state *st, int *threads) {
   PP_CHECK(-agreed[0] == agreed[1], PP_ERR_INPUT,
            "the ranks ask for different threads per rank (%d to %d): give every rank the same "
            "--threads-per-rank", -agreed[0], agreed[1]);
-  pp_status local = asked > 0 ? pp_threads_set(asked) : PP_SUCCESS;
-  PP_CALL(pp_agree(st->comm, local));
-  /* Without a count FFTW plans on one thread and OpenBLAS keeps what the process chose
-   * (OPENBLAS_NUM_THREADS): the plan counts the larger of the two. */
-  int fftw_threads = pp_threads_fftw(), blas_threads = pp_threads_blas();
-  *threads = asked > 0 ? asked : (fftw_threads > blas_threads ? fftw_threads : blas_threads);
-  if (*threads < 1) *threads = 1;
+  PP_CALL(pp_agree(st->comm, pp_sched_threads_in_force(asked, threads)));
   return PP_SUCCESS;
 }
 
@@ -115,10 +104,8 @@ static pp_status pp_run_prepare(pp_run_state *st) {
   /* Each process's own footprint before any array: measured, the largest on any rank. */
   unsigned long long mine = pp_peak_rss_bytes(), baseline = 0;
   MPI_Allreduce(&mine, &baseline, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, st->comm);
-  PP_CALL(pp_plan_create(job, &st->choice, st->layout.n_nodes, st->layout.ranks_per_node,
-                         threads, st->layout.budget_bytes, (size_t)baseline, NULL,
-                         job->n_wavelengths, &st->plan));
-  pp_plan_log(&st->plan, job, st->log);
+  PP_CALL(pp_plan_for_layout(job, &st->choice, &st->layout, threads, (size_t)baseline, st->log,
+                             &st->plan));
   const pp_plan_node *node = &st->plan.nodes[st->layout.node_index];
   st->active = st->layout.node_rank < node->active;
   st->leader = st->active;
