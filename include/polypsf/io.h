@@ -35,9 +35,9 @@ typedef struct pp_output pp_output;
 /* What the file describes besides the job. */
 typedef struct pp_output_meta {
   const pp_job *job;
-  size_t ny, nx;                      /* /psf shape (oversampled detector pixels) */
-  double pixelscale_arcsec;           /* /psf pixel (arcsec) */
-  double pupil_diameter_m;            /* pupil array width (metres) */
+  /* the job's sampling as pp_system_geometry derived it: /psf is psf_ny × psf_nx pixels of
+   * psf_pixelscale_arcsec, binned by oversample for /psf_detector; written as given */
+  pp_geometry geometry;
   int n_ranks, n_nodes;
   int threads_per_rank;               /* FFTW and OpenBLAS threads of each rank; 0: not said
                                          (no threads_per_rank attribute) */

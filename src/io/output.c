@@ -103,19 +103,20 @@ static pp_status pp_output_write_root_attributes(const pp_output *out,
   PP_CALL(pp_io_attr_write_string(root, "creation_date_utc", date));
   PP_CALL(pp_io_attr_write_string(root, "job_text", job->text));
   PP_CALL(pp_io_attr_write_string(root, "job_source", job->source_name));
-  PP_CALL(pp_io_attr_write_double(root, "pixelscale_arcsec", meta->pixelscale_arcsec));
+  PP_CALL(pp_io_attr_write_double(root, "pixelscale_arcsec",
+                                  meta->geometry.psf_pixelscale_arcsec));
   PP_CALL(pp_io_attr_write_double(root, "detector_pixelscale_arcsec",
-                                  job->detector.pixelscale_arcsec));
-  PP_CALL(pp_io_attr_write_int64(root, "oversample", job->detector.oversample));
-  const long long fov_pixels[2] = {(long long)job->detector.fov_pixels_y,
-                                   (long long)job->detector.fov_pixels_x};
+                                  meta->geometry.detector_pixelscale_arcsec));
+  PP_CALL(pp_io_attr_write_int64(root, "oversample", meta->geometry.oversample));
+  const long long fov_pixels[2] = {(long long)meta->geometry.detector_ny,
+                                   (long long)meta->geometry.detector_nx};
   PP_CALL(pp_io_attr_write_int64_array(root, "fov_pixels", fov_pixels, 2));
-  PP_CALL(pp_io_attr_write_int64(root, "pupil_npix", (long long)job->pupil_npix));
-  PP_CALL(pp_io_attr_write_double(root, "pupil_diameter_m", meta->pupil_diameter_m));
+  PP_CALL(pp_io_attr_write_int64(root, "pupil_npix", (long long)meta->geometry.pupil_npix));
+  PP_CALL(pp_io_attr_write_double(root, "pupil_diameter_m", meta->geometry.pupil_diameter_m));
   PP_CALL(pp_io_attr_write_string(root, "normalization",
                                   pp_io_normalize_name((int)job->normalize)));
   PP_CALL(pp_io_attr_write_string(root, "method", pp_io_method_name((int)job->method)));
-  PP_CALL(pp_io_attr_write_int64(root, "fft_oversample", job->fft_oversample));
+  PP_CALL(pp_io_attr_write_int64(root, "fft_oversample", meta->geometry.fft_oversample));
   PP_CALL(pp_io_attr_write_int64(root, "n_wavelengths", (long long)job->n_wavelengths));
   PP_CALL(pp_io_attr_write_int64(root, "n_ranks", meta->n_ranks));
   PP_CALL(pp_io_attr_write_int64(root, "n_nodes", meta->n_nodes));
@@ -125,15 +126,15 @@ static pp_status pp_output_write_root_attributes(const pp_output *out,
 }
 
 static pp_status pp_output_create_image_datasets(pp_output *out, const pp_output_meta *meta) {
-  const pp_job *job = meta->job;
   const hsize_t psf_dims[2] = {out->ny, out->nx};
   PP_CALL(pp_output_dataset_create(out->file, "psf", H5T_IEEE_F64LE, 2, psf_dims, &out->psf));
   PP_CALL(pp_io_attr_write_string(out->psf, "description",
                                   "polychromatic PSF, sum over i of weights[i] * cube[i], "
                                   "oversampled detector pixels, indexed (y, x)"));
   PP_CALL(pp_io_attr_write_string(out->psf, "units", "1"));
-  PP_CALL(pp_io_attr_write_double(out->psf, "pixelscale_arcsec", meta->pixelscale_arcsec));
-  PP_CALL(pp_io_attr_write_int64(out->psf, "oversample", job->detector.oversample));
+  PP_CALL(pp_io_attr_write_double(out->psf, "pixelscale_arcsec",
+                                  meta->geometry.psf_pixelscale_arcsec));
+  PP_CALL(pp_io_attr_write_int64(out->psf, "oversample", meta->geometry.oversample));
 
   const hsize_t detector_dims[2] = {out->detector_ny, out->detector_nx};
   PP_CALL(pp_output_dataset_create(out->file, "psf_detector", H5T_IEEE_F64LE, 2, detector_dims,
@@ -143,7 +144,7 @@ static pp_status pp_output_create_image_datasets(pp_output *out, const pp_output
                                   "oversample x oversample pixels of /psf (flux-conserving)"));
   PP_CALL(pp_io_attr_write_string(out->psf_detector, "units", "1"));
   PP_CALL(pp_io_attr_write_double(out->psf_detector, "pixelscale_arcsec",
-                                  job->detector.pixelscale_arcsec));
+                                  meta->geometry.detector_pixelscale_arcsec));
 
   if (out->has_cube) {
     const hsize_t cube_dims[3] = {out->n_wavelengths, out->ny, out->nx};
@@ -152,7 +153,7 @@ static pp_status pp_output_create_image_datasets(pp_output *out, const pp_output
                                     "monochromatic PSFs, cube[i] at wavelengths[i], same "
                                     "pixels as /psf; valid where status/completed[i] is 1"));
     PP_CALL(pp_io_attr_write_string(out->cube, "units", "1"));
-    PP_CALL(pp_io_attr_write_double(out->cube, "pixelscale_arcsec", meta->pixelscale_arcsec));
+    PP_CALL(pp_io_attr_write_double(out->cube, "pixelscale_arcsec", meta->geometry.psf_pixelscale_arcsec));
   }
   return PP_SUCCESS;
 }

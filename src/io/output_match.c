@@ -104,18 +104,18 @@ pp_status pp_io_output_compare(hid_t file, const char *path, const pp_output_met
   int ndims = 0;
   size_t dims[3];
   read = pp_io_dataset_shape(file, path, "/psf", &ndims, dims);
-  if (read != PP_SUCCESS || ndims != 2 || dims[0] != meta->ny || dims[1] != meta->nx) {
+  if (read != PP_SUCCESS || ndims != 2 || dims[0] != meta->geometry.psf_ny || dims[1] != meta->geometry.psf_nx) {
     if (read != PP_SUCCESS) snprintf(why, PP_IO_WHY_BYTES, "%s", pp_status_message(read));
     else
       snprintf(why, PP_IO_WHY_BYTES, "its /psf is %zu × %zu, this job's %zu × %zu", dims[0],
-               dims[1], meta->ny, meta->nx);
+               dims[1], meta->geometry.psf_ny, meta->geometry.psf_nx);
     pp_status_free(read);
     goto done;
   }
   /* Slices computed at another pixel scale or pupil width must not be mixed in. */
-  if (!pp_resume_same_number(file, path, "pixelscale_arcsec", meta->pixelscale_arcsec, "arcsec",
+  if (!pp_resume_same_number(file, path, "pixelscale_arcsec", meta->geometry.psf_pixelscale_arcsec, "arcsec",
                              why) ||
-      !pp_resume_same_number(file, path, "pupil_diameter_m", meta->pupil_diameter_m, "m", why))
+      !pp_resume_same_number(file, path, "pupil_diameter_m", meta->geometry.pupil_diameter_m, "m", why))
     goto done;
   *match = PP_RESUME_SAME_JOB;
 done:

@@ -83,12 +83,12 @@ pp_status pp_io_output_check_meta(const pp_output_meta *meta) {
   PP_CHECK(job->n_wavelengths <= (size_t)INT_MAX, PP_ERR_INTERNAL,
            "output: %zu wavelengths are more than one MPI message can carry",
            job->n_wavelengths);
-  PP_CHECK(meta->ny > 0 && meta->nx > 0, PP_ERR_INTERNAL, "output: empty PSF shape %zu × %zu",
-           meta->ny, meta->nx);
-  int os = job->detector.oversample;
+  PP_CHECK(meta->geometry.psf_ny > 0 && meta->geometry.psf_nx > 0, PP_ERR_INTERNAL, "output: empty PSF shape %zu × %zu",
+           meta->geometry.psf_ny, meta->geometry.psf_nx);
+  int os = meta->geometry.oversample;
   PP_CHECK(os >= 1, PP_ERR_INTERNAL, "output: oversample must be ≥ 1, got %d", os);
-  PP_CHECK(meta->ny % (size_t)os == 0 && meta->nx % (size_t)os == 0, PP_ERR_INTERNAL,
-           "output: PSF shape %zu × %zu is not a multiple of oversample %d", meta->ny, meta->nx,
+  PP_CHECK(meta->geometry.psf_ny % (size_t)os == 0 && meta->geometry.psf_nx % (size_t)os == 0, PP_ERR_INTERNAL,
+           "output: PSF shape %zu × %zu is not a multiple of oversample %d", meta->geometry.psf_ny, meta->geometry.psf_nx,
            os);
   PP_CHECK(pp_io_method_name((int)job->method) != NULL, PP_ERR_INTERNAL,
            "output: unknown method %d", (int)job->method);
@@ -104,7 +104,7 @@ pp_status pp_io_output_check_meta(const pp_output_meta *meta) {
     PP_CALL(pp_size_mul(count, 2 * sizeof(double) * job->n_wavelengths, &count));
   }
   size_t slice = 0, cube = 0;
-  PP_CALL(pp_size_mul(meta->ny, meta->nx, &slice));
+  PP_CALL(pp_size_mul(meta->geometry.psf_ny, meta->geometry.psf_nx, &slice));
   PP_CALL(pp_size_mul(slice, job->n_wavelengths, &cube));
   PP_CALL(pp_size_mul(cube, sizeof(double), &cube));
   return PP_SUCCESS;
@@ -127,10 +127,10 @@ static uint64_t pp_output_fingerprint(const char *path, const pp_output_meta *me
   uint64_t h = 14695981039346656037u;
   h = pp_output_hash_string(h, path);
   h = pp_output_hash(h, &force, sizeof force);
-  h = pp_output_hash(h, &meta->ny, sizeof meta->ny);
-  h = pp_output_hash(h, &meta->nx, sizeof meta->nx);
-  h = pp_output_hash(h, &meta->pixelscale_arcsec, sizeof(double));
-  h = pp_output_hash(h, &meta->pupil_diameter_m, sizeof(double));
+  h = pp_output_hash(h, &meta->geometry.psf_ny, sizeof meta->geometry.psf_ny);
+  h = pp_output_hash(h, &meta->geometry.psf_nx, sizeof meta->geometry.psf_nx);
+  h = pp_output_hash(h, &meta->geometry.psf_pixelscale_arcsec, sizeof(double));
+  h = pp_output_hash(h, &meta->geometry.pupil_diameter_m, sizeof(double));
   h = pp_output_hash(h, &meta->n_ranks, sizeof(int));
   h = pp_output_hash(h, &meta->n_nodes, sizeof(int));
   h = pp_output_hash(h, &meta->threads_per_rank, sizeof(int));
@@ -236,11 +236,11 @@ pp_status pp_io_output_alloc(const char *path, const pp_output_meta *meta, bool 
   memcpy(out->partial_path + length, pp_output_temp_suffix, sizeof pp_output_temp_suffix);
   out->force = force;
   out->n_wavelengths = job->n_wavelengths;
-  out->ny = meta->ny;
-  out->nx = meta->nx;
-  out->oversample = (size_t)job->detector.oversample;
-  out->detector_ny = meta->ny / out->oversample;
-  out->detector_nx = meta->nx / out->oversample;
+  out->ny = meta->geometry.psf_ny;
+  out->nx = meta->geometry.psf_nx;
+  out->oversample = (size_t)meta->geometry.oversample;
+  out->detector_ny = meta->geometry.psf_ny / out->oversample;
+  out->detector_nx = meta->geometry.psf_nx / out->oversample;
   out->has_cube = job->output_cube;
   out->plane_quantity = job->plane_quantity;
   if (meta->n_planes > 0) {

@@ -62,8 +62,8 @@ static pp_status pp_resume_inspect_partial(const char *partial, const pp_output_
                                                       &ndims[1], flags);
   if (shape == PP_SUCCESS) shape = pp_io_dataset_shape(file, partial, "/provenance/tasks",
                                                       &ndims[2], tasks);
-  if (shape == PP_SUCCESS && !(ndims[0] == 3 && cube[0] == n && cube[1] == meta->ny &&
-                               cube[2] == meta->nx && ndims[1] == 1 && flags[0] == n &&
+  if (shape == PP_SUCCESS && !(ndims[0] == 3 && cube[0] == n && cube[1] == meta->geometry.psf_ny &&
+                               cube[2] == meta->geometry.psf_nx && ndims[1] == 1 && flags[0] == n &&
                                ndims[2] == 1 && tasks[0] == n))
     shape = pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__,
                            "its /cube, /status/completed or /provenance/tasks has the wrong shape");

@@ -137,9 +137,7 @@ static pp_status pp_run_open_output(pp_run_state *st, const char *path) {
   PP_CHECK(st->completed && st->todo, PP_ERR_MEMORY, "out of memory");
   st->ny = st->geometry.psf_ny;
   st->nx = st->geometry.psf_nx;
-  pp_output_meta meta = {.job = job, .ny = st->ny, .nx = st->nx,
-                         .pixelscale_arcsec = st->geometry.psf_pixelscale_arcsec,
-                         .pupil_diameter_m = st->geometry.pupil_diameter_m,
+  pp_output_meta meta = {.job = job, .geometry = st->geometry,
                          .n_ranks = st->size, .threads_per_rank = st->threads_per_rank,
                          .n_nodes = st->layout.n_nodes};
   PP_CALL(pp_system_requested_planes(job, &st->planes, &st->n_planes));

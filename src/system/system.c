@@ -33,9 +33,9 @@
 
 struct pp_system {
   pp_pupil pupil;
-  size_t detector_ny, detector_nx;     /* oversampled detector grid: fov_pixels × oversample */
+  pp_geometry geometry;                /* the job's sampling (geometry.c): the oversampled
+                                          detector grid psf_ny × psf_nx and its pixel */
   double fov_arcsec_y, fov_arcsec_x;   /* fov_pixels × detector pixelscale, each axis */
-  double pixelscale_arcsec;            /* oversampled pixel: detector pixelscale / oversample */
   pp_method method;                    /* PP_METHOD_MFT or PP_METHOD_CZT */
   pp_mft_plan *mft;                    /* method mft */
   pp_czt_plan *czt;                    /* method czt */
@@ -205,24 +205,21 @@ pp_status pp_system_create(const pp_job *job, pp_system **system) {
 /* The system's detector side and per-wavelength scratch, once its pupil and planes exist:
  * the transform's plan and image (when s->runs_transform), the complex field, the tilt. */
 static pp_status pp_system_build_rest(const pp_job *job, pp_method method, pp_system *s) {
-  const pp_detector_spec *det = &job->detector;
   size_t bytes = 0, image_count = 0;
-  PP_CALL(pp_size_mul(det->fov_pixels_y, (size_t)det->oversample, &s->detector_ny));
-  PP_CALL(pp_size_mul(det->fov_pixels_x, (size_t)det->oversample, &s->detector_nx));
+  PP_CALL(pp_system_geometry(job, &s->geometry));
   /* POPPY's Detector: fov_arcsec = fov_pixels · pixelscale per axis (rectangular fields). */
-  s->fov_arcsec_y = (double)det->fov_pixels_y * det->pixelscale_arcsec;
-  s->fov_arcsec_x = (double)det->fov_pixels_x * det->pixelscale_arcsec;
-  s->pixelscale_arcsec = det->pixelscale_arcsec / (double)det->oversample;
+  s->fov_arcsec_y = (double)s->geometry.detector_ny * s->geometry.detector_pixelscale_arcsec;
+  s->fov_arcsec_x = (double)s->geometry.detector_nx * s->geometry.detector_pixelscale_arcsec;
 
   size_t npix = s->pupil.grid.ny;
   s->method = method;
   if (s->runs_transform && method == PP_METHOD_CZT)
-    PP_CALL(pp_czt_plan_create(npix, npix, s->detector_ny, s->detector_nx, PP_MFT_FORWARD,
+    PP_CALL(pp_czt_plan_create(npix, npix, s->geometry.psf_ny, s->geometry.psf_nx, PP_MFT_FORWARD,
                                job->fft_rigor, &s->czt));
   else if (s->runs_transform)
-    PP_CALL(pp_mft_plan_create(npix, npix, s->detector_ny, s->detector_nx, PP_MFT_FORWARD,
+    PP_CALL(pp_mft_plan_create(npix, npix, s->geometry.psf_ny, s->geometry.psf_nx, PP_MFT_FORWARD,
                                &s->mft));
-  PP_CALL(pp_size_mul(s->detector_ny, s->detector_nx, &image_count));
+  PP_CALL(pp_size_mul(s->geometry.psf_ny, s->geometry.psf_nx, &image_count));
   PP_CALL(pp_size_mul(image_count, sizeof(double complex), &bytes));
   if (s->runs_transform) PP_CALL(pp_array_alloc(bytes, (void **)&s->image));
   s->has_tilt = pp_job_has_tilt(job);
@@ -417,24 +414,24 @@ pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf) {
     PP_CALL(pp_mft_execute_real(system->mft, system->pupil.amplitude, system->image));
   }
 
-  size_t image_count = system->detector_ny * system->detector_nx;
+  size_t image_count = system->geometry.psf_ny * system->geometry.psf_nx;
   for (size_t p = 0; p < image_count; p++) {
     double re = creal(system->image[p]), im = cimag(system->image[p]);
     psf[p] = re * re + im * im;
   }
   if (capture && system->plane_slot[system->n_optics] != SIZE_MAX) {
     pp_plane_view view = {.plane = system->plane_slot[system->n_optics],
-                          .ny = system->detector_ny, .nx = system->detector_nx,
+                          .ny = system->geometry.psf_ny, .nx = system->geometry.psf_nx,
                           .field = system->image, .field_scale = 1.0, .intensity = psf,
-                          .pixelscale = system->pixelscale_arcsec};
+                          .pixelscale = system->geometry.psf_pixelscale_arcsec};
     PP_CALL(capture->sink->capture(capture->sink->context, &view));
   }
   return PP_SUCCESS;
 }
 
 void pp_system_psf_shape(const pp_system *system, size_t *ny, size_t *nx) {
-  *ny = system->detector_ny;
-  *nx = system->detector_nx;
+  *ny = system->geometry.psf_ny;
+  *nx = system->geometry.psf_nx;
 }
 
 double pp_system_pupil_diameter_m(const pp_system *system) { return system->pupil.diameter_m; }
@@ -443,12 +440,12 @@ double pp_system_pupil_pixelscale_m(const pp_system *system) {
   return system->pupil.grid.pixelscale_m;
 }
 
-double pp_system_pixelscale_arcsec(const pp_system *system) { return system->pixelscale_arcsec; }
+double pp_system_pixelscale_arcsec(const pp_system *system) { return system->geometry.psf_pixelscale_arcsec; }
 
 pp_method pp_system_method(const pp_system *system) { return system->method; }
 
 double pp_system_flops(const pp_system *system) {
-  return pp_system_flops_of(system->pupil.grid.ny, system->detector_ny, system->detector_nx,
+  return pp_system_flops_of(system->pupil.grid.ny, system->geometry.psf_ny, system->geometry.psf_nx,
                             system->field_per_wavelength, system->method) +
          pp_planes_flops(system->planes);
 }
@@ -468,7 +465,7 @@ pp_status pp_system_flops_for_job(const pp_job *job, double *flops) {
 }
 
 size_t pp_system_bytes(const pp_system *system) {
-  return pp_system_bytes_of(system->pupil.grid.ny, system->detector_ny, system->detector_nx,
+  return pp_system_bytes_of(system->pupil.grid.ny, system->geometry.psf_ny, system->geometry.psf_nx,
                             system->pupil.opd_m != NULL, system->has_tilt, system->method,
                             pp_planes_bytes(system->planes));
 }

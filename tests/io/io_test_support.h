@@ -52,9 +52,15 @@ static inline void io_test_job_init(io_test_job *t, size_t n, size_t fov_y, size
   t->job.fft_oversample = 2;
   t->job.normalize = PP_NORMALIZE_FIRST;
   t->job.output_cube = cube;
-  t->meta = (pp_output_meta){.job = &t->job, .ny = fov_y * (size_t)oversample,
-                             .nx = fov_x * (size_t)oversample,
-                             .pixelscale_arcsec = 0.05 / oversample, .pupil_diameter_m = 6.5,
+  t->meta = (pp_output_meta){.job = &t->job,
+                             .geometry = {.pupil_npix = 64, .pupil_diameter_m = 6.5,
+                                          .pupil_pixelscale_m = 6.5 / 64, .fft_oversample = 2,
+                                          .fft_n = 128, .detector_ny = fov_y,
+                                          .detector_nx = fov_x, .oversample = oversample,
+                                          .psf_ny = fov_y * (size_t)oversample,
+                                          .psf_nx = fov_x * (size_t)oversample,
+                                          .detector_pixelscale_arcsec = 0.05,
+                                          .psf_pixelscale_arcsec = 0.05 / oversample},
                              .n_ranks = 1, .n_nodes = 1};
 }
 
@@ -73,7 +79,7 @@ static inline double *io_test_slice(size_t i, size_t ny, size_t nx) {
 
 /* Σ w_i · slice_i in wavelength order, and its rebin by os (sum of os × os blocks). */
 static inline void io_test_psf(const io_test_job *t, double *psf, double *detector) {
-  size_t ny = t->meta.ny, nx = t->meta.nx, os = (size_t)t->job.detector.oversample;
+  size_t ny = t->meta.geometry.psf_ny, nx = t->meta.geometry.psf_nx, os = (size_t)t->job.detector.oversample;
   for (size_t y = 0; y < ny; y++)
     for (size_t x = 0; x < nx; x++) {
       double sum = 0.0;
@@ -96,7 +102,7 @@ static inline void io_test_psf(const io_test_job *t, double *psf, double *detect
  * band gets nrows × nx values. Returns false if any read failed. */
 static inline bool io_test_reduce_band(pp_output *out, const io_test_job *t, size_t row0,
                                        size_t nrows, double *band) {
-  size_t nx = t->meta.nx, count = nrows * nx;
+  size_t nx = t->meta.geometry.psf_nx, count = nrows * nx;
   double *rows = malloc((count ? count : 1) * sizeof *rows);
   bool ok = rows != NULL;
   for (size_t p = 0; p < count; p++) band[p] = 0.0;

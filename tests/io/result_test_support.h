@@ -35,8 +35,8 @@ static inline void result_test_init(result_test_file *f, size_t n, size_t fov_y,
   io_test_job_init(&f->t, n, fov_y, fov_x, os, cube, text);
   f->t.meta.n_ranks = 3;
   f->t.meta.n_nodes = 2;
-  f->ny = f->t.meta.ny;
-  f->nx = f->t.meta.nx;
+  f->ny = f->t.meta.geometry.psf_ny;
+  f->nx = f->t.meta.geometry.psf_nx;
   f->detector_ny = f->ny / (size_t)os;
   f->detector_nx = f->nx / (size_t)os;
   f->centre_x_px = cx;

@@ -60,7 +60,7 @@ static void check_fits(const result_test_file *rf, const char *h5, const char *f
                                               : "3 HDUs: OVERSAMP, DET_SAMP, WAVELENGTHS");
   size_t n = rf->t.job.n_wavelengths;
   int os = rf->t.job.detector.oversample;
-  double diameter = rf->t.meta.pupil_diameter_m;
+  double diameter = rf->t.meta.geometry.pupil_diameter_m;
 
   /* primary: the oversampled PSF, [y][x] as in HDF5 with NAXIS1 = nx */
   long naxes[3] = {(long)rf->nx, (long)rf->ny, (long)n};

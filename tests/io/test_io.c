@@ -67,7 +67,7 @@ static void test_round_trip(const char *dir) {
 
   io_test_job t;
   io_test_job_init(&t, 3, 4, 5, 2, true, job_text);
-  size_t ny = t.meta.ny, nx = t.meta.nx, n = t.job.n_wavelengths;
+  size_t ny = t.meta.geometry.psf_ny, nx = t.meta.geometry.psf_nx, n = t.job.n_wavelengths;
 
   H5E_auto2_t handler_before = NULL, handler_after = NULL;
   void *data_before = NULL, *data_after = NULL;

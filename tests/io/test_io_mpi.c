@@ -24,7 +24,7 @@ static void test_round_trip(const char *dir) {
   io_test_job t;
   io_test_job_init(&t, 5, 6, 4, 2, true, "ranks: 3\n");
   t.meta.n_ranks = size;
-  size_t ny = t.meta.ny, nx = t.meta.nx, n = t.job.n_wavelengths, os = 2;
+  size_t ny = t.meta.geometry.psf_ny, nx = t.meta.geometry.psf_nx, n = t.job.n_wavelengths, os = 2;
 
   pp_output *out = NULL;
   PP_TEST_OK(pp_output_create(path, &t.meta, false, MPI_COMM_WORLD, &out), "create on all ranks");

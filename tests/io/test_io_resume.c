@@ -241,7 +241,7 @@ static void test_resume_refusals(const char *dir) {
   check_refused(path, &t, false, other_shape, "another /psf shape is refused");
 
   io_test_job_init(&t, N_LAMBDA, FOV_Y, FOV_X, OS, true, job_text);
-  t.meta.pixelscale_arcsec *= 2.0;
+  t.meta.geometry.psf_pixelscale_arcsec *= 2.0;
   const char *const other_scale[] = {"different job", "pixelscale_arcsec", NULL};
   check_refused(path, &t, false, other_scale, "another pixel scale is refused");
 

@@ -202,17 +202,12 @@ static void pp_check_resume(const pp_job *job, MPI_Comm alone, const char *path,
   double diameter_m = 0.0;
   PP_TEST_OK(pp_system_check_job(job, &diameter_m), "pupil diameter");
   PP_TEST_OK(pp_system_requested_planes(job, &planes, &n_planes), "plane list");
-  size_t ny = job->detector.fov_pixels_y * (size_t)job->detector.oversample;
-  size_t nx = job->detector.fov_pixels_x * (size_t)job->detector.oversample;
   pp_geometry geometry;
   double *pixelscales = NULL;
   PP_TEST_OK(pp_system_geometry(job, &geometry), "geometry");
   PP_TEST_OK(pp_system_plane_pixelscales(job, &geometry, planes, n_planes, &pixelscales),
              "plane pixel scales");
-  pp_output_meta meta = {.job = job, .ny = ny, .nx = nx,
-                         .pixelscale_arcsec =
-                             job->detector.pixelscale_arcsec / (double)job->detector.oversample,
-                         .pupil_diameter_m = diameter_m, .n_ranks = 1, .n_nodes = 1,
+  pp_output_meta meta = {.job = job, .geometry = geometry, .n_ranks = 1, .n_nodes = 1,
                          .planes = planes, .n_planes = n_planes,
                          .plane_pixelscales = pixelscales};
   pp_output *out = NULL;
