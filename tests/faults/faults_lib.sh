@@ -1,7 +1,7 @@
 # Shared by the fault tests (sourced, not run). Builds on tests/cli/cli_test_lib.sh (report,
 # cli_test_end, $exe, $tmp) and adds what a fault needs: root, mounts and loop devices that
 # are always removed, processes stopped by their own PID, and the completed flags of a file.
-#   faults_begin              cli_test_begin, then exits 77 unless root; one EXIT trap undoes
+#   faults_begin [no-root]    cli_test_begin, then exits 77 unless root (or no-root); one EXIT trap undoes
 #                             every mount_tmpfs / mount_loop_ext4 / start_run below
 #   mount_tmpfs DIR SIZE      a tmpfs of SIZE (e.g. 400k) at DIR (made); exits 77 if it cannot
 #   mount_loop_ext4 DIR MIB   an ext4 file system of MIB MiB in a file, on a loop device,
@@ -39,9 +39,9 @@ faults_cleanup() {
   rm -rf "$tmp"
 }
 
-faults_begin() {
+faults_begin() { # faults_begin [no-root]
   cli_test_begin
-  if [[ "$(id -u)" != 0 ]]; then
+  if [[ "${1:-}" != no-root && "$(id -u)" != 0 ]]; then
     echo "SKIP: the fault tests mount file systems and need root (uid $(id -u))"
     exit 77
   fi
