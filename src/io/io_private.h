@@ -69,10 +69,10 @@ void pp_io_output_remember_partial(pp_output *out);
 pp_status pp_io_output_check_partial_present(const pp_output *out);
 
 enum { PP_IO_REASON_BYTES = 256 };
-/* Why a write to `path` may have failed, as the file system states it, for appending to a
- * message: ": No space left on device (N bytes free on its file system)", ": Read-only file
- * system", ": No such file or directory (the file was deleted …)", or "" when it says
- * nothing. Fills and returns reason. Not collective. */
+/* Why a write to `path` (or the creation of it) may have failed, as the file system states
+ * it, for appending to a message: ": No space left on device (N bytes free on its file
+ * system)", ": Read-only file system", ": No such file or directory (no file by that name any
+ * more: deleted?)", or "" when it says nothing. Fills and returns reason. Not collective. */
 const char *pp_io_storage_reason(const char *path, char reason[PP_IO_REASON_BYTES]);
 
 /* ---- the open output: shared by output.c (create, write, sync, close) and

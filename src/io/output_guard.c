@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,23 +170,31 @@ const char *pp_io_storage_reason(const char *path, char reason[PP_IO_REASON_BYTE
   /* Opening for writing without writing asks the file system itself, which knows more than
    * the mount flags: ext4 after an error refuses writes (EROFS) while still mounted rw. */
   int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) {
-    int saved = errno;
-    snprintf(reason, PP_IO_REASON_BYTES, ": %s%s", strerror(saved),
-             saved == ENOENT ? " (the file was deleted while this run was writing it)" : "");
+  int open_errno = fd < 0 ? errno : 0;
+  if (fd >= 0) close(fd);
+  if (open_errno != 0 && open_errno != ENOENT) {
+    snprintf(reason, PP_IO_REASON_BYTES, ": %s", strerror(open_errno));
     return reason;
   }
-  close(fd);
+  /* No file (never created, or deleted): its directory's file system says why. */
+  char *directory_copy = open_errno == ENOENT ? strdup(path) : NULL;
+  const char *subject = directory_copy ? dirname(directory_copy) : path;
   struct statvfs fs;
-  if (statvfs(path, &fs) != 0) return reason;
-  if (fs.f_flag & ST_RDONLY) {
-    snprintf(reason, PP_IO_REASON_BYTES, ": %s", strerror(EROFS));
-    return reason;
+  if (statvfs(subject, &fs) == 0) {
+    unsigned long long free_bytes = (unsigned long long)fs.f_bavail * fs.f_frsize;
+    if (fs.f_flag & ST_RDONLY)
+      snprintf(reason, PP_IO_REASON_BYTES, ": %s", strerror(EROFS));
+    else if (free_bytes < pp_nearly_full_bytes)
+      snprintf(reason, PP_IO_REASON_BYTES, ": %s (%llu bytes free on its file system)",
+               strerror(ENOSPC), free_bytes);
+    else if (fs.f_files > 0 && fs.f_favail == 0)
+      snprintf(reason, PP_IO_REASON_BYTES, ": %s (no free inodes on its file system)",
+               strerror(ENOSPC));
   }
-  unsigned long long free_bytes = (unsigned long long)fs.f_bavail * fs.f_frsize;
-  if (free_bytes < pp_nearly_full_bytes)
-    snprintf(reason, PP_IO_REASON_BYTES, ": %s (%llu bytes free on its file system)",
-             strerror(ENOSPC), free_bytes);
+  if (reason[0] == '\0' && open_errno == ENOENT)
+    snprintf(reason, PP_IO_REASON_BYTES, ": %s (no file by that name any more: deleted?)",
+             strerror(ENOENT));
+  free(directory_copy);
   return reason;
 }
 
