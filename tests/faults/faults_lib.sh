@@ -92,6 +92,10 @@ start_run() { # start_run LOG ARGS...
 finish_run() {
   run_rc=0
   wait "$run_pid" || run_rc=$?
+  # Reaped: its PID may now be anyone's, so the cleanup must forget it.
+  local kept=() pid
+  for pid in "${faults_pids[@]}"; do [[ "$pid" != "$run_pid" ]] && kept+=("$pid"); done
+  faults_pids=("${kept[@]}")
 }
 
 completed_count() { # completed_count FILE

@@ -3,8 +3,9 @@
 #   - started at the same moment: one exits 0, the other exits 2 saying that the output is
 #     being written by another run, naming that run's process (its PID) and the lock file;
 #     the winner's /psf equals a run made alone, bit for bit;
-#   - a second run with --force (and one with --resume) started while the first is
-#     computing: refused the same way (exit 2), and the first finishes untouched: /psf and
+#   - a second run with --force (and with --resume, --resume --force) started while the
+#     first is computing (paused with SIGSTOP meanwhile, so that it surely is): refused the
+#     same way (exit 2), and the first finishes untouched: /psf and
 #     /cube equal the run made alone (without the lock, --force would truncate the first
 #     run's .partial under it);
 #   - a lock file left by a killed run (its holder gone) does not block the next run, and
@@ -15,7 +16,7 @@ set -u
 source "$(dirname "${BASH_SOURCE[0]}")/faults_lib.sh"
 faults_begin no-root
 
-n=60
+n=40
 slow_job $n >"$tmp/job.yaml"
 "$exe" run "$tmp/job.yaml" -o "$tmp/alone.h5" --quiet 2>"$tmp/alone.log" ||
   { echo "FAIL the run made alone: $(cat "$tmp/alone.log")"; exit 1; }
@@ -45,6 +46,9 @@ rm -f "$out"
 start_run "$tmp/first.log" "$tmp/job.yaml" -o "$out" --checkpoint 0
 first=$run_pid
 if wait_completed "$out.partial" 2 60; then
+  # Paused (it keeps its lock and its open file), so that it is surely still running while
+  # the others try, however slow the machine (or a sanitizer) makes them.
+  kill -STOP "$first"
   for option in --force --resume "--resume --force"; do
     rc=0
     # shellcheck disable=SC2086
@@ -53,6 +57,7 @@ if wait_completed "$out.partial" 2 60; then
       "$tmp/second.log"; echo $?) "a second run with $option while the first computes: exit 2, the reason" \
       "exit $rc: $(grep -m 1 "error:" "$tmp/second.log")"
   done
+  kill -CONT "$first"
 else
   report 1 "the first run flags 2 slices within 60 s" "$(head -c 400 "$tmp/first.log")"
 fi
