@@ -72,8 +72,9 @@ done
 # 3. A lock file whose holder is gone (a run killed with SIGKILL leaves one).
 rm -f "$out"
 echo "process 999999 on host gone" >"$out.lock"
+tiny_job 2 >"$tmp/tiny.yaml"
 rc=0
-"$exe" run "$tmp/job.yaml" -o "$out" --quiet 2>"$tmp/stale.log" || rc=$?
+"$exe" run "$tmp/tiny.yaml" -o "$out" --quiet 2>"$tmp/stale.log" || rc=$?
 report $([[ $rc == 0 && -f "$out" && ! -e "$out.lock" ]]; echo $?) \
   "a lock file left by a dead run blocks nothing and is removed at the end" \
   "exit $rc: $(head -c 400 "$tmp/stale.log")"
