@@ -157,6 +157,13 @@ pp_status pp_output_close_as(pp_output **output, pp_output_close_mode mode);
 /* pp_output_close_as with PUBLISH when success, else DISCARD. Collective. */
 pp_status pp_output_close(pp_output **output, bool success);
 
+/* Whether this process may end MPI normally: false when HDF5 still holds a file that it
+ * failed to close because its storage refused the last writes (a file system turned
+ * read-only, a dead disk). HDF5 1.10 closes such a file again inside MPI_Finalize and
+ * crashes there; a program should then print its error and end without MPI_Finalize
+ * (_exit). Not collective. */
+bool pp_output_can_finalize(void);
+
 /* ---- resume ---------------------------------------------------------------------- */
 /* Opens the output of a killed run again, for `polypsf run --resume`, or starts a fresh
  * one when there is nothing to resume. Collective on comm: all ranks get the same status,

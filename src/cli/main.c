@@ -264,6 +264,11 @@ static int pp_cli_command_run(int argc, char **argv) {
     return PP_EXIT_FAILURE;
   }
   int code = pp_cli_main(argc, argv, rank, true);
+  if (!pp_output_can_finalize()) {
+    /* The error is printed; MPI_Finalize would crash inside HDF5 (see the function). */
+    fflush(NULL);
+    _exit(code != PP_EXIT_OK ? code : PP_EXIT_FAILURE);
+  }
   MPI_Finalize();
   return code;
 }

@@ -9,6 +9,7 @@
 
 #include <hdf5.h>
 #include <mpi.h>
+#include <sys/types.h>
 
 #include "formats/formats_hdf5.h"
 #include "polypsf/core.h"
@@ -44,6 +45,36 @@ pp_status pp_io_attr_update_int64(hid_t object, const char *name, long long valu
 const char *pp_io_method_name(int method);
 const char *pp_io_normalize_name(int normalize);
 
+/* ---- guards against other processes and failing storage (output_guard.c) ------------ */
+
+/* The lock on <output>.lock that one run holds from its first check of the output until
+ * it has published, kept or removed the .partial file (rank 0 only; fd −1: none). */
+typedef struct pp_io_lock {
+  int fd;
+  char *path;
+} pp_io_lock;
+
+/* Takes the lock of output_path, or refuses (PP_ERR_INPUT, naming the holder's process and
+ * host from the lock file) when another run holds it; PP_ERR_IO when the lock file cannot
+ * be made. A file system without locking leaves lock->fd at −1 and succeeds. Rank 0 only. */
+pp_status pp_io_lock_take(const char *output_path, pp_io_lock *lock);
+/* Removes the lock file and releases the lock (accepts a lock not taken). */
+void pp_io_lock_release(pp_io_lock *lock);
+
+/* Records which file out->partial_path is (device and inode) right after this run created
+ * or opened it. Rank 0 only. */
+void pp_io_output_remember_partial(pp_output *out);
+/* PP_ERR_IO, naming the file, when out->partial_path was deleted or replaced since then.
+ * Rank 0 only. */
+pp_status pp_io_output_check_partial_present(const pp_output *out);
+
+enum { PP_IO_REASON_BYTES = 256 };
+/* Why a write to `path` (or the creation of it) may have failed, as the file system states
+ * it, for appending to a message: ": No space left on device (N bytes free on its file
+ * system)", ": Read-only file system", ": No such file or directory (no file by that name any
+ * more: deleted?)", or "" when it says nothing. Fills and returns reason. Not collective. */
+const char *pp_io_storage_reason(const char *path, char reason[PP_IO_REASON_BYTES]);
+
 /* ---- the open output: shared by output.c (create, write, sync, close) and
  * output_resume.c (open a .partial file again) ------------------------------------- */
 
@@ -52,6 +83,10 @@ struct pp_output {
   int rank;
   bool force;
   bool partial_created; /* the .partial file is ours: rank 0 removes it on DISCARD */
+  pp_io_lock lock;      /* rank 0: held until the file is published, kept or removed */
+  bool partial_known;   /* rank 0: partial_dev/partial_ino say which file we write */
+  dev_t partial_dev;
+  ino_t partial_ino;
   char *final_path;
   char *partial_path;
   size_t n_wavelengths;

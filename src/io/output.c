@@ -47,8 +47,10 @@ static pp_status pp_output_open_file(pp_output *out) {
                    PP_ERR_LIBRARY, "cannot set up MPI-IO access for '%s'", out->partial_path);
   out->partial_created = true;
   out->file = H5Fcreate(out->partial_path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-  PP_H5_CHECK_GOTO(status, out->file >= 0, PP_ERR_IO, "cannot create output file '%s'",
-                   out->partial_path);
+  char reason[PP_IO_REASON_BYTES];
+  PP_H5_CHECK_GOTO(status, out->file >= 0, PP_ERR_IO, "cannot create output file '%s'%s",
+                   out->partial_path, pp_io_storage_reason(out->partial_path, reason));
+  if (out->rank == 0) pp_io_output_remember_partial(out);
 done:
   pp_formats_hdf5_close(&fapl);
   return status;
@@ -361,8 +363,10 @@ static pp_status pp_output_build(pp_output *out, const pp_output_meta *meta) {
   PP_CALL_GOTO(status, pp_output_create_planes(out, meta));
   PP_CALL_GOTO(status, pp_output_create_bookkeeping(out));
   PP_CALL_GOTO(status, pp_io_output_make_slice_spaces(out));
+  char reason[PP_IO_REASON_BYTES];
   PP_H5_CHECK_GOTO(status, H5Fflush(out->file, H5F_SCOPE_GLOBAL) >= 0, PP_ERR_IO,
-                   "cannot flush '%s'", out->partial_path);
+                   "cannot flush '%s'%s", out->partial_path,
+                   pp_io_storage_reason(out->partial_path, reason));
 done:
   return status;
 }
@@ -379,6 +383,7 @@ pp_status pp_output_create(const char *path, const pp_output_meta *meta, bool fo
                            MPI_Comm comm, pp_output **output) {
   pp_status status = PP_SUCCESS;
   pp_output *out = NULL;
+  pp_io_lock lock = {.fd = -1, .path = NULL};
   pp_formats_hdf5_quiet quiet;
   pp_formats_hdf5_quiet_begin(&quiet);
   if (output) *output = NULL;
@@ -398,10 +403,19 @@ pp_status pp_output_create(const char *path, const pp_output_meta *meta, bool fo
   /* Finished slices in a stopped run's .partial are never discarded without --force. */
   char partial[4096];
   local = rank == 0 ? pp_output_temp_path(path, partial, sizeof partial) : PP_SUCCESS;
+  /* The lock before anything reads or truncates the .partial file, so a second run on the
+   * same output stops here, whatever it was told (--force too); the directory is checked
+   * first, for the usual messages when the lock file cannot go there. */
+  if (local == PP_SUCCESS && rank == 0) local = pp_io_output_check_path(path, true);
+  if (local == PP_SUCCESS && rank == 0) local = pp_io_lock_take(path, &lock);
   if (local == PP_SUCCESS && rank == 0 && !force)
     local = pp_io_output_check_partial(path, partial, meta);
   if (local == PP_SUCCESS && rank == 0) local = pp_io_output_check_path(path, force);
   if (local == PP_SUCCESS) local = pp_io_output_alloc(path, meta, force, &out);
+  if (local == PP_SUCCESS) {
+    out->lock = lock; /* released when out is freed, after the file's fate is settled */
+    lock = (pp_io_lock){.fd = -1, .path = NULL};
+  }
   status = pp_agree(comm, local);
   if (status != PP_SUCCESS) goto done;
 
@@ -424,6 +438,7 @@ done:
       pp_io_output_free(out);
     }
   }
+  pp_io_lock_release(&lock); /* taken, but a later check refused: nothing was created */
   H5Eclear2(H5E_DEFAULT);
   pp_formats_hdf5_quiet_end(&quiet);
   return status;

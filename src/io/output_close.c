@@ -81,9 +81,14 @@ static pp_status pp_output_remove_partial(const pp_output *out) {
  * this call every rank reads what any rank wrote before it. */
 static pp_status pp_output_commit(pp_output *out) {
   pp_status local = PP_SUCCESS;
+  char reason[PP_IO_REASON_BYTES];
   if (H5Fflush(out->file, H5F_SCOPE_GLOBAL) < 0)
-    local = pp_formats_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'",
-                             out->partial_path);
+    local = pp_formats_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'%s",
+                                  out->partial_path,
+                                  pp_io_storage_reason(out->partial_path, reason));
+  /* A .partial file deleted (or replaced) under us would take every slice with it and fail
+   * only at the rename: say so at the first checkpoint instead, and compute no more. */
+  if (local == PP_SUCCESS && out->rank == 0) local = pp_io_output_check_partial_present(out);
   pp_status status = pp_agree(out->comm, local);
   if (status != PP_SUCCESS) return status;
 
@@ -106,8 +111,9 @@ static pp_status pp_output_commit(pp_output *out) {
                                     "/status/completed");
   /* The flush is collective: every rank makes it, whatever the write returned. */
   if (H5Fflush(out->file, H5F_SCOPE_GLOBAL) < 0 && local == PP_SUCCESS)
-    local = pp_formats_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'",
-                             out->partial_path);
+    local = pp_formats_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'%s",
+                                  out->partial_path,
+                                  pp_io_storage_reason(out->partial_path, reason));
   return pp_agree(out->comm, local);
 }
 

@@ -59,6 +59,8 @@ bool pp_io_output_close_objects(pp_output *out) {
 
 void pp_io_output_free(pp_output *out) {
   if (!out) return;
+  /* Last, after the .partial file was published, kept or removed (pp_io_output_finish). */
+  pp_io_lock_release(&out->lock);
   if (out->comm != MPI_COMM_NULL) MPI_Comm_free(&out->comm);
   free(out->completed_flags);
   free(out->pending_flags);
@@ -222,6 +224,7 @@ pp_status pp_io_output_alloc(const char *path, const pp_output_meta *meta, bool 
   PP_CHECK(out != NULL, PP_ERR_MEMORY, "out of memory");
   pp_output_init_ids(out);
   out->comm = MPI_COMM_NULL;
+  out->lock = (pp_io_lock){.fd = -1, .path = NULL};
   size_t length = strlen(path);
   const pp_job *job = meta->job;
   out->final_path = strdup(path);

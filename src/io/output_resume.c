@@ -124,10 +124,13 @@ done:
  * collective. */
 static pp_status pp_resume_plan_on_root(const char *path, const char *partial,
                                         const pp_output_meta *meta, bool force,
-                                        pp_resume_plan *plan, unsigned char *completed) {
+                                        pp_io_lock *lock, pp_resume_plan *plan,
+                                        unsigned char *completed) {
   *plan = PP_RESUME_START_FRESH;
   /* force = true here only skips the "exists" refusal: the cases below handle that. */
   PP_CALL(pp_io_output_check_path(path, true));
+  /* Before the .partial file is read: another run may be writing it right now. */
+  PP_CALL(pp_io_lock_take(path, lock));
   struct stat info;
   bool final_exists = lstat(path, &info) == 0;
   if (lstat(partial, &info) != 0) {
@@ -154,8 +157,10 @@ static pp_status pp_resume_open_file(pp_output *out, const pp_output_meta *meta)
   PP_H5_CHECK_GOTO(status, fapl >= 0 && H5Pset_fapl_mpio(fapl, out->comm, MPI_INFO_NULL) >= 0,
                    PP_ERR_LIBRARY, "cannot set up MPI-IO access for '%s'", out->partial_path);
   out->file = H5Fopen(out->partial_path, H5F_ACC_RDWR, fapl);
-  PP_H5_CHECK_GOTO(status, out->file >= 0, PP_ERR_IO, "cannot open '%s' to resume it",
-                   out->partial_path);
+  char reason[PP_IO_REASON_BYTES];
+  PP_H5_CHECK_GOTO(status, out->file >= 0, PP_ERR_IO, "cannot open '%s' to resume it%s",
+                   out->partial_path, pp_io_storage_reason(out->partial_path, reason));
+  if (out->rank == 0) pp_io_output_remember_partial(out);
   out->psf = H5Dopen2(out->file, "psf", H5P_DEFAULT);
   out->psf_detector = H5Dopen2(out->file, "psf_detector", H5P_DEFAULT);
   out->cube = H5Dopen2(out->file, "cube", H5P_DEFAULT);
@@ -184,9 +189,11 @@ static pp_status pp_resume_update_run_attributes(pp_output *out, const pp_output
     PP_CALL(pp_io_attr_update_int64(out->file, "threads_per_rank", meta->threads_per_rank));
   else if (meta->threads_per_rank > 0)
     PP_CALL(pp_io_attr_write_int64(out->file, "threads_per_rank", meta->threads_per_rank));
+  char reason[PP_IO_REASON_BYTES];
   if (H5Fflush(out->file, H5F_SCOPE_GLOBAL) < 0)
-    return pp_formats_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'",
-                            out->partial_path);
+    return pp_formats_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'%s",
+                                 out->partial_path,
+                                 pp_io_storage_reason(out->partial_path, reason));
   return PP_SUCCESS;
 }
 
@@ -196,6 +203,7 @@ pp_status pp_output_open_resume(const char *path, const pp_output_meta *meta, bo
   pp_status status = PP_SUCCESS;
   pp_output *out = NULL;
   char *partial = NULL;
+  pp_io_lock lock = {.fd = -1, .path = NULL};
   pp_formats_hdf5_quiet quiet;
   pp_formats_hdf5_quiet_begin(&quiet);
   if (output) *output = NULL;
@@ -226,7 +234,7 @@ pp_status pp_output_open_resume(const char *path, const pp_output_meta *meta, bo
                   : pp_error_raise(PP_ERR_MEMORY, __FILE__, __LINE__, __func__, "out of memory");
   pp_resume_plan plan = PP_RESUME_START_FRESH;
   if (local == PP_SUCCESS && rank == 0)
-    local = pp_resume_plan_on_root(path, partial, meta, force, &plan, completed);
+    local = pp_resume_plan_on_root(path, partial, meta, force, &lock, &plan, completed);
   status = pp_agree(comm, local);
   if (status != PP_SUCCESS) goto done;
   int plan_shared = (int)plan;
@@ -236,11 +244,19 @@ pp_status pp_output_open_resume(const char *path, const pp_output_meta *meta, bo
                 PP_ERR_MPI, "MPI_Bcast of what to resume failed");
 
   if (plan_shared == PP_RESUME_START_FRESH) {
+    /* pp_output_create takes the lock again; a run that slips in meanwhile wins it, and this
+     * one is refused there, cleanly. */
+    pp_io_lock_release(&lock);
     status = pp_output_create(path, meta, force, comm, output);
     goto done;
   }
 
-  status = pp_agree(comm, pp_io_output_alloc(path, meta, force, &out));
+  local = pp_io_output_alloc(path, meta, force, &out);
+  if (local == PP_SUCCESS) {
+    out->lock = lock; /* released when out is freed, after the file's fate is settled */
+    lock = (pp_io_lock){.fd = -1, .path = NULL};
+  }
+  status = pp_agree(comm, local);
   if (status != PP_SUCCESS) goto done;
   status = pp_io_output_attach_comm(out, comm);
   if (status != PP_SUCCESS) goto done;
@@ -262,6 +278,7 @@ done:
     pp_io_output_close_objects(out);
     pp_io_output_free(out);
   }
+  pp_io_lock_release(&lock);
   free(partial);
   H5Eclear2(H5E_DEFAULT);
   pp_formats_hdf5_quiet_end(&quiet);

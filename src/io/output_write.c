@@ -22,6 +22,7 @@
 pp_status pp_output_write_slice(pp_output *output, size_t index, const double *psf,
                                 const pp_task_record *record) {
   pp_status status = PP_SUCCESS;
+  char reason[PP_IO_REASON_BYTES]; /* filled only when a write fails */
   pp_formats_hdf5_quiet quiet;
   pp_formats_hdf5_quiet_begin(&quiet);
   PP_CHECK_GOTO(status, output != NULL && record != NULL, PP_ERR_INTERNAL,
@@ -53,8 +54,8 @@ pp_status pp_output_write_slice(pp_output *output, size_t index, const double *p
     PP_H5_CHECK_GOTO(status,
                      H5Dwrite(output->cube, H5T_NATIVE_DOUBLE, output->slice_memspace,
                               output->cube_space, H5P_DEFAULT, psf) >= 0,
-                     PP_ERR_IO, "cannot write slice %zu of /cube to '%s'", index,
-                     output->partial_path);
+                     PP_ERR_IO, "cannot write slice %zu of /cube to '%s'%s", index,
+                     output->partial_path, pp_io_storage_reason(output->partial_path, reason));
   }
   PP_H5_CHECK_GOTO(status,
                    H5Sselect_hyperslab(output->tasks_space, H5S_SELECT_SET, element_start, NULL,
@@ -63,8 +64,8 @@ pp_status pp_output_write_slice(pp_output *output, size_t index, const double *p
   PP_H5_CHECK_GOTO(status,
                    H5Dwrite(output->tasks, output->task_memtype, output->element_memspace,
                             output->tasks_space, H5P_DEFAULT, record) >= 0,
-                   PP_ERR_IO, "cannot write row %zu of /provenance/tasks to '%s'", index,
-                   output->partial_path);
+                   PP_ERR_IO, "cannot write row %zu of /provenance/tasks to '%s'%s", index,
+                   output->partial_path, pp_io_storage_reason(output->partial_path, reason));
   /* The flag itself waits for the next commit, which first syncs these bytes. */
   output->pending_flags[index] = 1;
 done:
@@ -107,6 +108,7 @@ pp_status pp_output_prepare_plane_writes(pp_output *output) {
 
 pp_status pp_output_write_plane(pp_output *output, size_t index, const pp_plane_view *view) {
   pp_status status = PP_SUCCESS;
+  char reason[PP_IO_REASON_BYTES]; /* filled only when a write fails */
   pp_formats_hdf5_quiet quiet;
   pp_formats_hdf5_quiet_begin(&quiet);
   PP_CHECK_GOTO(status, output != NULL && view != NULL, PP_ERR_INTERNAL,
@@ -134,8 +136,9 @@ pp_status pp_output_write_plane(pp_output *output, size_t index, const pp_plane_
   PP_H5_CHECK_GOTO(status,
                    H5Dwrite(output->plane_datasets[view->plane], output->plane_memtype,
                             output->plane_memspaces[view->plane], space, H5P_DEFAULT, data) >= 0,
-                   PP_ERR_IO, "cannot write wavelength %zu of plane %zu to '%s'", index,
-                   view->plane, output->partial_path);
+                   PP_ERR_IO, "cannot write wavelength %zu of plane %zu to '%s'%s", index,
+                   view->plane, output->partial_path,
+                   pp_io_storage_reason(output->partial_path, reason));
 done:
   H5Eclear2(H5E_DEFAULT);
   pp_formats_hdf5_quiet_end(&quiet);
@@ -232,6 +235,7 @@ static pp_status pp_output_write_band(const pp_output *out, hid_t dataset, const
                                       size_t row_length, size_t row0, size_t nrows,
                                       const double *rows) {
   pp_status status = PP_SUCCESS;
+  char reason[PP_IO_REASON_BYTES]; /* filled only when a write fails */
   hid_t file_space = H5I_INVALID_HID, mem_space = H5I_INVALID_HID;
   const double no_data = 0.0; /* H5Dwrite wants a buffer even for an empty selection */
   file_space = H5Dget_space(dataset);
@@ -256,7 +260,8 @@ static pp_status pp_output_write_band(const pp_output *out, hid_t dataset, const
   PP_H5_CHECK_GOTO(status,
                    H5Dwrite(dataset, H5T_NATIVE_DOUBLE, mem_space, file_space,
                             out->dxpl_collective, nrows > 0 ? rows : &no_data) >= 0,
-                   PP_ERR_IO, "cannot write %s to '%s'", name, out->partial_path);
+                   PP_ERR_IO, "cannot write %s to '%s'%s", name, out->partial_path,
+                   pp_io_storage_reason(out->partial_path, reason));
 done:
   pp_formats_hdf5_close(&file_space);
   pp_formats_hdf5_close(&mem_space);
