@@ -9,6 +9,7 @@
 #   cluster_start_munged           -> $socket, munged's PID in cluster_pids
 #   cluster_write_conf CONF CTLD_HOST CTLD_PORT SLURMD_PORT NODE_LINES PARTITION_NODES
 #   cluster_add_pid PID            -> stopped (TERM, then KILL) by cluster_stop, last added first
+#   cluster_ctld_pid               slurmctld's PID: jobs are cancelled only while it runs
 #   cluster_wait_idle N LOGS...    -> waits until N nodes are idle; skips (77) on slurmd's
 #                                     cgroup refusal, fails (exit 1) with the logs otherwise
 #   cluster_client                 an array prefixed to client commands (sinfo, scancel, ...):
@@ -22,6 +23,7 @@
 # show); a requeued job waits about 5 s (cred_expire, sched_interval) rather than 2 to 3
 # minutes before it starts again. The daemons run as root (SlurmUser=root), as the tests do.
 cluster_pids=()
+cluster_ctld_pid=
 cluster_client=()
 base=
 
@@ -145,10 +147,13 @@ cluster_wait_idle() {
 cluster_stop() {
   # Jobs first (their slurmstepd processes belong to slurmd), then the daemons by PID, the
   # last started first.
-  if [ ${#cluster_pids[@]} -gt 0 ] && [ -e "${SLURM_CONF:-/nonexistent}" ]; then
-    "${cluster_client[@]}" scancel --quiet --user=root 2>/dev/null
+  # A client retries a slurmctld that is gone for a long time: none is asked then, and none
+  # for more than 10 s.
+  if [ -n "$cluster_ctld_pid" ] && kill -0 "$cluster_ctld_pid" 2>/dev/null; then
+    timeout 10 "${cluster_client[@]}" scancel --quiet --user=root 2>/dev/null
     for _ in $(seq 1 50); do
-      [ -z "$("${cluster_client[@]}" squeue -h -t running,completing,suspended -o %i 2>/dev/null)" ] && break
+      kill -0 "$cluster_ctld_pid" 2>/dev/null || break
+      [ -z "$(timeout 10 "${cluster_client[@]}" squeue -h -t running,completing,suspended -o %i 2>/dev/null)" ] && break
       sleep 0.1
     done
   fi

@@ -50,6 +50,7 @@ export SLURM_CONF="$conf"
 
 slurmctld -D -c -i -f "$conf" > "$base/log/slurmctld.out" 2>&1 &
 cluster_add_pid $!
+cluster_ctld_pid=$!
 slurmd -D -N localhost -f "$conf" > "$base/log/slurmd.out" 2>&1 &
 cluster_add_pid $!
 cluster_wait_idle 1 "$base/log/slurmd.out" "$base/log/slurmd-localhost.log"
