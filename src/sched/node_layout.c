@@ -203,6 +203,17 @@ void pp_node_layout_log(const pp_node_layout *layout, MPI_Comm comm, const pp_lo
   MPI_Comm_rank(comm, &rank);
   snprintf(label, sizeof label, "node %d (%s)", layout->node_index, layout->hostname);
   pp_node_memory_line(&layout->memory, label, line, sizeof line);
+  /* The node's ranks (world ranks), so that a log shows where each rank ran: the placement
+   * the launcher (mpirun, srun) chose, compared with it by tests/slurm/two_nodes.sh. */
+  size_t used = strlen(line);
+  if (layout->node_of_rank && used + 16 < sizeof line) {
+    int size = 1;
+    MPI_Comm_size(comm, &size);
+    used += (size_t)snprintf(line + used, sizeof line - used, "; ranks");
+    for (int r = 0; r < size && used + 16 < sizeof line; r++)
+      if (layout->node_of_rank[r] == layout->node_index)
+        used += (size_t)snprintf(line + used, sizeof line - used, " %d", r);
+  }
   /* Node leaders send their line to rank 0, which prints them in node order. */
   int is_leader = layout->node_rank == 0;
   if (rank == 0) {

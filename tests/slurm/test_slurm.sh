@@ -48,43 +48,12 @@ repo=$(cd "$here/../.." && pwd)
 work="$POLYPSF_SLURM_BASE/work"
 mkdir -p "$work" && cd "$work" || exit 1
 passed=0 failed=0
-check() { if eval "$2"; then echo "PASS $1 [${SECONDS} s]"; passed=$((passed+1)); else echo "FAIL $1 [${SECONDS} s]"; failed=$((failed+1)); fi; }
+source "$here/job_lib.sh"
 mpi=(mpirun -n 2 --oversubscribe --bind-to none -x OPENBLAS_NUM_THREADS=1)
 # The batch scripts as a user submits them (sbatch passes this environment on: the program,
 # and for sweep.sbatch where polypsf.sbatch is); sizes for this one-node, 2-CPU cluster.
 export POLYPSF="$exe" POLYPSF_SBATCH="$repo/jobs/slurm/polypsf.sbatch"
 submit() { sbatch --parsable --nodes=1 --ntasks-per-node=2 --time=5 "$@"; }
-state() { squeue -h -t all -j "$1" -o %T 2>/dev/null; }
-# Polls squeue (sbatch --wait polls slowly) until the job has ended, at most 3 minutes;
-# prints its state.
-wait_job() {
-  local s= deadline=$((SECONDS + 180))
-  while [ $SECONDS -lt $deadline ]; do
-    s=$(state "$1")
-    case "$s" in COMPLETED|FAILED|CANCELLED|TIMEOUT|OUT_OF_MEMORY|NODE_FAIL|BOOT_FAIL|DEADLINE|PREEMPTED) break;; esac
-    sleep 0.1
-  done
-  echo "$s"
-}
-exit_code() { scontrol show job "$1" | sed -n 's/.* ExitCode=\([0-9]*\):.*/\1/p'; }
-restarts() { scontrol show job "$1" | sed -n 's/.* Restarts=\([0-9]*\) .*/\1/p'; }
-same_bits() {  # every computed dataset of two result files, exactly
-  local d
-  for d in /psf /psf_detector /cube /status/completed /wavelengths /weights; do
-    h5diff -q "$1" "$2" "$d" "$d" || return 1
-  done
-  # and nothing else differs but the creation time and the per-task provenance (which rank
-  # computed what, how long it took, its memory)
-  h5diff -r "$1" "$2" 2>&1 | awk '/^(attribute|dataset):/ {cur = $0; next}
-    /differences found/ && $1 != "0" && cur !~ /creation_date_utc|\/provenance\/tasks/ {
-      bad = 1; print "differs: " cur }
-    END {exit bad}'
-}
-completed_count() {  # completed flags set in a file, or nothing while it is unreadable
-  h5dump -d /status/completed -y -w 0 "$1" 2>/dev/null |
-    awk '/DATA \{/ && !seen {on=1; seen=1; next} on && /\}/ {exit} on' |
-    tr -c '0-9\n' ' ' | tr ' ' '\n' | grep -c '^1$'
-}
 # The method is fixed so that every run computes alike whatever a calibration would choose.
 cat > small.yaml <<'JOB'
 pupil: {npix: 256}
