@@ -58,7 +58,8 @@ typedef struct pp_run_summary {
  * thread count (options, else the job) it sets FFTW's and OpenBLAS's threads of the process
  * (pp_threads_set) before any planning; every rank must ask for the same count (PP_ERR_INPUT
  * otherwise), since they share FFTW wisdom. Threads never call MPI: MPI_THREAD_FUNNELED is
- * enough. */
+ * enough. The run works on a duplicate of comm that returns MPI errors (a failed MPI call is
+ * a PP_ERR_MPI status naming its call site), so comm's own error handler is never used. */
 pp_status pp_run(const pp_job *job, const pp_run_options *options, MPI_Comm comm,
                  pp_run_summary *summary);
 /* The thread count a run uses: options' when set, else the job's; 0 when neither says. Not

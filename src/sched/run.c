@@ -512,10 +512,15 @@ done:
   return status;
 }
 
-pp_status pp_run(const pp_job *job, const pp_run_options *options, MPI_Comm comm,
+pp_status pp_run(const pp_job *job, const pp_run_options *options, MPI_Comm caller_comm,
                  pp_run_summary *summary) {
   pp_status status = PP_SUCCESS;
   pp_dispatcher *dispatcher = NULL;
+  /* The run's own communicator, set to return MPI errors (pp_comm_dup), so that a failing
+   * MPI call (the task counter's window, a collective) becomes a pp_status with its call site
+   * instead of the abort the caller's communicator (MPI_COMM_WORLD) would give. */
+  MPI_Comm comm = MPI_COMM_NULL;
+  PP_CALL(pp_comm_dup(caller_comm, &comm));
   pp_run_state st = {.job = job, .options = options, .log = options->logger, .comm = comm,
                      .layout = {.node_comm = MPI_COMM_NULL}, .group = MPI_COMM_NULL,
                      .start_seconds = pp_wtime()};
@@ -552,5 +557,6 @@ done:
   if (st.group != MPI_COMM_NULL) MPI_Comm_free(&st.group);
   pp_plan_destroy(&st.plan);
   pp_node_layout_destroy(&st.layout);
+  MPI_Comm_free(&comm); /* after the output file and the window, which use it */
   return status;
 }
