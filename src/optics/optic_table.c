@@ -32,6 +32,7 @@ static const pp_optic_type *const pp_optic_types[] = {
     &pp_bar_type,
     &pp_square_stop_type,
     &pp_rectangular_stop_type,
+    &pp_quadratic_lens_type,
 };
 
 /* ---- lookups ----------------------------------------------------------------------- */

@@ -57,6 +57,7 @@ extern const pp_optic_type pp_annular_stop_type;
 extern const pp_optic_type pp_bar_type;
 extern const pp_optic_type pp_square_stop_type;
 extern const pp_optic_type pp_rectangular_stop_type;
+extern const pp_optic_type pp_quadratic_lens_type;
 
 /* The frame of one optic, as POPPY's AnalyticOpticalElement.get_coordinates builds it:
  * first the shift is subtracted (x − shift_x, y − shift_y), then the shifted point is

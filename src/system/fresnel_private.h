@@ -1,0 +1,24 @@
+/* Private to src/system: the Fresnel detector's resampling (fresnel_detector.c), used by
+ * fresnel_system.c. Never installed. */
+#ifndef POLYPSF_SYSTEM_FRESNEL_PRIVATE_H
+#define POLYPSF_SYSTEM_FRESNEL_PRIVATE_H
+
+#ifndef POLYPSF_SYSTEM_INTERNAL
+#error "fresnel_private.h is private to src/system; include polypsf/system.h instead"
+#endif
+
+#include "polypsf/system.h"
+
+/* Complex elements of scratch pp_fresnel_detector_resample needs for an n × n field and a
+ * fov × fov detector. */
+size_t pp_fresnel_detector_scratch_elements(size_t n, size_t fov);
+/* POPPY's Fresnel detector: field[n][n] (axis at (n/2, n/2), pixelscale_m) resampled into
+ * out[fov][fov] (axis at (fov/2, fov/2)) of detector_pixelscale_m, or padded/cropped when
+ * the scales agree within 1e-3 (then *out_pixelscale_m stays the wavefront's, as in POPPY).
+ * n even and ≥ 2. Allocates nothing. */
+pp_status pp_fresnel_detector_resample(const double complex *field, size_t n,
+                                       double pixelscale_m, size_t fov,
+                                       double detector_pixelscale_m, double complex *scratch,
+                                       double complex *out, double *out_pixelscale_m);
+
+#endif
