@@ -36,7 +36,9 @@ typedef struct pp_output pp_output;
 typedef struct pp_output_meta {
   const pp_job *job;
   size_t ny, nx;                      /* /psf shape (oversampled detector pixels) */
-  double pixelscale_arcsec;           /* /psf pixel (arcsec) */
+  double pixelscale_arcsec;           /* /psf pixel (arcsec); 0 for a Fresnel job */
+  double pixelscale_m;                /* Fresnel jobs: /psf pixel (metres); 0 otherwise (no
+                                         pixelscale_m attributes are written) */
   double pupil_diameter_m;            /* pupil array width (metres) */
   int n_ranks, n_nodes;
   int threads_per_rank;               /* FFTW and OpenBLAS threads of each rank; 0: not said

@@ -149,7 +149,11 @@ typedef struct pp_geometry {
   int oversample;
   size_t psf_ny, psf_nx;             /* the oversampled detector grid: /psf and /cube */
   double detector_pixelscale_arcsec; /* one detector pixel */
-  double psf_pixelscale_arcsec;      /* one oversampled pixel: detector pixelscale / oversample */
+  double psf_pixelscale_arcsec;      /* one oversampled pixel: detector pixelscale / oversample
+                                        (0 in Fresnel mode: the result is in metres) */
+  double psf_pixelscale_m;           /* Fresnel mode: metres per /psf pixel (the detector's, or
+                                        without one the wavefront's at the first wavelength);
+                                        0 in Fraunhofer mode */
 } pp_geometry;
 
 /* The geometry of job; PP_ERR_INPUT when a size would overflow, or as the pupil diameter's
@@ -244,9 +248,19 @@ double pp_fresnel_system_pixelscale_m(const pp_fresnel_system *system);
 /* [n_optics + 1]: after each optic, then at the detector (or the end), for the last call. */
 const pp_fresnel_plane_state *pp_fresnel_system_planes(const pp_fresnel_system *system);
 size_t pp_fresnel_system_bytes(const pp_fresnel_system *system);
+const pp_job *pp_fresnel_system_job(const pp_fresnel_system *system);
 /* The n × n field after the last call (before the detector's resampling). */
 double complex *pp_fresnel_system_field(pp_fresnel_system *system);
 void pp_fresnel_system_destroy(pp_fresnel_system **system);
+/* What the system can run: the padded size, no output.planes and no source offset yet.
+ * *pupil_diameter_m (may be NULL): pupil.diameter. PP_ERR_INPUT otherwise. */
+pp_status pp_fresnel_check_job(const pp_job *job, double *pupil_diameter_m);
+/* The pilot beam's walk alone (no arrays): the result's metres per pixel at wavelength_m
+ * and the FFTs one wavelength runs (either may be NULL). */
+pp_status pp_fresnel_trace(const pp_job *job, double wavelength_m, double *pixelscale_m,
+                           size_t *ffts);
+/* FFT flops of one wavelength (at the job's first wavelength). */
+pp_status pp_fresnel_flops_for_job(const pp_job *job, double *flops);
 
 #ifdef __cplusplus
 }

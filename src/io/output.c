@@ -104,6 +104,9 @@ static pp_status pp_output_write_root_attributes(const pp_output *out,
   PP_CALL(pp_io_attr_write_string(root, "job_text", job->text));
   PP_CALL(pp_io_attr_write_string(root, "job_source", job->source_name));
   PP_CALL(pp_io_attr_write_double(root, "pixelscale_arcsec", meta->pixelscale_arcsec));
+  PP_CALL(pp_io_attr_write_string(root, "propagation_mode", pp_propagation_mode_name(job->mode)));
+  if (meta->pixelscale_m > 0.0) /* Fresnel: the result is in metres (docs/fresnel.md) */
+    PP_CALL(pp_io_attr_write_double(root, "pixelscale_m", meta->pixelscale_m));
   PP_CALL(pp_io_attr_write_double(root, "detector_pixelscale_arcsec",
                                   job->detector.pixelscale_arcsec));
   PP_CALL(pp_io_attr_write_int64(root, "oversample", job->detector.oversample));
@@ -133,6 +136,8 @@ static pp_status pp_output_create_image_datasets(pp_output *out, const pp_output
                                   "oversampled detector pixels, indexed (y, x)"));
   PP_CALL(pp_io_attr_write_string(out->psf, "units", "1"));
   PP_CALL(pp_io_attr_write_double(out->psf, "pixelscale_arcsec", meta->pixelscale_arcsec));
+  if (meta->pixelscale_m > 0.0)
+    PP_CALL(pp_io_attr_write_double(out->psf, "pixelscale_m", meta->pixelscale_m));
   PP_CALL(pp_io_attr_write_int64(out->psf, "oversample", job->detector.oversample));
 
   const hsize_t detector_dims[2] = {out->detector_ny, out->detector_nx};
@@ -144,6 +149,8 @@ static pp_status pp_output_create_image_datasets(pp_output *out, const pp_output
   PP_CALL(pp_io_attr_write_string(out->psf_detector, "units", "1"));
   PP_CALL(pp_io_attr_write_double(out->psf_detector, "pixelscale_arcsec",
                                   job->detector.pixelscale_arcsec));
+  if (meta->pixelscale_m > 0.0)
+    PP_CALL(pp_io_attr_write_double(out->psf_detector, "pixelscale_m", meta->pixelscale_m));
 
   if (out->has_cube) {
     const hsize_t cube_dims[3] = {out->n_wavelengths, out->ny, out->nx};
@@ -153,6 +160,8 @@ static pp_status pp_output_create_image_datasets(pp_output *out, const pp_output
                                     "pixels as /psf; valid where status/completed[i] is 1"));
     PP_CALL(pp_io_attr_write_string(out->cube, "units", "1"));
     PP_CALL(pp_io_attr_write_double(out->cube, "pixelscale_arcsec", meta->pixelscale_arcsec));
+    if (meta->pixelscale_m > 0.0)
+      PP_CALL(pp_io_attr_write_double(out->cube, "pixelscale_m", meta->pixelscale_m));
   }
   return PP_SUCCESS;
 }

@@ -128,7 +128,14 @@ pp_status pp_job_read_fresnel_detector(pp_yaml_doc *doc, const yaml_node_t *sect
                                        const yaml_node_t *section_key, pp_job *job) {
   static const char *const allowed[] = {"pixelscale_m", "fov_pixels", "distance", "pixelscale",
                                         "fov_arcsec",   "oversample", NULL};
-  if (!section) return PP_SUCCESS; /* no detector: the whole wavefront after the last optic */
+  if (!section) {
+    /* No detector: the result is the whole padded wavefront after the last optic, n × n with
+     * n = npix / beam_ratio rounded as POPPY rounds it (numpy.round: half to even). */
+    double side = nearbyint((double)job->pupil_npix / job->fresnel.beam_ratio);
+    job->detector.fov_pixels_y = job->detector.fov_pixels_x = (size_t)side;
+    job->detector.oversample = 1;
+    return PP_SUCCESS;
+  }
   PP_CALL(pp_yaml_check_mapping(doc, section, "detector", allowed,
                                 "a mapping such as {pixelscale_m: 2.0e-6, fov_pixels: 128, "
                                 "distance: 6.39}"));

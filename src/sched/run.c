@@ -152,6 +152,7 @@ static pp_status pp_run_open_output(pp_run_state *st, const char *path) {
   st->nx = st->geometry.psf_nx;
   pp_output_meta meta = {.job = job, .ny = st->ny, .nx = st->nx,
                          .pixelscale_arcsec = st->geometry.psf_pixelscale_arcsec,
+                         .pixelscale_m = st->geometry.psf_pixelscale_m,
                          .pupil_diameter_m = st->geometry.pupil_diameter_m,
                          .n_ranks = st->size, .threads_per_rank = st->threads_per_rank,
                          .n_nodes = st->layout.n_nodes};

@@ -5,6 +5,12 @@
 
 #ifndef POLYPSF_SYSTEM_INTERNAL
 #error "fresnel_private.h is private to src/system; include polypsf/system.h instead"
+/* The transform "choice" of a Fresnel job: method fft, both candidates the Fresnel system's
+ * bytes and flops, n_in the padded side, n_out the result's. */
+pp_status pp_fresnel_choose(const pp_job *job, pp_system_choice *choice);
+/* Makes and destroys the two n × n plans (FFTW's wisdom keeps them). Not collective. */
+pp_status pp_fresnel_plan_fftw(const pp_job *job);
+
 #endif
 
 #include "polypsf/system.h"
@@ -20,5 +26,11 @@ pp_status pp_fresnel_detector_resample(const double complex *field, size_t n,
                                        double pixelscale_m, size_t fov,
                                        double detector_pixelscale_m, double complex *scratch,
                                        double complex *out, double *out_pixelscale_m);
+
+/* The transform "choice" of a Fresnel job: method fft, both candidates the Fresnel system's
+ * bytes and flops, n_in the padded side, n_out the result's. */
+pp_status pp_fresnel_choose(const pp_job *job, pp_system_choice *choice);
+/* Makes and destroys the two n × n plans (FFTW's wisdom keeps them). Not collective. */
+pp_status pp_fresnel_plan_fftw(const pp_job *job);
 
 #endif

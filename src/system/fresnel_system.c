@@ -10,6 +10,7 @@
  * multiplies the field on the current grid, whose optical axis is pixel (N/2, N/2). */
 #define POLYPSF_SYSTEM_INTERNAL
 #include "system/fresnel_private.h"
+#include "system/system_private.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -200,9 +201,10 @@ static pp_status pp_fresnel_propagate(pp_fresnel_system *s, double distance_m) {
 
 /* ---- optics ------------------------------------------------------------------------------ */
 
-/* POPPY's apply_lens_power: the beam's new waist and curvature, then the residual phase. */
-static void pp_fresnel_apply_lens(pp_fresnel_system *s, double f_lens_m) {
-  pp_fresnel_beam *b = &s->beam;
+/* POPPY's apply_lens_power on the beam alone: the new waist and focal length, and the
+ * radius z_eff whose QuadPhase(−z_eff) is the phase left to apply (the reference surface
+ * changes with the beam). Updates beam->spherical as POPPY does. */
+static double pp_fresnel_lens_beam(pp_fresnel_beam *b, double f_lens_m) {
   double spot_m = pp_beam_spot_radius_m(b);
   double r_input_m, r_output_m;
   if (fabs(b->z_waist_m - b->z_m) > PP_FRESNEL_RAYLEIGH_FACTOR * pp_beam_rayleigh_m(b)) {
@@ -242,8 +244,14 @@ static void pp_fresnel_apply_lens(pp_fresnel_system *s, double f_lens_m) {
       b->spherical = false;
     }
   }
-  /* POPPY applies QuadPhase(−z_eff) with the axis at the array's centre. */
-  pp_fresnel_quadratic_phase(s->field, s->n, false, b->pixelscale_m, b->wavelength_m, -z_eff_m);
+  return z_eff_m;
+}
+
+/* The lens on the field: POPPY's QuadPhase(−z_eff), axis at the array's centre. */
+static void pp_fresnel_apply_lens(pp_fresnel_system *s, double f_lens_m) {
+  double z_eff_m = pp_fresnel_lens_beam(&s->beam, f_lens_m);
+  pp_fresnel_quadratic_phase(s->field, s->n, false, s->beam.pixelscale_m, s->beam.wavelength_m,
+                             -z_eff_m);
 }
 
 /* Any other optic: its amplitude and OPD on the current grid. The optics module puts pixel
@@ -361,4 +369,133 @@ const pp_fresnel_plane_state *pp_fresnel_system_planes(const pp_fresnel_system *
 
 size_t pp_fresnel_system_bytes(const pp_fresnel_system *s) { return s->bytes; }
 
+const pp_job *pp_fresnel_system_job(const pp_fresnel_system *s) { return s->job; }
+
 double complex *pp_fresnel_system_field(pp_fresnel_system *s) { return s->field; }
+
+/* ---- from the job alone: checks, the pixel scale of the result, the work ------------------ */
+
+pp_status pp_fresnel_check_job(const pp_job *job, double *pupil_diameter_m) {
+  size_t n;
+  PP_CALL(pp_fresnel_padded_size(job, &n));
+  PP_CHECK(job->fresnel.pupil_diameter_m > 0.0 && job->fresnel.beam_ratio > 0.0 &&
+               job->fresnel.beam_ratio <= 1.0,
+           PP_ERR_INPUT, "a Fresnel job needs pupil.diameter > 0 and beam_ratio in (0, 1]");
+  PP_CHECK(!job->planes_requested, PP_ERR_INPUT,
+           "output.planes is not available in Fresnel mode yet: leave it out, or ask for the "
+           "wavefront at a plane by ending the optics there without a detector");
+  PP_CHECK(job->source.offset_x_arcsec == 0.0 && job->source.offset_y_arcsec == 0.0,
+           PP_ERR_INPUT,
+           "an off-axis source is not available in Fresnel mode (POPPY's Fresnel wavefront "
+           "does not tilt either)");
+  if (pupil_diameter_m) *pupil_diameter_m = job->fresnel.pupil_diameter_m;
+  return PP_SUCCESS;
+}
+
+/* The beam walk alone (POPPY's steps with their pixel-scale changes, no array): the pixel
+ * scale of the result at wavelength_m and the number of FFTs one wavelength runs. */
+typedef struct pp_fresnel_dry {
+  pp_fresnel_beam beam;
+  size_t n;
+  size_t ffts;
+} pp_fresnel_dry;
+
+static void pp_fresnel_dry_step(pp_fresnel_dry *d, int kind, double dz_m) {
+  /* kind 0: plane to plane, 1: waist to spherical, 2: spherical to waist */
+  pp_fresnel_beam *b = &d->beam;
+  if (kind == 0) {
+    if (fabs(dz_m) < PP_FRESNEL_MIN_STEP_M) return;
+    d->ffts += 2;
+  } else {
+    if (dz_m == 0.0) return;
+    d->ffts += 1;
+    b->pixelscale_m = b->wavelength_m * fabs(dz_m) / ((double)d->n * b->pixelscale_m);
+    b->spherical = kind == 1;
+  }
+  b->z_m += dz_m;
+}
+
+static void pp_fresnel_dry_propagate(pp_fresnel_dry *d, double distance_m) {
+  pp_fresnel_beam *b = &d->beam;
+  double z_target = b->z_m + distance_m;
+  bool target_planar = fabs(b->z_waist_m - z_target) < pp_beam_rayleigh_m(b);
+  if (!b->spherical) {
+    if (target_planar) {
+      pp_fresnel_dry_step(d, 0, distance_m);
+    } else {
+      pp_fresnel_dry_step(d, 0, b->z_waist_m - b->z_m);
+      pp_fresnel_dry_step(d, 1, z_target - b->z_waist_m);
+    }
+  } else {
+    pp_fresnel_dry_step(d, 2, b->z_waist_m - b->z_m);
+    pp_fresnel_dry_step(d, target_planar ? 0 : 1, z_target - b->z_waist_m);
+  }
+}
+
+pp_status pp_fresnel_trace(const pp_job *job, double wavelength_m, double *pixelscale_m,
+                           size_t *ffts) {
+  pp_fresnel_dry d = {.ffts = 0};
+  PP_CALL(pp_fresnel_padded_size(job, &d.n));
+  /* A system without arrays: the lens update needs only the beam. */
+  pp_fresnel_system s = {.job = job, .n = d.n};
+  s.beam = (pp_fresnel_beam){.wavelength_m = wavelength_m, .waist_m =
+                                 job->fresnel.pupil_diameter_m / 2.0,
+                             .focal_length_m = INFINITY,
+                             .pixelscale_m =
+                                 job->fresnel.pupil_diameter_m / (double)job->pupil_npix};
+  for (size_t k = 0; k < job->n_optics; k++) {
+    double distance_m = job->fresnel.distance_m ? job->fresnel.distance_m[k] : 0.0;
+    d.beam = s.beam;
+    if (distance_m != 0.0) pp_fresnel_dry_propagate(&d, distance_m);
+    s.beam = d.beam;
+    if (strcmp(job->optics[k].type->name, "quadratic_lens") == 0)
+      pp_fresnel_lens_beam(&s.beam, pp_optic_spec_get(&job->optics[k], "f_lens"));
+  }
+  d.beam = s.beam;
+  if (job->fresnel.has_detector) {
+    if (job->fresnel.detector_distance_m != 0.0)
+      pp_fresnel_dry_propagate(&d, job->fresnel.detector_distance_m);
+    double ratio = d.beam.pixelscale_m / job->fresnel.detector_pixelscale_m;
+    if (!(fabs(ratio - 1.0) < 1e-3)) d.beam.pixelscale_m = job->fresnel.detector_pixelscale_m;
+  }
+  if (pixelscale_m) *pixelscale_m = d.beam.pixelscale_m;
+  if (ffts) *ffts = d.ffts;
+  return PP_SUCCESS;
+}
+
+pp_status pp_fresnel_flops_for_job(const pp_job *job, double *flops) {
+  size_t n = 0, ffts = 0;
+  PP_CALL(pp_fresnel_padded_size(job, &n));
+  PP_CALL(pp_fresnel_trace(job, job->wavelengths_m ? job->wavelengths_m[0] : 1e-6, NULL, &ffts));
+  *flops = (double)ffts * pp_fft_flops(n, n);
+  return PP_SUCCESS;
+}
+
+/* A Fresnel job has one way: its FFTs (method fft), sized by the padded array. */
+pp_status pp_fresnel_choose(const pp_job *job, pp_system_choice *choice) {
+  size_t n = 0, ny = 0, nx = 0, bytes = 0;
+  double flops = 0.0;
+  PP_CALL(pp_fresnel_padded_size(job, &n));
+  PP_CALL(pp_geometry_psf_shape(job, &ny, &nx));
+  PP_CALL(pp_fresnel_bytes_for_job(job, &bytes));
+  PP_CALL(pp_fresnel_flops_for_job(job, &flops));
+  choice->method = PP_METHOD_FFT;
+  choice->complex_field = true;
+  choice->n_in_y = choice->n_in_x = n;
+  choice->n_out_y = ny;
+  choice->n_out_x = nx;
+  /* a nominal 1 Gflop/s: there is nothing to choose between, the number only orders tasks */
+  pp_system_candidate fft = {.method = PP_METHOD_FFT, .seconds = flops / 1e9, .flops = flops,
+                             .bytes = bytes};
+  choice->mft = choice->czt = fft;
+  return PP_SUCCESS;
+}
+
+pp_status pp_fresnel_plan_fftw(const pp_job *job) {
+  size_t n = 0;
+  pp_fresnel_plans plans;
+  PP_CALL(pp_fresnel_padded_size(job, &n));
+  PP_CALL(pp_fresnel_plans_create(n, job->fft_rigor, &plans));
+  pp_fresnel_plans_destroy(&plans);
+  return PP_SUCCESS;
+}

@@ -32,6 +32,17 @@ pp_status pp_system_geometry(const pp_job *job, pp_geometry *geometry) {
                    .detector_nx = job->detector.fov_pixels_x,
                    .oversample = job->detector.oversample,
                    .detector_pixelscale_arcsec = job->detector.pixelscale_arcsec};
+  if (job->mode == PP_PROPAGATION_FRESNEL) {
+    /* POPPY's FresnelOpticalSystem: the pupil is pupil.diameter over npix, padded to n. */
+    PP_CALL(pp_fresnel_check_job(job, &g.pupil_diameter_m));
+    g.pupil_pixelscale_m = g.pupil_diameter_m / (double)job->pupil_npix;
+    PP_CALL(pp_fresnel_padded_size(job, &g.fft_n));
+    PP_CALL(pp_geometry_psf_shape(job, &g.psf_ny, &g.psf_nx));
+    PP_CALL(pp_fresnel_trace(job, job->wavelengths_m[0], &g.psf_pixelscale_m, NULL));
+    g.psf_pixelscale_arcsec = 0.0;
+    *geometry = g;
+    return PP_SUCCESS;
+  }
   PP_CALL(pp_pupil_diameter_for_job(job, &g.pupil_diameter_m));
   g.pupil_pixelscale_m = g.pupil_diameter_m / (double)job->pupil_npix;
   PP_CALL(pp_size_mul(job->pupil_npix, (size_t)job->fft_oversample, &g.fft_n));
