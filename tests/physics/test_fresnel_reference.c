@@ -61,6 +61,24 @@ static double *pp_read_h5(const char *path, const char *dataset, hsize_t dims[3]
   return data;
 }
 
+/* One double attribute of an object (malloc'ed), NULL when absent. */
+static double *pp_read_h5_attr(const char *path, const char *object, const char *name) {
+  hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (file < 0) return NULL;
+  double *value = NULL;
+  hid_t attr = H5Aopen_by_name(file, object, name, H5P_DEFAULT, H5P_DEFAULT);
+  if (attr >= 0) {
+    value = malloc(sizeof *value);
+    if (value && H5Aread(attr, H5T_NATIVE_DOUBLE, value) < 0) {
+      free(value);
+      value = NULL;
+    }
+    H5Aclose(attr);
+  }
+  H5Fclose(file);
+  return value;
+}
+
 static void pp_compare(const char *what, const double *got, const double *want, size_t n,
                        double rel_tol) {
   double peak = 0.0, worst = 0.0;
@@ -147,6 +165,34 @@ int main(int argc, char **argv) {
     free(sum);
   }
   pp_fresnel_system_destroy(&system);
+  if (job) {
+    /* The same job through the scheduler and the output: /psf and /cube. */
+    pp_run_options options = {.force = true};
+    pp_run_summary summary;
+    PP_TEST_OK(pp_run(job, &options, MPI_COMM_WORLD, &summary), "run");
+    hsize_t gdims[3], gcdims[3];
+    double *psf = pp_read_h5(out_path, "/psf", gdims, &nd);
+    double *cube = pp_read_h5(out_path, "/cube", gcdims, &nd);
+    PP_TEST_TRUE(psf && cube && gdims[0] == ny && gdims[1] == nx, "/psf and /cube read, POPPY's shape");
+    if (psf && cube && gdims[0] == ny && gdims[1] == nx) {
+      for (size_t l = 0; l < n_lambda; l++) {
+        char what[128];
+        snprintf(what, sizeof what, "%s /cube[%zu] through pp_run", c->name, l);
+        pp_compare(what, cube + l * ny * nx, ref_cube + l * ny * nx, ny * nx, 1e-6);
+      }
+      pp_compare("/psf through pp_run", psf, ref_psf, ny * nx, 1e-6);
+    }
+    double *scale = pp_read_h5_attr(out_path, "/psf", "pixelscale_m");
+    double want_scale = 0.0;
+    if (strcmp(c->name, "fresnel_hst") == 0) want_scale = 2.0e-6; /* the detector's */
+    else want_scale = 1.0 / 256.0; /* plane to plane keeps the pupil's: diameter / npix */
+    PP_TEST_TRUE(scale && fabs(*scale - want_scale) <= 1e-15 * want_scale,
+                 "/psf pixelscale_m attribute is the result's metres per pixel");
+    free(scale);
+    free(psf);
+    free(cube);
+    unlink(out_path);
+  }
   pp_job_destroy(&job);
   free(wavelengths);
   free(weights);
