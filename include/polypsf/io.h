@@ -251,8 +251,10 @@ typedef struct pp_result {
   char *creation_date_utc;           /* ISO 8601 UTC, e.g. 2025-03-01T17:04:12Z */
   char *job_text, *job_source;       /* the job file's text and its path as given */
   char *normalization, *method;      /* "first" | "none"; "auto" | "mft" | "czt" | "fft" */
-  double pixelscale_arcsec;          /* /psf pixel (arcsec) */
-  double detector_pixelscale_arcsec; /* /psf_detector pixel (arcsec) */
+  double pixelscale_arcsec;          /* /psf pixel (arcsec); 0 in a Fresnel result */
+  double detector_pixelscale_arcsec; /* /psf_detector pixel (arcsec); 0 in a Fresnel result */
+  double pixelscale_m;               /* Fresnel results (root pixelscale_m): /psf pixel in
+                                        metres, the same for /psf_detector; 0 otherwise */
   double pupil_diameter_m;           /* pupil array width (metres) */
   int oversample, fft_oversample;
   size_t pupil_npix;
