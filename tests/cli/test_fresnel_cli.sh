@@ -34,7 +34,7 @@ report $(awk -v f="$fwhm" 'BEGIN { exit !(f > 11e-6 && f < 15e-6) }'; echo $?) \
   "info: FWHM $fwhm m is about λ·F = 13.2 µm"
 "$exe" export hst.h5 --fits hst.fits >/dev/null 2>err
 report $? "export --fits exits 0" "$(tail -c 300 err)"
-header="$(head -c 8640 hst.fits | fold -w 80)"
+header="$(head -c 8640 hst.fits | tr -d '\0' | fold -w 80)"
 report $(grep -q "^PIXUNIT = 'meter" <<<"$header"; echo $?) "FITS PIXUNIT = 'meter'"
 report $(grep -qE "^PIXELSCL= +(2\.0*E-06|1\.99999+E-06)" <<<"$header"; echo $?) \
   "FITS PIXELSCL in metres (2e-6)" "$(grep PIXELSCL <<<"$header" | head -1)"
