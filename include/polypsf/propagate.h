@@ -338,23 +338,29 @@ pp_status pp_cost_rates_load(const char *path, bool recalibrate, pp_cost_rates *
 /* ---- Fresnel steps (fresnel_steps.c): POPPY's FresnelWavefront propagators ---------------
  * On a square n × n field (n even) whose optical axis is element (0, 0) (POPPY's fftshifted
  * layout inside propagate_fresnel; pp_fresnel_fftshift moves it there and back). Unitary
- * FFTs (POPPY's: FFTW's transform / n); docs/fresnel.md. Not collective; allocate nothing. */
+ * FFTs (POPPY's: FFTW's transform / n); docs/fresnel.md. Not collective. */
 
 /* POPPY's _propagate_ptp skips steps shorter than 1 Å. */
 #define PP_FRESNEL_MIN_STEP_M 1.0e-10
 
-/* One forward and one backward n × n plan, made once and reused for every wavelength. */
+/* One forward and one backward n × n plan, made once and reused for every wavelength, and a
+ * row of scratch for the separable phases (n doubles, n complex). */
 typedef struct pp_fresnel_plans {
+  size_t n;
   pp_fft_plan *forward, *backward;
+  double *axis;
+  double complex *row;
 } pp_fresnel_plans;
 pp_status pp_fresnel_plans_create(size_t n, pp_fft_rigor rigor, pp_fresnel_plans *plans);
 void pp_fresnel_plans_destroy(pp_fresnel_plans *plans);
 /* Swaps diagonal quadrants: centre (n/2, n/2) ↔ (0, 0) (numpy's fftshift for even n). */
 void pp_fresnel_fftshift(double complex *field, size_t n);
 /* Multiplies by POPPY's QuadPhase(radius_m): exp(i·(2π/λ)·r²/(2·radius)), r from the axis,
- * the axis at (0, 0) (axis_at_origin) or at (n/2, n/2); nothing for an infinite radius. */
-void pp_fresnel_quadratic_phase(double complex *field, size_t n, bool axis_at_origin,
-                                double pixelscale_m, double wavelength_m, double radius_m);
+ * the axis at (0, 0) (axis_at_origin) or at (n/2, n/2); nothing for an infinite radius.
+ * Separable (x and y phasors multiplied, in the plans' scratch row). */
+pp_status pp_fresnel_quadratic_phase(const pp_fresnel_plans *plans, double complex *field,
+                                     size_t n, bool axis_at_origin, double pixelscale_m,
+                                     double wavelength_m, double radius_m);
 /* Angular spectrum plane to plane over dz_m (any sign): FFT, exp(−iπλ·dz·ρ²), inverse FFT.
  * Pixel scale unchanged; energy conserved. |dz| < 1 Å does nothing. */
 pp_status pp_fresnel_plane_to_plane(const pp_fresnel_plans *plans, double complex *field,

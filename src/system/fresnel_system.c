@@ -248,10 +248,10 @@ static double pp_fresnel_lens_beam(pp_fresnel_beam *b, double f_lens_m) {
 }
 
 /* The lens on the field: POPPY's QuadPhase(−z_eff), axis at the array's centre. */
-static void pp_fresnel_apply_lens(pp_fresnel_system *s, double f_lens_m) {
+static pp_status pp_fresnel_apply_lens(pp_fresnel_system *s, double f_lens_m) {
   double z_eff_m = pp_fresnel_lens_beam(&s->beam, f_lens_m);
-  pp_fresnel_quadratic_phase(s->field, s->n, false, s->beam.pixelscale_m, s->beam.wavelength_m,
-                             -z_eff_m);
+  return pp_fresnel_quadratic_phase(&s->plans, s->field, s->n, false, s->beam.pixelscale_m,
+                                    s->beam.wavelength_m, -z_eff_m);
 }
 
 /* Any other optic: its amplitude and OPD on the current grid. The optics module puts pixel
@@ -317,7 +317,7 @@ pp_status pp_fresnel_system_psf(pp_fresnel_system *s, double wavelength_m, doubl
     if (distance_m != 0.0) PP_CALL(pp_fresnel_propagate(s, distance_m));
     const pp_optic_spec *spec = &job->optics[k];
     if (strcmp(spec->type->name, "quadratic_lens") == 0)
-      pp_fresnel_apply_lens(s, pp_optic_spec_get(spec, "f_lens"));
+      PP_CALL(pp_fresnel_apply_lens(s, pp_optic_spec_get(spec, "f_lens")));
     else
       PP_CALL(pp_fresnel_apply_optic(s, spec));
     if (k == 0 && job->normalize == PP_NORMALIZE_FIRST) {
