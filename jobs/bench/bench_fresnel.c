@@ -10,7 +10,9 @@
  * `rounds` wavelengths are timed one by one; best and median seconds per wavelength, one
  * thread (FFTW planned with the job's rigor, estimate).
  * Prints one line per size: "bench_fresnel N=1024 best 0.123 s median 0.125 s per wavelength".
- * Usage: bench_fresnel [rounds] [max_n]   (default 3 rounds, both sizes; max_n 1024 skips 4096) */
+ * Usage: bench_fresnel [rounds] [max_n] [estimate|measure|patient]
+ *        (default 3 rounds, both sizes, estimate; max_n 1024 skips 4096; measure plans the
+ *        two FFTs with FFTW_MEASURE first, which takes minutes at 4096²) */
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -31,12 +33,12 @@ static int pp_compare_doubles(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-static int pp_bench_size(int npix, int rounds) {
+static int pp_bench_size(int npix, int rounds, const char *rigor) {
   char yaml[2048];
   snprintf(yaml, sizeof yaml,
+           "propagation: {mode: fresnel, beam_ratio: 0.25, fft_rigor: %s}\n"
            "pupil: {npix: %d, diameter: 2.4}\n"
            "wavelengths: {list: [5.0e-7]}\n"
-           "propagation: {mode: fresnel, beam_ratio: 0.25}\n"
            "optics:\n"
            "  - circular_aperture: {radius: 1.2}\n"
            "  - secondary_obscuration: {secondary_radius: 0.396, n_supports: 4, "
@@ -44,7 +46,7 @@ static int pp_bench_size(int npix, int rounds) {
            "  - quadratic_lens: {f_lens: 5.52085, plane: pupil}\n"
            "  - quadratic_lens: {f_lens: -0.6790325, distance: 4.907028205}\n"
            "detector: {pixelscale_m: 2.0e-6, fov_pixels: 128, distance: 6.3916645}\n",
-           npix);
+           rigor, npix);
   pp_job *job = NULL;
   pp_fresnel_system *system = NULL;
   pp_status s = pp_job_parse_string(yaml, strlen(yaml), "bench_fresnel", &job);
@@ -63,8 +65,10 @@ static int pp_bench_size(int npix, int rounds) {
     pp_status_print(s, stderr, true);
   } else if (!failed) {
     qsort(seconds, (size_t)rounds, sizeof *seconds, pp_compare_doubles);
-    printf("bench_fresnel N=%zu best %.4f s median %.4f s per wavelength\n",
-           pp_fresnel_system_padded_side(system), seconds[0], seconds[rounds / 2]);
+    size_t ffts = 0;
+    pp_fresnel_trace(job, 5.0e-7, NULL, &ffts);
+    printf("bench_fresnel N=%zu best %.4f s median %.4f s per wavelength (%zu FFTs, rigor %s)\n",
+           pp_fresnel_system_padded_side(system), seconds[0], seconds[rounds / 2], ffts, rigor);
   }
   free(psf);
   free(seconds);
@@ -77,9 +81,12 @@ int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   int rounds = argc > 1 ? atoi(argv[1]) : 3;
   int max_n = argc > 2 ? atoi(argv[2]) : 4096;
+  const char *rigor = argc > 3 ? argv[3] : "estimate";
+  if (strcmp(rigor, "estimate") && strcmp(rigor, "measure") && strcmp(rigor, "patient"))
+    rigor = "estimate";
   if (rounds < 1 || rounds > 100) rounds = 3;
-  int failed = pp_bench_size(256, rounds);
-  if (!failed && max_n >= 4096) failed = pp_bench_size(1024, rounds);
+  int failed = pp_bench_size(256, rounds, rigor);
+  if (!failed && max_n >= 4096) failed = pp_bench_size(1024, rounds, rigor);
   MPI_Finalize();
   return failed;
 }
