@@ -10,7 +10,6 @@
  * multiplies the field on the current grid, whose optical axis is pixel (N/2, N/2). */
 #define POLYPSF_SYSTEM_INTERNAL
 #include "system/fresnel_private.h"
-#include "system/system_private.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -30,6 +29,11 @@ struct pp_fresnel_system {
   pp_fresnel_plans plans;
   double complex *field;      /* [n][n] */
   double *amplitude, *opd_m;  /* [(n+1)²]: optics evaluated on n + 1 pixels (see apply) */
+  double *entrance;           /* [n²]: the field after the entrance optics, or NULL */
+  size_t entrance_count;      /* the first optics, at distance 0, amplitude only: the same at
+                                 every wavelength (the pupil's pixel scale is λ's-free), so
+                                 made once at create */
+  double entrance_scale;      /* normalization 'first': 1/sqrt(Σ|E|² after optic 0), else 1 */
   double complex *detector;   /* [out_n²] and its scratch after it */
   double complex *detector_scratch;
   size_t bytes;
@@ -56,6 +60,17 @@ pp_status pp_fresnel_padded_size(const pp_job *job, size_t *n) {
   return PP_SUCCESS;
 }
 
+/* How many optics from the first are the same at every wavelength: at distance 0, not a
+ * lens, without OPD (their product is computed once, at the pupil's pixel scale). */
+static size_t pp_fresnel_entrance_count(const pp_job *job) {
+  size_t k = 0;
+  while (k < job->n_optics && (!job->fresnel.distance_m || job->fresnel.distance_m[k] == 0.0) &&
+         strcmp(job->optics[k].type->name, "quadratic_lens") != 0 &&
+         !pp_optic_has_opd(&job->optics[k]))
+    k++;
+  return k;
+}
+
 static size_t pp_fresnel_out_side(const pp_job *job, size_t n) {
   return job->fresnel.has_detector ? job->fresnel.detector_fov_pixels : n;
 }
@@ -67,6 +82,7 @@ pp_status pp_fresnel_bytes_for_job(const pp_job *job, size_t *bytes) {
   size_t total = n * n * sizeof(double complex) +              /* the field */
                  2 * (n + 1) * (n + 1) * sizeof(double) +      /* amplitude and OPD */
                  (n * n * 2) * sizeof(double complex);          /* FFTW's planning arrays, transient */
+  if (pp_fresnel_entrance_count(job) > 0) total += n * n * sizeof(double); /* the entrance */
   if (job->fresnel.has_detector)
     total += (out * out + pp_fresnel_detector_scratch_elements(n, out)) * sizeof(double complex);
   *bytes = total;
@@ -82,10 +98,13 @@ void pp_fresnel_system_destroy(pp_fresnel_system **system) {
   pp_array_free(&s->opd_m);
   pp_array_free(&s->detector);
   pp_array_free(&s->detector_scratch);
+  pp_array_free(&s->entrance);
   free(s->planes);
   free(s);
   *system = NULL;
 }
+
+static pp_status pp_fresnel_entrance_build(pp_fresnel_system *s);
 
 pp_status pp_fresnel_system_create(const pp_job *job, pp_fresnel_system **system) {
   PP_CHECK(job && system, PP_ERR_INTERNAL, "pp_fresnel_system_create: NULL argument");
@@ -119,6 +138,7 @@ pp_status pp_fresnel_system_create(const pp_job *job, pp_fresnel_system **system
   }
   PP_CALL_GOTO(status, pp_fresnel_plans_create(n, job->fft_rigor, &s->plans));
   PP_CALL_GOTO(status, pp_fresnel_bytes_for_job(job, &s->bytes));
+  PP_CALL_GOTO(status, pp_fresnel_entrance_build(s));
   *system = s;
   return PP_SUCCESS;
 done:
@@ -296,11 +316,10 @@ static void pp_fresnel_record(pp_fresnel_system *s, size_t plane) {
   state->beam = s->beam;
 }
 
-pp_status pp_fresnel_system_psf(pp_fresnel_system *s, double wavelength_m, double *psf) {
-  PP_CHECK(s && psf && wavelength_m > 0.0, PP_ERR_INTERNAL, "pp_fresnel_system_psf: bad call");
-  const pp_job *job = s->job;
+/* POPPY's FresnelWavefront: ones on npix × npix, zero-padded; the pilot beam's waist the
+ * pupil's radius, at the pupil. */
+static void pp_fresnel_start(pp_fresnel_system *s, double wavelength_m) {
   size_t n = s->n;
-  /* POPPY's FresnelWavefront: ones on npix × npix, zero-padded, waist = pupil radius. */
   memset(s->field, 0, n * n * sizeof *s->field);
   for (size_t y = 0; y < s->npix; y++)
     for (size_t x = 0; x < s->npix; x++)
@@ -308,11 +327,48 @@ pp_status pp_fresnel_system_psf(pp_fresnel_system *s, double wavelength_m, doubl
   s->beam = (pp_fresnel_beam){.wavelength_m = wavelength_m,
                               .z_m = 0.0,
                               .z_waist_m = 0.0,
-                              .waist_m = job->fresnel.pupil_diameter_m / 2.0,
+                              .waist_m = s->job->fresnel.pupil_diameter_m / 2.0,
                               .focal_length_m = INFINITY,
                               .spherical = false,
-                              .pixelscale_m = job->fresnel.pupil_diameter_m / (double)s->npix};
-  for (size_t k = 0; k < job->n_optics; k++) {
+                              .pixelscale_m = s->job->fresnel.pupil_diameter_m / (double)s->npix};
+}
+
+/* The entrance optics' product at the pupil's pixel scale (real: no OPD), and the 'first'
+ * normalization from the intensity right after optic 0, as POPPY normalizes there. */
+static pp_status pp_fresnel_entrance_build(pp_fresnel_system *s) {
+  const pp_job *job = s->job;
+  s->entrance_count = pp_fresnel_entrance_count(job);
+  s->entrance_scale = 1.0;
+  if (s->entrance_count == 0) return PP_SUCCESS;
+  size_t n = s->n;
+  pp_fresnel_start(s, 1.0e-6); /* any λ: these optics do not depend on it */
+  for (size_t k = 0; k < s->entrance_count; k++) {
+    PP_CALL(pp_fresnel_apply_optic(s, &job->optics[k]));
+    if (k == 0 && job->normalize == PP_NORMALIZE_FIRST) {
+      double total = pp_fresnel_total_intensity(s->field, n * n);
+      PP_CHECK(total > 0.0, PP_ERR_INPUT,
+               "%s:%d:%d: the first optic passes no light, so normalization 'first' "
+               "cannot scale it to 1", job->source_name, job->optics[0].line,
+               job->optics[0].column);
+      s->entrance_scale = 1.0 / sqrt(total);
+    }
+  }
+  PP_CALL(pp_array_alloc(n * n * sizeof *s->entrance, (void **)&s->entrance));
+  for (size_t i = 0; i < n * n; i++) s->entrance[i] = creal(s->field[i]);
+  return PP_SUCCESS;
+}
+
+pp_status pp_fresnel_system_psf(pp_fresnel_system *s, double wavelength_m, double *psf) {
+  PP_CHECK(s && psf && wavelength_m > 0.0, PP_ERR_INTERNAL, "pp_fresnel_system_psf: bad call");
+  const pp_job *job = s->job;
+  size_t n = s->n;
+  pp_fresnel_start(s, wavelength_m);
+  size_t first = 0;
+  if (s->entrance) {
+    for (size_t i = 0; i < n * n; i++) s->field[i] = s->entrance[i] * s->entrance_scale;
+    for (first = 0; first < s->entrance_count; first++) pp_fresnel_record(s, first);
+  }
+  for (size_t k = first; k < job->n_optics; k++) {
     double distance_m = job->fresnel.distance_m ? job->fresnel.distance_m[k] : 0.0;
     if (distance_m != 0.0) PP_CALL(pp_fresnel_propagate(s, distance_m));
     const pp_optic_spec *spec = &job->optics[k];
@@ -476,7 +532,10 @@ pp_status pp_fresnel_choose(const pp_job *job, pp_system_choice *choice) {
   size_t n = 0, ny = 0, nx = 0, bytes = 0;
   double flops = 0.0;
   PP_CALL(pp_fresnel_padded_size(job, &n));
-  PP_CALL(pp_geometry_psf_shape(job, &ny, &nx));
+  /* the result's side: the detector's fov_pixels, or n without a detector (the parser
+   * puts either into job->detector, oversample 1) */
+  ny = job->detector.fov_pixels_y;
+  nx = job->detector.fov_pixels_x;
   PP_CALL(pp_fresnel_bytes_for_job(job, &bytes));
   PP_CALL(pp_fresnel_flops_for_job(job, &flops));
   choice->method = PP_METHOD_FFT;
