@@ -51,6 +51,11 @@ typedef struct pp_output_meta {
    * (pp_system_plane_pixelscales): written as given, never derived here. NULL without
    * planes. */
   const double *plane_pixelscales;
+  /* Fresnel planes ([n_planes][n_wavelengths] each, metres) or NULL: the pilot beam's radius
+   * and the reference surface's radius of curvature (infinite: planar), written as the
+   * attributes beam_radius_m and reference_curvature_m of each plane. */
+  const double *plane_beam_radii_m;
+  const double *plane_curvatures_m;
 } pp_output_meta;
 
 /* One row of /provenance/tasks. */

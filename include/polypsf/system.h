@@ -252,13 +252,27 @@ const pp_job *pp_fresnel_system_job(const pp_fresnel_system *system);
 /* The n × n field after the last call (before the detector's resampling). */
 double complex *pp_fresnel_system_field(pp_fresnel_system *system);
 void pp_fresnel_system_destroy(pp_fresnel_system **system);
-/* What the system can run: the padded size, no output.planes and no source offset yet.
+/* What the system can run: the padded size, no source offset.
  * *pupil_diameter_m (may be NULL): pupil.diameter. PP_ERR_INPUT otherwise. */
 pp_status pp_fresnel_check_job(const pp_job *job, double *pupil_diameter_m);
 /* The pilot beam's walk alone (no arrays): the result's metres per pixel at wavelength_m
  * and the FFTs one wavelength runs (either may be NULL). */
 pp_status pp_fresnel_trace(const pp_job *job, double wavelength_m, double *pixelscale_m,
                            size_t *ffts);
+/* The same walk with the state at every plane into states[n_optics + 1] (after each optic,
+ * then at the detector or the end; the detector's pixel scale after its resampling):
+ * what the output writes for output.planes. */
+pp_status pp_fresnel_trace_states(const pp_job *job, double wavelength_m,
+                                  pp_fresnel_plane_state *states, double *pixelscale_m,
+                                  size_t *ffts);
+/* Makes pp_fresnel_system_psf hand the planes job->planes_requested asks for to sink (each
+ * optic its own plane, n × n in metres; the detector the result); NULL stops it. */
+pp_status pp_fresnel_system_set_sink(pp_fresnel_system *system, const pp_plane_sink *sink);
+/* For the requested planes of a Fresnel job, [n_planes][n_wavelengths] each: the pixel scale
+ * (metres), the pilot beam's radius and the reference surface's radius of curvature (metres,
+ * infinite where planar); any output may be NULL. */
+pp_status pp_fresnel_plane_table(const pp_job *job, const pp_plane_info *planes, size_t n_planes,
+                                 double *pixelscales, double *beam_radii, double *curvatures);
 /* FFT flops of one wavelength (at the job's first wavelength). */
 pp_status pp_fresnel_flops_for_job(const pp_job *job, double *flops);
 

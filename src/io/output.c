@@ -315,10 +315,16 @@ static pp_status pp_output_create_planes(pp_output *out, const pp_output_meta *m
                              detector ? "detector" : job->optics[plane->optic_index].name));
     PP_CALL_GOTO(status, pp_io_attr_write_string(dataset, "quantity",
                                                  pp_plane_quantity_name(out->plane_quantity)));
+    bool metres = plane->kind == PP_FIELD_PUPIL || meta->pixelscale_m > 0.0; /* Fresnel */
     PP_CALL_GOTO(status, pp_io_attr_write_double_array(
-                             dataset,
-                             plane->kind == PP_FIELD_PUPIL ? "pixelscale_m" : "pixelscale_arcsec",
+                             dataset, metres ? "pixelscale_m" : "pixelscale_arcsec",
                              meta->plane_pixelscales + p * n, n));
+    if (meta->plane_beam_radii_m)
+      PP_CALL_GOTO(status, pp_io_attr_write_double_array(dataset, "beam_radius_m",
+                                                         meta->plane_beam_radii_m + p * n, n));
+    if (meta->plane_curvatures_m)
+      PP_CALL_GOTO(status, pp_io_attr_write_double_array(dataset, "reference_curvature_m",
+                                                         meta->plane_curvatures_m + p * n, n));
   }
   PP_CALL_GOTO(status, pp_io_output_open_planes(out, meta));
 done:

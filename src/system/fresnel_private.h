@@ -10,6 +10,10 @@
 pp_status pp_fresnel_choose(const pp_job *job, pp_system_choice *choice);
 /* Makes and destroys the two n × n plans (FFTW's wisdom keeps them). Not collective. */
 pp_status pp_fresnel_plan_fftw(const pp_job *job);
+/* pp_system_requested_planes of a Fresnel job: each requested optic its own n × n plane
+ * (kind pupil: metres), the detector (or the end) as the result. */
+pp_status pp_fresnel_requested_planes(const pp_job *job, pp_plane_info **planes,
+                                      size_t *n_planes);
 
 #endif
 
@@ -32,5 +36,9 @@ pp_status pp_fresnel_detector_resample(const double complex *field, size_t n,
 pp_status pp_fresnel_choose(const pp_job *job, pp_system_choice *choice);
 /* Makes and destroys the two n × n plans (FFTW's wisdom keeps them). Not collective. */
 pp_status pp_fresnel_plan_fftw(const pp_job *job);
+/* pp_system_requested_planes of a Fresnel job: each requested optic its own n × n plane
+ * (kind pupil: metres), the detector (or the end) as the result. */
+pp_status pp_fresnel_requested_planes(const pp_job *job, pp_plane_info **planes,
+                                      size_t *n_planes);
 
 #endif

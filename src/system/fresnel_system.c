@@ -12,6 +12,7 @@
 #include "system/fresnel_private.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,9 @@ struct pp_fresnel_system {
   double complex *detector_scratch;
   size_t bytes;
   pp_fresnel_beam beam;       /* after the last pp_fresnel_system_psf */
+  pp_plane_sink sink;         /* output.planes: sink.capture NULL when none */
+  size_t *plane_slot;         /* [n_optics + 1]: position in the requested planes, or SIZE_MAX */
+  double field_scale;         /* undoes the normalization in a captured plane */
   pp_fresnel_plane_state *planes; /* [n_optics + 1] of the last call */
   double out_pixelscale_m;
 };
@@ -64,6 +68,7 @@ pp_status pp_fresnel_padded_size(const pp_job *job, size_t *n) {
  * lens, without OPD (their product is computed once, at the pupil's pixel scale). */
 static size_t pp_fresnel_entrance_count(const pp_job *job) {
   size_t k = 0;
+  if (job->planes_requested) return 0; /* each optic's own plane is wanted then */
   while (k < job->n_optics && (!job->fresnel.distance_m || job->fresnel.distance_m[k] == 0.0) &&
          strcmp(job->optics[k].type->name, "quadratic_lens") != 0 &&
          !pp_optic_has_opd(&job->optics[k]))
@@ -100,6 +105,7 @@ void pp_fresnel_system_destroy(pp_fresnel_system **system) {
   pp_array_free(&s->detector_scratch);
   pp_array_free(&s->entrance);
   free(s->planes);
+  free(s->plane_slot);
   free(s);
   *system = NULL;
 }
@@ -307,6 +313,14 @@ static double pp_fresnel_total_intensity(const double complex *field, size_t cou
   return total;
 }
 
+/* Hands plane k (the field after optic k, n × n in metres) to the sink when it is asked for. */
+static pp_status pp_fresnel_capture(pp_fresnel_system *s, size_t k) {
+  if (!s->sink.capture || !s->plane_slot || s->plane_slot[k] == SIZE_MAX) return PP_SUCCESS;
+  pp_plane_view view = {.plane = s->plane_slot[k], .ny = s->n, .nx = s->n, .field = s->field,
+                        .field_scale = s->field_scale, .pixelscale = s->beam.pixelscale_m};
+  return s->sink.capture(s->sink.context, &view);
+}
+
 static void pp_fresnel_record(pp_fresnel_system *s, size_t plane) {
   pp_fresnel_plane_state *state = &s->planes[plane];
   state->z_m = s->beam.z_m;
@@ -363,6 +377,7 @@ pp_status pp_fresnel_system_psf(pp_fresnel_system *s, double wavelength_m, doubl
   const pp_job *job = s->job;
   size_t n = s->n;
   pp_fresnel_start(s, wavelength_m);
+  s->field_scale = 1.0;
   size_t first = 0;
   if (s->entrance) {
     for (size_t i = 0; i < n * n; i++) s->field[i] = s->entrance[i] * s->entrance_scale;
@@ -384,8 +399,10 @@ pp_status pp_fresnel_system_psf(pp_fresnel_system *s, double wavelength_m, doubl
                "cannot scale it to 1", job->source_name, spec->line, spec->column);
       double scale = 1.0 / sqrt(total);
       for (size_t i = 0; i < n * n; i++) s->field[i] *= scale;
+      s->field_scale = 1.0 / scale;
     }
     pp_fresnel_record(s, k);
+    PP_CALL(pp_fresnel_capture(s, k));
   }
   if (job->fresnel.has_detector) {
     if (job->fresnel.detector_distance_m != 0.0)
@@ -400,12 +417,24 @@ pp_status pp_fresnel_system_psf(pp_fresnel_system *s, double wavelength_m, doubl
       double re = creal(s->detector[i]), im = cimag(s->detector[i]);
       psf[i] = re * re + im * im;
     }
+    if (s->sink.capture && s->plane_slot && s->plane_slot[job->n_optics] != SIZE_MAX) {
+      pp_plane_view view = {.plane = s->plane_slot[job->n_optics], .ny = s->out_n,
+                            .nx = s->out_n, .field = s->detector, .field_scale = 1.0,
+                            .intensity = psf, .pixelscale = s->out_pixelscale_m};
+      PP_CALL(s->sink.capture(s->sink.context, &view));
+    }
   } else {
     pp_fresnel_record(s, job->n_optics);
     s->out_pixelscale_m = s->beam.pixelscale_m;
     for (size_t i = 0; i < n * n; i++) {
       double re = creal(s->field[i]), im = cimag(s->field[i]);
       psf[i] = re * re + im * im;
+    }
+    if (s->sink.capture && s->plane_slot && s->plane_slot[job->n_optics] != SIZE_MAX) {
+      pp_plane_view view = {.plane = s->plane_slot[job->n_optics], .ny = n, .nx = n,
+                            .field = s->field, .field_scale = 1.0, .intensity = psf,
+                            .pixelscale = s->out_pixelscale_m};
+      PP_CALL(s->sink.capture(s->sink.context, &view));
     }
   }
   return PP_SUCCESS;
@@ -427,6 +456,23 @@ size_t pp_fresnel_system_bytes(const pp_fresnel_system *s) { return s->bytes; }
 
 const pp_job *pp_fresnel_system_job(const pp_fresnel_system *s) { return s->job; }
 
+pp_status pp_fresnel_system_set_sink(pp_fresnel_system *s, const pp_plane_sink *sink) {
+  free(s->plane_slot);
+  s->plane_slot = NULL;
+  s->sink = (pp_plane_sink){0};
+  const pp_job *job = s->job;
+  if (!sink || !job->planes_requested) return PP_SUCCESS;
+  s->plane_slot = malloc((job->n_optics + 1) * sizeof *s->plane_slot);
+  PP_CHECK(s->plane_slot, PP_ERR_MEMORY, "out of memory");
+  /* every optic has its own plane (no merging as in Fraunhofer pupils): the order of
+   * pp_system_requested_planes */
+  size_t position = 0;
+  for (size_t k = 0; k <= job->n_optics; k++)
+    s->plane_slot[k] = job->planes_requested[k] ? position++ : SIZE_MAX;
+  s->sink = *sink;
+  return PP_SUCCESS;
+}
+
 double complex *pp_fresnel_system_field(pp_fresnel_system *s) { return s->field; }
 
 /* ---- from the job alone: checks, the pixel scale of the result, the work ------------------ */
@@ -437,9 +483,6 @@ pp_status pp_fresnel_check_job(const pp_job *job, double *pupil_diameter_m) {
   PP_CHECK(job->fresnel.pupil_diameter_m > 0.0 && job->fresnel.beam_ratio > 0.0 &&
                job->fresnel.beam_ratio <= 1.0,
            PP_ERR_INPUT, "a Fresnel job needs pupil.diameter > 0 and beam_ratio in (0, 1]");
-  PP_CHECK(!job->planes_requested, PP_ERR_INPUT,
-           "output.planes is not available in Fresnel mode yet: leave it out, or ask for the "
-           "wavefront at a plane by ending the optics there without a detector");
   PP_CHECK(job->source.offset_x_arcsec == 0.0 && job->source.offset_y_arcsec == 0.0,
            PP_ERR_INPUT,
            "an off-axis source is not available in Fresnel mode (POPPY's Fresnel wavefront "
@@ -488,8 +531,18 @@ static void pp_fresnel_dry_propagate(pp_fresnel_dry *d, double distance_m) {
   }
 }
 
-pp_status pp_fresnel_trace(const pp_job *job, double wavelength_m, double *pixelscale_m,
-                           size_t *ffts) {
+/* The state of the dry beam at a plane, as pp_fresnel_record keeps the real one's. */
+static void pp_fresnel_dry_state(const pp_fresnel_beam *b, pp_fresnel_plane_state *state) {
+  state->z_m = b->z_m;
+  state->beam_radius_m = pp_beam_spot_radius_m(b);
+  state->curvature_radius_m = b->spherical ? b->z_m - b->z_waist_m : INFINITY;
+  state->pixelscale_m = b->pixelscale_m;
+  state->beam = *b;
+}
+
+pp_status pp_fresnel_trace_states(const pp_job *job, double wavelength_m,
+                                  pp_fresnel_plane_state *states, double *pixelscale_m,
+                                  size_t *ffts) {
   pp_fresnel_dry d = {.ffts = 0};
   PP_CALL(pp_fresnel_padded_size(job, &d.n));
   /* A system without arrays: the lens update needs only the beam. */
@@ -506,17 +559,27 @@ pp_status pp_fresnel_trace(const pp_job *job, double wavelength_m, double *pixel
     s.beam = d.beam;
     if (strcmp(job->optics[k].type->name, "quadratic_lens") == 0)
       pp_fresnel_lens_beam(&s.beam, pp_optic_spec_get(&job->optics[k], "f_lens"));
+    if (states) pp_fresnel_dry_state(&s.beam, &states[k]);
   }
   d.beam = s.beam;
   if (job->fresnel.has_detector) {
     if (job->fresnel.detector_distance_m != 0.0)
       pp_fresnel_dry_propagate(&d, job->fresnel.detector_distance_m);
+    if (states) pp_fresnel_dry_state(&d.beam, &states[job->n_optics]);
     double ratio = d.beam.pixelscale_m / job->fresnel.detector_pixelscale_m;
     if (!(fabs(ratio - 1.0) < 1e-3)) d.beam.pixelscale_m = job->fresnel.detector_pixelscale_m;
+    if (states) states[job->n_optics].pixelscale_m = d.beam.pixelscale_m;
+  } else if (states) {
+    pp_fresnel_dry_state(&d.beam, &states[job->n_optics]);
   }
   if (pixelscale_m) *pixelscale_m = d.beam.pixelscale_m;
   if (ffts) *ffts = d.ffts;
   return PP_SUCCESS;
+}
+
+pp_status pp_fresnel_trace(const pp_job *job, double wavelength_m, double *pixelscale_m,
+                           size_t *ffts) {
+  return pp_fresnel_trace_states(job, wavelength_m, NULL, pixelscale_m, ffts);
 }
 
 pp_status pp_fresnel_flops_for_job(const pp_job *job, double *flops) {
@@ -557,4 +620,41 @@ pp_status pp_fresnel_plan_fftw(const pp_job *job) {
   PP_CALL(pp_fresnel_plans_create(n, job->fft_rigor, &plans));
   pp_fresnel_plans_destroy(&plans);
   return PP_SUCCESS;
+}
+
+pp_status pp_fresnel_requested_planes(const pp_job *job, pp_plane_info **planes,
+                                      size_t *n_planes) {
+  size_t n = 0, count = 0;
+  PP_CALL(pp_fresnel_padded_size(job, &n));
+  pp_plane_info *list = calloc(job->n_optics + 1, sizeof *list);
+  PP_CHECK(list, PP_ERR_MEMORY, "out of memory");
+  for (size_t k = 0; k < job->n_optics; k++)
+    if (job->planes_requested[k])
+      list[count++] = (pp_plane_info){.optic_index = k, .kind = PP_FIELD_PUPIL, .ny = n, .nx = n};
+  if (job->planes_requested[job->n_optics])
+    list[count++] = (pp_plane_info){.optic_index = job->n_optics, .kind = PP_FIELD_DETECTOR,
+                                    .ny = job->detector.fov_pixels_y,
+                                    .nx = job->detector.fov_pixels_x};
+  *planes = list;
+  *n_planes = count;
+  return PP_SUCCESS;
+}
+
+pp_status pp_fresnel_plane_table(const pp_job *job, const pp_plane_info *planes, size_t n_planes,
+                                 double *pixelscales, double *beam_radii, double *curvatures) {
+  size_t n_lambda = job->n_wavelengths;
+  pp_fresnel_plane_state *states = calloc(job->n_optics + 1, sizeof *states);
+  PP_CHECK(states, PP_ERR_MEMORY, "out of memory");
+  pp_status status = PP_SUCCESS;
+  for (size_t i = 0; i < n_lambda && status == PP_SUCCESS; i++) {
+    status = pp_fresnel_trace_states(job, job->wavelengths_m[i], states, NULL, NULL);
+    for (size_t p = 0; p < n_planes && status == PP_SUCCESS; p++) {
+      const pp_fresnel_plane_state *state = &states[planes[p].optic_index];
+      if (pixelscales) pixelscales[p * n_lambda + i] = state->pixelscale_m;
+      if (beam_radii) beam_radii[p * n_lambda + i] = state->beam_radius_m;
+      if (curvatures) curvatures[p * n_lambda + i] = state->curvature_radius_m;
+    }
+  }
+  free(states);
+  return status;
 }

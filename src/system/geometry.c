@@ -74,6 +74,15 @@ pp_status pp_system_plane_pixelscales(const pp_job *job, const pp_geometry *geom
   PP_CALL(pp_size_mul(n_planes, job->n_wavelengths, &count));
   double *table = malloc(count * sizeof *table);
   PP_CHECK(table != NULL, PP_ERR_MEMORY, "no memory for %zu plane pixel scales", count);
+  if (job->mode == PP_PROPAGATION_FRESNEL) { /* each plane's own, from the beam's walk */
+    pp_status status = pp_fresnel_plane_table(job, planes, n_planes, table, NULL, NULL);
+    if (status != PP_SUCCESS) {
+      free(table);
+      return status;
+    }
+    *pixelscales = table;
+    return PP_SUCCESS;
+  }
   for (size_t p = 0; p < n_planes; p++)
     for (size_t i = 0; i < job->n_wavelengths; i++)
       table[p * job->n_wavelengths + i] =

@@ -594,6 +594,7 @@ pp_status pp_system_requested_planes(const pp_job *job, pp_plane_info **planes,
   *planes = NULL;
   *n_planes = 0;
   if (!job->planes_requested) return PP_SUCCESS;
+  if (job->mode == PP_PROPAGATION_FRESNEL) return pp_fresnel_requested_planes(job, planes, n_planes);
   pp_status status = PP_SUCCESS;
   size_t n = job->n_optics, count = 0, ny = 0, nx = 0;
   bool *wanted = calloc(n + 1, sizeof *wanted);
@@ -625,6 +626,7 @@ pp_status pp_system_set_plane_sink(pp_system *system, const pp_job *job,
                                    const pp_plane_sink *sink) {
   PP_CHECK(system != NULL && job != NULL, PP_ERR_INTERNAL,
            "pp_system_set_plane_sink: NULL argument");
+  if (system->fresnel) return pp_fresnel_system_set_sink(system->fresnel, sink);
   system->capture = (pp_plane_capture){0};
   pp_planes_set_capture(system->planes, NULL, 0);
   free(system->plane_slot);

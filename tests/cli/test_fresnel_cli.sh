@@ -38,5 +38,21 @@ header="$(head -c 8640 hst.fits | tr -d '\0' | fold -w 80)"
 report $(grep -q "^PIXUNIT = 'meter" <<<"$header"; echo $?) "FITS PIXUNIT = 'meter'"
 report $(grep -qE "^PIXELSCL= +(2\.0*E-06|1\.99999+E-06)" <<<"$header"; echo $?) \
   "FITS PIXELSCL in metres (2e-6)" "$(grep PIXELSCL <<<"$header" | head -1)"
+
+# output.planes in Fresnel mode: every optic its own plane, in metres, with the pilot beam's
+# radius and the reference surface's curvature; the detector plane is /cube bit for bit.
+sed 's/^output: .*/output: {path: planes.h5, planes: all}/' "$src/jobs/examples/fresnel_hst.yaml" >planes.yaml
+OPENBLAS_NUM_THREADS=1 "$exe" run planes.yaml -o planes.h5 >out 2>err
+report $? "fresnel_hst with planes: all runs" "$(tail -c 300 err)"
+radius="$(h5dump -a /planes/2_primary/beam_radius_m planes.h5 2>/dev/null | awk '/\(0\)/ {print $2 $3}')"
+report $([[ "$radius" == "1.2,1.2" ]]; echo $?) "plane after the primary: beam radius 1.2 m at both λ" "got '$radius'"
+scale="$(h5dump -a /planes/0_circular_aperture/pixelscale_m planes.h5 2>/dev/null | awk '/\(0\)/ {print $2}')"
+report $([[ "$scale" == "0.009375," ]]; echo $?) "pupil plane pixel scale 2.4 m / 256 = 0.009375 m" "got '$scale'"
+curvature="$(h5dump -a /planes/3_secondary/reference_curvature_m planes.h5 2>/dev/null | awk '/\(0\)/ {print $2}')"
+report $(awk -v c="${curvature%,}" 'BEGIN { exit !(c < -6.39 && c > -6.40) }'; echo $?) \
+  "after the secondary the reference sphere is centred on the focus 6.39 m ahead" "got '$curvature'"
+h5dump -d /planes/4_detector -b LE -o detector.bin planes.h5 >/dev/null 2>&1
+h5dump -d /cube -b LE -o cube.bin planes.h5 >/dev/null 2>&1
+report $([[ -s cube.bin ]] && cmp -s detector.bin cube.bin; echo $?) "the detector plane equals /cube, byte for byte"
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]
