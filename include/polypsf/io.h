@@ -227,7 +227,8 @@ typedef struct pp_plane_slice {
   char name[PP_OPTIC_NAME_BYTES + 32]; /* the dataset in /planes, "<index>_<name>" */
   char plane_type[16];                 /* "pupil", "image" or "detector" */
   size_t ny, nx;
-  double pixelscale;                   /* metres (pupil) or arcsec (image, detector) at λ */
+  double pixelscale;                   /* metres (pupil; every plane of a Fresnel result) or
+                                          arcsec (image, detector) at λ */
   double *intensity;                   /* [ny][nx] |E|², pp_array_alloc'ed */
 } pp_plane_slice;
 

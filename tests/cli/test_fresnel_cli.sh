@@ -54,5 +54,7 @@ report $(awk -v c="${curvature%,}" 'BEGIN { exit !(c < -6.39 && c > -6.40) }'; e
 h5dump -d /planes/4_detector -b LE -o detector.bin planes.h5 >/dev/null 2>&1
 h5dump -d /cube -b LE -o cube.bin planes.h5 >/dev/null 2>&1
 report $([[ -s cube.bin ]] && cmp -s detector.bin cube.bin; echo $?) "the detector plane equals /cube, byte for byte"
+"$exe" render planes.h5 --plane 4_detector --wavelength 1 -o detector.png >/dev/null 2>err
+report $([[ -s detector.png ]]; echo $?) "render --plane 4_detector of a Fresnel result" "$(tail -c 300 err)"
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]
