@@ -36,7 +36,8 @@ typedef struct pp_output pp_output;
 typedef struct pp_output_meta {
   const pp_job *job;
   /* the job's sampling as pp_system_geometry derived it: /psf is psf_ny × psf_nx pixels of
-   * psf_pixelscale_arcsec, binned by oversample for /psf_detector; written as given */
+   * psf_pixelscale_arcsec (Fraunhofer) or psf_pixelscale_m (Fresnel: pixelscale_m attributes
+   * are written when it is > 0), binned by oversample for /psf_detector; written as given */
   pp_geometry geometry;
   int n_ranks, n_nodes;
   int threads_per_rank;               /* FFTW and OpenBLAS threads of each rank; 0: not said
@@ -49,6 +50,11 @@ typedef struct pp_output_meta {
    * (pp_system_plane_pixelscales): written as given, never derived here. NULL without
    * planes. */
   const double *plane_pixelscales;
+  /* Fresnel planes ([n_planes][n_wavelengths] each, metres) or NULL: the pilot beam's radius
+   * and the reference surface's radius of curvature (infinite: planar), written as the
+   * attributes beam_radius_m and reference_curvature_m of each plane. */
+  const double *plane_beam_radii_m;
+  const double *plane_curvatures_m;
 } pp_output_meta;
 
 /* One row of /provenance/tasks. */
@@ -227,7 +233,8 @@ typedef struct pp_plane_slice {
   char name[PP_OPTIC_NAME_BYTES + 32]; /* the dataset in /planes, "<index>_<name>" */
   char plane_type[16];                 /* "pupil", "image" or "detector" */
   size_t ny, nx;
-  double pixelscale;                   /* metres (pupil) or arcsec (image, detector) at λ */
+  double pixelscale;                   /* metres (pupil; every plane of a Fresnel result) or
+                                          arcsec (image, detector) at λ */
   double *intensity;                   /* [ny][nx] |E|², pp_array_alloc'ed */
 } pp_plane_slice;
 
@@ -256,8 +263,10 @@ typedef struct pp_result {
   char *creation_date_utc;           /* ISO 8601 UTC, e.g. 2025-03-01T17:04:12Z */
   char *job_text, *job_source;       /* the job file's text and its path as given */
   char *normalization, *method;      /* "first" | "none"; "auto" | "mft" | "czt" | "fft" */
-  double pixelscale_arcsec;          /* /psf pixel (arcsec) */
-  double detector_pixelscale_arcsec; /* /psf_detector pixel (arcsec) */
+  double pixelscale_arcsec;          /* /psf pixel (arcsec); 0 in a Fresnel result */
+  double detector_pixelscale_arcsec; /* /psf_detector pixel (arcsec); 0 in a Fresnel result */
+  double pixelscale_m;               /* Fresnel results (root pixelscale_m): /psf pixel in
+                                        metres, the same for /psf_detector; 0 otherwise */
   double pupil_diameter_m;           /* pupil array width (metres) */
   int oversample, fft_oversample;
   size_t pupil_npix;

@@ -54,6 +54,25 @@ typedef struct pp_source_spec {
   int line, column;           /* of the `source` key in the job file; 0 when absent */
 } pp_source_spec;
 
+/* propagation.mode: how light goes from optic to optic. */
+typedef enum {
+  PP_PROPAGATION_FRAUNHOFER = 0, /* pupil and image planes related by Fourier transforms */
+  PP_PROPAGATION_FRESNEL         /* POPPY's FresnelOpticalSystem: finite distances (docs/fresnel.md) */
+} pp_propagation_mode;
+
+/* What a Fresnel job (propagation.mode: fresnel) adds; docs/fresnel.md, docs/job-file.md. */
+typedef struct pp_fresnel_spec {
+  double pupil_diameter_m;    /* pupil.diameter: POPPY's pupil_diameter (metres) */
+  double beam_ratio;          /* propagation.beam_ratio in (0, 1]: the padded array is
+                                 npix / beam_ratio pixels (POPPY's default 0.5) */
+  double *distance_m;         /* [n_optics]: each optic's `distance` after the previous one
+                                 (metres), 0 where absent */
+  bool has_detector;          /* a detector section: resample there; else the whole wavefront */
+  double detector_pixelscale_m; /* detector.pixelscale_m: metres per detector pixel */
+  size_t detector_fov_pixels;   /* detector.fov_pixels: square detector */
+  double detector_distance_m;   /* detector.distance after the last optic (metres) */
+} pp_fresnel_spec;
+
 typedef struct pp_job {
   char *source_name;          /* the job file's path as given (for messages) */
   char *text;                 /* the job file's full text (stored in the output) */
@@ -78,6 +97,8 @@ typedef struct pp_job {
    * the detector plane; NULL when no plane is asked for (the default). docs/job-file.md. */
   bool *planes_requested;     /* [n_optics + 1] or NULL */
   pp_plane_quantity plane_quantity; /* output.plane_quantity (default intensity) */
+  pp_propagation_mode mode;   /* propagation.mode (default fraunhofer) */
+  pp_fresnel_spec fresnel;    /* mode fresnel only; zero otherwise */
 } pp_job;
 
 /* Parses and validates a job file. Not collective (call on every rank, or parse on
@@ -95,6 +116,8 @@ void pp_job_destroy(pp_job **job);
 
 /* "auto", "mft", "czt", "fft" (the job-file words). */
 const char *pp_method_name(pp_method method);
+/* "fraunhofer", "fresnel" (the job-file words). */
+const char *pp_propagation_mode_name(pp_propagation_mode mode);
 /* "first", "none" (the job-file words). */
 const char *pp_normalize_name(pp_normalize normalize);
 /* "intensity", "complex", "amplitude_phase" (the job-file words); NULL out of range. */

@@ -335,6 +335,48 @@ typedef struct pp_cost_load_report {
 pp_status pp_cost_rates_load(const char *path, bool recalibrate, pp_cost_rates *rates,
                              pp_cost_load_report *report);
 
+/* ---- Fresnel steps (fresnel_steps.c): POPPY's FresnelWavefront propagators ---------------
+ * On a square n × n field (n even) whose optical axis is element (0, 0) (POPPY's fftshifted
+ * layout inside propagate_fresnel; pp_fresnel_fftshift moves it there and back). Unitary
+ * FFTs (POPPY's: FFTW's transform / n); docs/fresnel.md. Not collective. */
+
+/* POPPY's _propagate_ptp skips steps shorter than 1 Å. */
+#define PP_FRESNEL_MIN_STEP_M 1.0e-10
+
+/* One forward and one backward n × n plan, made once and reused for every wavelength, and a
+ * row of scratch for the separable phases (n doubles, n complex). */
+typedef struct pp_fresnel_plans {
+  size_t n;
+  pp_fft_plan *forward, *backward;
+  double *axis;
+  double complex *row;
+} pp_fresnel_plans;
+pp_status pp_fresnel_plans_create(size_t n, pp_fft_rigor rigor, pp_fresnel_plans *plans);
+void pp_fresnel_plans_destroy(pp_fresnel_plans *plans);
+/* Swaps diagonal quadrants: centre (n/2, n/2) ↔ (0, 0) (numpy's fftshift for even n). */
+void pp_fresnel_fftshift(double complex *field, size_t n);
+/* Multiplies by POPPY's QuadPhase(radius_m): exp(i·(2π/λ)·r²/(2·radius)), r from the axis,
+ * the axis at (0, 0) (axis_at_origin) or at (n/2, n/2); nothing for an infinite radius.
+ * Separable (x and y phasors multiplied, in the plans' scratch row). */
+pp_status pp_fresnel_quadratic_phase(const pp_fresnel_plans *plans, double complex *field,
+                                     size_t n, bool axis_at_origin, double pixelscale_m,
+                                     double wavelength_m, double radius_m);
+/* Angular spectrum plane to plane over dz_m (any sign): FFT, exp(−iπλ·dz·ρ²), inverse FFT.
+ * Pixel scale unchanged; energy conserved. |dz| < 1 Å does nothing. */
+pp_status pp_fresnel_plane_to_plane(const pp_fresnel_plans *plans, double complex *field,
+                                    size_t n, double pixelscale_m, double wavelength_m,
+                                    double dz_m);
+/* Waist to spherical reference surface: QuadPhase(dz), then one FFT (backward for dz > 0);
+ * *pixelscale_m becomes λ·|dz|/(n·pixelscale). dz = 0 does nothing. */
+pp_status pp_fresnel_waist_to_spherical(const pp_fresnel_plans *plans, double complex *field,
+                                        size_t n, double *pixelscale_m, double wavelength_m,
+                                        double dz_m);
+/* Spherical reference surface to waist: one FFT (backward for dz > 0), the new pixel scale
+ * λ·|dz|/(n·pixelscale), then QuadPhase(dz) on it. dz = 0 does nothing. */
+pp_status pp_fresnel_spherical_to_waist(const pp_fresnel_plans *plans, double complex *field,
+                                        size_t n, double *pixelscale_m, double wavelength_m,
+                                        double dz_m);
+
 #ifdef __cplusplus
 }
 #endif

@@ -149,7 +149,11 @@ typedef struct pp_geometry {
   int oversample;
   size_t psf_ny, psf_nx;             /* the oversampled detector grid: /psf and /cube */
   double detector_pixelscale_arcsec; /* one detector pixel */
-  double psf_pixelscale_arcsec;      /* one oversampled pixel: detector pixelscale / oversample */
+  double psf_pixelscale_arcsec;      /* one oversampled pixel: detector pixelscale / oversample
+                                        (0 in Fresnel mode: the result is in metres) */
+  double psf_pixelscale_m;           /* Fresnel mode: metres per /psf pixel (the detector's, or
+                                        without one the wavefront's at the first wavelength);
+                                        0 in Fraunhofer mode */
 } pp_geometry;
 
 /* The geometry of job; PP_ERR_INPUT when a size would overflow, or as the pupil diameter's
@@ -202,6 +206,75 @@ pp_status pp_system_set_plane_sink(pp_system *system, const pp_job *job,
 
 /* Flux-conserving rebin: out[ny/factor][nx/factor] = sums over factor × factor blocks. */
 pp_status pp_psf_rebin(const double *in, size_t ny, size_t nx, int factor, double *out);
+
+/* ---- Fresnel systems (fresnel_system.c; propagation.mode: fresnel, docs/fresnel.md) -------
+ * POPPY's FresnelOpticalSystem: a pilot Gaussian beam, plane-to-plane or spherical steps, on an
+ * n × n array, n = npix / beam_ratio (even). Plans are made once per system and reused for
+ * every wavelength (the array's size does not change with λ, only its pixel scale). */
+typedef struct pp_fresnel_system pp_fresnel_system;
+/* POPPY's FresnelWavefront bookkeeping: the pilot beam and the current sampling. */
+typedef struct pp_fresnel_beam {
+  double wavelength_m;
+  double z_m;             /* position along the axis (metres from the entrance pupil) */
+  double z_waist_m;       /* the latest waist's position */
+  double waist_m;         /* its radius */
+  double focal_length_m;  /* the beam's effective focal length (infinite before any lens) */
+  bool spherical;         /* the field is relative to a spherical reference surface */
+  double pixelscale_m;    /* metres per pixel of the field */
+} pp_fresnel_beam;
+/* The state right after an optic (or at the detector) in the last pp_fresnel_system_psf. */
+typedef struct pp_fresnel_plane_state {
+  double z_m;
+  double beam_radius_m;       /* the pilot beam's radius there (POPPY's spot_radius) */
+  double curvature_radius_m;  /* of the reference surface (z − z_waist), infinite if planar */
+  double pixelscale_m;        /* of the field there (the detector's after resampling) */
+  pp_fresnel_beam beam;
+} pp_fresnel_plane_state;
+/* n (the padded side) of a Fresnel job; PP_ERR_INPUT when odd or too large. */
+pp_status pp_fresnel_padded_size(const pp_job *job, size_t *n);
+/* Bytes one system of job holds at its peak (field, optic scratch, detector, FFTW's transient
+ * planning arrays): the memory model's count of the padded planes. */
+pp_status pp_fresnel_bytes_for_job(const pp_job *job, size_t *bytes);
+/* Builds the system (job borrowed: it must outlive the system). Not collective (FFTW planner). */
+pp_status pp_fresnel_system_create(const pp_job *job, pp_fresnel_system **system);
+/* The intensity at wavelength_m: the detector's fov × fov (resampled as POPPY's Fresnel
+ * detector does), or the whole n × n wavefront after the last optic without a detector;
+ * normalized as the job says. Allocates nothing. Not collective. */
+pp_status pp_fresnel_system_psf(pp_fresnel_system *system, double wavelength_m, double *psf);
+void pp_fresnel_system_shape(const pp_fresnel_system *system, size_t *ny, size_t *nx);
+size_t pp_fresnel_system_padded_side(const pp_fresnel_system *system);
+/* Metres per pixel of the last result. */
+double pp_fresnel_system_pixelscale_m(const pp_fresnel_system *system);
+/* [n_optics + 1]: after each optic, then at the detector (or the end), for the last call. */
+const pp_fresnel_plane_state *pp_fresnel_system_planes(const pp_fresnel_system *system);
+size_t pp_fresnel_system_bytes(const pp_fresnel_system *system);
+const pp_job *pp_fresnel_system_job(const pp_fresnel_system *system);
+/* The n × n field after the last call (before the detector's resampling). */
+double complex *pp_fresnel_system_field(pp_fresnel_system *system);
+void pp_fresnel_system_destroy(pp_fresnel_system **system);
+/* What the system can run: the padded size, no source offset.
+ * *pupil_diameter_m (may be NULL): pupil.diameter. PP_ERR_INPUT otherwise. */
+pp_status pp_fresnel_check_job(const pp_job *job, double *pupil_diameter_m);
+/* The pilot beam's walk alone (no arrays): the result's metres per pixel at wavelength_m
+ * and the FFTs one wavelength runs (either may be NULL). */
+pp_status pp_fresnel_trace(const pp_job *job, double wavelength_m, double *pixelscale_m,
+                           size_t *ffts);
+/* The same walk with the state at every plane into states[n_optics + 1] (after each optic,
+ * then at the detector or the end; the detector's pixel scale after its resampling):
+ * what the output writes for output.planes. */
+pp_status pp_fresnel_trace_states(const pp_job *job, double wavelength_m,
+                                  pp_fresnel_plane_state *states, double *pixelscale_m,
+                                  size_t *ffts);
+/* Makes pp_fresnel_system_psf hand the planes job->planes_requested asks for to sink (each
+ * optic its own plane, n × n in metres; the detector the result); NULL stops it. */
+pp_status pp_fresnel_system_set_sink(pp_fresnel_system *system, const pp_plane_sink *sink);
+/* For the requested planes of a Fresnel job, [n_planes][n_wavelengths] each: the pixel scale
+ * (metres), the pilot beam's radius and the reference surface's radius of curvature (metres,
+ * infinite where planar); any output may be NULL. */
+pp_status pp_fresnel_plane_table(const pp_job *job, const pp_plane_info *planes, size_t n_planes,
+                                 double *pixelscales, double *beam_radii, double *curvatures);
+/* FFT flops of one wavelength (at the job's first wavelength). */
+pp_status pp_fresnel_flops_for_job(const pp_job *job, double *flops);
 
 #ifdef __cplusplus
 }

@@ -163,6 +163,37 @@ static void pp_cli_info_provenance(const pp_result *r) {
          peak_bytes / 1048576.0);
 }
 
+/* A Fresnel result (metres per pixel, optical axis on pixel (n/2, n/2)): centroid and FWHM
+ * in metres; encircled energies are not measured (their radii are asked in arcsec). */
+static void pp_cli_info_analysis_metres(const pp_result *r, const pp_image_stats *stats) {
+  pp_image image = {.values = r->psf, .ny = r->ny, .nx = r->nx};
+  double scale = r->pixelscale_m;
+  if (!(stats->peak > 0.0)) {
+    printf("analysis    none: /psf has no positive value\n");
+    return;
+  }
+  pp_centroid centroid;
+  pp_status s = pp_analysis_centroid(&image, NULL, &centroid);
+  if (s) {
+    printf("centroid    not measured: %s\n", pp_status_message(s));
+    pp_status_free(s);
+    return;
+  }
+  printf("centroid    x %+.6g y %+.6g m from the optical axis, pixel (%zu, %zu) (floating box of "
+         "half width %d px%s)\n", (centroid.x_px - (double)(r->nx / 2)) * scale,
+         (centroid.y_px - (double)(r->ny / 2)) * scale, r->nx / 2, r->ny / 2,
+         PP_CENTROID_OPTIONS_DEFAULT.halfwidth_px, centroid.converged ? "" : ", NOT converged");
+  double fwhm_px = 0.0;
+  s = pp_analysis_fwhm(&image, centroid.x_px, centroid.y_px, 0.0, &fwhm_px, NULL);
+  if (s) {
+    printf("fwhm        not measured: %s\n", pp_status_message(s));
+    pp_status_free(s);
+  } else {
+    printf("fwhm        %.6g m (radial profile about the centroid)\n", fwhm_px * scale);
+  }
+  printf("ee          not measured: a Fresnel result is in metres, --ee radii are arcsec\n");
+}
+
 /* Centroid, FWHM and encircled energies of /psf. A figure that cannot be measured is
  * reported as such; info still succeeds. */
 static void pp_cli_info_analysis(const pp_result *r, const pp_cli_info_args *args,
@@ -249,11 +280,16 @@ static void pp_cli_info_print(const pp_result *r, const pp_cli_info_args *args) 
   printf("pupil       %zu x %zu px across %.6g m (%.6g m/px), normalization %s, method %s\n",
          r->pupil_npix, r->pupil_npix, r->pupil_diameter_m,
          r->pupil_diameter_m / (double)r->pupil_npix, r->normalization, r->method);
-  printf("sampling    /psf %zu x %zu px of %.7g arcsec (oversample %d); /psf_detector %zu x %zu "
-         "px of %.7g arcsec; field %.6g x %.6g arcsec (x by y)\n",
-         r->nx, r->ny, r->pixelscale_arcsec, r->oversample, r->detector_nx, r->detector_ny,
-         r->detector_pixelscale_arcsec, r->pixelscale_arcsec * (double)r->nx,
-         r->pixelscale_arcsec * (double)r->ny);
+  if (r->pixelscale_m > 0.0)
+    printf("sampling    Fresnel: /psf %zu x %zu px of %.7g m (/psf_detector the same); field "
+           "%.6g x %.6g m (x by y)\n", r->nx, r->ny, r->pixelscale_m,
+           r->pixelscale_m * (double)r->nx, r->pixelscale_m * (double)r->ny);
+  else
+    printf("sampling    /psf %zu x %zu px of %.7g arcsec (oversample %d); /psf_detector %zu x "
+           "%zu px of %.7g arcsec; field %.6g x %.6g arcsec (x by y)\n",
+           r->nx, r->ny, r->pixelscale_arcsec, r->oversample, r->detector_nx, r->detector_ny,
+           r->detector_pixelscale_arcsec, r->pixelscale_arcsec * (double)r->nx,
+           r->pixelscale_arcsec * (double)r->ny);
   printf("cube        %s\n", r->has_cube ? "yes (/cube, one slice per wavelength)" : "no");
   char *planes = NULL;
   pp_status described = pp_output_describe_planes(r->path, &planes);
@@ -277,7 +313,8 @@ static void pp_cli_info_print(const pp_result *r, const pp_cli_info_args *args) 
     printf("analysis    skipped: /psf is written only when every wavelength is done\n");
     return;
   }
-  pp_cli_info_analysis(r, args, &stats);
+  if (r->pixelscale_m > 0.0) pp_cli_info_analysis_metres(r, &stats);
+  else pp_cli_info_analysis(r, args, &stats);
 }
 
 int pp_cli_command_info(int argc, char **argv) {

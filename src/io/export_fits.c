@@ -49,7 +49,11 @@ static int pp_fits_write_common_keys(fitsfile *f, const pp_result *r, size_t ny,
                                      double pixelscale_arcsec) {
   int st = 0;
   char text[FLEN_VALUE], key[FLEN_KEYWORD], comment[FLEN_COMMENT];
-  if (nx == ny) {
+  if (r->pixelscale_m > 0.0) {
+    /* A Fresnel result: POPPY's as_fits for a plane in metres writes PIXUNIT 'meter' and no
+     * field of view in arcsec. */
+    fits_write_key_str(f, "PIXUNIT", "meter", "Unit for PIXELSCL", &st);
+  } else if (nx == ny) {
     fits_write_key_dbl(f, "FOV", pixelscale_arcsec * (double)nx, -15,
                        "Field of view in arcsec (full array)", &st);
   } else {
@@ -63,8 +67,10 @@ static int pp_fits_write_common_keys(fitsfile *f, const pp_result *r, size_t ny,
                      &st);
   fits_write_key_dbl(f, "WAVELEN", pp_fits_mean_wavelength(r), -17,
                      "Weighted mean wavelength in meters", &st);
-  fits_write_key_dbl(f, "DIFFLMT", r->wavelengths_m[0] / r->pupil_diameter_m * PP_ARCSEC_PER_RADIAN,
-                     -15, "Diffraction limit lambda/D in arcsec, WAVE0", &st);
+  if (r->pixelscale_m <= 0.0)
+    fits_write_key_dbl(f, "DIFFLMT",
+                       r->wavelengths_m[0] / r->pupil_diameter_m * PP_ARCSEC_PER_RADIAN, -15,
+                       "Diffraction limit lambda/D in arcsec, WAVE0", &st);
   fits_write_key_lng(f, "NWAVES", (long)r->n_wavelengths, "Number of wavelengths used in calculation",
                      &st);
   /* WAVE9999 is the longest name that fits 8 characters; more are in the WAVELENGTHS table. */
@@ -151,7 +157,10 @@ static int pp_fits_write_image(fitsfile *f, const pp_result *r, const char *extn
   long naxes[2] = {(long)nx, (long)ny};
   fits_create_img(f, DOUBLE_IMG, 2, naxes, &st);
   fits_write_key_str(f, "EXTNAME", extname, extname_comment, &st);
-  fits_write_key_dbl(f, "PIXELSCL", pixelscale_arcsec, -17, pixelscale_comment, &st);
+  if (r->pixelscale_m > 0.0) /* Fresnel: metres, as POPPY's as_fits outside image planes */
+    fits_write_key_dbl(f, "PIXELSCL", r->pixelscale_m, -17, "Pixel scale in meters/pixel", &st);
+  else
+    fits_write_key_dbl(f, "PIXELSCL", pixelscale_arcsec, -17, pixelscale_comment, &st);
   fits_write_key_lng(f, "OVERSAMP", oversamp, oversamp_comment, &st);
   if (calcsamp)
     fits_write_key_lng(f, "CALCSAMP", r->oversample, "This much oversampling used in calculation",
@@ -176,8 +185,11 @@ static pp_status pp_fits_write_cube(fitsfile *f, const pp_result *r) {
   long naxes[3] = {(long)r->nx, (long)r->ny, (long)r->n_wavelengths};
   fits_create_img(f, DOUBLE_IMG, 3, naxes, &st);
   fits_write_key_str(f, "EXTNAME", "CUBE", "Monochromatic PSFs, [wavelength][y][x]", &st);
-  fits_write_key_dbl(f, "PIXELSCL", r->pixelscale_arcsec, -17,
-                     "Scale in arcsec/pix (after oversampling)", &st);
+  if (r->pixelscale_m > 0.0)
+    fits_write_key_dbl(f, "PIXELSCL", r->pixelscale_m, -17, "Pixel scale in meters/pixel", &st);
+  else
+    fits_write_key_dbl(f, "PIXELSCL", r->pixelscale_arcsec, -17,
+                       "Scale in arcsec/pix (after oversampling)", &st);
   fits_write_key_lng(f, "OVERSAMP", r->oversample, "Oversampled pixels per detector pixel", &st);
   if (st == 0) st = pp_fits_write_common_keys(f, r, r->ny, r->nx, r->pixelscale_arcsec);
   /* POPPY's calc_datacube names the slices' wavelengths WAVELN00 … or WVLN0000 …. */

@@ -107,6 +107,9 @@ static pp_status pp_output_write_root_attributes(const pp_output *out,
   PP_CALL(pp_io_attr_write_string(root, "job_source", job->source_name));
   PP_CALL(pp_io_attr_write_double(root, "pixelscale_arcsec",
                                   meta->geometry.psf_pixelscale_arcsec));
+  PP_CALL(pp_io_attr_write_string(root, "propagation_mode", pp_propagation_mode_name(job->mode)));
+  if (meta->geometry.psf_pixelscale_m > 0.0) /* Fresnel: the result is in metres (docs/fresnel.md) */
+    PP_CALL(pp_io_attr_write_double(root, "pixelscale_m", meta->geometry.psf_pixelscale_m));
   PP_CALL(pp_io_attr_write_double(root, "detector_pixelscale_arcsec",
                                   meta->geometry.detector_pixelscale_arcsec));
   PP_CALL(pp_io_attr_write_int64(root, "oversample", meta->geometry.oversample));
@@ -136,6 +139,8 @@ static pp_status pp_output_create_image_datasets(pp_output *out, const pp_output
   PP_CALL(pp_io_attr_write_string(out->psf, "units", "1"));
   PP_CALL(pp_io_attr_write_double(out->psf, "pixelscale_arcsec",
                                   meta->geometry.psf_pixelscale_arcsec));
+  if (meta->geometry.psf_pixelscale_m > 0.0)
+    PP_CALL(pp_io_attr_write_double(out->psf, "pixelscale_m", meta->geometry.psf_pixelscale_m));
   PP_CALL(pp_io_attr_write_int64(out->psf, "oversample", meta->geometry.oversample));
 
   const hsize_t detector_dims[2] = {out->detector_ny, out->detector_nx};
@@ -147,6 +152,9 @@ static pp_status pp_output_create_image_datasets(pp_output *out, const pp_output
   PP_CALL(pp_io_attr_write_string(out->psf_detector, "units", "1"));
   PP_CALL(pp_io_attr_write_double(out->psf_detector, "pixelscale_arcsec",
                                   meta->geometry.detector_pixelscale_arcsec));
+  if (meta->geometry.psf_pixelscale_m > 0.0)
+    PP_CALL(pp_io_attr_write_double(out->psf_detector, "pixelscale_m",
+                                    meta->geometry.psf_pixelscale_m));
 
   if (out->has_cube) {
     const hsize_t cube_dims[3] = {out->n_wavelengths, out->ny, out->nx};
@@ -155,7 +163,10 @@ static pp_status pp_output_create_image_datasets(pp_output *out, const pp_output
                                     "monochromatic PSFs, cube[i] at wavelengths[i], same "
                                     "pixels as /psf; valid where status/completed[i] is 1"));
     PP_CALL(pp_io_attr_write_string(out->cube, "units", "1"));
-    PP_CALL(pp_io_attr_write_double(out->cube, "pixelscale_arcsec", meta->geometry.psf_pixelscale_arcsec));
+    PP_CALL(pp_io_attr_write_double(out->cube, "pixelscale_arcsec",
+                                    meta->geometry.psf_pixelscale_arcsec));
+    if (meta->geometry.psf_pixelscale_m > 0.0)
+      PP_CALL(pp_io_attr_write_double(out->cube, "pixelscale_m", meta->geometry.psf_pixelscale_m));
   }
   return PP_SUCCESS;
 }
@@ -309,10 +320,16 @@ static pp_status pp_output_create_planes(pp_output *out, const pp_output_meta *m
                              detector ? "detector" : job->optics[plane->optic_index].name));
     PP_CALL_GOTO(status, pp_io_attr_write_string(dataset, "quantity",
                                                  pp_plane_quantity_name(out->plane_quantity)));
+    bool metres = plane->kind == PP_FIELD_PUPIL || meta->geometry.psf_pixelscale_m > 0.0; /* Fresnel */
     PP_CALL_GOTO(status, pp_io_attr_write_double_array(
-                             dataset,
-                             plane->kind == PP_FIELD_PUPIL ? "pixelscale_m" : "pixelscale_arcsec",
+                             dataset, metres ? "pixelscale_m" : "pixelscale_arcsec",
                              meta->plane_pixelscales + p * n, n));
+    if (meta->plane_beam_radii_m)
+      PP_CALL_GOTO(status, pp_io_attr_write_double_array(dataset, "beam_radius_m",
+                                                         meta->plane_beam_radii_m + p * n, n));
+    if (meta->plane_curvatures_m)
+      PP_CALL_GOTO(status, pp_io_attr_write_double_array(dataset, "reference_curvature_m",
+                                                         meta->plane_curvatures_m + p * n, n));
   }
   PP_CALL_GOTO(status, pp_io_output_open_planes(out, meta));
 done:

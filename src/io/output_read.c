@@ -267,7 +267,9 @@ pp_status pp_output_read_plane(const char *path, const char *plane, size_t index
   free(plane_type);
   /* the pixel scale at this wavelength (an attribute array, one per wavelength) */
   bool pupil = strcmp(slice->plane_type, "pupil") == 0;
-  const char *scale_name = pupil ? "pixelscale_m" : "pixelscale_arcsec";
+  /* a Fresnel result's planes are all in metres, its detector plane too */
+  const char *scale_name =
+      pupil || H5Aexists(dataset, "pixelscale_m") > 0 ? "pixelscale_m" : "pixelscale_arcsec";
   PP_CALL_GOTO(status, pp_array_alloc(dims[0] * sizeof(double), (void **)&pixelscales));
   hid_t attr = H5Aopen(dataset, scale_name, H5P_DEFAULT);
   herr_t read = attr >= 0 ? H5Aread(attr, H5T_NATIVE_DOUBLE, pixelscales) : -1;

@@ -241,6 +241,14 @@ static pp_status pp_png_paint(const pp_result *r, pp_png_options *o, pp_png_canv
   double zoom = o->size_px ? (double)o->size_px / (double)longer : 1.0; /* PNG px per /psf px */
   canvas->width = (size_t)fmax(1.0, round((double)r->nx * zoom));
   canvas->height = (size_t)fmax(1.0, round((double)r->ny * zoom));
+  if (r->pixelscale_m > 0.0) {
+    /* A Fresnel result is in metres: no arcsec scale bar to draw. */
+    PP_CHECK(o->scale_bar_arcsec == PP_PNG_SCALE_BAR_AUTO || o->scale_bar_arcsec == 0.0,
+             PP_ERR_INPUT,
+             "--scale-bar is in arcsec, but '%s' is a Fresnel result in metres (%g m per "
+             "pixel); leave --scale-bar out", r->path, r->pixelscale_m);
+    o->scale_bar_arcsec = 0.0;
+  }
   double arcsec_per_png_px = r->pixelscale_arcsec * (double)r->nx / (double)canvas->width;
   if (o->scale_bar_arcsec == PP_PNG_SCALE_BAR_AUTO)
     o->scale_bar_arcsec =

@@ -113,9 +113,14 @@ static pp_status pp_result_read_attributes(hid_t file, const char *path, pp_resu
   PP_CALL(
       pp_formats_hdf5_read_string_attribute(file, path, "/", "normalization", &r->normalization));
   PP_CALL(pp_formats_hdf5_read_string_attribute(file, path, "/", "method", &r->method));
-  PP_CALL(pp_result_read_positive(file, path, "pixelscale_arcsec", &r->pixelscale_arcsec));
-  PP_CALL(pp_result_read_positive(file, path, "detector_pixelscale_arcsec",
-                                  &r->detector_pixelscale_arcsec));
+  /* A Fresnel result is in metres (root pixelscale_m); its arcsec scales are 0. */
+  if (H5Aexists(file, "pixelscale_m") > 0) {
+    PP_CALL(pp_result_read_positive(file, path, "pixelscale_m", &r->pixelscale_m));
+  } else {
+    PP_CALL(pp_result_read_positive(file, path, "pixelscale_arcsec", &r->pixelscale_arcsec));
+    PP_CALL(pp_result_read_positive(file, path, "detector_pixelscale_arcsec",
+                                    &r->detector_pixelscale_arcsec));
+  }
   PP_CALL(pp_result_read_positive(file, path, "pupil_diameter_m", &r->pupil_diameter_m));
   long long value = 0;
   PP_CALL(pp_result_read_int(file, path, "oversample", 1, 1000000, &value));

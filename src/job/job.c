@@ -115,6 +115,7 @@ void pp_job_destroy(pp_job **job) {
   free(j->text);
   free(j->source_name);
   free(j->planes_requested);
+  free(j->fresnel.distance_m);
   free(j);
   *job = NULL;
 }
@@ -127,6 +128,10 @@ const char *pp_method_name(pp_method method) {
     case PP_METHOD_FFT: return "fft";
   }
   return "unknown";
+}
+
+const char *pp_propagation_mode_name(pp_propagation_mode mode) {
+  return mode == PP_PROPAGATION_FRESNEL ? "fresnel" : "fraunhofer";
 }
 
 const char *pp_normalize_name(pp_normalize normalize) {

@@ -151,14 +151,16 @@ static pp_status pp_job_read_optic(pp_yaml_doc *doc, const yaml_node_t *item, si
                              ? " (write the type as the key: '- circular_aperture: {radius: 1}')"
                              : "");
 
+  PP_CALL(pp_job_check_optic_mode(doc, type_key, item_path, type, job));
   char type_path[PP_JOB_PATH_BYTES];
   pp_yaml_path(type_path, sizeof type_path, item_path, type->name);
-  /* The allowed keys: the table's parameters plus `name`. */
-  const char *allowed[PP_OPTIC_MAX_PARAMS + 2];
+  /* The allowed keys: the table's parameters plus `name` and `distance` (Fresnel). */
+  const char *allowed[PP_OPTIC_MAX_PARAMS + 3];
   size_t n_allowed = 0;
   for (size_t i = 0; i < type->n_params && i < PP_OPTIC_MAX_PARAMS; i++)
     allowed[n_allowed++] = type->params[i].name;
   allowed[n_allowed++] = "name";
+  allowed[n_allowed++] = "distance";
   allowed[n_allowed] = NULL;
   PP_CALL(pp_yaml_check_mapping(doc, params, type_path, allowed,
                                 "a mapping of parameters such as {radius: 3.25}, or nothing for "
@@ -185,6 +187,7 @@ static pp_status pp_job_read_optic(pp_yaml_doc *doc, const yaml_node_t *item, si
     }
     PP_CALL(pp_job_read_optic_param(doc, value, param_path, param, i, spec));
   }
+  PP_CALL(pp_job_read_optic_distance(doc, params, type_path, item_index, job));
   yaml_node_t *name_node = pp_yaml_mapping_get(doc, params, "name", NULL);
   if (name_node) {
     char name_path[PP_JOB_PATH_BYTES];
@@ -240,6 +243,8 @@ pp_status pp_job_read_optics(pp_yaml_doc *doc, const yaml_node_t *section,
                          PP_JOB_MAX_OPTICS);
   job->optics = calloc(n, sizeof *job->optics);
   PP_CHECK(job->optics, PP_ERR_MEMORY, "cannot allocate %zu optics", n);
+  job->fresnel.distance_m = calloc(n, sizeof *job->fresnel.distance_m);
+  PP_CHECK(job->fresnel.distance_m, PP_ERR_MEMORY, "cannot allocate %zu distances", n);
   for (size_t i = 0; i < n; i++)
     PP_CALL(pp_job_read_optic(doc, pp_yaml_sequence_item(doc, section, i), i, job));
   return PP_SUCCESS;

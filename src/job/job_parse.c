@@ -18,13 +18,16 @@
 
 static const char *const pp_job_top_keys[] = {"pupil",    "wavelengths", "source", "optics",
                                               "detector", "propagation", "output", NULL};
-static const char *const pp_job_pupil_keys[] = {"npix", NULL};
+static const char *const pp_job_pupil_keys[] = {"npix", "diameter", NULL};
 static const char *const pp_job_source_keys[] = {"offset_r", "offset_theta", "offset_x",
                                                  "offset_y", NULL};
+/* pixelscale_m and distance are a Fresnel detector's: listed so that the refusal says why. */
 static const char *const pp_job_detector_keys[] = {"pixelscale", "fov_pixels", "fov_arcsec",
-                                                   "oversample", NULL};
-static const char *const pp_job_propagation_keys[] = {"method", "fft_oversample", "normalize",
-                                                      "fft_rigor", "threads_per_rank", NULL};
+                                                   "oversample", "pixelscale_m", "distance",
+                                                   NULL};
+static const char *const pp_job_propagation_keys[] = {
+    "mode", "beam_ratio", "method", "fft_oversample", "normalize", "fft_rigor",
+    "threads_per_rank", NULL};
 static const char *const pp_job_output_keys[] = {"path", "cube", "planes", "plane_quantity",
                                                  NULL};
 /* In pp_plane_quantity's order. */
@@ -264,6 +267,7 @@ static pp_status pp_job_read_fov_arcsec(pp_yaml_doc *doc, const yaml_node_t *nod
 
 static pp_status pp_job_read_detector(pp_yaml_doc *doc, const yaml_node_t *section,
                                       const yaml_node_t *section_key, pp_job *job) {
+  PP_CALL(pp_job_refuse_fresnel_detector_keys(doc, section));
   PP_CALL(pp_yaml_check_mapping(doc, section, "detector", pp_job_detector_keys,
                                 "a mapping such as {pixelscale: 0.0311, fov_pixels: 101, "
                                 "oversample: 4}"));
@@ -457,19 +461,27 @@ pp_status pp_job_fill(pp_yaml_doc *doc, pp_job *job) {
       [OPTICS] = "a list of optics, each item like '- circular_aperture: {radius: 3.25}'",
       [DETECTOR] = "{pixelscale: arcsec, fov_pixels or fov_arcsec, oversample}",
   };
+  /* The mode first: the pupil, optics and detector sections read differently in Fresnel
+   * mode, where the detector is optional (without it, the whole wavefront is the result). */
+  PP_CALL(pp_job_read_mode(doc, value[PROPAGATION], job));
+  bool fresnel = job->mode == PP_PROPAGATION_FRESNEL;
   static const int required[] = {WAVELENGTHS, OPTICS, DETECTOR};
-  for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+  size_t n_required = sizeof required / sizeof required[0] - (fresnel ? 1 : 0);
+  for (size_t i = 0; i < n_required; i++)
     if (!value[required[i]])
       return pp_job_missing(doc, root, pp_job_top_keys[required[i]],
                             pp_job_top_keys[required[i]], what_required[required[i]]);
 
   PP_CALL(pp_job_read_pupil(doc, value[PUPIL], job));
+  PP_CALL(pp_job_read_pupil_diameter(doc, value[PUPIL], key[PUPIL], job));
   PP_CALL(pp_job_read_wavelengths(doc, value[WAVELENGTHS], key[WAVELENGTHS], job));
   PP_CALL(pp_job_read_source(doc, value[SOURCE], key[SOURCE], job));
   PP_CALL(pp_job_read_optics(doc, value[OPTICS], key[OPTICS], job));
   /* propagation before detector: detector.oversample defaults to fft_oversample. */
   PP_CALL(pp_job_read_propagation(doc, value[PROPAGATION], job));
-  PP_CALL(pp_job_read_detector(doc, value[DETECTOR], key[DETECTOR], job));
+  PP_CALL(pp_job_read_beam_ratio(doc, value[PROPAGATION], job));
+  if (fresnel) PP_CALL(pp_job_read_fresnel_detector(doc, value[DETECTOR], key[DETECTOR], job));
+  else PP_CALL(pp_job_read_detector(doc, value[DETECTOR], key[DETECTOR], job));
   PP_CALL(pp_job_read_output(doc, value[OUTPUT], job));
   return PP_SUCCESS;
 }

@@ -150,4 +150,27 @@ pp_status pp_job_read_optics(pp_yaml_doc *doc, const yaml_node_t *section,
 pp_status pp_job_missing(pp_yaml_doc *doc, const yaml_node_t *where, const char *path,
                          const char *key, const char *what);
 
+/* ---- Fresnel mode (job_fresnel.c) ------------------------------------------------------ */
+/* propagation.mode (read first: other sections depend on it); job->mode, and beam_ratio's
+ * default in Fresnel mode. The rest of `propagation` is checked by its own reader. */
+pp_status pp_job_read_mode(pp_yaml_doc *doc, const yaml_node_t *propagation, pp_job *job);
+/* propagation.beam_ratio: in (0, 1], Fresnel mode only. */
+pp_status pp_job_read_beam_ratio(pp_yaml_doc *doc, const yaml_node_t *propagation, pp_job *job);
+/* pupil.diameter: required in Fresnel mode, refused in Fraunhofer mode. */
+pp_status pp_job_read_pupil_diameter(pp_yaml_doc *doc, const yaml_node_t *pupil,
+                                     const yaml_node_t *pupil_key, pp_job *job);
+/* An optic's `distance` (metres after the previous optic) into
+ * job->fresnel.distance_m[item_index]; refused in Fraunhofer mode. */
+pp_status pp_job_read_optic_distance(pp_yaml_doc *doc, const yaml_node_t *params,
+                                     const char *type_path, size_t item_index, pp_job *job);
+/* quadratic_lens only in Fresnel mode; only field-multiplying pupil optics in Fresnel mode. */
+pp_status pp_job_check_optic_mode(pp_yaml_doc *doc, const yaml_node_t *type_key,
+                                  const char *item_path, const pp_optic_type *type,
+                                  const pp_job *job);
+/* Fraunhofer mode: detector.pixelscale_m and detector.distance refused with the reason. */
+pp_status pp_job_refuse_fresnel_detector_keys(pp_yaml_doc *doc, const yaml_node_t *detector);
+/* The Fresnel detector {pixelscale_m, fov_pixels, distance}; optional (NULL section). */
+pp_status pp_job_read_fresnel_detector(pp_yaml_doc *doc, const yaml_node_t *section,
+                                       const yaml_node_t *section_key, pp_job *job);
+
 #endif

@@ -273,6 +273,14 @@ void pp_plan_destroy(pp_plan *plan) {
 /* One line per candidate transform and one for the choice. */
 static void pp_plan_log_choice(const pp_system_choice *c, const pp_job *job,
                                const pp_logger *logger) {
+  if (job->mode == PP_PROPAGATION_FRESNEL) { /* one way only: the Fresnel system's FFTs */
+    pp_log(logger, PP_LOG_INFO,
+           "plan:   fresnel %8.3f ms per wavelength (nominal 1 GFLOP/s), %zu² padded array "
+           "(FFTW rigor %s), %.3g GFLOP, system %.1f MiB",
+           c->mft.seconds * 1e3, c->n_in_y, pp_fft_rigor_name(job->fft_rigor),
+           c->mft.flops * 1e-9, pp_mebibytes(c->mft.bytes));
+    return;
+  }
   const pp_system_candidate *candidates[2] = {&c->mft, &c->czt};
   for (int k = 0; k < 2; k++) {
     const pp_system_candidate *candidate = candidates[k];

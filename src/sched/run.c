@@ -65,6 +65,8 @@ typedef struct {
   pp_plane_info *planes;       /* output.planes: the planes written, or NULL */
   size_t n_planes;
   double *plane_pixelscales;   /* [n_planes][nλ] as the output writes them, or NULL */
+  double *plane_beams;         /* Fresnel planes: [2][n_planes][nλ] beam radius, then the
+                                  reference curvature (metres), or NULL */
   pp_plane_sink plane_sink;    /* writes each plane into the file as the system makes it */
   size_t computing_index;      /* the wavelength pp_system_psf is computing (for the sink) */
   int threads_per_rank;         /* FFTW and OpenBLAS threads of each rank, as the plan counts */
@@ -146,6 +148,15 @@ static pp_status pp_run_open_output(pp_run_state *st, const char *path) {
   meta.planes = st->planes;
   meta.n_planes = st->n_planes;
   meta.plane_pixelscales = st->plane_pixelscales;
+  if (job->mode == PP_PROPAGATION_FRESNEL && st->n_planes > 0) {
+    size_t count = st->n_planes * job->n_wavelengths;
+    st->plane_beams = malloc(2 * count * sizeof *st->plane_beams);
+    PP_CHECK(st->plane_beams, PP_ERR_MEMORY, "out of memory");
+    PP_CALL(pp_fresnel_plane_table(job, st->planes, st->n_planes, NULL, st->plane_beams,
+                                   st->plane_beams + count));
+    meta.plane_beam_radii_m = st->plane_beams;
+    meta.plane_curvatures_m = st->plane_beams + count;
+  }
   if (st->options->resume) {
     bool resumed = false;
     PP_CALL(pp_output_open_resume(path, &meta, st->options->force, st->comm, &st->output,
@@ -552,6 +563,7 @@ done:
   free(st.held_index);
   free(st.planes);
   free(st.plane_pixelscales);
+  free(st.plane_beams);
   pp_array_free(&st.slices);
   pp_system_destroy(&st.system); /* collective on the group: every member gets here */
   if (st.group != MPI_COMM_NULL) MPI_Comm_free(&st.group);

@@ -45,6 +45,7 @@ pp_status pp_propagation_choose(const pp_job *job, const pp_propagation_options 
   /* The first choice gives the transform's shape; the chirp-z lengths it needs are then
    * measured (once per machine: they join the cache) and the choice is made again on them. */
   PP_CALL(pp_system_choose(job, &rates, choice));
+  if (job->mode == PP_PROPAGATION_FRESNEL) return PP_SUCCESS; /* no chirp-z to measure */
   size_t added = 0;
   double start = pp_wtime();
   PP_CALL(pp_cost_rates_cover(&rates, choice->n_in_y, choice->n_in_x, choice->n_out_y,

@@ -32,6 +32,17 @@ pp_status pp_system_geometry(const pp_job *job, pp_geometry *geometry) {
                    .detector_nx = job->detector.fov_pixels_x,
                    .oversample = job->detector.oversample,
                    .detector_pixelscale_arcsec = job->detector.pixelscale_arcsec};
+  if (job->mode == PP_PROPAGATION_FRESNEL) {
+    /* POPPY's FresnelOpticalSystem: the pupil is pupil.diameter over npix, padded to n. */
+    PP_CALL(pp_fresnel_check_job(job, &g.pupil_diameter_m));
+    g.pupil_pixelscale_m = g.pupil_diameter_m / (double)job->pupil_npix;
+    PP_CALL(pp_fresnel_padded_size(job, &g.fft_n));
+    PP_CALL(pp_geometry_psf_shape(job, &g.psf_ny, &g.psf_nx));
+    PP_CALL(pp_fresnel_trace(job, job->wavelengths_m[0], &g.psf_pixelscale_m, NULL));
+    g.psf_pixelscale_arcsec = 0.0;
+    *geometry = g;
+    return PP_SUCCESS;
+  }
   PP_CALL(pp_pupil_diameter_for_job(job, &g.pupil_diameter_m));
   g.pupil_pixelscale_m = g.pupil_diameter_m / (double)job->pupil_npix;
   PP_CALL(pp_size_mul(job->pupil_npix, (size_t)job->fft_oversample, &g.fft_n));
@@ -63,6 +74,15 @@ pp_status pp_system_plane_pixelscales(const pp_job *job, const pp_geometry *geom
   PP_CALL(pp_size_mul(n_planes, job->n_wavelengths, &count));
   double *table = malloc(count * sizeof *table);
   PP_CHECK(table != NULL, PP_ERR_MEMORY, "no memory for %zu plane pixel scales", count);
+  if (job->mode == PP_PROPAGATION_FRESNEL) { /* each plane's own, from the beam's walk */
+    pp_status status = pp_fresnel_plane_table(job, planes, n_planes, table, NULL, NULL);
+    if (status != PP_SUCCESS) {
+      free(table);
+      return status;
+    }
+    *pixelscales = table;
+    return PP_SUCCESS;
+  }
   for (size_t p = 0; p < n_planes; p++)
     for (size_t i = 0; i < job->n_wavelengths; i++)
       table[p * job->n_wavelengths + i] =

@@ -1,5 +1,6 @@
 /* Length: a little over 600 lines, on purpose: creation, the per-wavelength PSF and the
- * plane table share the private pp_system struct; the plane capture and the plane sequence
+ * plane table share the private pp_system struct (Fresnel jobs only dispatch here, to
+ * fresnel_system.c); the plane capture and the plane sequence
  * are already in their own files (plane_capture.c, planes.c). */
 /* An optical system: the pupil (built once), the plan of the transform to the detector (MFT
  * or chirp-z), and the scratch one wavelength needs, so that pp_system_psf allocates nothing.
@@ -30,6 +31,7 @@
 
 #include "polypsf/propagate.h"
 #include "system_private.h"
+#include "system/fresnel_private.h"
 
 struct pp_system {
   pp_pupil pupil;
@@ -54,6 +56,8 @@ struct pp_system {
   pp_plane_capture capture;
   size_t *plane_slot;                  /* [n_optics + 1], capture.slot */
   size_t n_optics, leading_last;       /* the job's optics; the last leading optic */
+  pp_fresnel_system *fresnel;          /* Fresnel jobs (fresnel_system.c): all the above unused
+                                          but geometry.psf_ny, geometry.psf_nx and method */
 };
 
 static bool pp_job_has_tilt(const pp_job *job) {
@@ -74,6 +78,7 @@ static inline double complex pp_complex_mul(double complex a, double complex b) 
 
 pp_status pp_system_check_job(const pp_job *job, double *pupil_diameter_m) {
   PP_CHECK(job != NULL, PP_ERR_INTERNAL, "pp_system_check_job needs a job");
+  if (job->mode == PP_PROPAGATION_FRESNEL) return pp_fresnel_check_job(job, pupil_diameter_m);
   const pp_detector_spec *det = &job->detector;
   PP_CHECK(det->fov_pixels_y > 0 && det->fov_pixels_x > 0 && det->oversample > 0 &&
                isfinite(det->pixelscale_arcsec) && det->pixelscale_arcsec > 0.0,
@@ -155,6 +160,7 @@ pp_status pp_system_choose(const pp_job *job, const pp_cost_rates *rates, pp_sys
   *choice = (pp_system_choice){.requested = job->method};
   double diameter_m = 0.0;
   PP_CALL(pp_system_check_job(job, &diameter_m));
+  if (job->mode == PP_PROPAGATION_FRESNEL) return pp_fresnel_choose(job, choice);
   if (!rates) rates = pp_cost_rates_nominal();
   size_t npix = job->pupil_npix, ny = 0, nx = 0;
   PP_CALL(pp_geometry_psf_shape(job, &ny, &nx));
@@ -263,6 +269,21 @@ static pp_status pp_system_check_method(const pp_job *job, pp_method *method) {
 
 pp_status pp_system_create_with_method(const pp_job *job, pp_method method, pp_system **system) {
   *system = NULL;
+  if (job->mode == PP_PROPAGATION_FRESNEL) {
+    PP_CALL(pp_fresnel_check_job(job, NULL));
+    pp_system *f = NULL;
+    PP_CALL(pp_array_alloc(sizeof *f, (void **)&f));
+    f->method = PP_METHOD_FFT;
+    f->runs_transform = true;
+    pp_status made = pp_fresnel_system_create(job, &f->fresnel);
+    if (made != PP_SUCCESS) {
+      pp_array_free(&f);
+      return made;
+    }
+    pp_fresnel_system_shape(f->fresnel, &f->geometry.psf_ny, &f->geometry.psf_nx);
+    *system = f;
+    return PP_SUCCESS;
+  }
   PP_CALL(pp_system_check_method(job, &method));
   pp_status status = PP_SUCCESS;
   pp_system *s = NULL;
@@ -281,6 +302,9 @@ done:
 pp_status pp_system_create_group(const pp_job *job, pp_method method, MPI_Comm group,
                                  pp_system **system) {
   *system = NULL;
+  PP_CHECK(job->mode != PP_PROPAGATION_FRESNEL, PP_ERR_INPUT,
+           "rank groups for Fresnel systems are not available yet: each rank computes whole "
+           "wavelengths");
   /* the job and method checks give the same answer on every rank */
   PP_CALL(pp_system_check_method(job, &method));
   PP_CHECK(pp_planes_padded_size_for_job(job) > 0, PP_ERR_INPUT,
@@ -307,6 +331,7 @@ done:
 void pp_system_destroy(pp_system **system) {
   if (!system || !*system) return;
   pp_system *s = *system;
+  pp_fresnel_system_destroy(&s->fresnel);
   pp_pupil_clear(&s->pupil);
   pp_planes_destroy(&s->planes);
   pp_mft_plan_destroy(&s->mft);
@@ -384,6 +409,7 @@ static pp_status pp_system_psf_check(const pp_system *system, double wavelength_
 
 pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf) {
   PP_CHECK(system != NULL, PP_ERR_INTERNAL, "pp_system_psf needs a system");
+  if (system->fresnel) return pp_fresnel_system_psf(system->fresnel, wavelength_m, psf);
   MPI_Comm group = pp_planes_group_comm(system->planes);
   pp_status checked = pp_system_psf_check(system, wavelength_m, psf);
   /* a group agrees on the checks before its collective planes, so none is left waiting */
@@ -445,6 +471,11 @@ double pp_system_pixelscale_arcsec(const pp_system *system) { return system->geo
 pp_method pp_system_method(const pp_system *system) { return system->method; }
 
 double pp_system_flops(const pp_system *system) {
+  if (system->fresnel) {
+    double flops = 0.0;
+    return pp_fresnel_flops_for_job(pp_fresnel_system_job(system->fresnel), &flops) == PP_SUCCESS
+               ? flops : 0.0;
+  }
   return pp_system_flops_of(system->pupil.grid.ny, system->geometry.psf_ny, system->geometry.psf_nx,
                             system->field_per_wavelength, system->method) +
          pp_planes_flops(system->planes);
@@ -453,6 +484,7 @@ double pp_system_flops(const pp_system *system) {
 pp_status pp_system_flops_for_job(const pp_job *job, double *flops) {
   *flops = 0.0;
   PP_CHECK(job != NULL, PP_ERR_INTERNAL, "pp_system_flops_for_job needs a job");
+  if (job->mode == PP_PROPAGATION_FRESNEL) return pp_fresnel_flops_for_job(job, flops);
   pp_method method = PP_METHOD_MFT;
   size_t ny = 0, nx = 0;
   PP_CALL(pp_system_resolve(job, job->method, &method));
@@ -465,6 +497,7 @@ pp_status pp_system_flops_for_job(const pp_job *job, double *flops) {
 }
 
 size_t pp_system_bytes(const pp_system *system) {
+  if (system->fresnel) return pp_fresnel_system_bytes(system->fresnel);
   return pp_system_bytes_of(system->pupil.grid.ny, system->geometry.psf_ny, system->geometry.psf_nx,
                             system->pupil.opd_m != NULL, system->has_tilt, system->method,
                             pp_planes_bytes(system->planes));
@@ -473,6 +506,7 @@ size_t pp_system_bytes(const pp_system *system) {
 pp_status pp_system_bytes_for_job(const pp_job *job, size_t *bytes) {
   *bytes = 0;
   PP_CHECK(job != NULL, PP_ERR_INTERNAL, "pp_system_bytes_for_job needs a job");
+  if (job->mode == PP_PROPAGATION_FRESNEL) return pp_fresnel_bytes_for_job(job, bytes);
   pp_method method = PP_METHOD_MFT;
   size_t ny = 0, nx = 0;
   PP_CALL(pp_system_resolve(job, job->method, &method));
@@ -485,6 +519,8 @@ pp_status pp_system_bytes_for_job(const pp_job *job, size_t *bytes) {
 }
 
 size_t pp_system_padded_size_for_job(const pp_job *job) {
+  /* Fresnel: no rank groups yet (docs/fresnel.md), so nothing a group could share */
+  if (job && job->mode == PP_PROPAGATION_FRESNEL) return 0;
   return job ? pp_planes_padded_size_for_job(job) : 0;
 }
 
@@ -507,6 +543,7 @@ pp_status pp_system_group_bytes_for_job(const pp_job *job, pp_method method, int
 
 pp_status pp_system_plan_fftw(const pp_job *job, pp_method method) {
   PP_CHECK(job != NULL, PP_ERR_INTERNAL, "pp_system_plan_fftw needs a job");
+  if (job->mode == PP_PROPAGATION_FRESNEL) return pp_fresnel_plan_fftw(job);
   PP_CALL(pp_system_resolve(job, method, &method));
   PP_CALL(pp_planes_plan_fftw(job)); /* the padded FFTs of image planes, any method */
   if (method != PP_METHOD_CZT) return PP_SUCCESS;
@@ -554,6 +591,7 @@ pp_status pp_system_requested_planes(const pp_job *job, pp_plane_info **planes,
   *planes = NULL;
   *n_planes = 0;
   if (!job->planes_requested) return PP_SUCCESS;
+  if (job->mode == PP_PROPAGATION_FRESNEL) return pp_fresnel_requested_planes(job, planes, n_planes);
   pp_status status = PP_SUCCESS;
   size_t n = job->n_optics, count = 0, ny = 0, nx = 0;
   bool *wanted = calloc(n + 1, sizeof *wanted);
@@ -585,6 +623,7 @@ pp_status pp_system_set_plane_sink(pp_system *system, const pp_job *job,
                                    const pp_plane_sink *sink) {
   PP_CHECK(system != NULL && job != NULL, PP_ERR_INTERNAL,
            "pp_system_set_plane_sink: NULL argument");
+  if (system->fresnel) return pp_fresnel_system_set_sink(system->fresnel, sink);
   system->capture = (pp_plane_capture){0};
   pp_planes_set_capture(system->planes, NULL, 0);
   free(system->plane_slot);

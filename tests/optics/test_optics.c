@@ -117,10 +117,30 @@ static void test_table(void) {
                          "hexagon_aperture",       "multi_hexagon_aperture", "secondary_obscuration",
                          "scalar_transmission",    "zernike_wfe",           "fits_optical_element"};
   size_t n_names = sizeof names / sizeof names[0];
-  /* + the FQPM aligner and 7 image-plane masks, tested in test_image_optics.c; a new optic
-   * adds a row, so the count may grow (test_optics_docs checks every row) */
-  PP_TEST_TRUE(pp_optic_type_count() >= n_names + 8,
-               "table holds at least the 9 pupil optic types and the 8 coronagraph types");
+  /* + the FQPM aligner and 7 image-plane masks, tested in test_image_optics.c, and the
+   * Fresnel mode's quadratic_lens (test_table_quadratic_lens below, and the Fresnel tests) */
+  PP_TEST_TRUE(pp_optic_type_count() >= n_names + 8 + 1,
+               "table holds at least the 9 pupil optic types, the 8 coronagraph types and "
+               "quadratic_lens (a new optic adds a row: test_optics_docs checks every row)");
+  const pp_optic_type *lens = pp_optic_type_find("quadratic_lens");
+  PP_TEST_TRUE(lens && lens->plane == PP_PLANE_PUPIL, "quadratic_lens is a pupil-plane row");
+  if (lens) {
+    /* Its pupil function is POPPY's QuadPhase(−f): OPD = −r²/(2f), here at r² = 0.5 m². */
+    pp_optic_spec spec;
+    pp_optic_spec_init(&spec, lens);
+    PP_TEST_OK(pp_optic_spec_set(&spec, "f_lens", 4.0), "f_lens 4 m");
+    PP_TEST_TRUE(pp_optic_spec_validate(&spec) == PP_SUCCESS, "a lens of 4 m is valid");
+    pp_pupil_grid grid = {.ny = 2, .nx = 2, .pixelscale_m = 1.0};
+    double amplitude[4] = {1, 1, 1, 1}, opd[4] = {0, 0, 0, 0};
+    PP_TEST_OK(pp_optic_apply_pupil(&spec, &grid, amplitude, opd), "lens applies");
+    PP_TEST_NEAR(opd[0], -0.5 / 8.0, 1e-15, "lens OPD −r²/(2f) at a corner pixel");
+    PP_TEST_NEAR(amplitude[0], 1.0, 0.0, "lens transmits everything");
+    PP_TEST_OK(pp_optic_spec_set(&spec, "f_lens", 0.0), "f_lens 0 is a number");
+    pp_status zero = pp_optic_spec_validate(&spec);
+    PP_TEST_TRUE(zero != PP_SUCCESS, "f_lens 0 is refused");
+    pp_status_free(zero);
+    pp_optic_spec_clear(&spec);
+  }
   for (size_t i = 0; i < n_names; i++) {
     const pp_optic_type *type = pp_optic_type_find(names[i]);
     PP_TEST_TRUE(type && strcmp(type->name, names[i]) == 0, names[i]);
