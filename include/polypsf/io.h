@@ -109,6 +109,17 @@ void pp_output_plane_name(const pp_job *job, const pp_plane_info *plane, char *n
                           size_t size);
 pp_status pp_output_write_psf_rows(pp_output *output, size_t row0, size_t nrows,
                                    const double *psf_rows, const double *detector_rows);
+/* The detector effects applied to /psf and /psf_detector (output_detector.c): rewrites their
+ * descriptions and records each effect as attributes (jitter_sigma_arcsec and
+ * jitter_sigma_px, charge_diffusion_sigma_detector_px and charge_diffusion_sigma_px on /psf;
+ * ipc_kernel [9] on /psf_detector; `detector_effects` on the root, the effects in the order
+ * applied). With unconvolved_psf (ny × nx) and unconvolved_detector (detector_ny ×
+ * detector_nx) on rank 0, also writes /psf_unconvolved and /psf_detector_unconvolved (the
+ * other ranks pass NULL). Collective. */
+pp_status pp_output_write_detector_effects(pp_output *output, const pp_detector_spec *detector,
+                                           double psf_pixelscale_arcsec, bool keep_unconvolved,
+                                           const double *unconvolved_psf,
+                                           const double *unconvolved_detector);
 /* Checkpoint and commit. Collective: every rank calls, at the same point. Syncs every
  * rank's written bytes to storage (H5Fflush → MPI_File_sync), and only then sets
  * /status/completed for every slice any rank wrote with pp_output_write_slice before the

@@ -22,11 +22,12 @@ static const char *const pp_job_pupil_keys[] = {"npix", NULL};
 static const char *const pp_job_source_keys[] = {"offset_r", "offset_theta", "offset_x",
                                                  "offset_y", NULL};
 static const char *const pp_job_detector_keys[] = {"pixelscale", "fov_pixels", "fov_arcsec",
-                                                   "oversample", NULL};
+                                                   "oversample", "jitter_sigma",
+                                                   "charge_diffusion_sigma", "ipc_kernel", NULL};
 static const char *const pp_job_propagation_keys[] = {"method", "fft_oversample", "normalize",
                                                       "fft_rigor", "threads_per_rank", NULL};
 static const char *const pp_job_output_keys[] = {"path", "cube", "planes", "plane_quantity",
-                                                 NULL};
+                                                 "keep_unconvolved", NULL};
 /* In pp_plane_quantity's order. */
 static const char *const pp_job_plane_quantity_words[] = {"intensity", "complex",
                                                           "amplitude_phase", NULL};
@@ -317,7 +318,7 @@ static pp_status pp_job_read_detector(pp_yaml_doc *doc, const yaml_node_t *secti
                          largest, job->detector.oversample,
                          (double)largest * job->detector.oversample, PP_JOB_MAX_DETECTOR_PIXELS);
   }
-  return PP_SUCCESS;
+  return pp_job_read_detector_effects(doc, section, job);
 }
 
 /* ---- output ----------------------------------------------------------------------------------- */
@@ -431,6 +432,14 @@ static pp_status pp_job_read_output(pp_yaml_doc *doc, const yaml_node_t *section
       PP_CALL(pp_yaml_read_choice(doc, node, "output.plane_quantity",
                                   pp_job_plane_quantity_words, &quantity));
       job->plane_quantity = (pp_plane_quantity)quantity;
+    }
+    if ((node = pp_yaml_mapping_get(doc, section, "keep_unconvolved", &key))) {
+      PP_CALL(pp_yaml_read_bool(doc, node, "output.keep_unconvolved", &job->keep_unconvolved));
+      /* without an effect there is nothing to keep apart: say so rather than ignore it */
+      if (job->keep_unconvolved && !pp_detector_has_effects(&job->detector))
+        return PP_YAML_ERROR(doc, key, "output.keep_unconvolved",
+                             "is true but the detector applies no effect (jitter_sigma, "
+                             "charge_diffusion_sigma or ipc_kernel)");
     }
   }
   job->output_path = strdup(path);

@@ -145,6 +145,10 @@ pp_status pp_job_read_wavelengths(pp_yaml_doc *doc, const yaml_node_t *section,
                                   const yaml_node_t *section_key, pp_job *job);
 pp_status pp_job_read_optics(pp_yaml_doc *doc, const yaml_node_t *section,
                              const yaml_node_t *section_key, pp_job *job);
+/* detector.jitter_sigma, detector.charge_diffusion_sigma and detector.ipc_kernel
+ * (job_detector_effects.c), called by the detector reader; the keys are optional. */
+pp_status pp_job_read_detector_effects(pp_yaml_doc *doc, const yaml_node_t *section,
+                                       pp_job *job);
 /* A missing required key, reported at `where` (its section's key when the section exists,
  * else the start of the document). */
 pp_status pp_job_missing(pp_yaml_doc *doc, const yaml_node_t *where, const char *path,

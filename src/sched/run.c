@@ -19,6 +19,7 @@
 #include "polypsf/io.h"
 #include "polypsf/sched.h"
 #include "polypsf/system.h"
+#include "sched/run_detector.h"
 
 /* Seconds between progress lines on long runs. */
 static const double pp_progress_interval_seconds = 10.0;
@@ -479,7 +480,11 @@ static pp_status pp_run_finish(pp_run_state *st, pp_run_summary *summary, const 
   PP_CALL_GOTO(status, pp_agree(st->comm, local));
   double t0 = pp_wtime();
   PP_CALL_GOTO(status, pp_run_reduce(st, band, receive, det_row0, det_nrows));
-  PP_CALL_GOTO(status, pp_psf_rebin(band, det_nrows * os, nx, (int)os, band_detector));
+  if (pp_detector_has_effects(&job->detector))
+    PP_CALL_GOTO(status, pp_run_detector_effects(st->comm, job, &st->geometry, st->output,
+                                                 det_row0, det_nrows, band, band_detector));
+  else
+    PP_CALL_GOTO(status, pp_psf_rebin(band, det_nrows * os, nx, (int)os, band_detector));
   double t1 = pp_wtime();
   PP_CALL_GOTO(status, pp_output_write_psf_rows(st->output, det_row0 * os, det_nrows * os,
                                                 band, band_detector));
