@@ -120,6 +120,18 @@ pp_status pp_output_write_detector_effects(pp_output *output, const pp_detector_
                                            double psf_pixelscale_arcsec, bool keep_unconvolved,
                                            const double *unconvolved_psf,
                                            const double *unconvolved_detector);
+
+/* ---- a PSF grid (output_grid.c, docs/grids.md) ------------------------------------------ */
+/* Creates /grid with psf [n_points][ny][nx], psf_detector [n_points][ny/os][nx/os], points
+ * [n_points][2] (x, y arcsec, written from points_arcsec as given on rank 0) and, when
+ * with_cube, cube [n_points][n_lambda][ny][nx]. Collective. */
+pp_status pp_output_grid_create(pp_output *output, size_t n_points, const double *points_arcsec,
+                                size_t n_lambda, bool with_cube);
+/* Writes rows [row0, row0 + nrows) of one image of a /grid dataset ("psf", "psf_detector" or
+ * "cube"): the image at leading indices lead[0..n_lead) (the point; for the cube the point
+ * and the wavelength). Collective: every rank calls with its own rows (nrows may be 0). */
+pp_status pp_output_grid_write_rows(pp_output *output, const char *name, const size_t *lead,
+                                    int n_lead, size_t row0, size_t nrows, const double *rows);
 /* Checkpoint and commit. Collective: every rank calls, at the same point. Syncs every
  * rank's written bytes to storage (H5Fflush → MPI_File_sync), and only then sets
  * /status/completed for every slice any rank wrote with pp_output_write_slice before the

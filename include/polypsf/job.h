@@ -89,6 +89,15 @@ typedef struct pp_job {
    * the detector plane; NULL when no plane is asked for (the default). docs/job-file.md. */
   bool *planes_requested;     /* [n_optics + 1] or NULL */
   pp_plane_quantity plane_quantity; /* output.plane_quantity (default intensity) */
+  /* field: the field points of a PSF grid (docs/grids.md); 0 and NULL without the section,
+   * and then the job is a single PSF as before. */
+  size_t n_field_points;
+  double *field_points_arcsec;  /* [n_field_points][2]: x, y in arcsec, in grid order */
+  /* Per optic (NULL, or [n_optics]): a zernike_wfe with field_coefficients or
+   * field_polynomial gets [n_field_points][field_terms[k]] Noll coefficients (metres) that
+   * point p adds to its `coefficients` (pp_job_field_point_optics). */
+  double **field_zernike;
+  size_t *field_terms;
 } pp_job;
 
 /* Parses and validates a job file. Not collective (call on every rank, or parse on
@@ -103,6 +112,13 @@ pp_status pp_job_parse_file(const char *path, pp_job **job);
 pp_status pp_job_parse_string(const char *text, size_t length, const char *name, pp_job **job);
 /* Releases a job and sets *job to NULL; accepts NULL and *job == NULL. */
 void pp_job_destroy(pp_job **job);
+
+/* The optics of field point `point` (< n_field_points): a copy of job->optics (*optics
+ * [job->n_optics], release with pp_job_field_point_optics_free) in which each zernike_wfe
+ * with field terms has its coefficients plus the point's (the list as long as the longer of
+ * the two). Not collective. */
+pp_status pp_job_field_point_optics(const pp_job *job, size_t point, pp_optic_spec **optics);
+void pp_job_field_point_optics_free(const pp_job *job, pp_optic_spec **optics);
 
 /* Whether the detector applies any effect (jitter, charge diffusion or IPC). */
 bool pp_detector_has_effects(const pp_detector_spec *detector);

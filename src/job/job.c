@@ -115,6 +115,10 @@ void pp_job_destroy(pp_job **job) {
   free(j->text);
   free(j->source_name);
   free(j->planes_requested);
+  free(j->field_points_arcsec);
+  for (size_t i = 0; j->field_zernike && i < j->n_optics; i++) free(j->field_zernike[i]);
+  free(j->field_zernike);
+  free(j->field_terms);
   free(j);
   *job = NULL;
 }

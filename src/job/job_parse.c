@@ -17,7 +17,8 @@
 #define PP_JOB_DEFAULT_OUTPUT_PATH "psf.h5"
 
 static const char *const pp_job_top_keys[] = {"pupil",    "wavelengths", "source", "optics",
-                                              "detector", "propagation", "output", NULL};
+                                              "detector", "propagation", "output", "field",
+                                              NULL};
 static const char *const pp_job_pupil_keys[] = {"npix", NULL};
 static const char *const pp_job_source_keys[] = {"offset_r", "offset_theta", "offset_x",
                                                  "offset_y", NULL};
@@ -453,8 +454,8 @@ pp_status pp_job_fill(pp_yaml_doc *doc, pp_job *job) {
   yaml_node_t *root = pp_yaml_doc_root(doc);
   PP_CALL(pp_yaml_check_mapping(doc, root, "", pp_job_top_keys,
                                 "a mapping of sections (pupil, wavelengths, source, optics, "
-                                "detector, propagation, output)"));
-  enum { PUPIL, WAVELENGTHS, SOURCE, OPTICS, DETECTOR, PROPAGATION, OUTPUT, N_SECTIONS };
+                                "detector, propagation, output, field)"));
+  enum { PUPIL, WAVELENGTHS, SOURCE, OPTICS, DETECTOR, PROPAGATION, OUTPUT, FIELD, N_SECTIONS };
   yaml_node_t *key[N_SECTIONS] = {NULL};
   yaml_node_t *value[N_SECTIONS] = {NULL};
   for (size_t i = 0; i < N_SECTIONS; i++)
@@ -480,5 +481,6 @@ pp_status pp_job_fill(pp_yaml_doc *doc, pp_job *job) {
   PP_CALL(pp_job_read_propagation(doc, value[PROPAGATION], job));
   PP_CALL(pp_job_read_detector(doc, value[DETECTOR], key[DETECTOR], job));
   PP_CALL(pp_job_read_output(doc, value[OUTPUT], job));
+  PP_CALL(pp_job_read_field(doc, value[FIELD], key[FIELD], value[OPTICS], job));
   return PP_SUCCESS;
 }

@@ -9,12 +9,15 @@
 
 #include "sched/run_detector.h"
 
-pp_status pp_run_detector_effects(MPI_Comm comm, const pp_job *job, const pp_geometry *geometry,
-                                  pp_output *output, size_t det_row0, size_t det_nrows,
-                                  double *band, double *band_detector) {
+/* The gather and the effects; *kept_whole and *kept_detector (when kept_whole is not NULL
+ * and the job keeps the unconvolved PSF) receive the PSF before the effects and its rebinned
+ * image, for the caller to write and free. */
+static pp_status pp_run_detector_rows(MPI_Comm comm, const pp_job *job,
+                                      const pp_geometry *geometry, size_t det_row0,
+                                      size_t det_nrows, double *band, double *band_detector,
+                                      double **kept_whole, double **kept_detector) {
   pp_status status = PP_SUCCESS;
-  int rank = 0, size = 1;
-  MPI_Comm_rank(comm, &rank);
+  int size = 1;
   MPI_Comm_size(comm, &size);
   size_t os = (size_t)geometry->oversample, ny = geometry->psf_ny, nx = geometry->psf_nx;
   size_t det_nx = nx / os, n = ny * nx, det_n = (ny / os) * det_nx;
@@ -29,7 +32,8 @@ pp_status pp_run_detector_effects(MPI_Comm comm, const pp_job *job, const pp_geo
   if (!local) local = pp_array_alloc(n * sizeof(double), (void **)&whole);
   if (!local) local = pp_array_alloc(n * sizeof(double), (void **)&blurred);
   if (!local) local = pp_array_alloc((det_n ? det_n : 1) * sizeof(double), (void **)&detector);
-  if (!local && job->keep_unconvolved)
+  bool keep = kept_whole != NULL && job->keep_unconvolved;
+  if (!local && keep)
     local = pp_array_alloc((det_n ? det_n : 1) * sizeof(double), (void **)&unconvolved_detector);
   counts = malloc((size_t)size * sizeof *counts);
   displs = malloc((size_t)size * sizeof *displs);
@@ -55,15 +59,16 @@ pp_status pp_run_detector_effects(MPI_Comm comm, const pp_job *job, const pp_geo
 
   local = pp_detector_effects_apply(&job->detector, geometry->psf_pixelscale_arcsec, whole, ny,
                                     nx, blurred, detector);
-  if (!local && job->keep_unconvolved)
+  if (!local && keep)
     local = pp_psf_rebin(whole, ny, nx, (int)os, unconvolved_detector);
   PP_CALL_GOTO(status, pp_agree(comm, local));
   memcpy(band, blurred + det_row0 * os * nx, det_nrows * os * nx * sizeof *band);
   memcpy(band_detector, detector + det_row0 * det_nx, det_nrows * det_nx * sizeof *band_detector);
-  PP_CALL_GOTO(status, pp_output_write_detector_effects(
-                           output, &job->detector, geometry->psf_pixelscale_arcsec,
-                           job->keep_unconvolved, rank == 0 ? whole : NULL,
-                           rank == 0 ? unconvolved_detector : NULL));
+  if (keep) {
+    *kept_whole = whole;
+    *kept_detector = unconvolved_detector;
+    whole = unconvolved_detector = NULL;
+  }
 done:
   pp_array_free(&whole);
   pp_array_free(&blurred);
@@ -72,4 +77,29 @@ done:
   free(counts);
   free(displs);
   return status;
+}
+
+pp_status pp_run_detector_effects(MPI_Comm comm, const pp_job *job, const pp_geometry *geometry,
+                                  pp_output *output, size_t det_row0, size_t det_nrows,
+                                  double *band, double *band_detector) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  double *whole = NULL, *unconvolved_detector = NULL;
+  pp_status status = pp_run_detector_rows(comm, job, geometry, det_row0, det_nrows, band,
+                                          band_detector, &whole, &unconvolved_detector);
+  if (status == PP_SUCCESS)
+    status = pp_output_write_detector_effects(output, &job->detector,
+                                              geometry->psf_pixelscale_arcsec,
+                                              job->keep_unconvolved, rank == 0 ? whole : NULL,
+                                              rank == 0 ? unconvolved_detector : NULL);
+  pp_array_free(&whole);
+  pp_array_free(&unconvolved_detector);
+  return status;
+}
+
+pp_status pp_run_detector_effects_rows(MPI_Comm comm, const pp_job *job,
+                                       const pp_geometry *geometry, size_t det_row0,
+                                       size_t det_nrows, double *band, double *band_detector) {
+  return pp_run_detector_rows(comm, job, geometry, det_row0, det_nrows, band, band_detector,
+                              NULL, NULL);
 }

@@ -20,4 +20,10 @@ pp_status pp_run_detector_effects(MPI_Comm comm, const pp_job *job, const pp_geo
                                   pp_output *output, size_t det_row0, size_t det_nrows,
                                   double *band, double *band_detector);
 
+/* The same effects on the rows of one PSF, nothing written (the grid's PSFs: the attributes
+ * are those of /psf). Collective on comm. */
+pp_status pp_run_detector_effects_rows(MPI_Comm comm, const pp_job *job,
+                                       const pp_geometry *geometry, size_t det_row0,
+                                       size_t det_nrows, double *band, double *band_detector);
+
 #endif
