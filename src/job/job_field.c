@@ -27,10 +27,11 @@ static pp_status pp_job_read_numbers(pp_yaml_doc *doc, const yaml_node_t *node, 
                                      double *out) {
   char got[96];
   pp_yaml_describe(node, got, sizeof got);
-  if (node->type != YAML_SEQUENCE_NODE || pp_yaml_sequence_length(node) != count)
-    return PP_YAML_ERROR(doc, node, path, "expects %s, got %s%s", what,
-                         node->type == YAML_SEQUENCE_NODE ? "a list of another length: " : "",
-                         got);
+  if (node->type == YAML_SEQUENCE_NODE && pp_yaml_sequence_length(node) != count)
+    return PP_YAML_ERROR(doc, node, path, "expects %s, got a list of %zu", what,
+                         pp_yaml_sequence_length(node));
+  if (node->type != YAML_SEQUENCE_NODE)
+    return PP_YAML_ERROR(doc, node, path, "expects %s, got %s", what, got);
   for (size_t i = 0; i < count; i++) {
     char item_path[PP_JOB_PATH_BYTES];
     pp_yaml_path_index(item_path, sizeof item_path, path, i);
@@ -116,10 +117,14 @@ static pp_status pp_job_read_field_coefficients(pp_yaml_doc *doc, const yaml_nod
   pp_yaml_describe(node, got, sizeof got);
   size_t n = job->n_field_points;
   if (node->type != YAML_SEQUENCE_NODE || pp_yaml_sequence_length(node) != n)
+  {
+    if (node->type == YAML_SEQUENCE_NODE)
+      snprintf(got, sizeof got, "%zu lists", pp_yaml_sequence_length(node));
     return PP_YAML_ERROR(doc, node, path,
-                         "expects one list of Noll coefficients (metres) per field point, %zu "
-                         "lists, got %s%s",
-                         n, node->type == YAML_SEQUENCE_NODE ? "a list of that many: " : "", got);
+                         "expects one list of Noll coefficients (metres) per field point: %zu "
+                         "lists for the %zu points of `field`, got %s",
+                         n, n, got);
+  }
   double **rows = calloc(n, sizeof *rows);
   size_t *lengths = calloc(n, sizeof *lengths), width = job->field_terms[optic];
   pp_status status = PP_SUCCESS;
