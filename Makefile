@@ -25,7 +25,7 @@ PACKAGES := build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-
 # ps in the Slurm and stop tests), Python with h5py, numpy and astropy (the rank-group
 # comparisons, test_export_astropy), slurm-wlm and munge (the `slurm` test: it starts its own
 # private daemons, tests/slurm/private_slurm.sh, and never uses or changes the system's).
-TEST_PACKAGES := valgrind procps python3 python3-h5py python3-numpy python3-astropy slurm-wlm munge
+TEST_PACKAGES := valgrind procps python3 python3-h5py python3-numpy python3-astropy python3-photutils slurm-wlm munge
 
 # Open MPI refuses root unless told; more ranks than cores need --oversubscribe.
 MPIRUN_ENV := OPENBLAS_NUM_THREADS=1 $(if $(filter 0,$(shell id -u)),OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)

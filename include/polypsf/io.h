@@ -123,10 +123,10 @@ pp_status pp_output_write_detector_effects(pp_output *output, const pp_detector_
 
 /* ---- a PSF grid (output_grid.c, docs/grids.md) ------------------------------------------ */
 /* Creates /grid with psf [n_points][ny][nx], psf_detector [n_points][ny/os][nx/os], points
- * [n_points][2] (x, y arcsec, written from points_arcsec as given on rank 0) and, when
- * with_cube, cube [n_points][n_lambda][ny][nx]. Collective. */
+ * [n_points][2] (x, y arcsec) and detector_xy [n_points][2] (x, y detector pixels), written
+ * as given on rank 0, and, when with_cube, cube [n_points][n_lambda][ny][nx]. Collective. */
 pp_status pp_output_grid_create(pp_output *output, size_t n_points, const double *points_arcsec,
-                                size_t n_lambda, bool with_cube);
+                                const double *detector_xy, size_t n_lambda, bool with_cube);
 /* Writes rows [row0, row0 + nrows) of one image of a /grid dataset ("psf", "psf_detector" or
  * "cube"): the image at leading indices lead[0..n_lead) (the point; for the cube the point
  * and the wavelength). Collective: every rank calls with its own rows (nrows may be 0). */
@@ -332,6 +332,12 @@ typedef struct pp_fits_export_options {
  * removed and an existing fits_path is left as it was. */
 pp_status pp_export_fits(const char *input_path, const char *fits_path,
                          const pp_fits_export_options *options);
+/* Writes a PSF grid's /grid/psf as WebbPSF's psf_grid writes its FITS file (export_grid.c,
+ * docs/grids.md): the primary HDU [point][y][x] the oversampled PSFs times oversample², with
+ * NUM_PSFS, DET_YX<i> = "(y, x)" from /grid/detector_xy, OVERSAMP, DET_SAMP, FOVPIXEL,
+ * WAVELEN, NWAVES, DIFFLMT, NORMALIZ, DATE. The same checks and staging as pp_export_fits;
+ * PP_ERR_INPUT, nothing written, when the file has no /grid. Not collective. */
+pp_status pp_export_psf_grid(const char *input_path, const char *fits_path, bool force);
 
 /* ---- PNG preview (docs/export.md) ------------------------------------------------------ */
 typedef enum {

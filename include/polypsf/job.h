@@ -93,6 +93,9 @@ typedef struct pp_job {
    * and then the job is a single PSF as before. */
   size_t n_field_points;
   double *field_points_arcsec;  /* [n_field_points][2]: x, y in arcsec, in grid order */
+  /* field.detector_pixel: [n_field_points][2] the detector pixel (x, y) of each point, for
+   * `export --psf-grid`; NULL when not given (then x / pixelscale, y / pixelscale). */
+  double *field_detector_pixels;
   /* Per optic (NULL, or [n_optics]): a zernike_wfe with field_coefficients or
    * field_polynomial gets [n_field_points][field_terms[k]] Noll coefficients (metres) that
    * point p adds to its `coefficients` (pp_job_field_point_optics). */

@@ -8,7 +8,7 @@
 #include "io/io_private.h"
 
 pp_status pp_output_grid_create(pp_output *output, size_t n_points, const double *points_arcsec,
-                                size_t n_lambda, bool with_cube) {
+                                const double *detector_xy, size_t n_lambda, bool with_cube) {
   pp_status status = PP_SUCCESS, local = PP_SUCCESS;
   pp_formats_hdf5_quiet quiet;
   pp_formats_hdf5_quiet_begin(&quiet);
@@ -52,20 +52,32 @@ pp_status pp_output_grid_create(pp_output *output, size_t n_points, const double
                                     "as /cube; the same values as /cube[point * n_wavelengths "
                                     "+ wavelength]");
   pp_formats_hdf5_close(&dataset);
-  if (!local) local = pp_output_dataset_create(group, "points", H5T_IEEE_F64LE, 2, point_dims, &points);
-  if (!local) local = pp_io_attr_write_string(points, "units", "arcsec");
-  if (!local) local = pp_io_attr_write_string(points, "description", "field point p: [x, y]");
-  if (!local) {
-    file_space = H5Dget_space(points);
-    if (output->rank != 0) H5Sselect_none(file_space);
-    hid_t mem_space = H5Screate_simple(2, point_dims, NULL);
-    if (output->rank != 0) H5Sselect_none(mem_space);
-    double no_data = 0.0;
-    if (H5Dwrite(points, H5T_NATIVE_DOUBLE, mem_space, file_space, output->dxpl_collective,
-                 output->rank == 0 ? points_arcsec : &no_data) < 0)
-      local = pp_error_raise(PP_ERR_IO, __FILE__, __LINE__, __func__,
-                             "cannot write /grid/points to '%s'", output->partial_path);
-    pp_formats_hdf5_close(&mem_space);
+  const double *sources[2] = {points_arcsec, detector_xy};
+  static const char *const names[2] = {"points", "detector_xy"};
+  static const char *const units[2] = {"arcsec", "pixels"};
+  static const char *const descriptions[2] = {
+      "field point p: [x, y] on the sky",
+      "field point p: [x, y] detector pixel (field.detector_pixel, else points / pixelscale)"};
+  for (int k = 0; k < 2 && !local; k++) {
+    local = pp_output_dataset_create(group, names[k], H5T_IEEE_F64LE, 2, point_dims, &points);
+    if (!local) local = pp_io_attr_write_string(points, "units", units[k]);
+    if (!local) local = pp_io_attr_write_string(points, "description", descriptions[k]);
+    if (!local) {
+      file_space = H5Dget_space(points);
+      hid_t mem_space = H5Screate_simple(2, point_dims, NULL);
+      if (output->rank != 0) {
+        H5Sselect_none(file_space);
+        H5Sselect_none(mem_space);
+      }
+      double no_data = 0.0;
+      if (H5Dwrite(points, H5T_NATIVE_DOUBLE, mem_space, file_space, output->dxpl_collective,
+                   output->rank == 0 ? sources[k] : &no_data) < 0)
+        local = pp_error_raise(PP_ERR_IO, __FILE__, __LINE__, __func__,
+                               "cannot write /grid/%s to '%s'", names[k], output->partial_path);
+      pp_formats_hdf5_close(&mem_space);
+      pp_formats_hdf5_close(&file_space);
+    }
+    pp_formats_hdf5_close(&points);
   }
 agree:
   status = pp_agree(output->comm, local);

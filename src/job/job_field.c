@@ -13,7 +13,7 @@ enum { PP_JOB_MAX_FIELD_POINTS = 1000000 };
 /* Noll indices a field term may name: the zernike_wfe optic's own limit (radial order 20). */
 enum { PP_JOB_MAX_FIELD_NOLL = 231 };
 
-static const char *const pp_job_field_keys[] = {"points", "grid", NULL};
+static const char *const pp_job_field_keys[] = {"points", "grid", "detector_pixel", NULL};
 static const char *const pp_job_field_grid_keys[] = {"nx", "ny", "x", "y", NULL};
 
 bool pp_job_is_field_key(const char *type_name, const char *key) {
@@ -107,6 +107,31 @@ static pp_status pp_job_read_field_grid(pp_yaml_doc *doc, const yaml_node_t *nod
       point[0] = range[0][0] + (range[0][1] - range[0][0]) * fx;
       point[1] = range[1][0] + (range[1][1] - range[1][0]) * fy;
     }
+  return PP_SUCCESS;
+}
+
+/* detector_pixel: one [x, y] detector pixel per field point, in the order of the points. */
+static pp_status pp_job_read_field_detector_pixels(pp_yaml_doc *doc, const yaml_node_t *node,
+                                                   pp_job *job) {
+  static const char *const path = "field.detector_pixel";
+  size_t n = job->n_field_points;
+  char got[96];
+  pp_yaml_describe(node, got, sizeof got);
+  if (node->type == YAML_SEQUENCE_NODE && pp_yaml_sequence_length(node) != n)
+    snprintf(got, sizeof got, "%zu pairs", pp_yaml_sequence_length(node));
+  if (node->type != YAML_SEQUENCE_NODE || pp_yaml_sequence_length(node) != n)
+    return PP_YAML_ERROR(doc, node, path,
+                         "expects one [x, y] detector pixel per field point (%zu), got %s", n,
+                         got);
+  job->field_detector_pixels = calloc(2 * n, sizeof *job->field_detector_pixels);
+  PP_CHECK(job->field_detector_pixels, PP_ERR_MEMORY, "out of memory");
+  for (size_t p = 0; p < n; p++) {
+    char item_path[PP_JOB_PATH_BYTES];
+    pp_yaml_path_index(item_path, sizeof item_path, path, p);
+    PP_CALL(pp_job_read_numbers(doc, pp_yaml_sequence_item(doc, node, p), item_path, 2,
+                                "pixels", "a pair [x, y] of detector pixels",
+                                &job->field_detector_pixels[2 * p]));
+  }
   return PP_SUCCESS;
 }
 
@@ -268,6 +293,8 @@ pp_status pp_job_read_field(pp_yaml_doc *doc, const yaml_node_t *section,
                             "(arcsec)");
     if (points) PP_CALL(pp_job_read_field_points(doc, points, job));
     else PP_CALL(pp_job_read_field_grid(doc, grid, grid_key, job));
+    yaml_node_t *pixels = pp_yaml_mapping_get(doc, section, "detector_pixel", NULL);
+    if (pixels) PP_CALL(pp_job_read_field_detector_pixels(doc, pixels, job));
   }
   for (size_t k = 0; k < job->n_optics; k++)
     PP_CALL(pp_job_read_optic_field_terms(doc, pp_yaml_sequence_item(doc, optics_section, k), k,

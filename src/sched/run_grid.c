@@ -81,8 +81,18 @@ pp_status pp_grid_finish(const pp_grid_run *grid, MPI_Comm comm, const pp_geomet
   const pp_job *job = grid->field_job;
   size_t os = (size_t)geometry->oversample, nx = geometry->psf_nx;
   size_t row0 = det_row0 * os, nrows = det_nrows * os, band_len = nrows * nx;
-  PP_CALL(pp_output_grid_create(output, grid->n_points, job->field_points_arcsec, grid->n_lambda,
-                                job->output_cube));
+  double *detector_xy = malloc(2 * grid->n_points * sizeof *detector_xy);
+  PP_CALL(pp_agree(comm, detector_xy ? PP_SUCCESS
+                                     : pp_error_raise(PP_ERR_MEMORY, __FILE__, __LINE__,
+                                                      __func__, "out of memory")));
+  for (size_t q = 0; q < 2 * grid->n_points; q++)
+    detector_xy[q] = job->field_detector_pixels
+                         ? job->field_detector_pixels[q]
+                         : job->field_points_arcsec[q] / job->detector.pixelscale_arcsec;
+  pp_status created = pp_output_grid_create(output, grid->n_points, job->field_points_arcsec,
+                                            detector_xy, grid->n_lambda, job->output_cube);
+  free(detector_xy);
+  PP_CALL(created);
   for (size_t p = 0; p < grid->n_points; p++) {
     memset(band, 0, band_len * sizeof *band);
     for (size_t i = 0; i < grid->n_lambda; i++) {
