@@ -306,6 +306,16 @@ pp_status pp_result_check_complete(const pp_result *result);
 /* Reads /cube[index] of the result's file into slice[ny][nx] (caller-allocated).
  * PP_ERR_INPUT when the file has no cube or index is out of range. Not collective. */
 pp_status pp_result_read_cube_slice(const pp_result *result, size_t index, double *slice);
+/* A PSF grid's /grid/psf and /grid/points (export_grid.c). */
+typedef struct pp_result_grid {
+  size_t n_points, ny, nx;
+  double *psf;      /* [n_points][ny][nx] */
+  double *points;   /* [n_points][2] x, y arcsec */
+} pp_result_grid;
+/* Reads the grid of a result's file; n_points 0 (and no arrays) when the file has no /grid.
+ * PP_ERR_INPUT for a damaged /grid. Release with pp_result_grid_free. Not collective. */
+pp_status pp_result_read_grid(const pp_result *result, pp_result_grid *grid);
+void pp_result_grid_free(pp_result_grid *grid);
 /* Releases a result and sets *result to NULL (accepts NULL and *result == NULL). */
 void pp_result_destroy(pp_result **result);
 

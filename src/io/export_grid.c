@@ -134,3 +134,32 @@ done:
   pp_result_destroy(&r);
   return status;
 }
+
+pp_status pp_result_read_grid(const pp_result *result, pp_result_grid *grid) {
+  *grid = (pp_result_grid){0};
+  pp_status status = PP_SUCCESS;
+  hid_t file = H5I_INVALID_HID;
+  pp_formats_hdf5_quiet quiet;
+  pp_formats_hdf5_quiet_begin(&quiet);
+  hsize_t dims[3] = {0}, point_dims[2] = {0};
+  PP_CALL_GOTO(status, pp_formats_hdf5_open_read(result->path, &file));
+  if (H5Lexists(file, "/grid", H5P_DEFAULT) <= 0) goto done; /* not a grid */
+  PP_CALL_GOTO(status, pp_grid_read(file, result->path, "/grid/psf", 3, dims, &grid->psf));
+  PP_CALL_GOTO(status, pp_grid_read(file, result->path, "/grid/points", 2, point_dims,
+                                    &grid->points));
+  PP_CHECK_GOTO(status, point_dims[0] == dims[0] && point_dims[1] == 2, PP_ERR_INPUT,
+                "'%s' is damaged: /grid/points does not hold one pair per PSF", result->path);
+  grid->n_points = (size_t)dims[0];
+  grid->ny = (size_t)dims[1];
+  grid->nx = (size_t)dims[2];
+done:
+  if (status) pp_result_grid_free(grid);
+  pp_formats_hdf5_read_end(&file, &quiet);
+  return status;
+}
+
+void pp_result_grid_free(pp_result_grid *grid) {
+  pp_array_free(&grid->psf);
+  pp_array_free(&grid->points);
+  grid->n_points = 0;
+}

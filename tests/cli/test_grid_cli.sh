@@ -51,6 +51,21 @@ for set in /grid/psf /grid/psf_detector /grid/cube /grid/points; do
   report $same "$set byte-identical on 1, 2 and 3 ranks" "sizes $(stat -c %s r1.bin r2.bin r3.bin 2>&1 | tr '\n' ' ')"
 done
 
+# info summarises a grid: one line per point, peaks equal /grid/psf's maxima (h5dump).
+"$exe" info r1.h5 >info.out 2>&1
+report $([[ $(grep -c '^  point ' info.out) == 9 ]]; echo $?) "info prints one line per field point" "$(tail -3 info.out)"
+peaks_info=$(grep '^  point ' info.out | sed -n 's/.* peak \([^,]*\),.*/\1/p')
+if /usr/bin/python3 -c 'import h5py' >/dev/null 2>&1; then
+  peaks_file=$(/usr/bin/python3 -c 'import h5py, sys
+for image in h5py.File(sys.argv[1], "r")["/grid/psf"][:]: print(repr(image.max()))' r1.h5)
+  # info prints 6 significant digits
+  close=$(paste <(echo "$peaks_file") <(echo "$peaks_info") |
+    awk 'NF == 2 {n++; if ($1 - $2 > 1e-5 * $1 || $2 - $1 > 1e-5 * $1) bad++} END {print n == 9 && !bad}')
+  report $([[ $close == 1 ]]; echo $?) \
+    "info's per-point peaks are the maxima of /grid/psf (h5py)" \
+    "file: $(echo $peaks_file) info: $(echo $peaks_info)"
+fi
+
 # Stop a longer grid once some tasks are on disk, resume it, compare with a run in one go.
 grid_job 256 4 >long.yaml
 "$exe" run long.yaml -o whole.h5 >/dev/null 2>&1
