@@ -218,9 +218,15 @@ static int pp_cli_main(int argc, char **argv, int rank, bool with_mpi) {
   if (status) {
     if (rank == 0) pp_status_print(status, stderr, args.trace);
   } else if (with_mpi && rank == 0 && args.log_level >= PP_LOG_WARN) {
-    printf("polypsf: %zu wavelength(s) on %d rank(s) in %.2f s -> %s (PSF sum %.6g, peak %.6g)\n",
-           summary.n_wavelengths, summary.n_ranks, summary.seconds, summary.output_path,
-           summary.psf_sum, summary.psf_peak);
+    if (job->n_field_points > 0) /* a grid: its tasks, and /psf is the field's mean */
+      printf("polypsf: %zu task(s) = %zu field point(s) x %zu wavelength(s) on %d rank(s) in "
+             "%.2f s -> %s (/grid; mean PSF sum %.6g, peak %.6g)\n",
+             summary.n_wavelengths, job->n_field_points, job->n_wavelengths, summary.n_ranks,
+             summary.seconds, summary.output_path, summary.psf_sum, summary.psf_peak);
+    else
+      printf("polypsf: %zu wavelength(s) on %d rank(s) in %.2f s -> %s (PSF sum %.6g, peak "
+             "%.6g)\n", summary.n_wavelengths, summary.n_ranks, summary.seconds,
+             summary.output_path, summary.psf_sum, summary.psf_peak);
   }
   int code = pp_cli_exit_code(status);
   pp_status_free(status);
