@@ -26,8 +26,9 @@ PACKAGES := build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-
 # comparisons, test_export_astropy), slurm-wlm and munge (the `slurm` test: it starts its own
 # private daemons, tests/slurm/private_slurm.sh, and never uses or changes the system's),
 # e2fsprogs and mount (mkfs.ext4, e2fsck, losetup: the read-only disk of the `faults` tests),
-# iproute2 (ip netns, ss: the two-node cluster of tests/slurm/two_nodes.sh).
-TEST_PACKAGES := valgrind procps python3 python3-h5py python3-numpy python3-astropy slurm-wlm munge \
+# iproute2 (ip netns, ss: the two-node cluster of tests/slurm/two_nodes.sh), python3-photutils
+# (GriddedPSFModel reads `export --psf-grid` files in test_psf_grid_photutils).
+TEST_PACKAGES := valgrind procps python3 python3-h5py python3-numpy python3-astropy python3-photutils slurm-wlm munge \
                  e2fsprogs mount iproute2
 
 # Open MPI refuses root unless told; more ranks than cores need --oversubscribe.

@@ -115,6 +115,29 @@ void pp_output_plane_name(const pp_job *job, const pp_plane_info *plane, char *n
                           size_t size);
 pp_status pp_output_write_psf_rows(pp_output *output, size_t row0, size_t nrows,
                                    const double *psf_rows, const double *detector_rows);
+/* The detector effects applied to /psf and /psf_detector (output_detector.c): rewrites their
+ * descriptions and records each effect as attributes (jitter_sigma_arcsec and
+ * jitter_sigma_px, charge_diffusion_sigma_detector_px and charge_diffusion_sigma_px on /psf;
+ * ipc_kernel [9] on /psf_detector; `detector_effects` on the root, the effects in the order
+ * applied). With unconvolved_psf (ny × nx) and unconvolved_detector (detector_ny ×
+ * detector_nx) on rank 0, also writes /psf_unconvolved and /psf_detector_unconvolved (the
+ * other ranks pass NULL). Collective. */
+pp_status pp_output_write_detector_effects(pp_output *output, const pp_detector_spec *detector,
+                                           double psf_pixelscale_arcsec, bool keep_unconvolved,
+                                           const double *unconvolved_psf,
+                                           const double *unconvolved_detector);
+
+/* ---- a PSF grid (output_grid.c, docs/grids.md) ------------------------------------------ */
+/* Creates /grid with psf [n_points][ny][nx], psf_detector [n_points][ny/os][nx/os], points
+ * [n_points][2] (x, y arcsec) and detector_xy [n_points][2] (x, y detector pixels), written
+ * as given on rank 0, and, when with_cube, cube [n_points][n_lambda][ny][nx]. Collective. */
+pp_status pp_output_grid_create(pp_output *output, size_t n_points, const double *points_arcsec,
+                                const double *detector_xy, size_t n_lambda, bool with_cube);
+/* Writes rows [row0, row0 + nrows) of one image of a /grid dataset ("psf", "psf_detector" or
+ * "cube"): the image at leading indices lead[0..n_lead) (the point; for the cube the point
+ * and the wavelength). Collective: every rank calls with its own rows (nrows may be 0). */
+pp_status pp_output_grid_write_rows(pp_output *output, const char *name, const size_t *lead,
+                                    int n_lead, size_t row0, size_t nrows, const double *rows);
 /* Checkpoint and commit. Collective: every rank calls, at the same point. Syncs every
  * rank's written bytes to storage (H5Fflush → MPI_File_sync), and only then sets
  * /status/completed for every slice any rank wrote with pp_output_write_slice before the
@@ -299,6 +322,16 @@ pp_status pp_result_check_complete(const pp_result *result);
 /* Reads /cube[index] of the result's file into slice[ny][nx] (caller-allocated).
  * PP_ERR_INPUT when the file has no cube or index is out of range. Not collective. */
 pp_status pp_result_read_cube_slice(const pp_result *result, size_t index, double *slice);
+/* A PSF grid's /grid/psf and /grid/points (export_grid.c). */
+typedef struct pp_result_grid {
+  size_t n_points, ny, nx;
+  double *psf;      /* [n_points][ny][nx] */
+  double *points;   /* [n_points][2] x, y arcsec */
+} pp_result_grid;
+/* Reads the grid of a result's file; n_points 0 (and no arrays) when the file has no /grid.
+ * PP_ERR_INPUT for a damaged /grid. Release with pp_result_grid_free. Not collective. */
+pp_status pp_result_read_grid(const pp_result *result, pp_result_grid *grid);
+void pp_result_grid_free(pp_result_grid *grid);
 /* Releases a result and sets *result to NULL (accepts NULL and *result == NULL). */
 void pp_result_destroy(pp_result **result);
 
@@ -325,6 +358,12 @@ typedef struct pp_fits_export_options {
  * removed and an existing fits_path is left as it was. */
 pp_status pp_export_fits(const char *input_path, const char *fits_path,
                          const pp_fits_export_options *options);
+/* Writes a PSF grid's /grid/psf as WebbPSF's psf_grid writes its FITS file (export_grid.c,
+ * docs/grids.md): the primary HDU [point][y][x] the oversampled PSFs times oversample², with
+ * NUM_PSFS, DET_YX<i> = "(y, x)" from /grid/detector_xy, OVERSAMP, DET_SAMP, FOVPIXEL,
+ * WAVELEN, NWAVES, DIFFLMT, NORMALIZ, DATE. The same checks and staging as pp_export_fits;
+ * PP_ERR_INPUT, nothing written, when the file has no /grid. Not collective. */
+pp_status pp_export_psf_grid(const char *input_path, const char *fits_path, bool force);
 
 /* ---- PNG preview (docs/export.md) ------------------------------------------------------ */
 typedef enum {

@@ -41,6 +41,15 @@ typedef struct pp_detector_spec {
    * Detector (numpy.round) */
   size_t fov_pixels_y, fov_pixels_x;
   int oversample;             /* computed pixels per detector pixel, each axis */
+  /* Detector effects on the polychromatic PSF, in this order (docs/grids.md); 0 / false is
+   * none. jitter: a Gaussian of this sigma (arcsec per axis) on the oversampled PSF, as
+   * POPPY's Instrument._apply_jitter; charge diffusion: a Gaussian of this sigma (detector
+   * pixels) on the oversampled PSF; IPC: this 3 x 3 kernel (row-major, sums to 1) convolved
+   * with the detector-sampled PSF. */
+  double jitter_sigma_arcsec;
+  double charge_diffusion_sigma_px;
+  bool has_ipc_kernel;
+  double ipc_kernel[9];
 } pp_detector_spec;
 
 /* The light source's position on the sky relative to the optical axis, as POPPY's
@@ -93,12 +102,26 @@ typedef struct pp_job {
   pp_normalize normalize;
   char *output_path;          /* output.path; may be overridden by the CLI */
   bool output_cube;           /* write /cube */
+  bool keep_unconvolved;      /* output.keep_unconvolved: also write the PSF before the
+                                 detector effects (/psf_unconvolved, /psf_detector_unconvolved) */
   /* output.planes: [k] for k < n_optics asks for the plane after optic k, [n_optics] for
    * the detector plane; NULL when no plane is asked for (the default). docs/job-file.md. */
   bool *planes_requested;     /* [n_optics + 1] or NULL */
   pp_plane_quantity plane_quantity; /* output.plane_quantity (default intensity) */
   pp_propagation_mode mode;   /* propagation.mode (default fraunhofer) */
   pp_fresnel_spec fresnel;    /* mode fresnel only; zero otherwise */
+  /* field: the field points of a PSF grid (docs/grids.md); 0 and NULL without the section,
+   * and then the job is a single PSF as before. */
+  size_t n_field_points;
+  double *field_points_arcsec;  /* [n_field_points][2]: x, y in arcsec, in grid order */
+  /* field.detector_pixel: [n_field_points][2] the detector pixel (x, y) of each point, for
+   * `export --psf-grid`; NULL when not given (then x / pixelscale, y / pixelscale). */
+  double *field_detector_pixels;
+  /* Per optic (NULL, or [n_optics]): a zernike_wfe with field_coefficients or
+   * field_polynomial gets [n_field_points][field_terms[k]] Noll coefficients (metres) that
+   * point p adds to its `coefficients` (pp_job_field_point_optics). */
+  double **field_zernike;
+  size_t *field_terms;
 } pp_job;
 
 /* Parses and validates a job file. Not collective (call on every rank, or parse on
@@ -113,6 +136,16 @@ pp_status pp_job_parse_file(const char *path, pp_job **job);
 pp_status pp_job_parse_string(const char *text, size_t length, const char *name, pp_job **job);
 /* Releases a job and sets *job to NULL; accepts NULL and *job == NULL. */
 void pp_job_destroy(pp_job **job);
+
+/* The optics of field point `point` (< n_field_points): a copy of job->optics (*optics
+ * [job->n_optics], release with pp_job_field_point_optics_free) in which each zernike_wfe
+ * with field terms has its coefficients plus the point's (the list as long as the longer of
+ * the two). Not collective. */
+pp_status pp_job_field_point_optics(const pp_job *job, size_t point, pp_optic_spec **optics);
+void pp_job_field_point_optics_free(const pp_job *job, pp_optic_spec **optics);
+
+/* Whether the detector applies any effect (jitter, charge diffusion or IPC). */
+bool pp_detector_has_effects(const pp_detector_spec *detector);
 
 /* "auto", "mft", "czt", "fft" (the job-file words). */
 const char *pp_method_name(pp_method method);

@@ -275,6 +275,28 @@ pp_status pp_fresnel_plane_table(const pp_job *job, const pp_plane_info *planes,
                                  double *pixelscales, double *beam_radii, double *curvatures);
 /* FFT flops of one wavelength (at the job's first wavelength). */
 pp_status pp_fresnel_flops_for_job(const pp_job *job, double *flops);
+/* ---- detector effects (detector_effects.c, docs/grids.md) ------------------------------- */
+/* scipy.ndimage.gaussian_filter(in, sigma_px) with its defaults (mode 'reflect', truncate
+ * 4.0): the normalized Gaussian kernel of radius int(4·sigma_px + 0.5) pixels, correlated
+ * with each axis in turn (y, then x), the image extended by half-sample symmetric
+ * reflection (d c b a | a b c d | d c b a). sigma_px 0 copies. in and out [ny][nx] must not
+ * overlap. Not collective. */
+pp_status pp_gaussian_filter_reflect(const double *in, size_t ny, size_t nx, double sigma_px,
+                                     double *out);
+/* Interpixel capacitance: out = in convolved with kernel[3][3] (row-major, row 0 is y − 1
+ * of the kernel's centre, flipped as a convolution does), pixels outside the image taken as
+ * 0 (astropy.convolution.convolve's default boundary 'fill', as WebbPSF applies its IPC
+ * kernels). in and out [ny][nx] must not overlap. Not collective. */
+pp_status pp_ipc_convolve(const double *in, size_t ny, size_t nx, const double kernel[9],
+                          double *out);
+/* The detector's effects on a whole polychromatic PSF psf[ny][nx] of psf_pixelscale_arcsec
+ * (oversampled by detector->oversample): psf_out = charge diffusion (sigma ·oversample
+ * pixels) after jitter (jitter_sigma / psf_pixelscale pixels), both
+ * pp_gaussian_filter_reflect; detector_out[ny/os][nx/os] = IPC of psf_out rebinned (or
+ * psf_out rebinned without a kernel). Not collective. */
+pp_status pp_detector_effects_apply(const pp_detector_spec *detector,
+                                    double psf_pixelscale_arcsec, const double *psf, size_t ny,
+                                    size_t nx, double *psf_out, double *detector_out);
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,9 @@ typedef int (*pp_cli_command_fn)(int argc, char **argv);
 int pp_cli_command_export(int argc, char **argv);
 int pp_cli_command_render(int argc, char **argv);
 int pp_cli_command_info(int argc, char **argv);
+/* `info` on a PSF grid: one line per field point (cmd_info_grid.c); prints nothing for a file
+ * without /grid. ee_radius_arcsec 0: 2 λ/D at the weighted mean wavelength. */
+void pp_cli_info_grid(const pp_result *result, double ee_radius_arcsec);
 
 /* ---- the option parser and value parsers every command shares (cli_parse.c) -------------- */
 /* One option of a command: getopt_long's row and what its value is. */

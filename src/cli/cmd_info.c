@@ -315,6 +315,7 @@ static void pp_cli_info_print(const pp_result *r, const pp_cli_info_args *args) 
   }
   if (r->pixelscale_m > 0.0) pp_cli_info_analysis_metres(r, &stats);
   else pp_cli_info_analysis(r, args, &stats);
+  pp_cli_info_grid(r, args->n_ee_radii > 0 ? args->ee_radii_arcsec[0] : 0.0);
 }
 
 int pp_cli_command_info(int argc, char **argv) {

@@ -21,6 +21,7 @@ static const char pp_cli_usage[] =
     "                             [--threads-per-rank T] [--calibration FILE] [--recalibrate]\n"
     "       polypsf info OUT.h5 [--ee ARCSEC[,ARCSEC...]] [--job] [--all]\n"
     "       polypsf export OUT.h5 --fits PSF.fits [--cube] [--force]\n"
+    "       polypsf export OUT.h5 --psf-grid GRID.fits [--force]\n"
     "       polypsf render OUT.h5 [-o PSF.png] [--colormap gray|viridis|inferno]\n"
     "                             [--scale-bar ARCSEC|auto] [--size N] [--min-decades D]\n"
     "                             [--plane NAME --wavelength I]\n"
@@ -32,7 +33,8 @@ static const char pp_cli_usage[] =
     "  info OUT.h5           what a result holds: job, wavelengths, sampling, provenance,\n"
     "                        PSF sum and peak, centroid, FWHM, encircled energy (--ee radii)\n"
     "  export OUT.h5         write a FITS file as POPPY does (--fits FILE; --cube adds the\n"
-    "                        monochromatic PSFs); --force replaces an existing FITS file\n"
+    "                        monochromatic PSFs); --force replaces an existing FITS file;\n"
+    "                        --psf-grid FILE: a PSF grid as WebbPSF's psf_grid writes it\n"
     "  render OUT.h5         write a log-stretched PNG preview of the PSF (default OUT.png;\n"
     "                        --size: pixels along the longer side, --min-decades: stretch\n"
     "                        below the peak, default 6; --scale-bar: bar length in arcsec;\n"
@@ -216,9 +218,15 @@ static int pp_cli_main(int argc, char **argv, int rank, bool with_mpi) {
   if (status) {
     if (rank == 0) pp_status_print(status, stderr, args.trace);
   } else if (with_mpi && rank == 0 && args.log_level >= PP_LOG_WARN) {
-    printf("polypsf: %zu wavelength(s) on %d rank(s) in %.2f s -> %s (PSF sum %.6g, peak %.6g)\n",
-           summary.n_wavelengths, summary.n_ranks, summary.seconds, summary.output_path,
-           summary.psf_sum, summary.psf_peak);
+    if (job->n_field_points > 0) /* a grid: its tasks, and /psf is the field's mean */
+      printf("polypsf: %zu task(s) = %zu field point(s) x %zu wavelength(s) on %d rank(s) in "
+             "%.2f s -> %s (/grid; mean PSF sum %.6g, peak %.6g)\n",
+             summary.n_wavelengths, job->n_field_points, job->n_wavelengths, summary.n_ranks,
+             summary.seconds, summary.output_path, summary.psf_sum, summary.psf_peak);
+    else
+      printf("polypsf: %zu wavelength(s) on %d rank(s) in %.2f s -> %s (PSF sum %.6g, peak "
+             "%.6g)\n", summary.n_wavelengths, summary.n_ranks, summary.seconds,
+             summary.output_path, summary.psf_sum, summary.psf_peak);
   }
   int code = pp_cli_exit_code(status);
   pp_status_free(status);

@@ -121,6 +121,11 @@ struct pp_output {
   size_t plane_buffer_count;          /* its doubles */
 };
 
+/* A contiguous dataset, allocated at creation and never filled (every byte is written).
+ * Collective (metadata). */
+pp_status pp_output_dataset_create(hid_t location, const char *name, hid_t file_type,
+                                   int ndims, const hsize_t *dims, hid_t *dataset);
+
 /* The description must make sense; a failure here is a bug in the caller. Not collective. */
 pp_status pp_io_output_check_meta(const pp_output_meta *meta);
 /* All ranks were given the same path, force and description (a hash compared with one

@@ -59,7 +59,7 @@ done:
 /* A contiguous dataset whose space is allocated now and never filled: every element is
  * written by us (or marked not written by /status/completed), and allocation at creation
  * is what lets a single rank write raw data later. */
-static pp_status pp_output_dataset_create(hid_t location, const char *name, hid_t file_type,
+pp_status pp_output_dataset_create(hid_t location, const char *name, hid_t file_type,
                                           int ndims, const hsize_t *dims, hid_t *dataset) {
   pp_status status = PP_SUCCESS;
   hid_t space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID;

@@ -116,6 +116,11 @@ void pp_job_destroy(pp_job **job) {
   free(j->source_name);
   free(j->planes_requested);
   free(j->fresnel.distance_m);
+  free(j->field_points_arcsec);
+  free(j->field_detector_pixels);
+  for (size_t i = 0; j->field_zernike && i < j->n_optics; i++) free(j->field_zernike[i]);
+  free(j->field_zernike);
+  free(j->field_terms);
   free(j);
   *job = NULL;
 }

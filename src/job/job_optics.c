@@ -154,13 +154,19 @@ static pp_status pp_job_read_optic(pp_yaml_doc *doc, const yaml_node_t *item, si
   PP_CALL(pp_job_check_optic_mode(doc, type_key, item_path, type, job));
   char type_path[PP_JOB_PATH_BYTES];
   pp_yaml_path(type_path, sizeof type_path, item_path, type->name);
-  /* The allowed keys: the table's parameters plus `name` and `distance` (Fresnel). */
-  const char *allowed[PP_OPTIC_MAX_PARAMS + 3];
+  /* The allowed keys: the table's parameters plus `name`, `distance` (Fresnel) and a
+   * zernike_wfe's field terms. */
+  const char *allowed[PP_OPTIC_MAX_PARAMS + 5];
   size_t n_allowed = 0;
   for (size_t i = 0; i < type->n_params && i < PP_OPTIC_MAX_PARAMS; i++)
     allowed[n_allowed++] = type->params[i].name;
   allowed[n_allowed++] = "name";
   allowed[n_allowed++] = "distance";
+  /* read later by pp_job_read_field, once the field points are known */
+  if (pp_job_is_field_key(type->name, "field_coefficients")) {
+    allowed[n_allowed++] = "field_coefficients";
+    allowed[n_allowed++] = "field_polynomial";
+  }
   allowed[n_allowed] = NULL;
   PP_CALL(pp_yaml_check_mapping(doc, params, type_path, allowed,
                                 "a mapping of parameters such as {radius: 3.25}, or nothing for "

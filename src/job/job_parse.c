@@ -17,19 +17,21 @@
 #define PP_JOB_DEFAULT_OUTPUT_PATH "psf.h5"
 
 static const char *const pp_job_top_keys[] = {"pupil",    "wavelengths", "source", "optics",
-                                              "detector", "propagation", "output", NULL};
+                                              "detector", "propagation", "output", "field",
+                                              NULL};
 static const char *const pp_job_pupil_keys[] = {"npix", "diameter", NULL};
 static const char *const pp_job_source_keys[] = {"offset_r", "offset_theta", "offset_x",
                                                  "offset_y", NULL};
 /* pixelscale_m and distance are a Fresnel detector's: listed so that the refusal says why. */
 static const char *const pp_job_detector_keys[] = {"pixelscale", "fov_pixels", "fov_arcsec",
                                                    "oversample", "pixelscale_m", "distance",
-                                                   NULL};
+                                                   "jitter_sigma", "charge_diffusion_sigma",
+                                                   "ipc_kernel", NULL};
 static const char *const pp_job_propagation_keys[] = {
     "mode", "beam_ratio", "method", "fft_oversample", "normalize", "fft_rigor",
     "threads_per_rank", NULL};
 static const char *const pp_job_output_keys[] = {"path", "cube", "planes", "plane_quantity",
-                                                 NULL};
+                                                 "keep_unconvolved", NULL};
 /* In pp_plane_quantity's order. */
 static const char *const pp_job_plane_quantity_words[] = {"intensity", "complex",
                                                           "amplitude_phase", NULL};
@@ -321,7 +323,7 @@ static pp_status pp_job_read_detector(pp_yaml_doc *doc, const yaml_node_t *secti
                          largest, job->detector.oversample,
                          (double)largest * job->detector.oversample, PP_JOB_MAX_DETECTOR_PIXELS);
   }
-  return PP_SUCCESS;
+  return pp_job_read_detector_effects(doc, section, job);
 }
 
 /* ---- output ----------------------------------------------------------------------------------- */
@@ -436,6 +438,14 @@ static pp_status pp_job_read_output(pp_yaml_doc *doc, const yaml_node_t *section
                                   pp_job_plane_quantity_words, &quantity));
       job->plane_quantity = (pp_plane_quantity)quantity;
     }
+    if ((node = pp_yaml_mapping_get(doc, section, "keep_unconvolved", &key))) {
+      PP_CALL(pp_yaml_read_bool(doc, node, "output.keep_unconvolved", &job->keep_unconvolved));
+      /* without an effect there is nothing to keep apart: say so rather than ignore it */
+      if (job->keep_unconvolved && !pp_detector_has_effects(&job->detector))
+        return PP_YAML_ERROR(doc, key, "output.keep_unconvolved",
+                             "is true but the detector applies no effect (jitter_sigma, "
+                             "charge_diffusion_sigma or ipc_kernel)");
+    }
   }
   job->output_path = strdup(path);
   PP_CHECK(job->output_path, PP_ERR_MEMORY, "cannot copy the output path");
@@ -448,8 +458,8 @@ pp_status pp_job_fill(pp_yaml_doc *doc, pp_job *job) {
   yaml_node_t *root = pp_yaml_doc_root(doc);
   PP_CALL(pp_yaml_check_mapping(doc, root, "", pp_job_top_keys,
                                 "a mapping of sections (pupil, wavelengths, source, optics, "
-                                "detector, propagation, output)"));
-  enum { PUPIL, WAVELENGTHS, SOURCE, OPTICS, DETECTOR, PROPAGATION, OUTPUT, N_SECTIONS };
+                                "detector, propagation, output, field)"));
+  enum { PUPIL, WAVELENGTHS, SOURCE, OPTICS, DETECTOR, PROPAGATION, OUTPUT, FIELD, N_SECTIONS };
   yaml_node_t *key[N_SECTIONS] = {NULL};
   yaml_node_t *value[N_SECTIONS] = {NULL};
   for (size_t i = 0; i < N_SECTIONS; i++)
@@ -483,5 +493,6 @@ pp_status pp_job_fill(pp_yaml_doc *doc, pp_job *job) {
   if (fresnel) PP_CALL(pp_job_read_fresnel_detector(doc, value[DETECTOR], key[DETECTOR], job));
   else PP_CALL(pp_job_read_detector(doc, value[DETECTOR], key[DETECTOR], job));
   PP_CALL(pp_job_read_output(doc, value[OUTPUT], job));
+  PP_CALL(pp_job_read_field(doc, value[FIELD], key[FIELD], value[OPTICS], job));
   return PP_SUCCESS;
 }

@@ -145,6 +145,18 @@ pp_status pp_job_read_wavelengths(pp_yaml_doc *doc, const yaml_node_t *section,
                                   const yaml_node_t *section_key, pp_job *job);
 pp_status pp_job_read_optics(pp_yaml_doc *doc, const yaml_node_t *section,
                              const yaml_node_t *section_key, pp_job *job);
+/* detector.jitter_sigma, detector.charge_diffusion_sigma and detector.ipc_kernel
+ * (job_detector_effects.c), called by the detector reader; the keys are optional. */
+pp_status pp_job_read_detector_effects(pp_yaml_doc *doc, const yaml_node_t *section,
+                                       pp_job *job);
+/* The `field:` section and the field terms of each zernike_wfe in `optics:` (job_field.c),
+ * called after the optics are read. */
+pp_status pp_job_read_field(pp_yaml_doc *doc, const yaml_node_t *section,
+                            const yaml_node_t *section_key, const yaml_node_t *optics_section,
+                            pp_job *job);
+/* Whether `key` is a field key of optic type `type_name` (zernike_wfe's field_coefficients
+ * and field_polynomial): the optic reader lets these through for pp_job_read_field. */
+bool pp_job_is_field_key(const char *type_name, const char *key);
 /* A missing required key, reported at `where` (its section's key when the section exists,
  * else the start of the document). */
 pp_status pp_job_missing(pp_yaml_doc *doc, const yaml_node_t *where, const char *path,

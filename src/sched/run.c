@@ -19,6 +19,8 @@
 #include "polypsf/io.h"
 #include "polypsf/sched.h"
 #include "polypsf/system.h"
+#include "sched/run_detector.h"
+#include "sched/run_grid.h"
 
 /* Seconds between progress lines on long runs. */
 static const double pp_progress_interval_seconds = 10.0;
@@ -72,6 +74,8 @@ typedef struct {
   int threads_per_rank;         /* FFTW and OpenBLAS threads of each rank, as the plan counts */
   double start_seconds;
   double seconds[PP_T_COUNT];  /* wall time of this rank per stage */
+  pp_grid_run *grid;           /* a PSF grid (job has field points), else NULL; job is then
+                                  grid->expanded: one task per (point, wavelength) */
 } pp_run_state;
 
 /* Sets this process's FFTW and OpenBLAS threads before anything plans (the calibration and
@@ -172,6 +176,7 @@ static pp_status pp_run_open_output(pp_run_state *st, const char *path) {
     if (st->completed[i]) done++;
     else st->todo[st->n_todo++] = i;
   }
+  if (st->grid) pp_grid_order_tasks(st->grid, st->todo, st->n_todo);
   if (st->options->resume)
     pp_log(st->log, PP_LOG_INFO, "resume: %zu of %zu slice(s) already on disk, %zu to compute",
            done, n, st->n_todo);
@@ -192,7 +197,11 @@ static pp_status pp_run_write_plane(void *context, const pp_plane_view *view) {
  * nothing big). */
 static pp_status pp_run_setup_compute(pp_run_state *st) {
   if (!st->active) return PP_SUCCESS;
-  if (st->group != MPI_COMM_NULL)
+  bool rebuilt = false;
+  if (st->grid) /* the first point this rank is likely to compute */
+    PP_CALL(pp_grid_system_for_task(st->grid, st->n_todo > 0 ? st->todo[0] : 0,
+                                    st->choice.method, st->group, &st->system, &rebuilt));
+  else if (st->group != MPI_COMM_NULL)
     PP_CALL(pp_system_create_group(st->job, st->choice.method, st->group, &st->system));
   else
     PP_CALL(pp_system_create_with_method(st->job, st->choice.method, &st->system));
@@ -247,6 +256,13 @@ static pp_status pp_run_task(pp_run_state *st, pp_dispatcher *dispatcher, size_t
   double *psf = st->leader ? st->slices + (job->output_cube ? 0 : st->n_held) * slice_len : NULL;
   /* the planes are written inside, before the slice: completed means both are on disk */
   st->computing_index = i;
+  if (st->grid) {
+    bool rebuilt = false;
+    PP_CALL(pp_grid_system_for_task(st->grid, i, st->choice.method, st->group, &st->system,
+                                    &rebuilt));
+    if (rebuilt && st->leader && st->n_planes > 0)
+      PP_CALL(pp_system_set_plane_sink(st->system, job, &st->plane_sink));
+  }
   double plane_seconds = st->seconds[PP_T_PLANE_WRITE];
   PP_CALL(pp_system_psf(st->system, job->wavelengths_m[i], psf));
   double t1 = pp_wtime();
@@ -490,7 +506,11 @@ static pp_status pp_run_finish(pp_run_state *st, pp_run_summary *summary, const 
   PP_CALL_GOTO(status, pp_agree(st->comm, local));
   double t0 = pp_wtime();
   PP_CALL_GOTO(status, pp_run_reduce(st, band, receive, det_row0, det_nrows));
-  PP_CALL_GOTO(status, pp_psf_rebin(band, det_nrows * os, nx, (int)os, band_detector));
+  if (pp_detector_has_effects(&job->detector))
+    PP_CALL_GOTO(status, pp_run_detector_effects(st->comm, job, &st->geometry, st->output,
+                                                 det_row0, det_nrows, band, band_detector));
+  else
+    PP_CALL_GOTO(status, pp_psf_rebin(band, det_nrows * os, nx, (int)os, band_detector));
   double t1 = pp_wtime();
   PP_CALL_GOTO(status, pp_output_write_psf_rows(st->output, det_row0 * os, det_nrows * os,
                                                 band, band_detector));
@@ -504,6 +524,9 @@ static pp_status pp_run_finish(pp_run_state *st, pp_run_summary *summary, const 
   }
   MPI_Allreduce(&local_stats[0], &sum, 1, MPI_DOUBLE, MPI_SUM, st->comm);
   MPI_Allreduce(&local_stats[1], &peak, 1, MPI_DOUBLE, MPI_MAX, st->comm);
+  if (st->grid)
+    PP_CALL_GOTO(status, pp_grid_finish(st->grid, st->comm, &st->geometry, st->output, det_row0,
+                                        det_nrows, band, receive, band_detector));
   PP_CALL_GOTO(status, pp_output_close(&st->output, true));
   st->seconds[PP_T_CLOSE] = pp_wtime() - t2;
   pp_run_log_memory(st);
@@ -538,6 +561,17 @@ pp_status pp_run(const pp_job *job, const pp_run_options *options, MPI_Comm call
   MPI_Comm_rank(comm, &st.rank);
   MPI_Comm_size(comm, &st.size);
   const char *path = options->output_path ? options->output_path : job->output_path;
+  pp_grid_run grid;
+  bool has_grid = job->n_field_points > 0;
+  if (has_grid) {
+    pp_status expanded = pp_grid_run_init(job, &grid);
+    if (expanded) {
+      MPI_Comm_free(&comm);
+      return expanded;
+    }
+    st.grid = &grid;
+    st.job = job = &grid.expanded;
+  }
   PP_CALL_GOTO(status, pp_run_prepare(&st));
   PP_CALL_GOTO(status, pp_run_open_output(&st, path));
   PP_CALL_GOTO(status, pp_agree(comm, pp_run_setup_compute(&st)));
@@ -569,6 +603,7 @@ done:
   if (st.group != MPI_COMM_NULL) MPI_Comm_free(&st.group);
   pp_plan_destroy(&st.plan);
   pp_node_layout_destroy(&st.layout);
+  if (has_grid) pp_grid_run_release(&grid);
   MPI_Comm_free(&comm); /* after the output file and the window, which use it */
   return status;
 }

@@ -96,6 +96,12 @@ check_bad "export into a missing directory" "does not exist" \
 check_bad "export without --fits" "needs --fits" "$exe" export "$in/good.h5"
 check_bad "export --cube without /cube" "has no /cube" \
   "$exe" export "$in/nocube.h5" --fits "$out/psf.fits" --cube
+check_bad "export --psf-grid of a file without /grid" "is not a PSF grid" \
+  "$exe" export "$in/good.h5" --psf-grid "$out/grid.fits"
+check_bad "export --psf-grid with --fits" "not both" \
+  "$exe" export "$in/good.h5" --psf-grid "$out/grid.fits" --fits "$out/psf.fits"
+check_bad "export --psf-grid with --cube" "holds /grid/psf only" \
+  "$exe" export "$in/good.h5" --psf-grid "$out/grid.fits" --cube
 check_bad "render into a missing directory" "does not exist" \
   "$exe" render "$in/good.h5" -o "$out/no/such/dir/psf.png"
 check_bad "render bad colour map" "unknown colour map 'jet'" \

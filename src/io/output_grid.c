@@ -1,0 +1,137 @@
+/* The /grid group of a PSF grid: one polychromatic PSF per field point, its detector-sampled
+ * image, the points, and optionally the slices as [point][λ]. Created once every task is on
+ * disk (the run's finish), so a stopped grid resumes from /cube alone. Collective throughout:
+ * creation is metadata, and each image is written by row bands, every rank its own. */
+#define POLYPSF_IO_PACKAGE
+#include <string.h>
+
+#include "io/io_private.h"
+
+pp_status pp_output_grid_create(pp_output *output, size_t n_points, const double *points_arcsec,
+                                const double *detector_xy, size_t n_lambda, bool with_cube) {
+  pp_status status = PP_SUCCESS, local = PP_SUCCESS;
+  pp_formats_hdf5_quiet quiet;
+  pp_formats_hdf5_quiet_begin(&quiet);
+  hid_t group = H5I_INVALID_HID, dataset = H5I_INVALID_HID, points = H5I_INVALID_HID;
+  hid_t file_space = H5I_INVALID_HID;
+  PP_CHECK_GOTO(status, output != NULL, PP_ERR_INTERNAL, "pp_output_grid_create: no output");
+  group = H5Gcreate2(output->file, "grid", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (group < 0) {
+    local = pp_error_raise(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot create /grid in '%s'",
+                           output->partial_path);
+    goto agree;
+  }
+  local = pp_io_attr_write_string(group, "description",
+                                  "a PSF grid: psf[p] is the polychromatic PSF at field point "
+                                  "points[p] (x, y arcsec), each centred in its stamp");
+  if (!local) local = pp_io_attr_write_int64(group, "n_points", (long long)n_points);
+  if (!local) local = pp_io_attr_write_int64(group, "n_wavelengths", (long long)n_lambda);
+  const hsize_t psf_dims[3] = {n_points, output->ny, output->nx};
+  const hsize_t det_dims[3] = {n_points, output->detector_ny, output->detector_nx};
+  const hsize_t point_dims[2] = {n_points, 2};
+  const hsize_t cube_dims[4] = {n_points, n_lambda, output->ny, output->nx};
+  if (!local) local = pp_output_dataset_create(group, "psf", H5T_IEEE_F64LE, 3, psf_dims, &dataset);
+  if (!local)
+    local = pp_io_attr_write_string(dataset, "description",
+                                    "[point][y][x] polychromatic PSF of each field point, "
+                                    "weighted over wavelengths as /psf, oversampled pixels, "
+                                    "after the detector effects");
+  pp_formats_hdf5_close(&dataset);
+  if (!local)
+    local = pp_output_dataset_create(group, "psf_detector", H5T_IEEE_F64LE, 3, det_dims, &dataset);
+  if (!local)
+    local = pp_io_attr_write_string(dataset, "description",
+                                    "[point][y][x] psf rebinned to detector pixels (sums of "
+                                    "oversample x oversample pixels), then IPC if any");
+  pp_formats_hdf5_close(&dataset);
+  if (!local && with_cube)
+    local = pp_output_dataset_create(group, "cube", H5T_IEEE_F64LE, 4, cube_dims, &dataset);
+  if (!local && with_cube)
+    local = pp_io_attr_write_string(dataset, "description",
+                                    "[point][wavelength][y][x] monochromatic PSFs, normalized "
+                                    "as /cube; the same values as /cube[point * n_wavelengths "
+                                    "+ wavelength]");
+  pp_formats_hdf5_close(&dataset);
+  const double *sources[2] = {points_arcsec, detector_xy};
+  static const char *const names[2] = {"points", "detector_xy"};
+  static const char *const units[2] = {"arcsec", "pixels"};
+  static const char *const descriptions[2] = {
+      "field point p: [x, y] on the sky",
+      "field point p: [x, y] detector pixel (field.detector_pixel, else points / pixelscale)"};
+  for (int k = 0; k < 2 && !local; k++) {
+    local = pp_output_dataset_create(group, names[k], H5T_IEEE_F64LE, 2, point_dims, &points);
+    if (!local) local = pp_io_attr_write_string(points, "units", units[k]);
+    if (!local) local = pp_io_attr_write_string(points, "description", descriptions[k]);
+    if (!local) {
+      file_space = H5Dget_space(points);
+      hid_t mem_space = H5Screate_simple(2, point_dims, NULL);
+      if (output->rank != 0) {
+        H5Sselect_none(file_space);
+        H5Sselect_none(mem_space);
+      }
+      double no_data = 0.0;
+      if (H5Dwrite(points, H5T_NATIVE_DOUBLE, mem_space, file_space, output->dxpl_collective,
+                   output->rank == 0 ? sources[k] : &no_data) < 0)
+        local = pp_error_raise(PP_ERR_IO, __FILE__, __LINE__, __func__,
+                               "cannot write /grid/%s to '%s'", names[k], output->partial_path);
+      pp_formats_hdf5_close(&mem_space);
+      pp_formats_hdf5_close(&file_space);
+    }
+    pp_formats_hdf5_close(&points);
+  }
+agree:
+  status = pp_agree(output->comm, local);
+done:
+  pp_formats_hdf5_close(&file_space);
+  pp_formats_hdf5_close(&points);
+  pp_formats_hdf5_close(&group);
+  H5Eclear2(H5E_DEFAULT);
+  pp_formats_hdf5_quiet_end(&quiet);
+  return status;
+}
+
+pp_status pp_output_grid_write_rows(pp_output *output, const char *name, const size_t *lead,
+                                    int n_lead, size_t row0, size_t nrows, const double *rows) {
+  pp_status status = PP_SUCCESS, local = PP_SUCCESS;
+  pp_formats_hdf5_quiet quiet;
+  pp_formats_hdf5_quiet_begin(&quiet);
+  hid_t dataset = H5I_INVALID_HID, file_space = H5I_INVALID_HID, mem_space = H5I_INVALID_HID;
+  PP_CHECK_GOTO(status, output != NULL && n_lead >= 1 && n_lead <= 2, PP_ERR_INTERNAL,
+                "pp_output_grid_write_rows: bad arguments");
+  char path[64];
+  snprintf(path, sizeof path, "grid/%s", name);
+  dataset = H5Dopen2(output->file, path, H5P_DEFAULT);
+  file_space = dataset >= 0 ? H5Dget_space(dataset) : H5I_INVALID_HID;
+  if (file_space < 0) {
+    local = pp_error_raise(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot open /%s", path);
+  } else {
+    hsize_t dims[4] = {0}, start[4] = {0}, count[4] = {1, 1, 1, 1};
+    int rank = H5Sget_simple_extent_dims(file_space, dims, NULL);
+    for (int d = 0; d < n_lead; d++) start[d] = lead[d];
+    start[rank - 2] = row0;
+    count[rank - 2] = nrows;
+    count[rank - 1] = dims[rank - 1];
+    hsize_t values = nrows * dims[rank - 1];
+    const hsize_t mem_dims[1] = {values > 0 ? values : 1};
+    mem_space = H5Screate_simple(1, mem_dims, NULL);
+    if (nrows > 0) {
+      H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL);
+    } else {
+      H5Sselect_none(file_space);
+      H5Sselect_none(mem_space);
+    }
+    double no_data = 0.0;
+    if (H5Dwrite(dataset, H5T_NATIVE_DOUBLE, mem_space, file_space, output->dxpl_collective,
+                 nrows > 0 ? rows : &no_data) < 0)
+      local = pp_error_raise(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot write /%s to '%s'",
+                             path, output->partial_path);
+  }
+  status = pp_agree(output->comm, local);
+done:
+  pp_formats_hdf5_close(&mem_space);
+  pp_formats_hdf5_close(&file_space);
+  pp_formats_hdf5_close(&dataset);
+  H5Eclear2(H5E_DEFAULT);
+  pp_formats_hdf5_quiet_end(&quiet);
+  return status;
+}

@@ -1,0 +1,119 @@
+/* A PSF grid run: tasks are (field point, wavelength) pairs. See run_grid.h. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched/run_detector.h"
+#include "sched/run_grid.h"
+
+pp_status pp_grid_run_init(const pp_job *job, pp_grid_run *grid) {
+  memset(grid, 0, sizeof *grid);
+  grid->field_job = job;
+  grid->n_points = job->n_field_points;
+  grid->n_lambda = job->n_wavelengths;
+  grid->system_point = SIZE_MAX;
+  size_t n_tasks = 0;
+  PP_CALL(pp_size_mul(grid->n_points, grid->n_lambda, &n_tasks));
+  grid->expanded = *job;
+  grid->expanded.wavelengths_m = malloc(n_tasks * sizeof(double));
+  grid->expanded.weights = malloc(n_tasks * sizeof(double));
+  if (!grid->expanded.wavelengths_m || !grid->expanded.weights) {
+    pp_grid_run_release(grid);
+    PP_CHECK(false, PP_ERR_MEMORY, "out of memory for %zu grid tasks", n_tasks);
+  }
+  for (size_t p = 0; p < grid->n_points; p++)
+    for (size_t i = 0; i < grid->n_lambda; i++) {
+      grid->expanded.wavelengths_m[p * grid->n_lambda + i] = job->wavelengths_m[i];
+      grid->expanded.weights[p * grid->n_lambda + i] = job->weights[i] / (double)grid->n_points;
+    }
+  grid->expanded.n_wavelengths = n_tasks;
+  grid->expanded.output_cube = true; /* the tasks' store: a stopped grid resumes from it */
+  return PP_SUCCESS;
+}
+
+void pp_grid_run_release(pp_grid_run *grid) {
+  free(grid->expanded.wavelengths_m);
+  free(grid->expanded.weights);
+  grid->expanded.wavelengths_m = grid->expanded.weights = NULL;
+}
+
+void pp_grid_order_tasks(const pp_grid_run *grid, size_t *todo, size_t n) {
+  /* a stable counting sort by point */
+  size_t *sorted = malloc(n * sizeof *sorted);
+  size_t *start = calloc(grid->n_points + 1, sizeof *start);
+  if (sorted && start) {
+    for (size_t k = 0; k < n; k++) start[todo[k] / grid->n_lambda + 1]++;
+    for (size_t p = 0; p < grid->n_points; p++) start[p + 1] += start[p];
+    for (size_t k = 0; k < n; k++) sorted[start[todo[k] / grid->n_lambda]++] = todo[k];
+    memcpy(todo, sorted, n * sizeof *todo);
+  } /* without memory the plan's order stands: correct, only slower */
+  free(sorted);
+  free(start);
+}
+
+pp_status pp_grid_system_for_task(pp_grid_run *grid, size_t task, pp_method method,
+                                  MPI_Comm group, pp_system **system, bool *rebuilt) {
+  size_t point = task / grid->n_lambda;
+  *rebuilt = false;
+  if (*system && point == grid->system_point) return PP_SUCCESS;
+  pp_system_destroy(system); /* collective on the group, whose members all get here */
+  grid->system_point = SIZE_MAX;
+  pp_optic_spec *optics = NULL;
+  pp_status local = pp_job_field_point_optics(grid->field_job, point, &optics);
+  if (group != MPI_COMM_NULL) PP_CALL(pp_agree(group, local));
+  else PP_CALL(local);
+  pp_job point_job = grid->expanded;
+  point_job.optics = optics;
+  pp_status status = group != MPI_COMM_NULL
+                         ? pp_system_create_group(&point_job, method, group, system)
+                         : pp_system_create_with_method(&point_job, method, system);
+  /* the system copied what it needs of the optics */
+  pp_job_field_point_optics_free(grid->field_job, &optics);
+  PP_CALL(status);
+  grid->system_point = point;
+  *rebuilt = true;
+  return PP_SUCCESS;
+}
+
+pp_status pp_grid_finish(const pp_grid_run *grid, MPI_Comm comm, const pp_geometry *geometry,
+                         pp_output *output, size_t det_row0, size_t det_nrows, double *band,
+                         double *receive, double *band_detector) {
+  const pp_job *job = grid->field_job;
+  size_t os = (size_t)geometry->oversample, nx = geometry->psf_nx;
+  size_t row0 = det_row0 * os, nrows = det_nrows * os, band_len = nrows * nx;
+  double *detector_xy = malloc(2 * grid->n_points * sizeof *detector_xy);
+  PP_CALL(pp_agree(comm, detector_xy ? PP_SUCCESS
+                                     : pp_error_raise(PP_ERR_MEMORY, __FILE__, __LINE__,
+                                                      __func__, "out of memory")));
+  for (size_t q = 0; q < 2 * grid->n_points; q++)
+    detector_xy[q] = job->field_detector_pixels
+                         ? job->field_detector_pixels[q]
+                         : job->field_points_arcsec[q] / job->detector.pixelscale_arcsec;
+  pp_status created = pp_output_grid_create(output, grid->n_points, job->field_points_arcsec,
+                                            detector_xy, grid->n_lambda, job->output_cube);
+  free(detector_xy);
+  PP_CALL(created);
+  for (size_t p = 0; p < grid->n_points; p++) {
+    memset(band, 0, band_len * sizeof *band);
+    for (size_t i = 0; i < grid->n_lambda; i++) {
+      size_t task = p * grid->n_lambda + i;
+      PP_CALL(pp_output_read_cube_rows(output, task, row0, nrows, receive));
+      /* the same additions in the same order as /psf of a one-point job */
+      for (size_t q = 0; q < band_len; q++) band[q] += job->weights[i] * receive[q];
+      if (job->output_cube) {
+        const size_t lead[2] = {p, i};
+        PP_CALL(pp_output_grid_write_rows(output, "cube", lead, 2, row0, nrows, receive));
+      }
+    }
+    if (pp_detector_has_effects(&job->detector))
+      PP_CALL(pp_run_detector_effects_rows(comm, job, geometry, det_row0, det_nrows, band,
+                                           band_detector));
+    else
+      PP_CALL(pp_agree(comm, pp_psf_rebin(band, nrows, nx, (int)os, band_detector)));
+    const size_t lead[1] = {p};
+    PP_CALL(pp_output_grid_write_rows(output, "psf", lead, 1, row0, nrows, band));
+    PP_CALL(pp_output_grid_write_rows(output, "psf_detector", lead, 1, det_row0, det_nrows,
+                                      band_detector));
+  }
+  return PP_SUCCESS;
+}
