@@ -3,6 +3,8 @@
 #   make test   install what is missing, build, run the whole test suite (ctest), then the
 #               sanitizer (ASan+UBSan) build of the tests (without the `slow`, `slurm` and
 #               `install` ones)
+#   make fuzz   build the libFuzzer targets (clang) and run each FUZZ_SECONDS seconds
+#               (tests/fuzz/, docs/reliability.md)
 #   make deb    install the packaging tools, build the Debian package into out/deb/
 #               (install it with: apt-get install ./out/deb/polypsf_*.deb)
 # Everything real lives in CMake; this file only strings the steps together.
@@ -10,6 +12,8 @@
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 BUILD_CLANG ?= build-clang
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOB        ?= jobs/examples/example.yaml
 OUT        ?= out/example.h5
 NP         ?= $(shell nproc 2>/dev/null || echo 1)
@@ -24,8 +28,11 @@ PACKAGES := build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-
 # What only the tests call (`make test`): valgrind (test_cli_valgrind), procps (pgrep, pkill,
 # ps in the Slurm and stop tests), Python with h5py, numpy and astropy (the rank-group
 # comparisons, test_export_astropy), slurm-wlm and munge (the `slurm` test: it starts its own
-# private daemons, tests/slurm/private_slurm.sh, and never uses or changes the system's).
-TEST_PACKAGES := valgrind procps python3 python3-h5py python3-numpy python3-astropy slurm-wlm munge
+# private daemons, tests/slurm/private_slurm.sh, and never uses or changes the system's),
+# clang and libclang-rt-14-dev (`make fuzz`: libFuzzer's runtime, libclang_rt.fuzzer, is in
+# libclang-rt-14-dev, which clang only recommends).
+TEST_PACKAGES := valgrind procps python3 python3-h5py python3-numpy python3-astropy slurm-wlm munge \
+                 clang libclang-rt-14-dev
 
 # Open MPI refuses root unless told; more ranks than cores need --oversubscribe.
 MPIRUN_ENV := OPENBLAS_NUM_THREADS=1 $(if $(filter 0,$(shell id -u)),OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)
@@ -48,7 +55,7 @@ SANITIZER_ENV := LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppr
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0:intercept_tls_get_addr=0 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: run test test-unit test-asan build-clang deps test-deps install-packages configure build clean deb
+.PHONY: run test test-unit test-asan build-clang fuzz deps test-deps install-packages configure build clean deb
 
 run: build
 	@mkdir -p $(dir $(OUT))
@@ -76,6 +83,16 @@ build-clang: deps
 	@$(MAKE) --no-print-directory install-packages WANT="clang"
 	cmake -S . -B $(BUILD_CLANG) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Release -DPOLYPSF_WERROR=ON >/dev/null
 	cmake --build $(BUILD_CLANG) -j $(JOBS)
+
+# The libFuzzer targets (tests/fuzz/): their own build directory, the library compiled by
+# clang with -fsanitize=fuzzer-no-link,address,undefined (the ordinary builds are untouched).
+# Each target runs FUZZ_SECONDS seconds; any crash, leak, sanitizer report, input slower
+# than 5 s or over 2 GiB fails the run, the input saved under $(BUILD_FUZZ)/fuzz-artifacts/.
+fuzz: test-deps
+	cmake -S . -B $(BUILD_FUZZ) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DPOLYPSF_FUZZ=ON -DPOLYPSF_BUILD_TESTS=OFF -DPOLYPSF_WERROR=ON >/dev/null
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_job fuzz_spectrum fuzz_map
+	tests/fuzz/run_fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -120,4 +137,4 @@ install-packages:
 	fi
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_CLANG) out
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_CLANG) $(BUILD_FUZZ) out
