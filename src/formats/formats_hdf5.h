@@ -46,6 +46,12 @@ pp_status pp_formats_hdf5_open_read(const char *path, hid_t *file);
  * stack (already turned into our message) and restores the caller's printing. */
 void pp_formats_hdf5_read_end(hid_t *file, const pp_formats_hdf5_quiet *quiet);
 
+/* Refuses (PP_ERR_INPUT naming the file and the byte) a file holding a global heap
+ * collection that Debian 12's HDF5 would loop on forever, or step out of, when reading
+ * variable-length data (hdf5_heap_check.c). The readers of users' files call it before
+ * reading a variable-length string; it reads the whole file once. Not collective. */
+pp_status pp_formats_hdf5_check_global_heaps(const char *path);
+
 /* A string (fixed or variable length) or numeric scalar attribute `name` of `object` ("/"
  * or a dataset path) of a file already open; `path` names the file in messages. The string
  * is malloc'ed and NUL-terminated: free() it. PP_ERR_IO when there is no such attribute,

@@ -216,6 +216,7 @@ static pp_status pp_spectrum_hdf5_units(const pp_spectrum_reader *c, hid_t datas
   }
   memory_type = H5Tcopy(H5T_C_S1);
   if (H5Tis_variable_str(type) > 0) {
+    PP_CALL_GOTO(status, pp_formats_hdf5_check_global_heaps(c->file));
     char *value = NULL;
     H5Tset_size(memory_type, H5T_VARIABLE);
     if (H5Aread(attribute, memory_type, &value) >= 0 && value) {

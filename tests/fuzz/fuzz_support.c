@@ -2,6 +2,7 @@
 #include "fuzz_support.h"
 
 #include <dirent.h>
+#include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,4 +65,12 @@ const char *pp_fuzz_write_file(const char *name, const uint8_t *data, size_t siz
     abort();
   }
   return paths[slot];
+}
+
+void pp_fuzz_check_hdf5_closed(void) {
+  ssize_t open_objects = H5Fget_obj_count((hid_t)H5F_OBJ_ALL, H5F_OBJ_ALL);
+  if (open_objects != 0) {
+    fprintf(stderr, "polypsf fuzz: the reader left %zd HDF5 object(s) open\n", open_objects);
+    abort();
+  }
 }

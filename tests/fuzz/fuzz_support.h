@@ -21,4 +21,8 @@ const char *pp_fuzz_scratch_dir(void);
  * buffer that stays valid until the next call with the same name. Aborts on failure. */
 const char *pp_fuzz_write_file(const char *name, const uint8_t *data, size_t size);
 
+/* Aborts (a finding) unless every HDF5 object is closed: a reader that returns, whether it
+ * succeeded or not, must leave no file, dataset, type, space or attribute open. */
+void pp_fuzz_check_hdf5_closed(void);
+
 #endif

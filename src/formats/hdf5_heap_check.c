@@ -1,0 +1,87 @@
+/* A guard for Debian 12's HDF5 (1.10.8) against damaged global heaps in users' files
+ * (formats_hdf5.h). HDF5 keeps variable-length data (h5py's text attributes, such as a map's
+ * `units`) in global heap collections ("GCOL"). Decoding a collection, it steps from object
+ * to object by each object's stored size; an object 0 (free space) of size 0 never moves
+ * the step on, and HDF5 1.10.8 loops forever; an object larger than what is left of its
+ * collection steps out of it. Fuzzing found the first (tests/fuzz/corpus/map/regression-*),
+ * so the readers of users' files walk the collections themselves before HDF5 reads
+ * variable-length data, and refuse the file instead of hanging. A valid collection's
+ * objects tile it exactly (the free-space object covers the tail), so no valid file is
+ * refused. */
+#define _GNU_SOURCE /* memmem */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "formats/formats_hdf5.h"
+
+enum {
+  PP_GCOL_HEADER_BYTES = 16,     /* "GCOL", version 1, 3 reserved, 8-byte collection size */
+  PP_GCOL_OBJECT_HEADER_BYTES = 16, /* index (2), references (2), reserved (4), size (8) */
+  PP_GCOL_MIN_BYTES = 4096       /* HDF5 never makes a smaller collection (H5HG_MINSIZE) */
+};
+
+static uint64_t pp_gcol_read_u64(const unsigned char *p) {
+  uint64_t value = 0;
+  for (int k = 7; k >= 0; k--) value = value << 8 | p[k]; /* little-endian, as HDF5 writes */
+  return value;
+}
+
+/* True when the collection at `gcol` (with `available` bytes of the file from there) would
+ * make HDF5 step nowhere or out of it. A collection that runs past the end of the file is
+ * not judged: HDF5 refuses to read it. */
+static bool pp_gcol_is_damaged(const unsigned char *gcol, size_t available) {
+  if (gcol[4] != 1 || gcol[5] || gcol[6] || gcol[7]) return false; /* not a collection */
+  uint64_t size = pp_gcol_read_u64(gcol + 8);
+  if (size < PP_GCOL_MIN_BYTES || size > available) return false;
+  size_t offset = PP_GCOL_HEADER_BYTES;
+  while (offset < size) {
+    if (offset + PP_GCOL_OBJECT_HEADER_BYTES > size) return false; /* a free-space tail */
+    const unsigned char *object = gcol + offset;
+    unsigned index = (unsigned)object[0] | (unsigned)object[1] << 8;
+    uint64_t object_size = pp_gcol_read_u64(object + 8);
+    uint64_t step = object_size;
+    if (index > 0) {
+      if (object_size > size) return true;
+      step = PP_GCOL_OBJECT_HEADER_BYTES + ((object_size + 7) & ~(uint64_t)7); /* 8-aligned */
+    }
+    if (step == 0 || step > size - offset) return true;
+    offset += (size_t)step;
+  }
+  return false;
+}
+
+pp_status pp_formats_hdf5_check_global_heaps(const char *path) {
+  int descriptor = open(path, O_RDONLY | O_CLOEXEC);
+  PP_CHECK(descriptor >= 0, PP_ERR_INPUT, "'%s': cannot open: %s", path, strerror(errno));
+  struct stat info;
+  if (fstat(descriptor, &info) != 0 || info.st_size < PP_GCOL_MIN_BYTES) {
+    close(descriptor);
+    return PP_SUCCESS; /* too small to hold a collection */
+  }
+  size_t size_bytes = (size_t)info.st_size;
+  unsigned char *bytes = mmap(NULL, size_bytes, PROT_READ, MAP_PRIVATE, descriptor, 0);
+  close(descriptor);
+  PP_CHECK(bytes != MAP_FAILED, PP_ERR_INPUT, "'%s': cannot map it to check it: %s", path,
+           strerror(errno));
+  size_t damaged_at = SIZE_MAX;
+  for (const unsigned char *p = bytes; damaged_at == SIZE_MAX;) {
+    size_t left = size_bytes - (size_t)(p - bytes);
+    if (left < PP_GCOL_MIN_BYTES) break;
+    p = memmem(p, left, "GCOL", 4);
+    if (!p) break;
+    if (pp_gcol_is_damaged(p, size_bytes - (size_t)(p - bytes)))
+      damaged_at = (size_t)(p - bytes);
+    p++;
+  }
+  munmap(bytes, size_bytes);
+  PP_CHECK(damaged_at == SIZE_MAX, PP_ERR_INPUT,
+           "'%s' is a damaged HDF5 file: the global heap collection at byte %zu (where text "
+           "attributes are kept) has an object whose size does not fit it",
+           path, damaged_at);
+  return PP_SUCCESS;
+}
