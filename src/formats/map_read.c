@@ -90,12 +90,12 @@ static pp_status pp_map_detect_format(const char *path, pp_map_format *format) {
 
 /* The shape a header claims, checked before anything is allocated for it: a few bytes of
  * header may claim terabytes (found by fuzzing, tests/fuzz/corpus/map/regression-*). */
-static pp_status pp_map_check_shape(const char *path, const char *part, size_t ny, size_t nx,
-                                    size_t *count) {
+static pp_status pp_map_check_shape(const char *path, const char *dataset_path, size_t ny,
+                                    size_t nx, size_t *count) {
   PP_CHECK(ny <= PP_MAP_MAX_VALUES / nx, PP_ERR_INPUT,
-           "'%s'%s has %zu × %zu values, more than a map may hold (%zu, 16384 × 16384: the "
+           "'%s%s%s' has %zu × %zu values, more than a map may hold (%zu, 16384 × 16384: the "
            "largest pupil array)",
-           path, part, ny, nx, PP_MAP_MAX_VALUES);
+           path, dataset_path[0] ? ":" : "", dataset_path, ny, nx, PP_MAP_MAX_VALUES);
   *count = ny * nx;
   return PP_SUCCESS;
 }

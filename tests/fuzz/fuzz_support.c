@@ -53,7 +53,7 @@ const char *pp_fuzz_scratch_dir(void) {
 }
 
 const char *pp_fuzz_write_file(const char *name, const uint8_t *data, size_t size) {
-  static char paths[PP_FUZZ_NAMES][PP_FUZZ_PATH_BYTES];
+  static char paths[PP_FUZZ_NAMES][PP_FUZZ_PATH_BYTES + 80]; /* the directory, '/', a name */
   static char names[PP_FUZZ_NAMES][64];
   size_t slot = 0;
   while (slot < PP_FUZZ_NAMES && names[slot][0] && strcmp(names[slot], name) != 0) slot++;
