@@ -412,6 +412,7 @@ static pp_status pp_map_read_hdf5(const pp_map_location *loc, pp_map *map) {
                 "'%s:%s': its values were %s written (HDF5 allocated %s of its storage)", path,
                 dataset_path, allocation == H5D_SPACE_STATUS_NOT_ALLOCATED ? "never" : "not all",
                 allocation == H5D_SPACE_STATUS_NOT_ALLOCATED ? "none" : "part");
+  PP_CALL_GOTO(status, pp_formats_hdf5_check_storage(dataset, path, dataset_path));
   PP_CALL_GOTO(status, pp_map_hdf5_read_last(dataset, space, path, dataset_path, extent));
   PP_CALL_GOTO(status, pp_array_alloc(count * sizeof(double), (void **)&map->values));
   PP_H5_CHECK_GOTO(status,

@@ -267,6 +267,13 @@ static pp_status pp_spectrum_hdf5_open(const pp_spectrum_reader *c, hid_t file, 
     return pp_spectrum_error(c, "%s: /%s is not a 1-D list of numbers (rank %d); %s", c->file,
                              name, rank, layout);
   }
+  char where[PP_SPECTRUM_NAME_BYTES + 2];
+  snprintf(where, sizeof where, "/%s", name);
+  pp_status storage = pp_formats_hdf5_check_storage(opened, c->file, where);
+  if (storage != PP_SUCCESS) {
+    H5Dclose(opened);
+    return storage;
+  }
   if (dims[0] > (hsize_t)c->max_rows) {
     H5Dclose(opened);
     return pp_spectrum_error(c, "%s: /%s has %llu values, more than the limit %d; each "

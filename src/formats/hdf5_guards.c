@@ -1,5 +1,7 @@
-/* A guard for Debian 12's HDF5 (1.10.8) against damaged global heaps in users' files
- * (formats_hdf5.h). HDF5 keeps variable-length data (h5py's text attributes, such as a map's
+/* Guards for Debian 12's HDF5 (1.10.8) against damaged users' files that make it hang or
+ * crash instead of failing (formats_hdf5.h); each one found by fuzzing (tests/fuzz/).
+ *
+ * Global heaps. HDF5 keeps variable-length data (h5py's text attributes, such as a map's
  * `units`) in global heap collections ("GCOL"). Decoding a collection, it steps from object
  * to object by each object's stored size; an object 0 (free space) of size 0 never moves
  * the step on, and HDF5 1.10.8 loops forever; an object larger than what is left of its
@@ -7,7 +9,11 @@
  * so the readers of users' files walk the collections themselves before HDF5 reads
  * variable-length data, and refuse the file instead of hanging. A valid collection's
  * objects tile it exactly (the free-space object covers the tail), so no valid file is
- * refused. */
+ * refused.
+ *
+ * Dataset storage. A compact dataset whose stored size is 0 (a damaged layout message) is
+ * read by HDF5 1.10.8 from a NULL buffer: a crash in H5Dread. Compact and contiguous
+ * datasets hold every value, so storage smaller than shape × element size is damage. */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <fcntl.h>
@@ -84,4 +90,33 @@ pp_status pp_formats_hdf5_check_global_heaps(const char *path) {
            "attributes are kept) has an object whose size does not fit it",
            path, damaged_at);
   return PP_SUCCESS;
+}
+
+/* ---- dataset storage ----------------------------------------------------------------- */
+
+pp_status pp_formats_hdf5_check_storage(hid_t dataset, const char *path, const char *name) {
+  pp_status status = PP_SUCCESS;
+  hid_t create = H5Dget_create_plist(dataset), space = H5Dget_space(dataset);
+  hid_t type = H5Dget_type(dataset);
+  H5D_layout_t layout = create >= 0 ? H5Pget_layout(create) : H5D_LAYOUT_ERROR;
+  hssize_t points = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+  size_t element_bytes = type >= 0 ? H5Tget_size(type) : 0;
+  PP_H5_CHECK_GOTO(status, layout != H5D_LAYOUT_ERROR && points >= 0 && element_bytes > 0,
+                   PP_ERR_INPUT, "'%s': cannot read the layout of %s", path, name);
+  if (layout == H5D_COMPACT || layout == H5D_CONTIGUOUS) {
+    hsize_t stored_bytes = H5Dget_storage_size(dataset);
+    /* points ≤ 2^63 and element_bytes small: the product is checked against overflow */
+    bool fits = (hsize_t)points <= UINT64_MAX / element_bytes &&
+                stored_bytes >= (hsize_t)points * element_bytes;
+    PP_CHECK_GOTO(status, fits || points == 0, PP_ERR_INPUT,
+                  "'%s' is a damaged HDF5 file: %s holds %lld values of %zu bytes but only %llu "
+                  "bytes of storage",
+                  path, name, (long long)points, element_bytes, (unsigned long long)stored_bytes);
+  }
+done:
+  pp_formats_hdf5_close(&type);
+  pp_formats_hdf5_close(&space);
+  pp_formats_hdf5_close(&create);
+  H5Eclear2(H5E_DEFAULT);
+  return status;
 }
