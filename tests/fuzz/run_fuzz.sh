@@ -44,8 +44,11 @@ for target in "${targets[@]}"; do
   log="$build/fuzz-logs/$target.log"
   mkdir -p "$work" "$artifacts" "$(dirname "$log")"
   echo "fuzz_$target: $seconds s (log: $log)"
+  dict=()
+  [ -f "$source_dir/$target.dict" ] && dict=(-dict="$source_dir/$target.dict")
   "$exe" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$artifacts/$target-" "$work" "$source_dir/corpus/$target" >"$log" 2>&1
+    "${dict[@]}" -artifact_prefix="$artifacts/$target-" "$work" "$source_dir/corpus/$target" \
+    >"$log" 2>&1
   rc=$?
   grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE)' "$log" | tail -n 1 | sed "s/^/  last: /"
   grep -E '^stat::(number_of_executed_units|peak_rss_mb)' "$log" | sed "s/^/  /"
