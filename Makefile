@@ -29,10 +29,11 @@ PACKAGES := build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-
 # ps in the Slurm and stop tests), Python with h5py, numpy and astropy (the rank-group
 # comparisons, test_export_astropy), slurm-wlm and munge (the `slurm` test: it starts its own
 # private daemons, tests/slurm/private_slurm.sh, and never uses or changes the system's),
-# clang and libclang-rt-14-dev (`make fuzz`: libFuzzer's runtime, libclang_rt.fuzzer, is in
-# libclang-rt-14-dev, which clang only recommends).
+# and FUZZ_PACKAGES (`make fuzz`: Debian 12's clang 14, and libclang-rt-14-dev, which holds
+# libFuzzer's runtime libclang_rt.fuzzer-x86_64.a and which clang only recommends).
+FUZZ_PACKAGES := clang libclang-rt-14-dev
 TEST_PACKAGES := valgrind procps python3 python3-h5py python3-numpy python3-astropy slurm-wlm munge \
-                 clang libclang-rt-14-dev
+                 $(FUZZ_PACKAGES)
 
 # Open MPI refuses root unless told; more ranks than cores need --oversubscribe.
 MPIRUN_ENV := OPENBLAS_NUM_THREADS=1 $(if $(filter 0,$(shell id -u)),OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)
@@ -88,7 +89,8 @@ build-clang: deps
 # clang with -fsanitize=fuzzer-no-link,address,undefined (the ordinary builds are untouched).
 # Each target runs FUZZ_SECONDS seconds; any crash, leak, sanitizer report, input slower
 # than 5 s or over 2 GiB fails the run, the input saved under $(BUILD_FUZZ)/fuzz-artifacts/.
-fuzz: test-deps
+fuzz: deps
+	@$(MAKE) --no-print-directory install-packages WANT="$(FUZZ_PACKAGES)"
 	cmake -S . -B $(BUILD_FUZZ) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DPOLYPSF_FUZZ=ON -DPOLYPSF_BUILD_TESTS=OFF -DPOLYPSF_WERROR=ON >/dev/null
 	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_job fuzz_spectrum fuzz_map
