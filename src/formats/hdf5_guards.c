@@ -41,7 +41,9 @@ static uint64_t pp_gcol_read_u64(const unsigned char *p) {
  * make HDF5 step nowhere or out of it. A collection that runs past the end of the file is
  * not judged: HDF5 refuses to read it. */
 static bool pp_gcol_is_damaged(const unsigned char *gcol, size_t available) {
-  if (gcol[4] != 1 || gcol[5] || gcol[6] || gcol[7]) return false; /* not a collection */
+  /* HDF5 checks the version, not the 3 reserved bytes (a fuzzed collection with junk
+   * there was read all the same) */
+  if (gcol[4] != 1) return false; /* not a collection */
   uint64_t size = pp_gcol_read_u64(gcol + 8);
   if (size < PP_GCOL_MIN_BYTES || size > available) return false;
   size_t offset = PP_GCOL_HEADER_BYTES;
