@@ -1,4 +1,7 @@
-/* Scratch files for the fuzz targets (fuzz_support.h). */
+/* Scratch files for the fuzz targets (fuzz_support.h). The state here is process-wide on
+ * purpose: libFuzzer calls LLVMFuzzerTestOneInput with the input only, no context, so the
+ * scratch directory and the paths of its files live in statics (the house rule against
+ * global mutable state is for the library, and this is a test harness). */
 #include "fuzz_support.h"
 
 #include <dirent.h>
