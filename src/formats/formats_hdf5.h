@@ -55,7 +55,9 @@ pp_status pp_formats_hdf5_check_global_heaps(const char *path);
 /* Refuses (PP_ERR_INPUT naming `path` and `name`) a compact or contiguous dataset whose
  * storage is smaller than its shape times its element size: Debian 12's HDF5 1.10.8 reads
  * such a dataset from a NULL buffer and crashes (found by fuzzing). Chunked datasets are
- * not judged (compression makes their storage smaller). Call before H5Dread of a dataset
+ * not judged (compression makes their storage smaller). Also refuses an integer or float
+ * type whose bits do not fit its bytes (HDF5 converted one with an out-of-bounds bit
+ * copy). Call before H5Dread of a dataset
  * from a user's file. Not collective. */
 pp_status pp_formats_hdf5_check_storage(hid_t dataset, const char *path, const char *name);
 

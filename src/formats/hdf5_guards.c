@@ -13,7 +13,9 @@
  *
  * Dataset storage. A compact dataset whose stored size is 0 (a damaged layout message) is
  * read by HDF5 1.10.8 from a NULL buffer: a crash in H5Dread. Compact and contiguous
- * datasets hold every value, so storage smaller than shape × element size is damage. */
+ * datasets hold every value, so storage smaller than shape × element size is damage. A
+ * number type whose precision and bit offset do not fit its size is damage too (HDF5's
+ * conversion copied bits from outside the buffer: SIGBUS). */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <fcntl.h>
@@ -105,6 +107,21 @@ pp_status pp_formats_hdf5_check_storage(hid_t dataset, const char *path, const c
   size_t element_bytes = type >= 0 ? H5Tget_size(type) : 0;
   PP_H5_CHECK_GOTO(status, layout != H5D_LAYOUT_ERROR && points >= 0 && element_bytes > 0,
                    PP_ERR_INPUT, "'%s': cannot read the layout of %s", path, name);
+  /* A number type whose bits lie outside its bytes (or cannot be told): HDF5 1.10.8's
+   * conversion to double copies those bits from outside the buffer (SIGBUS, found by
+   * fuzz_spectrum). */
+  H5T_class_t type_class = H5Tget_class(type);
+  if (type_class == H5T_INTEGER || type_class == H5T_FLOAT) {
+    size_t precision_bits = H5Tget_precision(type);
+    int offset_bits = H5Tget_offset(type);
+    PP_CHECK_GOTO(status,
+                  precision_bits > 0 && offset_bits >= 0 &&
+                      (size_t)offset_bits + precision_bits <= 8 * element_bytes,
+                  PP_ERR_INPUT,
+                  "'%s' is a damaged HDF5 file: the number type of %s (%zu bytes) claims %zu "
+                  "bits at bit %d",
+                  path, name, element_bytes, precision_bits, offset_bits);
+  }
   if (layout == H5D_COMPACT || layout == H5D_CONTIGUOUS) {
     hsize_t stored_bytes = H5Dget_storage_size(dataset);
     /* points ≤ 2^63 and element_bytes small: the product is checked against overflow */
