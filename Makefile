@@ -3,6 +3,8 @@
 #   make test   install what is missing, build, run the whole test suite (ctest), then the
 #               sanitizer (ASan+UBSan) build of the tests (without the `slow`, `slurm` and
 #               `install` ones)
+#   make fuzz   build the libFuzzer targets (clang) and run each FUZZ_SECONDS seconds
+#               (tests/fuzz/, docs/reliability.md)
 #   make deb    install the packaging tools, build the Debian package into out/deb/
 #               (install it with: apt-get install ./out/deb/polypsf_*.deb)
 # Everything real lives in CMake; this file only strings the steps together.
@@ -10,6 +12,11 @@
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 BUILD_CLANG ?= build-clang
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 60
+# libFuzzer's -seed: 0 draws a new one each run (exploring); CI gives a fixed one, so that
+# the inputs a run tries are the same on every run and a red CI names a real change.
+FUZZ_SEED ?= 0
 JOB        ?= jobs/examples/example.yaml
 OUT        ?= out/example.h5
 NP         ?= $(shell nproc 2>/dev/null || echo 1)
@@ -27,9 +34,12 @@ PACKAGES := build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-
 # private daemons, tests/slurm/private_slurm.sh, and never uses or changes the system's),
 # e2fsprogs and mount (mkfs.ext4, e2fsck, losetup: the read-only disk of the `faults` tests),
 # iproute2 (ip netns, ss: the two-node cluster of tests/slurm/two_nodes.sh), python3-photutils
-# (GriddedPSFModel reads `export --psf-grid` files in test_psf_grid_photutils).
+# (GriddedPSFModel reads `export --psf-grid` files in test_psf_grid_photutils), and
+# FUZZ_PACKAGES (`make fuzz`: Debian 12's clang 14, and libclang-rt-14-dev, which holds
+# libFuzzer's runtime libclang_rt.fuzzer-x86_64.a and which clang only recommends).
+FUZZ_PACKAGES := clang libclang-rt-14-dev
 TEST_PACKAGES := valgrind procps python3 python3-h5py python3-numpy python3-astropy python3-photutils slurm-wlm munge \
-                 e2fsprogs mount iproute2
+                 e2fsprogs mount iproute2 $(FUZZ_PACKAGES)
 
 # Open MPI refuses root unless told; more ranks than cores need --oversubscribe.
 MPIRUN_ENV := OPENBLAS_NUM_THREADS=1 $(if $(filter 0,$(shell id -u)),OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)
@@ -52,7 +62,7 @@ SANITIZER_ENV := LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppr
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0:intercept_tls_get_addr=0 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: run test test-unit test-asan build-clang deps test-deps install-packages configure build clean deb
+.PHONY: run test test-unit test-asan build-clang fuzz deps test-deps install-packages configure build clean deb
 
 run: build
 	@mkdir -p $(dir $(OUT))
@@ -80,6 +90,17 @@ build-clang: deps
 	@$(MAKE) --no-print-directory install-packages WANT="clang"
 	cmake -S . -B $(BUILD_CLANG) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Release -DPOLYPSF_WERROR=ON >/dev/null
 	cmake --build $(BUILD_CLANG) -j $(JOBS)
+
+# The libFuzzer targets (tests/fuzz/): their own build directory, the library compiled by
+# clang with -fsanitize=fuzzer-no-link,address,undefined (the ordinary builds are untouched).
+# Each target runs FUZZ_SECONDS seconds; any crash, leak, sanitizer report, input slower
+# than 5 s or over 2 GiB fails the run, the input saved under $(BUILD_FUZZ)/fuzz-artifacts/.
+fuzz: deps
+	@$(MAKE) --no-print-directory install-packages WANT="$(FUZZ_PACKAGES)"
+	cmake -S . -B $(BUILD_FUZZ) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DPOLYPSF_FUZZ=ON -DPOLYPSF_BUILD_TESTS=OFF -DPOLYPSF_WERROR=ON >/dev/null
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_job fuzz_spectrum fuzz_map
+	FUZZ_SEED=$(FUZZ_SEED) tests/fuzz/run_fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -124,4 +145,4 @@ install-packages:
 	fi
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_CLANG) out
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_CLANG) $(BUILD_FUZZ) out

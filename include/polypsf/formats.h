@@ -17,6 +17,11 @@ extern "C" {
 
 /* ---- maps: transmission and OPD maps read for optics (map_read.c) ------------------ */
 
+/* The most values a map may hold: 16384 × 16384 (2 GiB as float64), the largest pupil
+ * array a job may ask for (PP_JOB_MAX_NPIX). A header may claim any shape; the reader
+ * refuses more than this before it allocates anything. */
+#define PP_MAP_MAX_VALUES ((size_t)1 << 28)
+
 /* A 2-D map read from a FITS image or an HDF5 dataset, with what its file says about its
  * pixel scale and unit. */
 typedef struct pp_map {
@@ -46,7 +51,9 @@ typedef struct pp_map {
  * are converted to float64 (FITS BSCALE/BZERO applied, BLANK pixels become NaN).
  * PP_ERR_INPUT, naming the file, for: no such file or not readable; neither FITS nor
  * HDF5; a corrupt file (with cfitsio's or HDF5's words); no such HDU or dataset; a table
- * or non-numeric data; not 2-D (the message says the rank); an empty axis; a NaN or an
+ * or non-numeric data; not 2-D (the message says the rank); an empty axis; more than
+ * PP_MAP_MAX_VALUES values; a shape the file does not hold (truncated: its last value
+ * cannot be read; HDF5: values never written); a NaN or an
  * infinity (the message gives the (y, x) of the first); a pixel scale in the header that
  * is not a positive number, or PIXUNIT other than metres. PP_ERR_MEMORY when the map does
  * not fit. On error *map is cleared. Not collective. */

@@ -46,6 +46,21 @@ pp_status pp_formats_hdf5_open_read(const char *path, hid_t *file);
  * stack (already turned into our message) and restores the caller's printing. */
 void pp_formats_hdf5_read_end(hid_t *file, const pp_formats_hdf5_quiet *quiet);
 
+/* Refuses (PP_ERR_INPUT naming the file and the byte) a file holding a global heap
+ * collection that Debian 12's HDF5 would loop on forever, or step out of, when reading
+ * variable-length data (hdf5_guards.c). The readers of users' files call it before
+ * reading a variable-length string; it reads the whole file once. Not collective. */
+pp_status pp_formats_hdf5_check_global_heaps(const char *path);
+
+/* Refuses (PP_ERR_INPUT naming `path` and `name`) a compact or contiguous dataset whose
+ * storage is smaller than its shape times its element size: Debian 12's HDF5 1.10.8 reads
+ * such a dataset from a NULL buffer and crashes (found by fuzzing). Chunked datasets are
+ * not judged (compression makes their storage smaller). Also refuses an integer or float
+ * type whose bits do not fit its bytes (HDF5 converted one with an out-of-bounds bit
+ * copy). Call before H5Dread of a dataset
+ * from a user's file. Not collective. */
+pp_status pp_formats_hdf5_check_storage(hid_t dataset, const char *path, const char *name);
+
 /* A string (fixed or variable length) or numeric scalar attribute `name` of `object` ("/"
  * or a dataset path) of a file already open; `path` names the file in messages. The string
  * is malloc'ed and NUL-terminated: free() it. PP_ERR_IO when there is no such attribute,

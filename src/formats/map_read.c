@@ -88,6 +88,18 @@ static pp_status pp_map_detect_format(const char *path, pp_map_format *format) {
   return PP_SUCCESS;
 }
 
+/* The shape a header claims, checked before anything is allocated for it: a few bytes of
+ * header may claim terabytes (found by fuzzing, tests/fuzz/corpus/map/regression-*). */
+static pp_status pp_map_check_shape(const char *path, const char *dataset_path, size_t ny,
+                                    size_t nx, size_t *count) {
+  PP_CHECK(ny <= PP_MAP_MAX_VALUES / nx, PP_ERR_INPUT,
+           "'%s%s%s' has %zu × %zu values, more than a map may hold (%zu, 16384 × 16384: the "
+           "largest pupil array)",
+           path, dataset_path[0] ? ":" : "", dataset_path, ny, nx, PP_MAP_MAX_VALUES);
+  *count = ny * nx;
+  return PP_SUCCESS;
+}
+
 /* ---- FITS ----------------------------------------------------------------------------- */
 
 static void pp_map_trim(char *text) {
@@ -244,14 +256,22 @@ static pp_status pp_map_read_fits(const pp_map_location *loc, pp_map *map) {
                 "'%s' is an empty image (NAXIS1 = %ld, NAXIS2 = %ld)", path, axes[0], axes[1]);
   map->nx = (size_t)axes[0]; /* NAXIS1 runs fastest: x */
   map->ny = (size_t)axes[1];
-  size_t count = 0, bytes = 0;
-  PP_CALL_GOTO(status, pp_size_mul(map->ny, map->nx, &count));
-  PP_CALL_GOTO(status, pp_size_mul(count, sizeof(double), &bytes));
-  PP_CALL_GOTO(status, pp_array_alloc(bytes, (void **)&map->values));
-  long first_pixel[2] = {1, 1};
+  size_t count = 0;
+  PP_CALL_GOTO(status, pp_map_check_shape(path, "", map->ny, map->nx, &count));
   /* Undefined pixels (BLANK in integer images) become NaN, which the finite check reports. */
-  double undefined = NAN;
+  double undefined = NAN, last_value = NAN;
   int any_undefined = 0;
+  /* The last pixel first: a truncated file (or a header claiming more than it holds) fails
+   * here, before the whole image is allocated. */
+  long last_pixel[2] = {axes[0], axes[1]};
+  fits_read_pix(fits, TDOUBLE, last_pixel, 1, &undefined, &last_value, &any_undefined,
+                &fits_status);
+  PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status,
+                     "'%s': its header says %zu × %zu pixels, but the file does not hold them "
+                     "(truncated or damaged?)",
+                     path, map->ny, map->nx);
+  PP_CALL_GOTO(status, pp_array_alloc(count * sizeof(double), (void **)&map->values));
+  long first_pixel[2] = {1, 1};
   fits_read_pix(fits, TDOUBLE, first_pixel, (LONGLONG)count, &undefined, map->values,
                 &any_undefined, &fits_status);
   PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': cannot read its %zu × %zu pixels",
@@ -300,6 +320,29 @@ static herr_t pp_map_visit_root(hid_t group, const char *name, const H5L_info_t 
   }
   H5Oclose(object);
   return 0;
+}
+
+/* Reads the value at the far corner of a 2-D dataset (into a scratch double). */
+static pp_status pp_map_hdf5_read_last(hid_t dataset, hid_t space, const char *path,
+                                       const char *dataset_path, const hsize_t extent[2]) {
+  pp_status status = PP_SUCCESS;
+  hid_t file_space = H5Scopy(space), memory_space = H5I_INVALID_HID;
+  hsize_t start[2] = {extent[0] - 1, extent[1] - 1}, one[2] = {1, 1};
+  double last_value = NAN;
+  bool read = file_space >= 0 &&
+              H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, one, NULL) >= 0 &&
+              (memory_space = H5Screate_simple(2, one, NULL)) >= 0 &&
+              H5Dread(dataset, H5T_NATIVE_DOUBLE, memory_space, file_space, H5P_DEFAULT,
+                      &last_value) >= 0;
+  PP_H5_CHECK_GOTO(status, read, PP_ERR_INPUT,
+                   "'%s:%s': its shape says %llu × %llu values, but the file does not hold them "
+                   "(truncated or damaged?)",
+                   path, dataset_path, (unsigned long long)extent[0],
+                   (unsigned long long)extent[1]);
+done:
+  pp_formats_hdf5_close(&memory_space);
+  pp_formats_hdf5_close(&file_space);
+  return status;
 }
 
 static pp_status pp_map_read_hdf5(const pp_map_location *loc, pp_map *map) {
@@ -357,10 +400,21 @@ static pp_status pp_map_read_hdf5(const pp_map_location *loc, pp_map *map) {
                 (unsigned long long)extent[0], (unsigned long long)extent[1]);
   map->ny = (size_t)extent[0]; /* C order: the last dimension runs fastest: x */
   map->nx = (size_t)extent[1];
-  size_t count = 0, bytes = 0;
-  PP_CALL_GOTO(status, pp_size_mul(map->ny, map->nx, &count));
-  PP_CALL_GOTO(status, pp_size_mul(count, sizeof(double), &bytes));
-  PP_CALL_GOTO(status, pp_array_alloc(bytes, (void **)&map->values));
+  size_t count = 0;
+  PP_CALL_GOTO(status, pp_map_check_shape(path, dataset_path, map->ny, map->nx, &count));
+  /* A dataset whose values were never written reads as its fill value: not a map, and its
+   * shape could be anything. Then the last value first, as for FITS: storage the file does
+   * not hold fails here, before the whole map is allocated. */
+  H5D_space_status_t allocation = H5D_SPACE_STATUS_ERROR;
+  PP_H5_CHECK_GOTO(status, H5Dget_space_status(dataset, &allocation) >= 0, PP_ERR_INPUT,
+                   "'%s:%s': cannot tell whether its values were written", path, dataset_path);
+  PP_CHECK_GOTO(status, allocation == H5D_SPACE_STATUS_ALLOCATED, PP_ERR_INPUT,
+                "'%s:%s': its values were %s written (HDF5 allocated %s of its storage)", path,
+                dataset_path, allocation == H5D_SPACE_STATUS_NOT_ALLOCATED ? "never" : "not all",
+                allocation == H5D_SPACE_STATUS_NOT_ALLOCATED ? "none" : "part");
+  PP_CALL_GOTO(status, pp_formats_hdf5_check_storage(dataset, path, dataset_path));
+  PP_CALL_GOTO(status, pp_map_hdf5_read_last(dataset, space, path, dataset_path, extent));
+  PP_CALL_GOTO(status, pp_array_alloc(count * sizeof(double), (void **)&map->values));
   PP_H5_CHECK_GOTO(status,
                    H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
                            map->values) >= 0,
@@ -379,6 +433,7 @@ static pp_status pp_map_read_hdf5(const pp_map_location *loc, pp_map *map) {
     snprintf(map->pixelscale_key, sizeof map->pixelscale_key, "pixelscale_m");
   }
   if (H5Aexists(dataset, "units") > 0) {
+    PP_CALL_GOTO(status, pp_formats_hdf5_check_global_heaps(path));
     PP_CALL_GOTO(status, pp_map_input_error(pp_formats_hdf5_read_string_attribute(
                              file, path, dataset_path, "units", &units)));
     snprintf(map->unit, sizeof map->unit, "%s", units);

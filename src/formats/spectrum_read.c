@@ -216,6 +216,7 @@ static pp_status pp_spectrum_hdf5_units(const pp_spectrum_reader *c, hid_t datas
   }
   memory_type = H5Tcopy(H5T_C_S1);
   if (H5Tis_variable_str(type) > 0) {
+    PP_CALL_GOTO(status, pp_formats_hdf5_check_global_heaps(c->file));
     char *value = NULL;
     H5Tset_size(memory_type, H5T_VARIABLE);
     if (H5Aread(attribute, memory_type, &value) >= 0 && value) {
@@ -265,6 +266,13 @@ static pp_status pp_spectrum_hdf5_open(const pp_spectrum_reader *c, hid_t file, 
     H5Dclose(opened);
     return pp_spectrum_error(c, "%s: /%s is not a 1-D list of numbers (rank %d); %s", c->file,
                              name, rank, layout);
+  }
+  char where[PP_SPECTRUM_NAME_BYTES + 2];
+  snprintf(where, sizeof where, "/%s", name);
+  pp_status storage = pp_formats_hdf5_check_storage(opened, c->file, where);
+  if (storage != PP_SUCCESS) {
+    H5Dclose(opened);
+    return storage;
   }
   if (dims[0] > (hsize_t)c->max_rows) {
     H5Dclose(opened);
