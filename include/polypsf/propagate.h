@@ -303,6 +303,10 @@ double pp_cost_mft_seconds(const pp_cost_rates *rates, size_t n_in_y, size_t n_i
 double pp_cost_czt_seconds(const pp_cost_rates *rates, size_t n_in_y, size_t n_in_x,
                            size_t n_out_y, size_t n_out_x);
 
+/* Predicted seconds of one n × n 2-D FFT (2n lines of length n, from the chirp-z line rates):
+ * the padded FFT planes' cost, against which the MFT coronagraph methods are weighed. */
+double pp_cost_fft2d_seconds(const pp_cost_rates *rates, size_t n);
+
 /* The calibration cache, a small text file (format in docs/propagation.md).
  * Where it lives by default: $XDG_CACHE_HOME/polypsf/calibration.txt when XDG_CACHE_HOME is an
  * absolute path, else $HOME/.cache/polypsf/calibration.txt; with more than one OpenBLAS or FFTW

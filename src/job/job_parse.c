@@ -24,7 +24,9 @@ static const char *const pp_job_source_keys[] = {"offset_r", "offset_theta", "of
 static const char *const pp_job_detector_keys[] = {"pixelscale", "fov_pixels", "fov_arcsec",
                                                    "oversample", NULL};
 static const char *const pp_job_propagation_keys[] = {"method", "fft_oversample", "normalize",
-                                                      "fft_rigor", "threads_per_rank", NULL};
+                                                      "fft_rigor", "threads_per_rank",
+                                                      "coronagraph", "coronagraph_oversample",
+                                                      "occulter_box", NULL};
 static const char *const pp_job_output_keys[] = {"path", "cube", "planes", "plane_quantity",
                                                  NULL};
 /* In pp_plane_quantity's order. */
@@ -471,5 +473,7 @@ pp_status pp_job_fill(pp_yaml_doc *doc, pp_job *job) {
   PP_CALL(pp_job_read_propagation(doc, value[PROPAGATION], job));
   PP_CALL(pp_job_read_detector(doc, value[DETECTOR], key[DETECTOR], job));
   PP_CALL(pp_job_read_output(doc, value[OUTPUT], job));
+  /* last: its exactness check looks at the optics, the detector and output.planes */
+  PP_CALL(pp_job_read_coronagraph(doc, value[PROPAGATION], job));
   return PP_SUCCESS;
 }

@@ -145,6 +145,9 @@ pp_status pp_job_read_wavelengths(pp_yaml_doc *doc, const yaml_node_t *section,
                                   const yaml_node_t *section_key, pp_job *job);
 pp_status pp_job_read_optics(pp_yaml_doc *doc, const yaml_node_t *section,
                              const yaml_node_t *section_key, pp_job *job);
+/* propagation.coronagraph, coronagraph_oversample, occulter_box (job_coronagraph.c), after
+ * every other section: an MFT method asked for where it is not exact is refused here. */
+pp_status pp_job_read_coronagraph(pp_yaml_doc *doc, const yaml_node_t *section, pp_job *job);
 /* A missing required key, reported at `where` (its section's key when the section exists,
  * else the start of the document). */
 pp_status pp_job_missing(pp_yaml_doc *doc, const yaml_node_t *where, const char *path,

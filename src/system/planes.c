@@ -82,6 +82,9 @@ struct pp_planes {
   int *crop_counts, *crop_displs; /* [group_size] the crop's gather to group rank 0, elements */
   const pp_plane_capture *capture; /* output.planes: where planes go, or NULL */
   size_t leading;                /* index in the job of optics[0] (for plane names) */
+  pp_corona *corona;             /* an MFT coronagraph method instead of the stages, or NULL */
+  size_t corona_bytes;           /* its pp_corona_bytes_for_job */
+  double corona_flops;
 };
 
 /* The stages for optics[0 … n_optics), without arrays. stages has room for 2·n_optics + 3
@@ -160,6 +163,11 @@ static pp_status pp_planes_walk_job(const pp_job *job, pp_stage **stages, size_t
 pp_status pp_planes_bytes_for_job(const pp_job *job, size_t *bytes) {
   *bytes = 0;
   if (!pp_planes_needed(job)) return PP_SUCCESS;
+  pp_coronagraph_method method = pp_corona_method_for_job(job, NULL);
+  if (method != PP_CORONAGRAPH_FFT) {
+    *bytes = pp_corona_bytes_for_job(job, method);
+    return PP_SUCCESS;
+  }
   pp_stage *stages = NULL;
   size_t n_stages = 0;
   double flops = 0.0;
@@ -173,6 +181,11 @@ pp_status pp_planes_bytes_for_job(const pp_job *job, size_t *bytes) {
 pp_status pp_planes_flops_for_job(const pp_job *job, double *flops) {
   *flops = 0.0;
   if (!pp_planes_needed(job)) return PP_SUCCESS;
+  pp_coronagraph_method method = pp_corona_method_for_job(job, NULL);
+  if (method != PP_CORONAGRAPH_FFT) {
+    *flops = pp_corona_flops_for_job(job, method);
+    return PP_SUCCESS;
+  }
   pp_stage *stages = NULL;
   size_t n_stages = 0, bytes = 0;
   PP_CALL(pp_planes_walk_job(job, &stages, &n_stages));
@@ -184,6 +197,7 @@ pp_status pp_planes_flops_for_job(const pp_job *job, double *flops) {
 
 size_t pp_planes_bytes(const pp_planes *planes) {
   if (!planes) return 0;
+  if (planes->corona) return planes->corona_bytes;
   size_t bytes = 0;
   double flops = 0.0;
   pp_planes_cost(planes->stages, planes->n_stages, planes->npix, planes->fft_n, &bytes, &flops);
@@ -192,6 +206,7 @@ size_t pp_planes_bytes(const pp_planes *planes) {
 
 double pp_planes_flops(const pp_planes *planes) {
   if (!planes) return 0.0;
+  if (planes->corona) return planes->corona_flops;
   size_t bytes = 0;
   double flops = 0.0;
   pp_planes_cost(planes->stages, planes->n_stages, planes->npix, planes->fft_n, &bytes, &flops);
@@ -264,6 +279,15 @@ pp_status pp_planes_create(const pp_job *job, double pupil_diameter_m, pp_planes
   pp_status status = PP_SUCCESS;
   pp_planes *p = NULL;
   PP_CALL_GOTO(status, pp_planes_create_stages(job, pupil_diameter_m, &p));
+  pp_coronagraph_method method = pp_corona_method_for_job(job, NULL);
+  if (method != PP_CORONAGRAPH_FFT) { /* the stages stay unfilled: the MFTs replace them */
+    PP_CALL_GOTO(status, pp_corona_create(job, method, pupil_diameter_m, &p->corona));
+    p->corona_bytes = pp_corona_bytes_for_job(job, method);
+    p->corona_flops = pp_corona_flops_for_job(job, method);
+    *planes = p;
+    p = NULL;
+    goto done;
+  }
 
   bool any_fft = false;
   for (size_t s = 0; s < p->n_stages; s++) any_fft = any_fft || p->stages[s].kind == PP_STAGE_PAD;
@@ -300,6 +324,7 @@ void pp_planes_destroy(pp_planes **planes) {
   pp_array_free(&p->stages);
   pp_fft_plan_destroy(&p->to_image);
   pp_fft_plan_destroy(&p->to_pupil);
+  pp_corona_destroy(&p->corona);
   pp_fft_mpi_plan_destroy(&p->to_image_mpi);
   pp_fft_mpi_plan_destroy(&p->to_pupil_mpi);
   if (p->group != MPI_COMM_NULL) MPI_Comm_free(&p->group);
@@ -311,6 +336,7 @@ void pp_planes_destroy(pp_planes **planes) {
 
 pp_status pp_planes_plan_fftw(const pp_job *job) {
   if (!pp_planes_needed(job)) return PP_SUCCESS;
+  if (pp_corona_method_for_job(job, NULL) != PP_CORONAGRAPH_FFT) return PP_SUCCESS; /* no FFT */
   pp_status status = PP_SUCCESS;
   pp_stage *stages = NULL;
   size_t n_stages = 0;
@@ -380,6 +406,7 @@ static pp_status pp_planes_apply_slab(const pp_planes *planes, double wavelength
 pp_status pp_planes_apply(const pp_planes *planes, double wavelength_m, double complex *field) {
   PP_CHECK(planes != NULL && field != NULL, PP_ERR_INTERNAL, "pp_planes_apply needs planes and a field");
   if (planes->group != MPI_COMM_NULL) return pp_planes_apply_slab(planes, wavelength_m, field);
+  if (planes->corona) return pp_corona_apply(planes->corona, wavelength_m, field);
   size_t npix = planes->npix, fft_n = planes->fft_n;
   for (size_t s = 0; s < planes->n_stages; s++) {
     const pp_stage *stage = &planes->stages[s];
@@ -467,6 +494,7 @@ MPI_Comm pp_planes_group_comm(const pp_planes *planes) {
 
 size_t pp_planes_padded_size_for_job(const pp_job *job) {
   if (!pp_planes_needed(job)) return 0;
+  if (pp_corona_method_for_job(job, NULL) != PP_CORONAGRAPH_FFT) return 0; /* MFTs only */
   for (size_t j = pp_pupil_leading_optics(job); j < job->n_optics; j++)
     if (pp_optic_is_image_plane(&job->optics[j]))
       return job->pupil_npix * (size_t)job->fft_oversample;
