@@ -107,7 +107,7 @@ pp_coronagraph_method pp_corona_method_for_job(const pp_job *job, double *second
   const pp_cost_rates *rates = pp_cost_rates_nominal(); /* every rank and run alike */
   pp_coronagraph_method chosen = PP_CORONAGRAPH_FFT;
   if (seconds) *seconds = 0.0;
-  if (!pp_planes_needed(job)) return chosen;
+  if (pp_pupil_leading_optics(job) >= job->n_optics) return chosen; /* no planes at all */
   double best = pp_corona_seconds(job, PP_CORONAGRAPH_FFT, rates);
   if (job->coronagraph == PP_CORONAGRAPH_SEMI_ANALYTIC || job->coronagraph == PP_CORONAGRAPH_MATRIX_FT) {
     chosen = job->coronagraph; /* the parser refused it where it is not exact */
