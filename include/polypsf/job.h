@@ -123,7 +123,7 @@ const char *pp_coronagraph_method_name(pp_coronagraph_method method);
 bool pp_job_coronagraph_exact(const pp_job *job, pp_coronagraph_method method, char *why,
                               size_t why_bytes);
 /* The half sizes [y, x] in arcsec of the box the MFT methods sample: occulter_box when given,
- * else the smallest box holding the mask's bounded part (method: SEMI_ANALYTIC or MATRIX_FT).
+ * else the mask's bounded part and two box pixels (its gray edge), method SEMI_ANALYTIC or MATRIX_FT.
  * Not collective. */
 void pp_job_coronagraph_box(const pp_job *job, pp_coronagraph_method method, double box[2]);
 /* The oversampling the method uses: coronagraph_oversample, else POPPY's default. */

@@ -97,13 +97,27 @@ static void pp_job_mask_extent(const pp_job *job, pp_coronagraph_method method, 
   }
 }
 
+/* The box's largest pixel scale over the job's wavelengths (arcsec): the detector's pixel
+ * scale / oversample (semi_analytic), λ/(2·oversample·D₁) (matrix_ft, D₁ the first optic's
+ * pupil diameter; 0 when it has none, and then no margin is added). */
+static double pp_job_box_scale(const pp_job *job, pp_coronagraph_method method) {
+  double oversample = (double)pp_job_coronagraph_oversample(job, method);
+  if (method == PP_CORONAGRAPH_SEMI_ANALYTIC) return job->detector.pixelscale_arcsec / oversample;
+  double d1 = job->n_optics > 0 ? pp_optic_pupil_diameter_m(&job->optics[0]) : 0.0, longest = 0.0;
+  for (size_t l = 0; l < job->n_wavelengths; l++) longest = fmax(longest, job->wavelengths_m[l]);
+  return d1 > 0.0 ? longest / d1 * (180.0 * 3600.0 / PP_PI) / oversample / 2.0 : 0.0;
+}
+
 void pp_job_coronagraph_box(const pp_job *job, pp_coronagraph_method method, double box[2]) {
   if (job->occulter_box_arcsec[0] > 0.0) {
     box[0] = job->occulter_box_arcsec[0];
     box[1] = job->occulter_box_arcsec[1];
     return;
   }
+  /* the mask's extent and two box pixels: its gray edge pixels reach one pixel beyond it */
   pp_job_mask_extent(job, method, box);
+  double margin = 2.0 * pp_job_box_scale(job, method);
+  for (int a = 0; a < 2; a++) box[a] += margin;
 }
 
 bool pp_job_coronagraph_exact(const pp_job *job, pp_coronagraph_method method, char *why,

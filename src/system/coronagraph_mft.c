@@ -282,3 +282,32 @@ double pp_corona_flops_for_job(const pp_job *job, pp_coronagraph_method method) 
   pp_corona_largest_box(job, method, pp_corona_box_diameter(job, 0.0), box);
   return pp_mft_flops(npix, npix, box[0], box[1]) + pp_mft_flops(box[0], box[1], npix, npix);
 }
+
+bool pp_system_coronagraph_summary(const pp_job *job, char *text, size_t bytes) {
+  text[0] = '\0';
+  bool any_image = false;
+  for (size_t j = 0; j < job->n_optics; j++) any_image = any_image || pp_optic_is_image_plane(&job->optics[j]);
+  if (!any_image) return false;
+  const pp_cost_rates *rates = pp_cost_rates_nominal();
+  pp_coronagraph_method chosen = pp_corona_method_for_job(job, NULL);
+  size_t n = job->pupil_npix * (size_t)job->fft_oversample;
+  int len = snprintf(text, bytes, "coronagraph: %s (asked: %s); predicted per wavelength: fft "
+                     "(two padded %zu × %zu FFTs) %.3g s",
+                     pp_coronagraph_method_name(chosen), pp_coronagraph_method_name(job->coronagraph),
+                     n, n, pp_corona_seconds(job, PP_CORONAGRAPH_FFT, rates));
+  const pp_coronagraph_method mft[] = {PP_CORONAGRAPH_SEMI_ANALYTIC, PP_CORONAGRAPH_MATRIX_FT};
+  for (size_t m = 0; m < 2 && len > 0 && (size_t)len < bytes; m++) {
+    char why[320];
+    if (pp_job_coronagraph_exact(job, mft[m], why, sizeof why)) {
+      size_t box[2];
+      pp_corona_largest_box(job, mft[m], pp_corona_box_diameter(job, 0.0), box);
+      len += snprintf(text + len, bytes - (size_t)len, ", %s (MFTs to a box of %zu × %zu px) %.3g s",
+                      pp_coronagraph_method_name(mft[m]), box[0], box[1],
+                      pp_corona_seconds(job, mft[m], rates));
+    } else {
+      len += snprintf(text + len, bytes - (size_t)len, "; %s not exact: %s",
+                      pp_coronagraph_method_name(mft[m]), why);
+    }
+  }
+  return true;
+}

@@ -63,18 +63,19 @@ static double pp_description_number(const char *path, const char *key) {
   return value;
 }
 
-/* Runs a job (text) and returns its /psf, dims in dims; NULL on failure. */
-static double *pp_run_text(const char *yaml, const char *name, const char *out_path,
-                           hsize_t dims[3]) {
+/* Runs a job (text) on comm and returns its /psf on comm's rank 0, dims in dims; NULL
+ * elsewhere or on failure. */
+static double *pp_run_text_on(const char *yaml, const char *name, const char *out_path,
+                              hsize_t dims[3], MPI_Comm comm) {
   pp_job *job = NULL;
   double *psf = NULL;
   PP_TEST_OK(pp_job_parse_string(yaml, strlen(yaml), name, &job), "job parses");
   if (job) {
     pp_run_options options = {.force = true};
     pp_run_summary summary;
-    PP_TEST_OK(pp_run(job, &options, MPI_COMM_WORLD, &summary), "run");
+    PP_TEST_OK(pp_run(job, &options, comm, &summary), "run");
     int rank = 0;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_rank(comm, &rank);
     if (rank == 0) {
       psf = pp_read_h5(out_path, "/psf", dims);
       PP_TEST_TRUE(psf != NULL, "output /psf read");
@@ -83,6 +84,11 @@ static double *pp_run_text(const char *yaml, const char *name, const char *out_p
   }
   pp_job_destroy(&job);
   return psf;
+}
+
+static double *pp_run_text(const char *yaml, const char *name, const char *out_path,
+                           hsize_t dims[3]) {
+  return pp_run_text_on(yaml, name, out_path, dims, MPI_COMM_WORLD);
 }
 
 static const char *const pp_lyot_job =
@@ -160,6 +166,8 @@ int main(int argc, char **argv) {
     MPI_Finalize();
     return getenv("CI") ? 1 : 77;
   }
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   double *semi = NULL;
   pp_check_case(dir, "lyot_semianalytic", pp_lyot_job,
                 "coronagraph: semi_analytic, coronagraph_oversample: 8, occulter_box: 0.3", &semi);
@@ -172,8 +180,6 @@ int main(int argc, char **argv) {
   snprintf(yaml, sizeof yaml, pp_lyot_job, "coronagraph: fft, fft_oversample: 8",
            "corona_mft_lyot_fft.h5");
   double *fft = pp_run_text(yaml, "lyot_fft", "corona_mft_lyot_fft.h5", fdims);
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   if (rank == 0 && semi && fft) {
     double worst = pp_worst(semi, fft, (size_t)fdims[0] * fdims[1]);
     printf("lyot: max|semi_analytic - fft (fft_oversample 8)| = %.3g (absolute, PSF summing "
@@ -182,6 +188,48 @@ int main(int argc, char **argv) {
   }
   free(semi);
   free(fft);
+
+  /* Rank identity: a 3-wavelength job by each method on all ranks equals, bit for bit, the
+   * same job on rank 0 alone (each wavelength is computed whole by one rank either way). */
+  static const char *const methods[] = {"coronagraph: semi_analytic", "coronagraph: matrix_ft",
+                                        "coronagraph: auto"};
+  static const char *const jobs[] = {
+      "pupil: {npix: 128}\nwavelengths: {min: 1.4e-6, max: 1.8e-6, count: 3}\noptics:\n"
+      "  - circular_aperture: {radius: 1.0, gray_pixel: true}\n"
+      "  - circular_occulter: {radius: 0.25}\n"
+      "  - circular_aperture: {radius: 0.9, gray_pixel: true}\n"
+      "detector: {pixelscale: 0.02, fov_pixels: 48, oversample: 2}\n"
+      "propagation: {%s}\noutput: {path: %s}\n",
+      "pupil: {npix: 128}\nwavelengths: {min: 0.9e-6, max: 1.1e-6, count: 3}\noptics:\n"
+      "  - circular_aperture: {radius: 1.0, gray_pixel: true}\n"
+      "  - annular_field_stop: {radius_inner: 0.4, radius_outer: 1.2}\n"
+      "  - circular_aperture: {radius: 0.9, gray_pixel: true}\n"
+      "detector: {pixelscale: 0.05, fov_pixels: 40, oversample: 2}\n"
+      "propagation: {%s}\noutput: {path: %s}\n"};
+  int size = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  MPI_Comm alone = MPI_COMM_NULL;
+  MPI_Comm_split(MPI_COMM_WORLD, rank == 0 ? 0 : MPI_UNDEFINED, 0, &alone);
+  for (size_t m = 0; m < 3; m++) {
+    snprintf(yaml, sizeof yaml, jobs[m == 1 ? 1 : 0], methods[m], "corona_mft_ranks.h5");
+    hsize_t all_dims[3] = {0}, one_dims[3] = {0};
+    double *all = pp_run_text(yaml, "ranks", "corona_mft_ranks.h5", all_dims);
+    double *one = NULL;
+    if (alone != MPI_COMM_NULL)
+      one = pp_run_text_on(yaml, "rank0", "corona_mft_ranks.h5", one_dims, alone);
+    if (rank == 0 && all && one) {
+      size_t count = (size_t)all_dims[0] * all_dims[1];
+      bool same = one_dims[0] == all_dims[0] && one_dims[1] == all_dims[1] &&
+                  memcmp(all, one, count * sizeof *all) == 0;
+      char what[160];
+      snprintf(what, sizeof what, "%s: /psf on %d rank(s) equals rank 0 alone, bit for bit",
+               methods[m], size);
+      PP_TEST_TRUE(same, what);
+    }
+    free(all);
+    free(one);
+  }
+  if (alone != MPI_COMM_NULL) MPI_Comm_free(&alone);
   int code = pp_test_finish();
   MPI_Finalize();
   return code;
