@@ -16,6 +16,9 @@ typedef enum { PP_NORMALIZE_FIRST, PP_NORMALIZE_NONE } pp_normalize;
 /* propagation.coronagraph: how the planes around one focal-plane mask are propagated
  * (docs/propagation.md, "Coronagraph methods"). FFT is 0 so that a pp_job built in code
  * keeps the padded FFTs; a parsed job defaults to AUTO. */
+/* propagation.fft_engine: how the padded planes' FFTs run. PASSES (0, the default) is the 1-D
+ * pass engine that skips the padding's zero rows (pp_fft_passes_*), FFTW2D FFTW's 2-D plans. */
+typedef enum { PP_FFT_ENGINE_PASSES, PP_FFT_ENGINE_FFTW2D } pp_fft_engine;
 typedef enum {
   PP_CORONAGRAPH_FFT,           /* POPPY's OpticalSystem: padded FFTs (fft_oversample) */
   PP_CORONAGRAPH_AUTO,          /* an MFT method where exact and predicted faster, else FFT */
@@ -82,6 +85,7 @@ typedef struct pp_job {
                                  OPENBLAS_NUM_THREADS says, else one) */
   pp_normalize normalize;
   pp_coronagraph_method coronagraph; /* propagation.coronagraph (parsed default AUTO) */
+  pp_fft_engine fft_engine;    /* propagation.fft_engine (default passes) */
   int coronagraph_oversample;  /* propagation.coronagraph_oversample; 0: the method's own
                                   default (POPPY's: 8 semi_analytic, 4 matrix_ft) */
   double occulter_box_arcsec[2]; /* propagation.occulter_box [y, x], half sizes in arcsec;

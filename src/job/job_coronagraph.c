@@ -1,4 +1,4 @@
-/* propagation.coronagraph, coronagraph_oversample and occulter_box: which method propagates the
+/* propagation.fft_engine, and coronagraph, coronagraph_oversample and occulter_box: which method propagates the
  * planes around a focal-plane mask, and whether POPPY's MFT-only methods are exact for the
  * job's mask (docs/propagation.md, "Coronagraph methods").
  *
@@ -16,6 +16,8 @@
 /* In pp_coronagraph_method's order. */
 static const char *const pp_coronagraph_words[] = {"fft", "auto", "semi_analytic", "matrix_ft",
                                                    NULL};
+/* In pp_fft_engine's order. */
+static const char *const pp_fft_engine_words[] = {"passes", "fftw2d", NULL};
 
 /* POPPY's defaults: SemiAnalyticCoronagraph(oversample=8), MatrixFTCoronagraph(oversample=4). */
 enum { PP_SEMI_ANALYTIC_OVERSAMPLE = 8, PP_MATRIX_FT_OVERSAMPLE = 4, PP_MAX_BOX_OVERSAMPLE = 64 };
@@ -196,6 +198,11 @@ pp_status pp_job_read_coronagraph(pp_yaml_doc *doc, const yaml_node_t *section, 
     job->coronagraph = (pp_coronagraph_method)method;
     job->coronagraph_line = (int)method_node->start_mark.line + 1;
     job->coronagraph_column = (int)method_node->start_mark.column + 1;
+  }
+  if ((node = pp_yaml_mapping_get(doc, section, "fft_engine", NULL))) {
+    int engine;
+    PP_CALL(pp_yaml_read_choice(doc, node, "propagation.fft_engine", pp_fft_engine_words, &engine));
+    job->fft_engine = (pp_fft_engine)engine;
   }
   if ((node = pp_yaml_mapping_get(doc, section, "coronagraph_oversample", NULL))) {
     long long oversample;

@@ -26,7 +26,7 @@ static const char *const pp_job_detector_keys[] = {"pixelscale", "fov_pixels", "
 static const char *const pp_job_propagation_keys[] = {"method", "fft_oversample", "normalize",
                                                       "fft_rigor", "threads_per_rank",
                                                       "coronagraph", "coronagraph_oversample",
-                                                      "occulter_box", NULL};
+                                                      "occulter_box", "fft_engine", NULL};
 static const char *const pp_job_output_keys[] = {"path", "cube", "planes", "plane_quantity",
                                                  NULL};
 /* In pp_plane_quantity's order. */

@@ -83,6 +83,8 @@ struct pp_planes {
   const pp_plane_capture *capture; /* output.planes: where planes go, or NULL */
   size_t leading;                /* index in the job of optics[0] (for plane names) */
   pp_corona *corona;             /* an MFT coronagraph method instead of the stages, or NULL */
+  pp_fft_passes *passes_to_image; /* fft_engine passes (even N): the 1-D pass engine, else NULL */
+  pp_fft_passes *passes_to_pupil;
   size_t corona_bytes;           /* its pp_corona_bytes_for_job */
   double corona_flops;
 };
@@ -294,10 +296,17 @@ pp_status pp_planes_create(const pp_job *job, double pupil_diameter_m, pp_planes
   if (any_fft) {
     p->fft_n = p->npix * (size_t)p->fft_oversample;
     /* plans first: the planner's transient arrays are freed before the planes' own */
-    PP_CALL_GOTO(status, pp_fft_plan_create(p->fft_n, p->fft_n, PP_FFT_BACKWARD, job->fft_rigor,
-                                            &p->to_image));
-    PP_CALL_GOTO(status, pp_fft_plan_create(p->fft_n, p->fft_n, PP_FFT_FORWARD, job->fft_rigor,
-                                            &p->to_pupil));
+    if (job->fft_engine == PP_FFT_ENGINE_PASSES && p->fft_n % 2 == 0) {
+      PP_CALL_GOTO(status, pp_fft_passes_create(p->fft_n, p->npix, PP_FFT_BACKWARD,
+                                                job->fft_rigor, &p->passes_to_image));
+      PP_CALL_GOTO(status, pp_fft_passes_create(p->fft_n, p->npix, PP_FFT_FORWARD,
+                                                job->fft_rigor, &p->passes_to_pupil));
+    } else {
+      PP_CALL_GOTO(status, pp_fft_plan_create(p->fft_n, p->fft_n, PP_FFT_BACKWARD,
+                                              job->fft_rigor, &p->to_image));
+      PP_CALL_GOTO(status, pp_fft_plan_create(p->fft_n, p->fft_n, PP_FFT_FORWARD,
+                                              job->fft_rigor, &p->to_pupil));
+    }
     PP_CALL_GOTO(status, pp_array_alloc(p->fft_n * p->fft_n * sizeof(double complex),
                                         (void **)&p->padded));
   }
@@ -325,6 +334,8 @@ void pp_planes_destroy(pp_planes **planes) {
   pp_fft_plan_destroy(&p->to_image);
   pp_fft_plan_destroy(&p->to_pupil);
   pp_corona_destroy(&p->corona);
+  pp_fft_passes_destroy(&p->passes_to_image);
+  pp_fft_passes_destroy(&p->passes_to_pupil);
   pp_fft_mpi_plan_destroy(&p->to_image_mpi);
   pp_fft_mpi_plan_destroy(&p->to_pupil_mpi);
   if (p->group != MPI_COMM_NULL) MPI_Comm_free(&p->group);
@@ -346,6 +357,16 @@ pp_status pp_planes_plan_fftw(const pp_job *job) {
   for (size_t s = 0; s < n_stages; s++) any_fft = any_fft || stages[s].kind == PP_STAGE_PAD;
   if (any_fft) {
     size_t fft_n = job->pupil_npix * (size_t)job->fft_oversample;
+    if (job->fft_engine == PP_FFT_ENGINE_PASSES && fft_n % 2 == 0) {
+      pp_fft_passes *passes = NULL; /* the 1-D plans into the wisdom, one direction at a time */
+      PP_CALL_GOTO(status, pp_fft_passes_create(fft_n, job->pupil_npix, PP_FFT_BACKWARD,
+                                                job->fft_rigor, &passes));
+      pp_fft_passes_destroy(&passes);
+      PP_CALL_GOTO(status, pp_fft_passes_create(fft_n, job->pupil_npix, PP_FFT_FORWARD,
+                                                job->fft_rigor, &passes));
+      pp_fft_passes_destroy(&passes);
+      goto done;
+    }
     PP_CALL_GOTO(status, pp_fft_plan_create(fft_n, fft_n, PP_FFT_BACKWARD, job->fft_rigor, &to_image));
     PP_CALL_GOTO(status, pp_fft_plan_create(fft_n, fft_n, PP_FFT_FORWARD, job->fft_rigor, &to_pupil));
   }
@@ -403,6 +424,18 @@ static void pp_planes_apply_pupil(const pp_stage *stage, size_t n, double wavele
 static pp_status pp_planes_apply_slab(const pp_planes *planes, double wavelength_m,
                                       double complex *field);
 
+/* Whether only the central rows of stage s's result are ever used: the stages up to the crop
+ * are pupil multiplications (pointwise: the other rows' values never reach a kept row) and no
+ * padded plane is captured. */
+static bool pp_planes_cropped_next(const pp_planes *planes, size_t s) {
+  if (planes->capture) return false;
+  for (size_t t = s + 1; t < planes->n_stages; t++) {
+    if (planes->stages[t].kind == PP_STAGE_CROP) return true;
+    if (planes->stages[t].kind != PP_STAGE_PUPIL) return false;
+  }
+  return false;
+}
+
 pp_status pp_planes_apply(const pp_planes *planes, double wavelength_m, double complex *field) {
   PP_CHECK(planes != NULL && field != NULL, PP_ERR_INTERNAL, "pp_planes_apply needs planes and a field");
   if (planes->group != MPI_COMM_NULL) return pp_planes_apply_slab(planes, wavelength_m, field);
@@ -425,8 +458,14 @@ pp_status pp_planes_apply(const pp_planes *planes, double wavelength_m, double c
         PP_CALL(pp_fft_pad(field, npix, npix, planes->padded, fft_n, fft_n));
         break;
       case PP_STAGE_TO_IMAGE:
-        PP_CALL(pp_fft_propagate(planes->to_image, planes->padded, planes->padded,
-                                 PP_FFT_PUPIL_TO_IMAGE));
+        if (planes->passes_to_image)
+          /* right after the padding only the pupil's rows are non-zero */
+          PP_CALL(pp_fft_passes_propagate(planes->passes_to_image, planes->padded,
+                                          PP_FFT_PUPIL_TO_IMAGE,
+                                          s > 0 && planes->stages[s - 1].kind == PP_STAGE_PAD));
+        else
+          PP_CALL(pp_fft_propagate(planes->to_image, planes->padded, planes->padded,
+                                   PP_FFT_PUPIL_TO_IMAGE));
         break;
       case PP_STAGE_IMAGE: {
         /* POPPY's Wavefront._propagate_fft: λ/(D·oversample), D the unpadded array width */
@@ -444,8 +483,13 @@ pp_status pp_planes_apply(const pp_planes *planes, double wavelength_m, double c
         break;
       }
       case PP_STAGE_TO_PUPIL:
-        PP_CALL(pp_fft_propagate(planes->to_pupil, planes->padded, planes->padded,
-                                 PP_FFT_IMAGE_TO_PUPIL));
+        if (planes->passes_to_pupil)
+          PP_CALL(pp_fft_passes_propagate(planes->passes_to_pupil, planes->padded,
+                                          PP_FFT_IMAGE_TO_PUPIL,
+                                          pp_planes_cropped_next(planes, s)));
+        else
+          PP_CALL(pp_fft_propagate(planes->to_pupil, planes->padded, planes->padded,
+                                   PP_FFT_IMAGE_TO_PUPIL));
         break;
       case PP_STAGE_CROP:
         PP_CALL(pp_fft_crop(planes->padded, fft_n, fft_n, field, npix, npix));

@@ -13,6 +13,7 @@
 #include <mpi.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "polypsf/polypsf.h"
@@ -166,8 +167,16 @@ int main(int argc, char **argv) {
     MPI_Finalize();
     return getenv("CI") ? 1 : 77;
   }
-  int rank = 0;
+  int rank = 0, world = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &world);
+  /* outputs in a directory of this rank count's own: ctest runs the 1-, 2- and 3-rank tests
+   * side by side in one build directory */
+  char workdir[64];
+  snprintf(workdir, sizeof workdir, "coronagraph_mft_%d_ranks", world);
+  if (rank == 0) mkdir(workdir, 0755);
+  MPI_Barrier(MPI_COMM_WORLD);
+  PP_TEST_TRUE(chdir(workdir) == 0, "into the test's own directory");
   double *semi = NULL;
   pp_check_case(dir, "lyot_semianalytic", pp_lyot_job,
                 "coronagraph: semi_analytic, coronagraph_oversample: 8, occulter_box: 0.3", &semi);
