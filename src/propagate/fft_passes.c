@@ -29,17 +29,31 @@ enum { PP_PASS_BLOCK = 8 }; /* columns per block: 8 × 16 bytes, two cache lines
 struct pp_fft_passes {
   size_t n, band, band_row0;
   pp_fft_direction direction;
-  fftw_plan rows_all;   /* N rows of N, in place */
-  fftw_plan rows_band;  /* rows [band_row0, band_row0 + band), in place */
-  fftw_plan block;      /* PP_PASS_BLOCK contiguous rows of N (the column block), in place */
-  fftw_plan block_last; /* the last, narrower block (N mod PP_PASS_BLOCK rows), or NULL */
+  /* One shape of plan does every pass: PP_PASS_BLOCK contiguous rows of N (dist N), in place,
+   * run on row blocks of the plane and on the column block buffer alike; the rest plans take
+   * the last band % PP_PASS_BLOCK and N % PP_PASS_BLOCK rows (NULL when 0). */
+  fftw_plan block;
+  fftw_plan rest_band;
+  fftw_plan rest_n;
   double complex *buffer; /* [PP_PASS_BLOCK][N] the column block */
   int alignment;        /* fftw_alignment_of the planning array */
 };
 
+/* The job's fft_rigor, as the 2-D plans. Measuring by default was tried and left: the small
+ * plans below still took 0.65 s (N = 1024) to 1.8 s (N = 4096) to measure on the 2-core
+ * machine under load, more than a wavelength, while ESTIMATE's already run the FFT pair 3-4×
+ * faster than the 2-D ESTIMATE plans (docs/performance.md). With measure or patient, rank 0
+ * plans and every rank plans from its wisdom (src/sched/transform_setup.c). */
 static unsigned pp_fft_passes_flags(pp_fft_rigor rigor) {
   return rigor == PP_FFT_PATIENT ? FFTW_PATIENT : rigor == PP_FFT_MEASURE ? FFTW_MEASURE
                                                                           : FFTW_ESTIMATE;
+}
+
+static fftw_plan pp_fft_passes_plan(double complex *a, size_t n, size_t rows, int sign,
+                                    unsigned flags) {
+  int length = (int)n;
+  return fftw_plan_many_dft(1, &length, (int)rows, a, NULL, 1, (int)n, a, NULL, 1, (int)n, sign,
+                            flags);
 }
 
 pp_status pp_fft_passes_create(size_t n, size_t band, pp_fft_direction direction,
@@ -61,26 +75,20 @@ pp_status pp_fft_passes_create(size_t n, size_t band, pp_fft_direction direction
   /* planning array from the callers' allocator (MEASURE overwrites it; freed below) */
   PP_CALL_GOTO(status, pp_array_alloc(bytes, (void **)&a));
   unsigned flags = pp_fft_passes_flags(rigor);
-  int length = (int)n, sign = (int)direction;
-  p->rows_all = fftw_plan_many_dft(1, &length, (int)n, a, NULL, 1, (int)n, a, NULL, 1, (int)n,
-                                   sign, flags);
-  p->rows_band = fftw_plan_many_dft(1, &length, (int)band, a + p->band_row0 * n, NULL, 1, (int)n,
-                                    a + p->band_row0 * n, NULL, 1, (int)n, sign, flags);
+  int sign = (int)direction;
+  size_t block = n < PP_PASS_BLOCK ? n : PP_PASS_BLOCK;
+  size_t rest_band = band % block, rest_n = n % block;
   PP_CALL_GOTO(status, pp_array_alloc(PP_PASS_BLOCK * n * sizeof(double complex),
                                       (void **)&p->buffer));
-  int block = n < PP_PASS_BLOCK ? (int)n : PP_PASS_BLOCK, last = (int)(n % PP_PASS_BLOCK);
-  p->block = fftw_plan_many_dft(1, &length, block, p->buffer, NULL, 1, (int)n, p->buffer, NULL,
-                                1, (int)n, sign, flags);
-  if (n > PP_PASS_BLOCK && last > 0)
-    p->block_last = fftw_plan_many_dft(1, &length, last, p->buffer, NULL, 1, (int)n, p->buffer,
-                                       NULL, 1, (int)n, sign, flags);
-  PP_CHECK_GOTO(status, p->rows_all && p->rows_band && p->block &&
-                            (p->block_last || n <= PP_PASS_BLOCK || last == 0),
-                PP_ERR_LIBRARY,
-                "FFTW could not plan the 1-D passes of a %zu × %zu plane", n, n);
+  p->block = pp_fft_passes_plan(a, n, block, sign, flags);
+  if (rest_band > 0) p->rest_band = pp_fft_passes_plan(a, n, rest_band, sign, flags);
+  if (rest_n > 0) p->rest_n = pp_fft_passes_plan(a, n, rest_n, sign, flags);
+  PP_CHECK_GOTO(status, p->block && (p->rest_band || rest_band == 0) && (p->rest_n || rest_n == 0),
+                PP_ERR_LIBRARY, "FFTW could not plan the 1-D passes of a %zu × %zu plane", n, n);
   p->alignment = fftw_alignment_of((double *)a);
-  PP_CHECK_GOTO(status, fftw_alignment_of((double *)(a + p->band_row0 * n)) == p->alignment,
-                PP_ERR_INTERNAL, "the band's first row is aligned unlike the plane");
+  /* rows at any offset are run by the same plans: every row must be aligned like the first */
+  PP_CHECK_GOTO(status, fftw_alignment_of((double *)(a + n)) == p->alignment,
+                PP_ERR_INTERNAL, "a row of %zu elements changes FFTW's alignment", n);
   *plan = p;
   p = NULL;
 done:
@@ -92,12 +100,24 @@ done:
 void pp_fft_passes_destroy(pp_fft_passes **plan) {
   if (!plan || !*plan) return;
   pp_fft_passes *p = *plan;
-  if (p->rows_all) fftw_destroy_plan(p->rows_all);
-  if (p->rows_band) fftw_destroy_plan(p->rows_band);
   if (p->block) fftw_destroy_plan(p->block);
-  if (p->block_last) fftw_destroy_plan(p->block_last);
+  if (p->rest_band) fftw_destroy_plan(p->rest_band);
+  if (p->rest_n) fftw_destroy_plan(p->rest_n);
   pp_array_free(&p->buffer);
   pp_array_free(plan);
+}
+
+/* Row DFTs of rows [row0, row0 + rows) (rows: the band or N), PP_PASS_BLOCK at a time. */
+static void pp_fft_passes_rows(const pp_fft_passes *plan, double complex *data, size_t row0,
+                               size_t rows) {
+  const size_t n = plan->n;
+  const size_t block = n < PP_PASS_BLOCK ? n : PP_PASS_BLOCK;
+  size_t y = 0;
+  for (; y + block <= rows; y += block)
+    fftw_execute_dft(plan->block, data + (row0 + y) * n, data + (row0 + y) * n);
+  if (y < rows) /* rows % block of them: the band's or the plane's rest plan */
+    fftw_execute_dft(rows == n ? plan->rest_n : plan->rest_band, data + (row0 + y) * n,
+                     data + (row0 + y) * n);
 }
 
 /* The column pass: column DFTs of the rows [read0, read0 + nread) (the others are zero),
@@ -106,15 +126,15 @@ static void pp_fft_passes_columns(pp_fft_passes *plan, double complex *data, siz
                                   size_t nread, size_t write0, size_t nwrite) {
   const size_t n = plan->n;
   double complex *buffer = plan->buffer;
-  for (size_t x0 = 0; x0 < n; x0 += PP_PASS_BLOCK) {
-    size_t width = n - x0 < PP_PASS_BLOCK ? n - x0 : PP_PASS_BLOCK;
+  const size_t block = n < PP_PASS_BLOCK ? n : PP_PASS_BLOCK;
+  for (size_t x0 = 0; x0 < n; x0 += block) {
+    size_t width = n - x0 < block ? n - x0 : block;
     if (nread < n) memset(buffer, 0, width * n * sizeof *buffer);
     for (size_t y = read0; y < read0 + nread; y++) {
       const double complex *row = data + y * n + x0;
       for (size_t j = 0; j < width; j++) buffer[j * n + y] = row[j];
     }
-    fftw_execute_dft(width == PP_PASS_BLOCK || n <= PP_PASS_BLOCK ? plan->block : plan->block_last,
-                     buffer, buffer);
+    fftw_execute_dft(width == block ? plan->block : plan->rest_n, buffer, buffer);
     for (size_t y = write0; y < write0 + nwrite; y++) {
       double complex *row = data + y * n + x0;
       for (size_t j = 0; j < width; j++) row[j] = buffer[j * n + y];
@@ -131,10 +151,8 @@ pp_status pp_fft_passes_propagate(pp_fft_passes *plan, double complex *data,
            "FFT arrays must be aligned like pp_array_alloc's");
   const size_t n = plan->n, half = n / 2;
   const double unitary = 1.0 / (double)n; /* 1/sqrt(N·N) */
-  double complex *band = data + plan->band_row0 * n;
   if (propagation == PP_FFT_PUPIL_TO_IMAGE) {
-    if (pruned) fftw_execute_dft(plan->rows_band, band, band);
-    else fftw_execute_dft(plan->rows_all, data, data);
+    pp_fft_passes_rows(plan, data, pruned ? plan->band_row0 : 0, pruned ? plan->band : n);
     pp_fft_passes_columns(plan, data, pruned ? plan->band_row0 : 0, pruned ? plan->band : n, 0, n);
     /* fftshift of an even plane: swap opposite quadrants, scaled */
     for (size_t y = 0; y < half; y++) {
@@ -152,8 +170,7 @@ pp_status pp_fft_passes_propagate(pp_fft_passes *plan, double complex *data,
   }
   size_t first = pruned ? plan->band_row0 : 0, rows = pruned ? plan->band : n;
   pp_fft_passes_columns(plan, data, 0, n, first, rows);
-  if (pruned) fftw_execute_dft(plan->rows_band, band, band);
-  else fftw_execute_dft(plan->rows_all, data, data);
+  pp_fft_passes_rows(plan, data, first, rows);
   /* the input's ifftshift as the output's modulation (−1)^(y+x) */
   for (size_t y = first; y < first + rows; y++) {
     double complex *row = data + y * n;
