@@ -94,7 +94,10 @@ static double pp_corona_seconds(const pp_job *job, pp_coronagraph_method method,
   size_t npix = job->pupil_npix;
   if (method == PP_CORONAGRAPH_FFT) {
     size_t n = npix * (size_t)job->fft_oversample;
-    return 2.0 * pp_cost_fft2d_seconds(rates, n);
+    /* the 1-D pass engine runs N + npix lines per transform of a padded plane, not 2N */
+    double lines = job->fft_engine == PP_FFT_ENGINE_PASSES && n % 2 == 0
+                       ? (double)(n + npix) / (2.0 * (double)n) : 1.0;
+    return 2.0 * lines * pp_cost_fft2d_seconds(rates, n);
   }
   size_t box[2];
   pp_corona_largest_box(job, method, pp_corona_box_diameter(job, 0.0), box);
