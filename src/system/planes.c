@@ -1,4 +1,4 @@
-/* Length: about 700 lines, kept in one file on purpose: the stages below, their serial and
+/* Length: about 800 lines, kept in one file on purpose: the stages below, their serial and
  * rank-group (FFTW-MPI slab) forms and the capture of intermediate planes share one private
  * struct and one loop over stages, and splitting them would expose that struct to other
  * files for no reader's benefit. */
