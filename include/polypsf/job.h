@@ -13,6 +13,18 @@ extern "C" {
 
 typedef enum { PP_METHOD_AUTO, PP_METHOD_MFT, PP_METHOD_CZT, PP_METHOD_FFT } pp_method;
 typedef enum { PP_NORMALIZE_FIRST, PP_NORMALIZE_NONE } pp_normalize;
+/* propagation.coronagraph: how the planes around one focal-plane mask are propagated
+ * (docs/propagation.md, "Coronagraph methods"). FFT is 0 so that a pp_job built in code
+ * keeps the padded FFTs; a parsed job defaults to AUTO. */
+/* propagation.fft_engine: how the padded planes' FFTs run. PASSES (0, the default) is the 1-D
+ * pass engine that skips the padding's zero rows (pp_fft_passes_*), FFTW2D FFTW's 2-D plans. */
+typedef enum { PP_FFT_ENGINE_PASSES, PP_FFT_ENGINE_FFTW2D } pp_fft_engine;
+typedef enum {
+  PP_CORONAGRAPH_FFT,           /* POPPY's OpticalSystem: padded FFTs (fft_oversample) */
+  PP_CORONAGRAPH_AUTO,          /* an MFT method where exact and predicted faster, else FFT */
+  PP_CORONAGRAPH_SEMI_ANALYTIC, /* POPPY's SemiAnalyticCoronagraph (Babinet, MFTs only) */
+  PP_CORONAGRAPH_MATRIX_FT      /* POPPY's MatrixFTCoronagraph (bounded mask, MFT and back) */
+} pp_coronagraph_method;
 /* output.plane_quantity: what each intermediate-plane dataset holds (docs/output-format.md). */
 typedef enum {
   PP_PLANE_INTENSITY,        /* |E|², float64 */
@@ -100,6 +112,13 @@ typedef struct pp_job {
                                  rank; 0 when the key is absent (one FFTW thread, OpenBLAS as
                                  OPENBLAS_NUM_THREADS says, else one) */
   pp_normalize normalize;
+  pp_coronagraph_method coronagraph; /* propagation.coronagraph (parsed default AUTO) */
+  pp_fft_engine fft_engine;    /* propagation.fft_engine (default passes) */
+  int coronagraph_oversample;  /* propagation.coronagraph_oversample; 0: the method's own
+                                  default (POPPY's: 8 semi_analytic, 4 matrix_ft) */
+  double occulter_box_arcsec[2]; /* propagation.occulter_box [y, x], half sizes in arcsec;
+                                    0: the mask's own extent (pp_job_coronagraph_box) */
+  int coronagraph_line, coronagraph_column; /* of propagation.coronagraph; 0 when absent */
   char *output_path;          /* output.path; may be overridden by the CLI */
   bool output_cube;           /* write /cube */
   bool keep_unconvolved;      /* output.keep_unconvolved: also write the PSF before the
@@ -151,6 +170,25 @@ bool pp_detector_has_effects(const pp_detector_spec *detector);
 const char *pp_method_name(pp_method method);
 /* "fraunhofer", "fresnel" (the job-file words). */
 const char *pp_propagation_mode_name(pp_propagation_mode mode);
+/* "fft", "auto", "semi_analytic", "matrix_ft" (the job-file words); NULL out of range. */
+const char *pp_coronagraph_method_name(pp_coronagraph_method method);
+/* Whether method (SEMI_ANALYTIC or MATRIX_FT) computes this job's planes exactly: one run of
+ * image-plane optics after the leading pupil optics, only pupil optics after it, no
+ * fqpm_fft_aligner, no intermediate planes asked for, and the mask bounded by the box —
+ * SEMI_ANALYTIC: every image optic is clear (transmission 1) outside it (circular_occulter,
+ * bar_occulter, annular_field_stop without an outer edge); MATRIX_FT: some image optic is
+ * opaque outside it (annular, square and rectangular field stops with an outer edge) and none
+ * is an ideal_fqpm. Edges count at their nominal size: a gray edge pixel may straddle the box.
+ * When not exact, why (if not NULL) gets the reason as a sentence. Not collective. */
+bool pp_job_coronagraph_exact(const pp_job *job, pp_coronagraph_method method, char *why,
+                              size_t why_bytes);
+/* The half sizes [y, x] in arcsec of the box the MFT methods sample: occulter_box when given,
+ * else the mask's bounded part and two box pixels (its gray edge), method SEMI_ANALYTIC or MATRIX_FT.
+ * Not collective. */
+void pp_job_coronagraph_box(const pp_job *job, pp_coronagraph_method method, double box[2]);
+/* The oversampling the method uses: coronagraph_oversample, else POPPY's default. */
+int pp_job_coronagraph_oversample(const pp_job *job, pp_coronagraph_method method);
+
 /* "first", "none" (the job-file words). */
 const char *pp_normalize_name(pp_normalize normalize);
 /* "intensity", "complex", "amplitude_phase" (the job-file words); NULL out of range. */

@@ -109,6 +109,22 @@ size_t pp_fft_plan_bytes(size_t ny, size_t nx);
 double pp_fft_flops(size_t ny, size_t nx);
 void pp_fft_plan_destroy(pp_fft_plan **plan);
 
+/* ---- the padded planes' FFTs from 1-D passes (fft_passes.c) ----------------------------
+ * An N × N propagation (N even) as a row pass and a column pass of FFTW plan_many 1-D plans,
+ * with pp_fft_propagate's conventions. band: the rows [(N − band)/2, +band) that hold the
+ * unpadded pupil. pruned (pp_fft_passes_propagate): PUPIL_TO_IMAGE then takes its input as zero
+ * outside the band rows and transforms only those in its row pass; IMAGE_TO_PUPIL computes only
+ * the band rows of its output (the others are left unspecified: for a result that is cropped).
+ * Not pruned, all rows. In place. Plans: as pp_fft_plan_create (rigor, a transient N² array);
+ * a plan holds its column block buffer (PP_PASS_BLOCK·N): one plan runs in one thread at a time.
+ * Not collective. */
+typedef struct pp_fft_passes pp_fft_passes;
+pp_status pp_fft_passes_create(size_t n, size_t band, pp_fft_direction direction,
+                               pp_fft_rigor rigor, pp_fft_passes **plan);
+pp_status pp_fft_passes_propagate(pp_fft_passes *plan, double complex *data,
+                                  pp_fft_propagation propagation, bool pruned);
+void pp_fft_passes_destroy(pp_fft_passes **plan);
+
 /* Zero-pads in[n_in_y][n_in_x] into out[n_out_y][n_out_x] (n_out ≥ n_in on both axes) with
  * the input at offset ((n_out_y − n_in_y)/2, (n_out_x − n_in_x)/2), integer division: POPPY's
  * utils.pad_to_size, and utils.pad_to_oversample whenever npix·(oversample − 1) is even. For an
@@ -302,6 +318,10 @@ double pp_cost_mft_seconds(const pp_cost_rates *rates, size_t n_in_y, size_t n_i
                            size_t n_out_y, size_t n_out_x, bool real_input);
 double pp_cost_czt_seconds(const pp_cost_rates *rates, size_t n_in_y, size_t n_in_x,
                            size_t n_out_y, size_t n_out_x);
+
+/* Predicted seconds of one n × n 2-D FFT (2n lines of length n, from the chirp-z line rates):
+ * the padded FFT planes' cost, against which the MFT coronagraph methods are weighed. */
+double pp_cost_fft2d_seconds(const pp_cost_rates *rates, size_t n);
 
 /* The calibration cache, a small text file (format in docs/propagation.md).
  * Where it lives by default: $XDG_CACHE_HOME/polypsf/calibration.txt when XDG_CACHE_HOME is an

@@ -77,6 +77,11 @@ pp_status pp_system_create_group(const pp_job *job, pp_method method, MPI_Comm g
 /* N of the job's padded planes (npix·fft_oversample), 0 when nothing is padded (no image-plane
  * optic): only such planes can be shared by a group. Not collective. */
 size_t pp_system_padded_size_for_job(const pp_job *job);
+/* How the planes around the job's focal-plane mask are propagated (propagation.coronagraph
+ * resolved: fft, semi_analytic or matrix_ft), the predicted seconds per wavelength of each
+ * method considered and why an MFT method is not exact, as one sentence for `plan` and the
+ * log. False (text empty) when the job has no image planes. Not collective. */
+bool pp_system_coronagraph_summary(const pp_job *job, char *text, size_t bytes);
 /* Bytes one rank of a group of group_ranks holds at its peak for a system of job with method
  * (pp_system_create_group; counted for group rank 0, which also holds the transform):
  * pp_system_bytes_for_job with the padded planes cut to ceil(N/group_ranks) rows plus

@@ -29,7 +29,8 @@ static const char *const pp_job_detector_keys[] = {"pixelscale", "fov_pixels", "
                                                    "ipc_kernel", NULL};
 static const char *const pp_job_propagation_keys[] = {
     "mode", "beam_ratio", "method", "fft_oversample", "normalize", "fft_rigor",
-    "threads_per_rank", NULL};
+    "threads_per_rank", "coronagraph", "coronagraph_oversample", "occulter_box", "fft_engine",
+    NULL};
 static const char *const pp_job_output_keys[] = {"path", "cube", "planes", "plane_quantity",
                                                  "keep_unconvolved", NULL};
 /* In pp_plane_quantity's order. */
@@ -494,5 +495,7 @@ pp_status pp_job_fill(pp_yaml_doc *doc, pp_job *job) {
   else PP_CALL(pp_job_read_detector(doc, value[DETECTOR], key[DETECTOR], job));
   PP_CALL(pp_job_read_output(doc, value[OUTPUT], job));
   PP_CALL(pp_job_read_field(doc, value[FIELD], key[FIELD], value[OPTICS], job));
+  /* last: its exactness check looks at the optics, the detector and output.planes */
+  PP_CALL(pp_job_read_coronagraph(doc, value[PROPAGATION], job));
   return PP_SUCCESS;
 }

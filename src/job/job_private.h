@@ -157,6 +157,9 @@ pp_status pp_job_read_field(pp_yaml_doc *doc, const yaml_node_t *section,
 /* Whether `key` is a field key of optic type `type_name` (zernike_wfe's field_coefficients
  * and field_polynomial): the optic reader lets these through for pp_job_read_field. */
 bool pp_job_is_field_key(const char *type_name, const char *key);
+/* propagation.coronagraph, coronagraph_oversample, occulter_box (job_coronagraph.c), after
+ * every other section: an MFT method asked for where it is not exact is refused here. */
+pp_status pp_job_read_coronagraph(pp_yaml_doc *doc, const yaml_node_t *section, pp_job *job);
 /* A missing required key, reported at `where` (its section's key when the section exists,
  * else the start of the document). */
 pp_status pp_job_missing(pp_yaml_doc *doc, const yaml_node_t *where, const char *path,

@@ -343,6 +343,9 @@ void pp_plan_log(const pp_plan *plan, const pp_job *job, const pp_logger *logger
          t->choice.n_out_y, t->choice.n_out_x,
          job->detector.oversample, pp_method_name(job->method));
   pp_plan_log_choice(&t->choice, job, logger);
+  char coronagraph[1200];
+  if (pp_system_coronagraph_summary(job, coronagraph, sizeof coronagraph))
+    pp_log(logger, PP_LOG_INFO, "plan: %s", coronagraph);
   pp_log(logger, PP_LOG_INFO,
          "plan: one task needs %.1f MiB (system %.1f, %zu slice(s) %.1f, reduction %.1f, "
          "BLAS %.1f%s) + %.1f MiB per process",

@@ -1,4 +1,4 @@
-/* Length: about 700 lines, kept in one file on purpose: the stages below, their serial and
+/* Length: about 800 lines, kept in one file on purpose: the stages below, their serial and
  * rank-group (FFTW-MPI slab) forms and the capture of intermediate planes share one private
  * struct and one loop over stages, and splitting them would expose that struct to other
  * files for no reader's benefit. */
@@ -82,6 +82,11 @@ struct pp_planes {
   int *crop_counts, *crop_displs; /* [group_size] the crop's gather to group rank 0, elements */
   const pp_plane_capture *capture; /* output.planes: where planes go, or NULL */
   size_t leading;                /* index in the job of optics[0] (for plane names) */
+  pp_corona *corona;             /* an MFT coronagraph method instead of the stages, or NULL */
+  pp_fft_passes *passes_to_image; /* fft_engine passes (even N): the 1-D pass engine, else NULL */
+  pp_fft_passes *passes_to_pupil;
+  size_t corona_bytes;           /* its pp_corona_bytes_for_job */
+  double corona_flops;
 };
 
 /* The stages for optics[0 … n_optics), without arrays. stages has room for 2·n_optics + 3
@@ -160,6 +165,11 @@ static pp_status pp_planes_walk_job(const pp_job *job, pp_stage **stages, size_t
 pp_status pp_planes_bytes_for_job(const pp_job *job, size_t *bytes) {
   *bytes = 0;
   if (!pp_planes_needed(job)) return PP_SUCCESS;
+  pp_coronagraph_method method = pp_corona_method_for_job(job, NULL);
+  if (method != PP_CORONAGRAPH_FFT) {
+    *bytes = pp_corona_bytes_for_job(job, method);
+    return PP_SUCCESS;
+  }
   pp_stage *stages = NULL;
   size_t n_stages = 0;
   double flops = 0.0;
@@ -173,6 +183,11 @@ pp_status pp_planes_bytes_for_job(const pp_job *job, size_t *bytes) {
 pp_status pp_planes_flops_for_job(const pp_job *job, double *flops) {
   *flops = 0.0;
   if (!pp_planes_needed(job)) return PP_SUCCESS;
+  pp_coronagraph_method method = pp_corona_method_for_job(job, NULL);
+  if (method != PP_CORONAGRAPH_FFT) {
+    *flops = pp_corona_flops_for_job(job, method);
+    return PP_SUCCESS;
+  }
   pp_stage *stages = NULL;
   size_t n_stages = 0, bytes = 0;
   PP_CALL(pp_planes_walk_job(job, &stages, &n_stages));
@@ -184,6 +199,7 @@ pp_status pp_planes_flops_for_job(const pp_job *job, double *flops) {
 
 size_t pp_planes_bytes(const pp_planes *planes) {
   if (!planes) return 0;
+  if (planes->corona) return planes->corona_bytes;
   size_t bytes = 0;
   double flops = 0.0;
   pp_planes_cost(planes->stages, planes->n_stages, planes->npix, planes->fft_n, &bytes, &flops);
@@ -192,6 +208,7 @@ size_t pp_planes_bytes(const pp_planes *planes) {
 
 double pp_planes_flops(const pp_planes *planes) {
   if (!planes) return 0.0;
+  if (planes->corona) return planes->corona_flops;
   size_t bytes = 0;
   double flops = 0.0;
   pp_planes_cost(planes->stages, planes->n_stages, planes->npix, planes->fft_n, &bytes, &flops);
@@ -264,16 +281,32 @@ pp_status pp_planes_create(const pp_job *job, double pupil_diameter_m, pp_planes
   pp_status status = PP_SUCCESS;
   pp_planes *p = NULL;
   PP_CALL_GOTO(status, pp_planes_create_stages(job, pupil_diameter_m, &p));
+  pp_coronagraph_method method = pp_corona_method_for_job(job, NULL);
+  if (method != PP_CORONAGRAPH_FFT) { /* the stages stay unfilled: the MFTs replace them */
+    PP_CALL_GOTO(status, pp_corona_create(job, method, pupil_diameter_m, &p->corona));
+    p->corona_bytes = pp_corona_bytes_for_job(job, method);
+    p->corona_flops = pp_corona_flops_for_job(job, method);
+    *planes = p;
+    p = NULL;
+    goto done;
+  }
 
   bool any_fft = false;
   for (size_t s = 0; s < p->n_stages; s++) any_fft = any_fft || p->stages[s].kind == PP_STAGE_PAD;
   if (any_fft) {
     p->fft_n = p->npix * (size_t)p->fft_oversample;
     /* plans first: the planner's transient arrays are freed before the planes' own */
-    PP_CALL_GOTO(status, pp_fft_plan_create(p->fft_n, p->fft_n, PP_FFT_BACKWARD, job->fft_rigor,
-                                            &p->to_image));
-    PP_CALL_GOTO(status, pp_fft_plan_create(p->fft_n, p->fft_n, PP_FFT_FORWARD, job->fft_rigor,
-                                            &p->to_pupil));
+    if (job->fft_engine == PP_FFT_ENGINE_PASSES && p->fft_n % 2 == 0) {
+      PP_CALL_GOTO(status, pp_fft_passes_create(p->fft_n, p->npix, PP_FFT_BACKWARD,
+                                                job->fft_rigor, &p->passes_to_image));
+      PP_CALL_GOTO(status, pp_fft_passes_create(p->fft_n, p->npix, PP_FFT_FORWARD,
+                                                job->fft_rigor, &p->passes_to_pupil));
+    } else {
+      PP_CALL_GOTO(status, pp_fft_plan_create(p->fft_n, p->fft_n, PP_FFT_BACKWARD,
+                                              job->fft_rigor, &p->to_image));
+      PP_CALL_GOTO(status, pp_fft_plan_create(p->fft_n, p->fft_n, PP_FFT_FORWARD,
+                                              job->fft_rigor, &p->to_pupil));
+    }
     PP_CALL_GOTO(status, pp_array_alloc(p->fft_n * p->fft_n * sizeof(double complex),
                                         (void **)&p->padded));
   }
@@ -300,6 +333,9 @@ void pp_planes_destroy(pp_planes **planes) {
   pp_array_free(&p->stages);
   pp_fft_plan_destroy(&p->to_image);
   pp_fft_plan_destroy(&p->to_pupil);
+  pp_corona_destroy(&p->corona);
+  pp_fft_passes_destroy(&p->passes_to_image);
+  pp_fft_passes_destroy(&p->passes_to_pupil);
   pp_fft_mpi_plan_destroy(&p->to_image_mpi);
   pp_fft_mpi_plan_destroy(&p->to_pupil_mpi);
   if (p->group != MPI_COMM_NULL) MPI_Comm_free(&p->group);
@@ -311,6 +347,7 @@ void pp_planes_destroy(pp_planes **planes) {
 
 pp_status pp_planes_plan_fftw(const pp_job *job) {
   if (!pp_planes_needed(job)) return PP_SUCCESS;
+  if (pp_corona_method_for_job(job, NULL) != PP_CORONAGRAPH_FFT) return PP_SUCCESS; /* no FFT */
   pp_status status = PP_SUCCESS;
   pp_stage *stages = NULL;
   size_t n_stages = 0;
@@ -320,6 +357,16 @@ pp_status pp_planes_plan_fftw(const pp_job *job) {
   for (size_t s = 0; s < n_stages; s++) any_fft = any_fft || stages[s].kind == PP_STAGE_PAD;
   if (any_fft) {
     size_t fft_n = job->pupil_npix * (size_t)job->fft_oversample;
+    if (job->fft_engine == PP_FFT_ENGINE_PASSES && fft_n % 2 == 0) {
+      pp_fft_passes *passes = NULL; /* the 1-D plans into the wisdom, one direction at a time */
+      PP_CALL_GOTO(status, pp_fft_passes_create(fft_n, job->pupil_npix, PP_FFT_BACKWARD,
+                                                job->fft_rigor, &passes));
+      pp_fft_passes_destroy(&passes);
+      PP_CALL_GOTO(status, pp_fft_passes_create(fft_n, job->pupil_npix, PP_FFT_FORWARD,
+                                                job->fft_rigor, &passes));
+      pp_fft_passes_destroy(&passes);
+      goto done;
+    }
     PP_CALL_GOTO(status, pp_fft_plan_create(fft_n, fft_n, PP_FFT_BACKWARD, job->fft_rigor, &to_image));
     PP_CALL_GOTO(status, pp_fft_plan_create(fft_n, fft_n, PP_FFT_FORWARD, job->fft_rigor, &to_pupil));
   }
@@ -377,9 +424,22 @@ static void pp_planes_apply_pupil(const pp_stage *stage, size_t n, double wavele
 static pp_status pp_planes_apply_slab(const pp_planes *planes, double wavelength_m,
                                       double complex *field);
 
+/* Whether only the central rows of stage s's result are ever used: the stages up to the crop
+ * are pupil multiplications (pointwise: the other rows' values never reach a kept row) and no
+ * padded plane is captured. */
+static bool pp_planes_cropped_next(const pp_planes *planes, size_t s) {
+  if (planes->capture) return false;
+  for (size_t t = s + 1; t < planes->n_stages; t++) {
+    if (planes->stages[t].kind == PP_STAGE_CROP) return true;
+    if (planes->stages[t].kind != PP_STAGE_PUPIL) return false;
+  }
+  return false;
+}
+
 pp_status pp_planes_apply(const pp_planes *planes, double wavelength_m, double complex *field) {
   PP_CHECK(planes != NULL && field != NULL, PP_ERR_INTERNAL, "pp_planes_apply needs planes and a field");
   if (planes->group != MPI_COMM_NULL) return pp_planes_apply_slab(planes, wavelength_m, field);
+  if (planes->corona) return pp_corona_apply(planes->corona, wavelength_m, field);
   size_t npix = planes->npix, fft_n = planes->fft_n;
   for (size_t s = 0; s < planes->n_stages; s++) {
     const pp_stage *stage = &planes->stages[s];
@@ -398,8 +458,14 @@ pp_status pp_planes_apply(const pp_planes *planes, double wavelength_m, double c
         PP_CALL(pp_fft_pad(field, npix, npix, planes->padded, fft_n, fft_n));
         break;
       case PP_STAGE_TO_IMAGE:
-        PP_CALL(pp_fft_propagate(planes->to_image, planes->padded, planes->padded,
-                                 PP_FFT_PUPIL_TO_IMAGE));
+        if (planes->passes_to_image)
+          /* right after the padding only the pupil's rows are non-zero */
+          PP_CALL(pp_fft_passes_propagate(planes->passes_to_image, planes->padded,
+                                          PP_FFT_PUPIL_TO_IMAGE,
+                                          s > 0 && planes->stages[s - 1].kind == PP_STAGE_PAD));
+        else
+          PP_CALL(pp_fft_propagate(planes->to_image, planes->padded, planes->padded,
+                                   PP_FFT_PUPIL_TO_IMAGE));
         break;
       case PP_STAGE_IMAGE: {
         /* POPPY's Wavefront._propagate_fft: λ/(D·oversample), D the unpadded array width */
@@ -417,8 +483,13 @@ pp_status pp_planes_apply(const pp_planes *planes, double wavelength_m, double c
         break;
       }
       case PP_STAGE_TO_PUPIL:
-        PP_CALL(pp_fft_propagate(planes->to_pupil, planes->padded, planes->padded,
-                                 PP_FFT_IMAGE_TO_PUPIL));
+        if (planes->passes_to_pupil)
+          PP_CALL(pp_fft_passes_propagate(planes->passes_to_pupil, planes->padded,
+                                          PP_FFT_IMAGE_TO_PUPIL,
+                                          pp_planes_cropped_next(planes, s)));
+        else
+          PP_CALL(pp_fft_propagate(planes->to_pupil, planes->padded, planes->padded,
+                                   PP_FFT_IMAGE_TO_PUPIL));
         break;
       case PP_STAGE_CROP:
         PP_CALL(pp_fft_crop(planes->padded, fft_n, fft_n, field, npix, npix));
@@ -467,6 +538,7 @@ MPI_Comm pp_planes_group_comm(const pp_planes *planes) {
 
 size_t pp_planes_padded_size_for_job(const pp_job *job) {
   if (!pp_planes_needed(job)) return 0;
+  if (pp_corona_method_for_job(job, NULL) != PP_CORONAGRAPH_FFT) return 0; /* MFTs only */
   for (size_t j = pp_pupil_leading_optics(job); j < job->n_optics; j++)
     if (pp_optic_is_image_plane(&job->optics[j]))
       return job->pupil_npix * (size_t)job->fft_oversample;
