@@ -12,8 +12,8 @@
 #   2. mounts /proc, /sys, /dev, /dev/pts and /dev/shm into it;
 #   3. clones this checkout (HEAD, or --rev) to /root/src/polypsf with a copy of ../shared
 #      beside it (/root/src/shared), the layout the README expects;
-#   4. runs `make run`, then `make test`, inside (chroot, root, clean environment), each
-#      logged to the work directory, and prints what they said;
+#   4. runs `make run`, then CI's `.ci/run` (which ends with `make test`), inside (chroot,
+#      root, clean environment), each logged to the work directory, and prints what they said;
 #   5. if the Makefile has a `deb` target: `make deb`, then, in a second pristine copy of
 #      the root, `apt-get install ./polypsf_*.deb` alone and `polypsf run` / `polypsf info`
 #      on a small job;
@@ -316,7 +316,11 @@ run_step "make run" "$logs/make-run.log" in_root "$root" "cd /root/src/polypsf &
   run_status=$?
 if [[ $skip_test == 0 ]]; then
   test_status=0
-  run_step "make test" "$logs/make-test.log" in_root "$root" "cd /root/src/polypsf && make test" ||
+  # CI's own script when the tree has one (it ends with `make test`; before it the clang build
+  # and the fuzz runs, which install packages of their own), else the README's `make test`
+  ci_command="make test"
+  [[ -f "$src/polypsf/.ci/run" ]] && ci_command="bash .ci/run"
+  run_step "$ci_command" "$logs/make-test.log" in_root "$root" "cd /root/src/polypsf && $ci_command" ||
     test_status=$?
   test_took="$took"
 fi
