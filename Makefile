@@ -17,6 +17,8 @@ FUZZ_SECONDS ?= 60
 # libFuzzer's -seed: 0 draws a new one each run (exploring); CI gives a fixed one, so that
 # the inputs a run tries are the same on every run and a red CI names a real change.
 FUZZ_SEED ?= 0
+# Which targets `make fuzz` runs (all three by default).
+FUZZ_TARGETS ?= job spectrum map
 JOB        ?= jobs/examples/example.yaml
 OUT        ?= out/example.h5
 NP         ?= $(shell nproc 2>/dev/null || echo 1)
@@ -99,8 +101,8 @@ fuzz: deps
 	@$(MAKE) --no-print-directory install-packages WANT="$(FUZZ_PACKAGES)"
 	cmake -S . -B $(BUILD_FUZZ) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DPOLYPSF_FUZZ=ON -DPOLYPSF_BUILD_TESTS=OFF -DPOLYPSF_WERROR=ON >/dev/null
-	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_job fuzz_spectrum fuzz_map
-	FUZZ_SEED=$(FUZZ_SEED) tests/fuzz/run_fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	FUZZ_SEED=$(FUZZ_SEED) tests/fuzz/run_fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
