@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "polypsf/polypsf.h"
+#include "h5_read.h"
 #include "pp_test.h"
 
 static const char *const pp_mask_optics =
@@ -26,29 +27,6 @@ static const char *const pp_mask_optics =
 static const char *const pp_unocculted_optics =
     "  - circular_aperture: {radius: 3.0, gray_pixel: true}\n"
     "  - circular_aperture: {radius: 2.7, gray_pixel: true, name: Lyot stop}\n";
-
-/* Reads a whole float64 dataset; dims[] gets its shape (up to 3). NULL on failure. */
-static double *pp_read_h5(const char *path, const char *dataset, hsize_t dims[3]) {
-  hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (file < 0) return NULL;
-  double *data = NULL;
-  hid_t dset = H5Dopen2(file, dataset, H5P_DEFAULT);
-  if (dset >= 0) {
-    hid_t space = H5Dget_space(dset);
-    int ndims = H5Sget_simple_extent_dims(space, dims, NULL);
-    hsize_t n = 1;
-    for (int d = 0; d < ndims; d++) n *= dims[d];
-    data = malloc(n * sizeof *data);
-    if (data && H5Dread(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
-      free(data);
-      data = NULL;
-    }
-    H5Sclose(space);
-    H5Dclose(dset);
-  }
-  H5Fclose(file);
-  return data;
-}
 
 /* Runs the job with these optics and returns its /psf (malloc'ed, [ny][nx] in dims). */
 static double *pp_run_optics(const char *optics, const double *wavelengths, const double *weights,
@@ -71,7 +49,7 @@ static double *pp_run_optics(const char *optics, const double *wavelengths, cons
     pp_run_options options = {.force = true};
     pp_run_summary summary;
     PP_TEST_OK(pp_run(job, &options, MPI_COMM_WORLD, &summary), "run");
-    psf = pp_read_h5(out_path, "/psf", dims);
+    psf = pp_h5_read(out_path, "/psf", dims, NULL, NULL);
     PP_TEST_TRUE(psf != NULL, "output /psf read");
     unlink(out_path);
   }
@@ -91,9 +69,9 @@ int main(int argc, char **argv) {
     return getenv("CI") ? 1 : 77;
   }
   hsize_t wdims[3], pdims[3], gdims[3] = {0, 0, 0}, udims[3] = {0, 0, 0};
-  double *wavelengths = pp_read_h5(ref_path, "/wavelengths", wdims);
-  double *weights = pp_read_h5(ref_path, "/weights", wdims);
-  double *ref_psf = pp_read_h5(ref_path, "/psf_oversampled", pdims);
+  double *wavelengths = pp_h5_read(ref_path, "/wavelengths", wdims, NULL, NULL);
+  double *weights = pp_h5_read(ref_path, "/weights", wdims, NULL, NULL);
+  double *ref_psf = pp_h5_read(ref_path, "/psf_oversampled", pdims, NULL, NULL);
   double unocculted_peak = 0.0;
   hid_t file = H5Fopen(ref_path, H5F_ACC_RDONLY, H5P_DEFAULT);
   hid_t attr = file >= 0 ? H5Aopen(file, "unocculted_peak", H5P_DEFAULT) : -1;

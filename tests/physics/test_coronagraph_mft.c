@@ -17,52 +17,8 @@
 #include <unistd.h>
 
 #include "polypsf/polypsf.h"
+#include "h5_read.h"
 #include "pp_test.h"
-
-static double *pp_read_h5(const char *path, const char *dataset, hsize_t dims[3]) {
-  hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (file < 0) return NULL;
-  double *data = NULL;
-  hid_t dset = H5Dopen2(file, dataset, H5P_DEFAULT);
-  if (dset >= 0) {
-    hid_t space = H5Dget_space(dset);
-    int ndims = H5Sget_simple_extent_dims(space, dims, NULL);
-    hsize_t n = 1;
-    for (int d = 0; d < ndims; d++) n *= dims[d];
-    data = malloc(n * sizeof *data);
-    if (data && H5Dread(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
-      free(data);
-      data = NULL;
-    }
-    H5Sclose(space);
-    H5Dclose(dset);
-  }
-  H5Fclose(file);
-  return data;
-}
-
-/* The number after "key": in the file's description_json attribute; NaN when absent. */
-static double pp_description_number(const char *path, const char *key) {
-  double value = NAN;
-  hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (file < 0) return value;
-  hid_t attr = H5Aopen(file, "description_json", H5P_DEFAULT);
-  if (attr >= 0) {
-    hid_t type = H5Aget_type(attr); /* a variable-length UTF-8 string */
-    char *text = NULL;
-    if (H5Aread(attr, type, &text) >= 0 && text) {
-      char pattern[128];
-      snprintf(pattern, sizeof pattern, "\"%s\":", key);
-      const char *at = strstr(text, pattern);
-      if (at) value = strtod(at + strlen(pattern), NULL);
-      H5free_memory(text);
-    }
-    H5Tclose(type);
-    H5Aclose(attr);
-  }
-  H5Fclose(file);
-  return value;
-}
 
 /* Runs a job (text) on comm and returns its /psf on comm's rank 0, dims in dims; NULL
  * elsewhere or on failure. */
@@ -78,7 +34,7 @@ static double *pp_run_text_on(const char *yaml, const char *name, const char *ou
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
     if (rank == 0) {
-      psf = pp_read_h5(out_path, "/psf", dims);
+      psf = pp_h5_read(out_path, "/psf", dims, NULL, NULL);
       PP_TEST_TRUE(psf != NULL, "output /psf read");
       unlink(out_path);
     }
@@ -129,8 +85,8 @@ static void pp_check_case(const char *dir, const char *name, const char *job_for
   snprintf(out_path, sizeof out_path, "corona_mft_%s.h5", name);
   snprintf(yaml, sizeof yaml, job_format, propagation, out_path);
   hsize_t pdims[3] = {0}, gdims[3] = {0};
-  double *ref = pp_read_h5(ref_path, "/psf_oversampled", pdims);
-  double unocculted_peak = pp_description_number(ref_path, "unocculted_peak");
+  double *ref = pp_h5_read(ref_path, "/psf_oversampled", pdims, NULL, NULL);
+  double unocculted_peak = pp_h5_description_number(ref_path, "unocculted_peak");
   PP_TEST_TRUE(ref && unocculted_peak > 0.0, "reference psf and unocculted_peak read");
   double *psf = pp_run_text(yaml, name, out_path, gdims);
   int rank = 0;

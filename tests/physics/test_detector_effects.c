@@ -14,43 +14,8 @@
 #include <unistd.h>
 
 #include "polypsf/polypsf.h"
+#include "h5_read.h"
 #include "pp_test.h"
-
-static double *pp_read_h5(const char *path, const char *dataset, hsize_t dims[3], int *ndims) {
-  hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (file < 0) return NULL;
-  double *data = NULL;
-  hid_t dset = H5Dopen2(file, dataset, H5P_DEFAULT);
-  if (dset >= 0) {
-    hid_t space = H5Dget_space(dset);
-    *ndims = H5Sget_simple_extent_dims(space, dims, NULL);
-    hsize_t n = 1;
-    for (int d = 0; d < *ndims; d++) n *= dims[d];
-    data = malloc(n * sizeof *data);
-    if (data && H5Dread(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
-      free(data);
-      data = NULL;
-    }
-    H5Sclose(space);
-    H5Dclose(dset);
-  }
-  H5Fclose(file);
-  return data;
-}
-
-/* A numeric attribute of an object in a file; NAN when absent. */
-static double pp_read_attr(const char *path, const char *object, const char *name) {
-  double value = NAN;
-  hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (file < 0) return value;
-  if (H5Aexists_by_name(file, object, name, H5P_DEFAULT) > 0) {
-    hid_t attr = H5Aopen_by_name(file, object, name, H5P_DEFAULT, H5P_DEFAULT);
-    if (H5Aread(attr, H5T_NATIVE_DOUBLE, &value) < 0) value = NAN;
-    H5Aclose(attr);
-  }
-  H5Fclose(file);
-  return value;
-}
 
 static double pp_worst_relative(const double *got, const double *want, size_t n) {
   double peak = 0.0, worst = 0.0;
@@ -157,11 +122,11 @@ int main(int argc, char **argv) {
   }
   hsize_t dims[3], wdims[3];
   int nd = 0;
-  double *unjittered = pp_read_h5(ref_path, "/psf_unjittered", dims, &nd);
-  double *jittered = pp_read_h5(ref_path, "/psf_oversampled", dims, &nd);
-  double *wavelengths = pp_read_h5(ref_path, "/wavelengths", wdims, &nd);
-  double *weights = pp_read_h5(ref_path, "/weights", wdims, &nd);
-  double pixelscale = pp_read_attr(ref_path, "/", "pixelscale_arcsec_oversampled");
+  double *unjittered = pp_h5_read(ref_path, "/psf_unjittered", dims, &nd, NULL);
+  double *jittered = pp_h5_read(ref_path, "/psf_oversampled", dims, &nd, NULL);
+  double *wavelengths = pp_h5_read(ref_path, "/wavelengths", wdims, &nd, NULL);
+  double *weights = pp_h5_read(ref_path, "/weights", wdims, &nd, NULL);
+  double pixelscale = pp_h5_attr_number(ref_path, "/", "pixelscale_arcsec_oversampled");
   PP_TEST_TRUE(unjittered && jittered && wavelengths && weights && pixelscale > 0,
                "reference datasets read");
   if (!(unjittered && jittered && wavelengths && weights)) {
@@ -204,9 +169,9 @@ int main(int argc, char **argv) {
     PP_TEST_OK(pp_run(job, &options, MPI_COMM_WORLD, &summary), "run");
     const char *out = "detector_effects_jitter.h5";
     hsize_t odims[3], ddims[3];
-    double *psf = pp_read_h5(out, "/psf", odims, &nd);
-    double *unconvolved = pp_read_h5(out, "/psf_unconvolved", odims, &nd);
-    double *detector = pp_read_h5(out, "/psf_detector", ddims, &nd);
+    double *psf = pp_h5_read(out, "/psf", odims, &nd, NULL);
+    double *unconvolved = pp_h5_read(out, "/psf_unconvolved", odims, &nd, NULL);
+    double *detector = pp_h5_read(out, "/psf_detector", ddims, &nd, NULL);
     PP_TEST_TRUE(psf && unconvolved && detector && odims[0] == ny && odims[1] == nx,
                  "/psf, /psf_unconvolved, /psf_detector read, POPPY's shape");
     if (psf && unconvolved && detector && odims[0] == ny && odims[1] == nx) {
@@ -222,9 +187,9 @@ int main(int argc, char **argv) {
                    "/psf_detector = POPPY's jittered PSF rebinned, within 1e-6");
       free(want_det);
     }
-    PP_TEST_NEAR(pp_read_attr(out, "/psf", "jitter_sigma_arcsec"), 0.015, 0.0,
+    PP_TEST_NEAR(pp_h5_attr_number(out, "/psf", "jitter_sigma_arcsec"), 0.015, 0.0,
                  "/psf records jitter_sigma_arcsec");
-    PP_TEST_NEAR(pp_read_attr(out, "/psf", "jitter_sigma_px"), 0.015 / 0.01, 1e-12,
+    PP_TEST_NEAR(pp_h5_attr_number(out, "/psf", "jitter_sigma_px"), 0.015 / 0.01, 1e-12,
                  "/psf records jitter_sigma_px (oversampled pixels)");
     free(psf);
     free(unconvolved);

@@ -12,27 +12,8 @@
 #include <unistd.h>
 
 #include "polypsf/polypsf.h"
+#include "h5_read.h"
 #include "pp_test.h"
-
-static double *pp_read_psf(const char *path, size_t *count) {
-  hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (file < 0) return NULL;
-  double *data = NULL;
-  hid_t dset = H5Dopen2(file, "/psf", H5P_DEFAULT);
-  if (dset >= 0) {
-    hid_t space = H5Dget_space(dset);
-    *count = (size_t)H5Sget_simple_extent_npoints(space);
-    data = malloc(*count * sizeof *data);
-    if (data && H5Dread(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
-      free(data);
-      data = NULL;
-    }
-    H5Sclose(space);
-    H5Dclose(dset);
-  }
-  H5Fclose(file);
-  return data;
-}
 
 /* Runs job_format filled with (optics, propagation, output) on comm; /psf on comm's rank 0. */
 static double *pp_run_job(const char *job_format, const char *optics, const char *propagation,
@@ -49,7 +30,7 @@ static double *pp_run_job(const char *job_format, const char *optics, const char
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
     if (rank == 0) {
-      psf = pp_read_psf("engine_out.h5", count);
+      psf = pp_h5_read("engine_out.h5", "/psf", NULL, NULL, count);
       PP_TEST_TRUE(psf != NULL, "/psf read");
       unlink("engine_out.h5");
     }

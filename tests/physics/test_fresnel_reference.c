@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "polypsf/polypsf.h"
+#include "h5_read.h"
 #include "pp_test.h"
 
 typedef struct {
@@ -38,46 +39,6 @@ static const pp_fresnel_case pp_cases[] = {
      "  - circular_aperture: {radius: 0.5, gray_pixel: true}\n"
      "  - scalar_transmission: {transmission: 1.0, distance: 5000.0}\n"},
 };
-
-static double *pp_read_h5(const char *path, const char *dataset, hsize_t dims[3], int *ndims) {
-  hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (file < 0) return NULL;
-  double *data = NULL;
-  hid_t dset = H5Dopen2(file, dataset, H5P_DEFAULT);
-  if (dset >= 0) {
-    hid_t space = H5Dget_space(dset);
-    *ndims = H5Sget_simple_extent_dims(space, dims, NULL);
-    hsize_t n = 1;
-    for (int d = 0; d < *ndims; d++) n *= dims[d];
-    data = malloc(n * sizeof *data);
-    if (data && H5Dread(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
-      free(data);
-      data = NULL;
-    }
-    H5Sclose(space);
-    H5Dclose(dset);
-  }
-  H5Fclose(file);
-  return data;
-}
-
-/* One double attribute of an object (malloc'ed), NULL when absent. */
-static double *pp_read_h5_attr(const char *path, const char *object, const char *name) {
-  hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (file < 0) return NULL;
-  double *value = NULL;
-  hid_t attr = H5Aopen_by_name(file, object, name, H5P_DEFAULT, H5P_DEFAULT);
-  if (attr >= 0) {
-    value = malloc(sizeof *value);
-    if (value && H5Aread(attr, H5T_NATIVE_DOUBLE, value) < 0) {
-      free(value);
-      value = NULL;
-    }
-    H5Aclose(attr);
-  }
-  H5Fclose(file);
-  return value;
-}
 
 static void pp_compare(const char *what, const double *got, const double *want, size_t n,
                        double rel_tol) {
@@ -114,10 +75,10 @@ int main(int argc, char **argv) {
   }
   hsize_t wdims[3], cdims[3], pdims[3];
   int nd = 0;
-  double *wavelengths = pp_read_h5(ref_path, "/wavelengths", wdims, &nd);
-  double *weights = pp_read_h5(ref_path, "/weights", wdims, &nd);
-  double *ref_cube = pp_read_h5(ref_path, "/cube_oversampled", cdims, &nd);
-  double *ref_psf = pp_read_h5(ref_path, "/psf_oversampled", pdims, &nd);
+  double *wavelengths = pp_h5_read(ref_path, "/wavelengths", wdims, &nd, NULL);
+  double *weights = pp_h5_read(ref_path, "/weights", wdims, &nd, NULL);
+  double *ref_cube = pp_h5_read(ref_path, "/cube_oversampled", cdims, &nd, NULL);
+  double *ref_psf = pp_h5_read(ref_path, "/psf_oversampled", pdims, &nd, NULL);
   PP_TEST_TRUE(wavelengths && weights && ref_cube && ref_psf, "reference datasets read");
   if (!(wavelengths && weights && ref_cube && ref_psf)) return pp_test_finish();
   size_t n_lambda = wdims[0], ny = pdims[0], nx = pdims[1];
@@ -171,8 +132,8 @@ int main(int argc, char **argv) {
     pp_run_summary summary;
     PP_TEST_OK(pp_run(job, &options, MPI_COMM_WORLD, &summary), "run");
     hsize_t gdims[3], gcdims[3];
-    double *psf = pp_read_h5(out_path, "/psf", gdims, &nd);
-    double *cube = pp_read_h5(out_path, "/cube", gcdims, &nd);
+    double *psf = pp_h5_read(out_path, "/psf", gdims, &nd, NULL);
+    double *cube = pp_h5_read(out_path, "/cube", gcdims, &nd, NULL);
     PP_TEST_TRUE(psf && cube && gdims[0] == ny && gdims[1] == nx, "/psf and /cube read, POPPY's shape");
     if (psf && cube && gdims[0] == ny && gdims[1] == nx) {
       for (size_t l = 0; l < n_lambda; l++) {
@@ -182,13 +143,12 @@ int main(int argc, char **argv) {
       }
       pp_compare("/psf through pp_run", psf, ref_psf, ny * nx, 1e-6);
     }
-    double *scale = pp_read_h5_attr(out_path, "/psf", "pixelscale_m");
+    double scale = pp_h5_attr_number(out_path, "/psf", "pixelscale_m");
     double want_scale = 0.0;
     if (strcmp(c->name, "fresnel_hst") == 0) want_scale = 2.0e-6; /* the detector's */
     else want_scale = 1.0 / 256.0; /* plane to plane keeps the pupil's: diameter / npix */
-    PP_TEST_TRUE(scale && fabs(*scale - want_scale) <= 1e-15 * want_scale,
+    PP_TEST_TRUE(fabs(scale - want_scale) <= 1e-15 * want_scale,
                  "/psf pixelscale_m attribute is the result's metres per pixel");
-    free(scale);
     free(psf);
     free(cube);
     unlink(out_path);

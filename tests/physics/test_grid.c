@@ -15,51 +15,10 @@
 #include <unistd.h>
 
 #include "polypsf/polypsf.h"
+#include "h5_read.h"
 #include "pp_test.h"
 
 enum { N_POINTS = 9, N_NOLL = 8 };
-
-static double *pp_read_h5(const char *path, const char *dataset, hsize_t dims[4], int *ndims) {
-  hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (file < 0) return NULL;
-  double *data = NULL;
-  hid_t dset = H5Dopen2(file, dataset, H5P_DEFAULT);
-  if (dset >= 0) {
-    hid_t space = H5Dget_space(dset);
-    *ndims = H5Sget_simple_extent_dims(space, dims, NULL);
-    hsize_t n = 1;
-    for (int d = 0; d < *ndims; d++) n *= dims[d];
-    data = malloc(n * sizeof *data);
-    if (data && H5Dread(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
-      free(data);
-      data = NULL;
-    }
-    H5Sclose(space);
-    H5Dclose(dset);
-  }
-  H5Fclose(file);
-  return data;
-}
-
-/* The root's description_json (malloc'ed) or NULL. */
-static char *pp_read_description(const char *path) {
-  char *text = NULL;
-  hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (file < 0) return NULL;
-  hid_t attr = H5Aopen(file, "description_json", H5P_DEFAULT);
-  hid_t type = H5Tcopy(H5T_C_S1);
-  H5Tset_size(type, H5T_VARIABLE);
-  H5Tset_cset(type, H5T_CSET_UTF8);
-  char *value = NULL;
-  if (attr >= 0 && H5Aread(attr, type, &value) >= 0 && value) {
-    text = strdup(value);
-    H5free_memory(value);
-  }
-  H5Tclose(type);
-  if (attr >= 0) H5Aclose(attr);
-  H5Fclose(file);
-  return text;
-}
 
 /* The first `count` numbers after "key" in a JSON text (nested lists flattened). */
 static bool pp_json_numbers(const char *json, const char *key, size_t count, double *out) {
@@ -110,11 +69,11 @@ int main(int argc, char **argv) {
   }
   hsize_t wdims[4], gdims[4], cdims[4];
   int nd = 0;
-  double *wavelengths = pp_read_h5(ref_path, "/wavelengths", wdims, &nd);
-  double *weights = pp_read_h5(ref_path, "/weights", wdims, &nd);
-  double *ref_psf = pp_read_h5(ref_path, "/grid_psf", gdims, &nd);
-  double *ref_cube = pp_read_h5(ref_path, "/grid_cube", cdims, &nd);
-  char *description = pp_read_description(ref_path);
+  double *wavelengths = pp_h5_read(ref_path, "/wavelengths", wdims, &nd, NULL);
+  double *weights = pp_h5_read(ref_path, "/weights", wdims, &nd, NULL);
+  double *ref_psf = pp_h5_read(ref_path, "/grid_psf", gdims, &nd, NULL);
+  double *ref_cube = pp_h5_read(ref_path, "/grid_cube", cdims, &nd, NULL);
+  char *description = pp_h5_description(ref_path);
   double points[2 * N_POINTS], coefficients[N_POINTS * N_NOLL];
   bool parsed = description &&
                 pp_json_numbers(description, "field_points_arcsec", 2 * N_POINTS, points) &&
@@ -183,10 +142,10 @@ int main(int argc, char **argv) {
     pp_run_summary summary;
     PP_TEST_OK(pp_run(job, &options, MPI_COMM_WORLD, &summary), "run");
     hsize_t pdims[4], qdims[4], ddims[4], odims[4];
-    double *psf = pp_read_h5(out_path, "/grid/psf", pdims, &nd);
-    double *cube = pp_read_h5(out_path, "/grid/cube", qdims, &nd);
-    double *detector = pp_read_h5(out_path, "/grid/psf_detector", ddims, &nd);
-    double *got_points = pp_read_h5(out_path, "/grid/points", odims, &nd);
+    double *psf = pp_h5_read(out_path, "/grid/psf", pdims, &nd, NULL);
+    double *cube = pp_h5_read(out_path, "/grid/cube", qdims, &nd, NULL);
+    double *detector = pp_h5_read(out_path, "/grid/psf_detector", ddims, &nd, NULL);
+    double *got_points = pp_h5_read(out_path, "/grid/points", odims, &nd, NULL);
     bool shapes = psf && cube && detector && got_points && pdims[0] == N_POINTS &&
                   pdims[1] == ny && pdims[2] == nx && qdims[1] == n_lambda;
     PP_TEST_TRUE(shapes, "/grid datasets read, POPPY's shapes");

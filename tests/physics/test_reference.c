@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "polypsf/polypsf.h"
+#include "h5_read.h"
 #include "pp_test.h"
 
 typedef struct {
@@ -38,29 +39,6 @@ static const pp_reference_case pp_cases[] = {
      "  - zernike_wfe: {radius: 1.0, coefficients: [0, 0, 0, 1.0e-7, 0, 5.0e-8, 0, 3.0e-8]}\n",
      "{pixelscale: 0.015, fov_pixels: 64, oversample: 2}", 256},
 };
-
-/* Reads a whole float64 dataset; dims[] gets its shape (up to 3). Returns NULL on failure. */
-static double *pp_read_h5(const char *path, const char *dataset, hsize_t dims[3], int *ndims) {
-  hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (file < 0) return NULL;
-  double *data = NULL;
-  hid_t dset = H5Dopen2(file, dataset, H5P_DEFAULT);
-  if (dset >= 0) {
-    hid_t space = H5Dget_space(dset);
-    *ndims = H5Sget_simple_extent_dims(space, dims, NULL);
-    hsize_t n = 1;
-    for (int d = 0; d < *ndims; d++) n *= dims[d];
-    data = malloc(n * sizeof *data);
-    if (data && H5Dread(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
-      free(data);
-      data = NULL;
-    }
-    H5Sclose(space);
-    H5Dclose(dset);
-  }
-  H5Fclose(file);
-  return data;
-}
 
 static void pp_compare(const char *what, const double *got, const double *want, size_t n,
                        double rel_tol) {
@@ -100,10 +78,10 @@ int main(int argc, char **argv) {
 
   hsize_t wdims[3], cdims[3], pdims[3];
   int nd = 0;
-  double *wavelengths = pp_read_h5(ref_path, "/wavelengths", wdims, &nd);
-  double *weights = pp_read_h5(ref_path, "/weights", wdims, &nd);
-  double *ref_cube = pp_read_h5(ref_path, "/cube_oversampled", cdims, &nd);
-  double *ref_psf = pp_read_h5(ref_path, "/psf_oversampled", pdims, &nd);
+  double *wavelengths = pp_h5_read(ref_path, "/wavelengths", wdims, &nd, NULL);
+  double *weights = pp_h5_read(ref_path, "/weights", wdims, &nd, NULL);
+  double *ref_cube = pp_h5_read(ref_path, "/cube_oversampled", cdims, &nd, NULL);
+  double *ref_psf = pp_h5_read(ref_path, "/psf_oversampled", pdims, &nd, NULL);
   PP_TEST_TRUE(wavelengths && weights && ref_cube && ref_psf, "reference datasets read");
   if (!(wavelengths && weights && ref_cube && ref_psf)) return pp_test_finish();
   size_t n_lambda = wdims[0];
@@ -127,8 +105,8 @@ int main(int argc, char **argv) {
     pp_run_summary summary;
     PP_TEST_OK(pp_run(job, &options, MPI_COMM_WORLD, &summary), "run");
     hsize_t gdims[3], gcdims[3];
-    double *psf = pp_read_h5(out_path, "/psf", gdims, &nd);
-    double *cube = pp_read_h5(out_path, "/cube", gcdims, &nd);
+    double *psf = pp_h5_read(out_path, "/psf", gdims, &nd, NULL);
+    double *cube = pp_h5_read(out_path, "/cube", gcdims, &nd, NULL);
     PP_TEST_TRUE(psf && cube, "output datasets read");
     PP_TEST_TRUE(psf && gdims[0] == pdims[0] && gdims[1] == pdims[1], "PSF shape equals POPPY's");
     if (psf && cube && gdims[0] == pdims[0] && gdims[1] == pdims[1]) {

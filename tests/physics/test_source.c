@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "polypsf/polypsf.h"
+#include "h5_read.h"
 #include "pp_test.h"
 
 enum { PP_WINDOW_HALF_WIDTH_PX = 40 };
@@ -205,31 +206,9 @@ static void pp_check_offset_limit(void) {
 
 /* ---- spectra end to end ------------------------------------------------------------------- */
 
-static double *pp_read_dataset(const char *path, const char *name, size_t *count) {
-  double *data = NULL;
-  *count = 0;
-  hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (file < 0) return NULL;
-  hid_t dataset = H5Dopen2(file, name, H5P_DEFAULT);
-  if (dataset >= 0) {
-    hid_t space = H5Dget_space(dataset);
-    hssize_t n = H5Sget_simple_extent_npoints(space);
-    data = n > 0 ? malloc((size_t)n * sizeof *data) : NULL;
-    if (data && H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
-      free(data);
-      data = NULL;
-    }
-    if (data) *count = (size_t)n;
-    H5Sclose(space);
-    H5Dclose(dataset);
-  }
-  H5Fclose(file);
-  return data;
-}
-
 static bool pp_same_dataset(const char *a_path, const char *b_path, const char *name) {
   size_t na = 0, nb = 0;
-  double *a = pp_read_dataset(a_path, name, &na), *b = pp_read_dataset(b_path, name, &nb);
+  double *a = pp_h5_read(a_path, name, NULL, NULL, &na), *b = pp_h5_read(b_path, name, NULL, NULL, &nb);
   bool same = a && b && na == nb && memcmp(a, b, na * sizeof *a) == 0;
   free(a);
   free(b);
@@ -293,7 +272,7 @@ static void pp_check_spectrum_file_run(void) {
     PP_TEST_TRUE(pp_same_dataset(out_file, out_inline, "/wavelengths"), "/wavelengths bit for bit");
     PP_TEST_TRUE(pp_same_dataset(out_file, out_inline, "/weights"), "/weights bit for bit");
     size_t n = 0;
-    double *weights = pp_read_dataset(out_file, "/weights", &n);
+    double *weights = pp_h5_read(out_file, "/weights", NULL, NULL, &n);
     PP_TEST_TRUE(weights && n == 4 && memcmp(weights, from_file->weights, 4 * sizeof(double)) == 0,
                  "the output's /weights are the spectrum's normalized weights");
     free(weights);
