@@ -1,7 +1,10 @@
-/* Running a job over the ranks of a communicator.
+/* Running a job over the ranks of a communicator. Length: a little over 600 lines, on
+ * purpose: the stages below share the private run state (pp_run_state) and its clean-up;
+ * what has a life of its own is already apart (plan_steps.c, run_detector.c, run_grid.c,
+ * dispatch.c).
  *
  * 1. Rank 0 chooses the pupil → detector transform and shares it and its FFTW wisdom
- *    (propagation.c); ranks are grouped by node; each node's memory budget is probed; the plan
+ *    (transform_setup.c); ranks are grouped by node; each node's memory budget is probed; the plan
  *    decides how many ranks of each node compute (the others hold only their share of the
  *    reduction).
  * 2. The output file is created (or a stopped run's file reopened with --resume).

@@ -1,5 +1,9 @@
 /* POPPY's FresnelOpticalSystem (poppy/fresnel.py, POPPY 1.1): the wavefront, its Gaussian
  * pilot beam, and the walk from optic to optic, one wavelength at a time. docs/fresnel.md.
+ * Length: about 660 lines, on purpose: the walk with arrays and the walk without them (the
+ * trace the memory model, the output's pixel scales and the planes use) must take the same
+ * steps, so they sit side by side here, where a change to one is seen beside the other; the
+ * propagators are in src/propagate/fresnel_steps.c and the detector in fresnel_detector.c.
  *
  * The pilot beam starts with its waist at the entrance pupil (waist radius = pupil radius,
  * Rayleigh distance z_R = π·w₀²/λ). Each propagation over a distance picks POPPY's steps:
