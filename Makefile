@@ -36,11 +36,12 @@ PACKAGES := build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-
 # private daemons, tests/slurm/private_slurm.sh, and never uses or changes the system's),
 # e2fsprogs and mount (mkfs.ext4, e2fsck, losetup: the read-only disk of the `faults` tests),
 # iproute2 (ip netns, ss: the two-node cluster of tests/slurm/two_nodes.sh), python3-photutils
-# (GriddedPSFModel reads `export --psf-grid` files in test_psf_grid_photutils), and
+# and python3-scipy (GriddedPSFModel, which needs scipy's interpolation and which Debian's
+# package only recommends, reads `export --psf-grid` files in test_psf_grid_photutils), and
 # FUZZ_PACKAGES (`make fuzz`: Debian 12's clang 14, and libclang-rt-14-dev, which holds
 # libFuzzer's runtime libclang_rt.fuzzer-x86_64.a and which clang only recommends).
 FUZZ_PACKAGES := clang libclang-rt-14-dev
-TEST_PACKAGES := valgrind procps python3 python3-h5py python3-numpy python3-astropy python3-photutils slurm-wlm munge \
+TEST_PACKAGES := valgrind procps python3 python3-h5py python3-numpy python3-astropy python3-photutils python3-scipy slurm-wlm munge \
                  e2fsprogs mount iproute2 $(FUZZ_PACKAGES)
 
 # Open MPI refuses root unless told; more ranks than cores need --oversubscribe.

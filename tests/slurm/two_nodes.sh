@@ -64,10 +64,16 @@ if [ "${1:-}" != --inside ]; then
   # network never sees it.
   ip link add pp-node1 netns "${ns[0]}" type veth peer name pp-node2 netns "${ns[1]}" ||
     cluster_skip "cannot create a veth pair between network namespaces"
+  # `ip -n` enters the namespace in a mount namespace of its own, made a slave of / first:
+  # where / is not a mount point (a chroot, such as tests/fresh/bare_debian.sh's root) that
+  # fails, the links stay down and the nodes would never meet, so say so and skip.
+  if ! err=$(ip -n "${ns[0]}" link set lo up 2>&1); then
+    cluster_skip "cannot configure a network namespace (ip -n: ${err//$'\n'/ }): / is not a mount point here (a chroot?)"
+  fi
   for i in 0 1; do
-    ip -n "${ns[i]}" link set lo up
-    ip -n "${ns[i]}" addr add "${addr[i]}/24" dev "pp-node$((i + 1))"
-    ip -n "${ns[i]}" link set "pp-node$((i + 1))" up
+    ip -n "${ns[i]}" link set lo up || exit 1
+    ip -n "${ns[i]}" addr add "${addr[i]}/24" dev "pp-node$((i + 1))" || exit 1
+    ip -n "${ns[i]}" link set "pp-node$((i + 1))" up || exit 1
   done
 
   # on_node NAME COMMAND...: COMMAND in the node's network namespace and a UTS namespace of
