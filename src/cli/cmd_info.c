@@ -163,34 +163,44 @@ static void pp_cli_info_provenance(const pp_result *r) {
          peak_bytes / 1048576.0);
 }
 
+/* The centroid of /psf (floating box), or false after printing why it cannot be measured. */
+static bool pp_cli_info_centroid(const pp_image *image, const pp_image_stats *stats,
+                                 pp_centroid *centroid) {
+  if (!(stats->peak > 0.0)) {
+    printf("analysis    none: /psf has no positive value\n");
+    return false;
+  }
+  pp_status s = pp_analysis_centroid(image, NULL, centroid);
+  if (!s) return true;
+  printf("centroid    not measured: %s\n", pp_status_message(s));
+  pp_status_free(s);
+  return false;
+}
+
+/* The FWHM in pixels about the centroid, or false after printing why it cannot be measured. */
+static bool pp_cli_info_fwhm_px(const pp_image *image, const pp_centroid *centroid,
+                                double *fwhm_px) {
+  pp_status s = pp_analysis_fwhm(image, centroid->x_px, centroid->y_px, 0.0, fwhm_px, NULL);
+  if (!s) return true;
+  printf("fwhm        not measured: %s\n", pp_status_message(s));
+  pp_status_free(s);
+  return false;
+}
+
 /* A Fresnel result (metres per pixel, optical axis on pixel (n/2, n/2)): centroid and FWHM
  * in metres; encircled energies are not measured (their radii are asked in arcsec). */
 static void pp_cli_info_analysis_metres(const pp_result *r, const pp_image_stats *stats) {
   pp_image image = {.values = r->psf, .ny = r->ny, .nx = r->nx};
   double scale = r->pixelscale_m;
-  if (!(stats->peak > 0.0)) {
-    printf("analysis    none: /psf has no positive value\n");
-    return;
-  }
   pp_centroid centroid;
-  pp_status s = pp_analysis_centroid(&image, NULL, &centroid);
-  if (s) {
-    printf("centroid    not measured: %s\n", pp_status_message(s));
-    pp_status_free(s);
-    return;
-  }
+  if (!pp_cli_info_centroid(&image, stats, &centroid)) return;
   printf("centroid    x %+.6g y %+.6g m from the optical axis, pixel (%zu, %zu) (floating box of "
          "half width %d px%s)\n", (centroid.x_px - (double)(r->nx / 2)) * scale,
          (centroid.y_px - (double)(r->ny / 2)) * scale, r->nx / 2, r->ny / 2,
          PP_CENTROID_OPTIONS_DEFAULT.halfwidth_px, centroid.converged ? "" : ", NOT converged");
   double fwhm_px = 0.0;
-  s = pp_analysis_fwhm(&image, centroid.x_px, centroid.y_px, 0.0, &fwhm_px, NULL);
-  if (s) {
-    printf("fwhm        not measured: %s\n", pp_status_message(s));
-    pp_status_free(s);
-  } else {
+  if (pp_cli_info_fwhm_px(&image, &centroid, &fwhm_px))
     printf("fwhm        %.6g m (radial profile about the centroid)\n", fwhm_px * scale);
-  }
   printf("ee          not measured: a Fresnel result is in metres, --ee radii are arcsec\n");
 }
 
@@ -209,28 +219,14 @@ static void pp_cli_info_analysis(const pp_result *r, const pp_cli_info_args *arg
   double lambda_over_d_arcsec =
       (weights > 0.0 ? mean / weights : r->wavelengths_m[0]) / r->pupil_diameter_m *
       PP_ARCSEC_PER_RADIAN;
-  if (!(stats->peak > 0.0)) {
-    printf("analysis    none: /psf has no positive value\n");
-    return;
-  }
-
   pp_centroid centroid;
-  pp_status s = pp_analysis_centroid(&image, NULL, &centroid);
-  if (s) {
-    printf("centroid    not measured: %s\n", pp_status_message(s));
-    pp_status_free(s);
-    return;
-  }
+  if (!pp_cli_info_centroid(&image, stats, &centroid)) return;
   printf("centroid    x %+.6g y %+.6g arcsec from the array centre (floating box of half width "
          "%d px%s)\n", (centroid.x_px - centre_x) * scale, (centroid.y_px - centre_y) * scale,
          PP_CENTROID_OPTIONS_DEFAULT.halfwidth_px, centroid.converged ? "" : ", NOT converged");
 
   double fwhm_px = 0.0;
-  s = pp_analysis_fwhm(&image, centroid.x_px, centroid.y_px, 0.0, &fwhm_px, NULL);
-  if (s) {
-    printf("fwhm        not measured: %s\n", pp_status_message(s));
-    pp_status_free(s);
-  } else {
+  if (pp_cli_info_fwhm_px(&image, &centroid, &fwhm_px)) {
     printf("fwhm        %.6g arcsec = %.4g λ/D at the weighted mean wavelength (radial profile "
            "about the centroid)\n", fwhm_px * scale, fwhm_px * scale / lambda_over_d_arcsec);
   }
@@ -257,8 +253,8 @@ static void pp_cli_info_analysis(const pp_result *r, const pp_cli_info_args *arg
   bool first_normalization = strcmp(r->normalization, "first") == 0;
   for (size_t i = 0; i < n_radii; i++) {
     double energy = 0.0;
-    s = pp_analysis_encircled_energy(&image, centroid.x_px, centroid.y_px, radii[i] / scale,
-                                     &energy);
+    pp_status s = pp_analysis_encircled_energy(&image, centroid.x_px, centroid.y_px,
+                                               radii[i] / scale, &energy);
     if (s) {
       printf("ee          r %.6g arcsec: not measured: %s\n", radii[i], pp_status_message(s));
       pp_status_free(s);

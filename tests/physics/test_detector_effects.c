@@ -14,17 +14,9 @@
 #include <unistd.h>
 
 #include "polypsf/polypsf.h"
+#include "compare.h"
 #include "h5_read.h"
 #include "pp_test.h"
-
-static double pp_worst_relative(const double *got, const double *want, size_t n) {
-  double peak = 0.0, worst = 0.0;
-  for (size_t p = 0; p < n; p++) {
-    if (want[p] > peak) peak = want[p];
-    if (fabs(got[p] - want[p]) > worst) worst = fabs(got[p] - want[p]);
-  }
-  return worst / peak;
-}
 
 static void pp_check_invariants(void) {
   enum { NY = 21, NX = 17 };

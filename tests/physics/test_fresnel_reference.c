@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "polypsf/polypsf.h"
+#include "compare.h"
 #include "h5_read.h"
 #include "pp_test.h"
 
@@ -42,16 +43,11 @@ static const pp_fresnel_case pp_cases[] = {
 
 static void pp_compare(const char *what, const double *got, const double *want, size_t n,
                        double rel_tol) {
-  double peak = 0.0, worst = 0.0;
-  for (size_t p = 0; p < n; p++) {
-    if (want[p] > peak) peak = want[p];
-    double d = fabs(got[p] - want[p]);
-    if (d > worst) worst = d;
-  }
+  double relative = pp_worst_relative(got, want, n);
   char label[256];
   snprintf(label, sizeof label, "%s: max|polypsf - POPPY| / max(POPPY) = %.3g", what,
-           worst / peak);
-  PP_TEST_NEAR(worst / peak, 0.0, rel_tol, label);
+           relative);
+  PP_TEST_NEAR(relative, 0.0, rel_tol, label);
 }
 
 int main(int argc, char **argv) {

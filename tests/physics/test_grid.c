@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "polypsf/polypsf.h"
+#include "compare.h"
 #include "h5_read.h"
 #include "pp_test.h"
 
@@ -38,15 +39,6 @@ static bool pp_json_numbers(const char *json, const char *key, size_t count, dou
     p = end;
   }
   return true;
-}
-
-static double pp_worst_relative(const double *got, const double *want, size_t n) {
-  double peak = 0.0, worst = 0.0;
-  for (size_t p = 0; p < n; p++) {
-    if (want[p] > peak) peak = want[p];
-    if (fabs(got[p] - want[p]) > worst) worst = fabs(got[p] - want[p]);
-  }
-  return worst / peak;
 }
 
 int main(int argc, char **argv) {
