@@ -46,6 +46,18 @@ pp_status pp_formats_hdf5_open_read(const char *path, hid_t *file);
  * stack (already turned into our message) and restores the caller's printing. */
 void pp_formats_hdf5_read_end(hid_t *file, const pp_formats_hdf5_quiet *quiet);
 
+/* A reader of one user's HDF5 file: reads it into what `context` points to. */
+typedef pp_status (*pp_formats_hdf5_reader)(void *context);
+
+/* Runs `read(context)` first in a child process and, if the child lives, again here,
+ * returning what this second read returns. If HDF5 crashes the child (some damaged files
+ * crash Debian 12's HDF5 1.10.8 before it can report an error), returns PP_ERR_INPUT naming
+ * `path` as a damaged file instead (hdf5_trial_read.c says why and what the child does).
+ * `read` must touch nothing but the file and `context` (no MPI, no output file). Not
+ * collective: every rank that reads the file forks once. */
+pp_status pp_formats_hdf5_trial_read(const char *path, pp_formats_hdf5_reader read,
+                                     void *context);
+
 /* Refuses (PP_ERR_INPUT naming the file and the byte) a file holding a global heap
  * collection that Debian 12's HDF5 would loop on forever, or step out of, when reading
  * variable-length data (hdf5_guards.c). The readers of users' files call it before

@@ -448,6 +448,17 @@ done:
   return status;
 }
 
+/* pp_map_read_hdf5 as a pp_formats_hdf5_reader, for the trial read in a child process. */
+typedef struct {
+  const pp_map_location *loc;
+  pp_map *map;
+} pp_map_hdf5_read_call;
+
+static pp_status pp_map_read_hdf5_call(void *context) {
+  pp_map_hdf5_read_call *call = context;
+  return pp_map_read_hdf5(call->loc, call->map);
+}
+
 /* ---- the map ---------------------------------------------------------------------------- */
 
 /* A NaN would poison every PSF pixel through the transform; say where the first one is. */
@@ -487,7 +498,8 @@ pp_status pp_map_read(const char *location, pp_map *map) {
                   "'[%s]'",
                   loc->file, loc->file, loc->part);
     map->is_hdf5 = true;
-    PP_CALL_GOTO(status, pp_map_read_hdf5(loc, map));
+    pp_map_hdf5_read_call call = {.loc = loc, .map = map};
+    PP_CALL_GOTO(status, pp_formats_hdf5_trial_read(loc->file, pp_map_read_hdf5_call, &call));
   }
   PP_CALL_GOTO(status, pp_map_check_finite(map, location));
 done:

@@ -340,6 +340,17 @@ static pp_status pp_spectrum_read_hdf5(const pp_spectrum_reader *c, pp_spectrum_
   return status;
 }
 
+/* pp_spectrum_read_hdf5 as a pp_formats_hdf5_reader, for the trial read in a child process. */
+typedef struct {
+  const pp_spectrum_reader *reader;
+  pp_spectrum_rows *rows;
+} pp_spectrum_hdf5_read_call;
+
+static pp_status pp_spectrum_read_hdf5_call(void *context) {
+  pp_spectrum_hdf5_read_call *call = context;
+  return pp_spectrum_read_hdf5(call->reader, call->rows);
+}
+
 /* A numeric single-value column of the current table HDU, by name (case-insensitive);
  * *column = 0 when the table has no such column. */
 static pp_status pp_spectrum_fits_column(const pp_spectrum_reader *c, fitsfile *fits, int hdu,
@@ -497,7 +508,9 @@ pp_status pp_spectrum_rows_read(const char *file_path, const pp_spectrum_read_op
   if (kind == PP_FILE_KIND_HDF5) {
     fclose(file);
     file = NULL;
-    PP_CALL_GOTO(status, pp_spectrum_read_hdf5(&c, rows));
+    pp_spectrum_hdf5_read_call call = {.reader = &c, .rows = rows};
+    PP_CALL_GOTO(status,
+                 pp_formats_hdf5_trial_read(c.file, pp_spectrum_read_hdf5_call, &call));
   } else if (kind == PP_FILE_KIND_FITS) {
     fclose(file);
     file = NULL;
