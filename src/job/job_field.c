@@ -1,6 +1,7 @@
 /* The field points of a PSF grid (`field:`) and the field-dependent wavefront error of each
  * zernike_wfe (`field_coefficients`, `field_polynomial`), read once the optics are read (the
- * tables are per point, so the points come first). docs/grids.md describes the keys. */
+ * tables are per point, so the points come first), and the check that each cube of maps of
+ * a fits_optical_element holds one map per point. docs/grids.md describes the keys. */
 #define POLYPSF_JOB_PACKAGE
 #include "job/job_private.h"
 

@@ -1,6 +1,8 @@
 /* fits_optical_element (POPPY FITSOpticalElement, poppy/poppy_core.py): an amplitude
- * transmission map and/or an OPD map read from FITS or HDF5 files (src/io/map_read.c) and
- * laid on the pupil grid.
+ * transmission map and/or an OPD map read from FITS or HDF5 files (src/formats/map_read.c)
+ * and laid on the pupil grid. Either may be a cube of maps, one per field point of a PSF
+ * grid (docs/grids.md; not in POPPY): load reads and checks each of its maps, apply lays
+ * map files->field_point, which the job sets per point (pp_optic_spec_use_field_point).
  *
  * Facts taken from POPPY (poppy_core.py FITSOpticalElement.__init__, OpticalElement.get_phasor;
  * utils.py pad_or_crop_to_shape), described in docs/optics.md:
