@@ -142,10 +142,11 @@ const char *pp_optic_spec_get_text(const pp_optic_spec *spec, const char *key);
  * `pixelscale`, else the files' headers) and the OPD unit (`opdunits`, else the file's).
  * Checks everything a run would trip over: a missing, unreadable or corrupt file, a map
  * that is not 2-D (a 3-D cube of maps is accepted, and each of its maps checked), a NaN, a
- * negative transmission, maps of different shapes, no pixel scale, an unknown unit. Does nothing (PP_SUCCESS) for types that name no file. The job
- * parser calls it for every optic, so that bad files stop a job before any output exists;
- * code that builds specs by hand calls it before pp_optic_pupil_diameter_m and
- * pp_optic_apply_pupil. Reads each map once, one at a time, and keeps none of them.
+ * negative transmission, maps of different shapes, no pixel scale, an unknown unit. Does
+ * nothing (PP_SUCCESS) for types that name no file. The job parser calls it for every
+ * optic, so that bad files stop a job before any output exists; code that builds specs by
+ * hand calls it before pp_optic_pupil_diameter_m and pp_optic_apply_pupil. Reads each map
+ * once, one at a time, and keeps none of them.
  *   param_index  out (may be NULL): on error, the index in type->params of the key whose
  *                file is at fault, or -1 when the fault is not one file's.
  * PP_ERR_INPUT with a sentence that names the type, the key and the file; PP_ERR_MEMORY.

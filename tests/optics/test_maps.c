@@ -210,7 +210,8 @@ static void test_cubes(void) {
   for (int f = 0; f < 2; f++) {
     pp_map map;
     pp_status status = pp_map_read(paths[f], &map);
-    PP_TEST_TRUE(status && strstr(pp_status_message(status), "2-D"), "pp_map_read: a cube is not a 2-D map");
+    PP_TEST_TRUE(status && strstr(pp_status_message(status), "2-D"),
+                 "pp_map_read: a cube is not a 2-D map");
     pp_status_free(status);
     for (size_t k = 0; k < MAPS; k++) {
       status = pp_map_read_slice(paths[f], k, &map);
@@ -245,6 +246,32 @@ static void test_cubes(void) {
     plane_free(&plane);
     pp_optic_spec_clear(&spec);
   }
+  /* A transmission cube: the amplitude is multiplied by the point's map; a negative value in
+   * a later map stops the load, naming the map. */
+  double transmission[MAPS * N * N];
+  for (size_t v = 0; v < MAPS * N * N; v++) transmission[v] = (double)((v * 7) % 11) / 10.0;
+  PP_TEST_TRUE(write_h5(in_dir(h5_path, sizeof h5_path, "t_cube.h5"), "/t", 3, dims,
+                        transmission, 0.01, NULL, false) == 0, "HDF5 transmission cube written");
+  pp_optic_spec t_spec = map_spec("transmission", h5_path);
+  PP_TEST_OK(pp_optic_spec_load_files(&t_spec, NULL), "a transmission cube loads");
+  PP_TEST_OK(pp_optic_spec_use_field_point(&t_spec, 1), "field point 1");
+  test_plane t_plane = plane_new(N, N, 0.01);
+  PP_TEST_OK(pp_optic_apply_pupil(&t_spec, &t_plane.grid, t_plane.amplitude, t_plane.opd),
+             "apply transmission map 1");
+  bool t_same = true;
+  for (size_t v = 0; v < N * N; v++)
+    t_same = t_same && t_plane.amplitude[v] == transmission[N * N + v];
+  PP_TEST_TRUE(t_same, "the amplitude is transmission map 1, pixel for pixel");
+  plane_free(&t_plane);
+  pp_optic_spec_clear(&t_spec);
+  transmission[2 * N * N + 9] = -0.5;
+  write_h5(h5_path, "/t", 3, dims, transmission, 0.01, NULL, false);
+  t_spec = map_spec("transmission", h5_path);
+  int t_index = pp_optic_param_index(pp_optic_type_find("fits_optical_element"), "transmission");
+  expect_load_error(&t_spec, "negative transmission in map 2", t_index, h5_path,
+                    "(1, 1) of map 2", ">= 0", NULL);
+  pp_optic_spec_clear(&t_spec);
+
   /* A NaN in a map after the first stops the load, naming the map. */
   cube[2 * N * N + 5] = NAN;
   write_fits_nd(fits_path, 3, axes, cube, &keys);

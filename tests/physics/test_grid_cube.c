@@ -205,7 +205,8 @@ int main(int argc, char **argv) {
   if (from_cube && from_zernike) {
     double worst = 0.0, least_between = INFINITY;
     for (size_t p = 0; p < N_POINTS; p++) {
-      worst = fmax(worst, pp_worst_relative(from_cube + p * image, from_zernike + p * image, image));
+      worst = fmax(worst,
+                   pp_worst_relative(from_cube + p * image, from_zernike + p * image, image));
       size_t q = (p + 1) % N_POINTS;
       least_between = fmin(least_between, pp_worst_relative(from_zernike + q * image,
                                                             from_zernike + p * image, image));
