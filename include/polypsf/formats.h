@@ -37,6 +37,8 @@ typedef struct pp_map {
   /* The unit of the values: BUNIT (FITS header) or the string attribute `units` of the
    * dataset (HDF5), surrounding blanks removed; "" when the file says none. */
   char unit[72];
+  /* 0 for a 2-D map; for a cube read by pp_map_read_slice, the number of maps it holds. */
+  size_t n_slices;
 } pp_map;
 
 /* Reads a whole map. `location` names the file and, optionally, the part of it:
@@ -58,6 +60,15 @@ typedef struct pp_map {
  * is not a positive number, or PIXUNIT other than metres. PP_ERR_MEMORY when the map does
  * not fit. On error *map is cleared. Not collective. */
 pp_status pp_map_read(const char *location, pp_map *map);
+/* As pp_map_read, but the location may also hold a cube of maps, one per field point of a
+ * PSF grid: a FITS image with NAXIS = 3 (NAXIS3 maps of NAXIS2 × NAXIS1) or an HDF5
+ * dataset of rank 3 ([map][y][x]). Reads map `slice` (counted from 0) of a cube and sets
+ * map->n_slices to the number of maps; a 2-D map is read whole whatever `slice` is
+ * (n_slices 0). The header facts are the file's (FITS: the HDU's; HDF5: the dataset's
+ * attributes), the same for every map. PP_ERR_INPUT as pp_map_read (the last value of the
+ * whole cube must be held by the file; NaN and infinities are looked for in the map read),
+ * and for a slice past the cube's last map. Not collective. */
+pp_status pp_map_read_slice(const char *location, size_t slice, pp_map *map);
 /* Releases map->values and clears the map (accepts a cleared map). */
 void pp_map_clear(pp_map *map);
 

@@ -159,7 +159,8 @@ void pp_job_destroy(pp_job **job);
 /* The optics of field point `point` (< n_field_points): a copy of job->optics (*optics
  * [job->n_optics], release with pp_job_field_point_optics_free) in which each zernike_wfe
  * with field terms has its coefficients plus the point's (the list as long as the longer of
- * the two). Not collective. */
+ * the two), and each fits_optical_element with a cube of maps lays the point's map. Not
+ * collective. */
 pp_status pp_job_field_point_optics(const pp_job *job, size_t point, pp_optic_spec **optics);
 void pp_job_field_point_optics_free(const pp_job *job, pp_optic_spec **optics);
 

@@ -141,16 +141,26 @@ const char *pp_optic_spec_get_text(const pp_optic_spec *spec, const char *key);
  * system needs before it reads them again: the maps' shape, their pixel scale (the job's
  * `pixelscale`, else the files' headers) and the OPD unit (`opdunits`, else the file's).
  * Checks everything a run would trip over: a missing, unreadable or corrupt file, a map
- * that is not 2-D, a NaN, a negative transmission, maps of different shapes, no pixel
- * scale, an unknown unit. Does nothing (PP_SUCCESS) for types that name no file. The job
- * parser calls it for every optic, so that bad files stop a job before any output exists;
- * code that builds specs by hand calls it before pp_optic_pupil_diameter_m and
- * pp_optic_apply_pupil. Reads each map once, one at a time, and keeps none of them.
+ * that is not 2-D (a 3-D cube of maps is accepted, and each of its maps checked), a NaN, a
+ * negative transmission, maps of different shapes, no pixel scale, an unknown unit. Does
+ * nothing (PP_SUCCESS) for types that name no file. The job parser calls it for every
+ * optic, so that bad files stop a job before any output exists; code that builds specs by
+ * hand calls it before pp_optic_pupil_diameter_m and pp_optic_apply_pupil. Reads each map
+ * once, one at a time, and keeps none of them.
  *   param_index  out (may be NULL): on error, the index in type->params of the key whose
  *                file is at fault, or -1 when the fault is not one file's.
  * PP_ERR_INPUT with a sentence that names the type, the key and the file; PP_ERR_MEMORY.
  * Not collective. */
 pp_status pp_optic_spec_load_files(pp_optic_spec *spec, int *param_index);
+/* A fits_optical_element may name a cube of maps, one per field point of a PSF grid
+ * (docs/grids.md). The number of maps in the cube that `key` ("transmission" or "opd")
+ * names, as pp_optic_spec_load_files found it; 0 for a 2-D map (laid for every point), a
+ * key not given, a spec not loaded and every other type. Not collective. */
+size_t pp_optic_spec_map_count(const pp_optic_spec *spec, const char *key);
+/* Makes a loaded spec lay map `point` of its cubes from then on (its 2-D maps stay as they
+ * are). PP_ERR_INTERNAL for a spec without maps or a point past a cube's last map. Not
+ * collective. */
+pp_status pp_optic_spec_use_field_point(pp_optic_spec *spec, size_t point);
 
 /* Noll's single index j ≥ 1 → radial order n and azimuthal order m (Noll 1976, as POPPY's
  * zernike.noll_indices): m > 0 multiplies cos(m·θ) (even j), m < 0 sin(|m|·θ) (odd j).

@@ -26,6 +26,9 @@ typedef struct {
   char file[PP_MAP_LOCATION_BYTES];
   char part[PP_MAP_LOCATION_BYTES]; /* HDU name or number, or dataset path ("/a/b") */
   pp_map_part kind;
+  /* pp_map_read_slice: a 3-D cube of maps is accepted, and map `slice` of it is read. */
+  bool cube_allowed;
+  size_t slice;
 } pp_map_location;
 
 /* Splits "file[HDU]" and "file:/dataset". A name that exists as it is wins, so files whose
@@ -245,17 +248,24 @@ static pp_status pp_map_read_fits(const pp_map_location *loc, pp_map *map) {
                 loc->part[0] ? "[" : "", loc->part, loc->part[0] ? "]" : "");
   fits_get_img_dim(fits, &naxis, &fits_status);
   PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': cannot read NAXIS", path);
-  PP_CHECK_GOTO(status, naxis == 2, PP_ERR_INPUT,
-                "'%s'%s%s%s has %d axes (NAXIS = %d); a map must be 2-D%s", path,
+  PP_CHECK_GOTO(status, naxis == 2 || (loc->cube_allowed && naxis == 3), PP_ERR_INPUT,
+                "'%s'%s%s%s has %d axes (NAXIS = %d); a map must be 2-D%s%s", path,
                 loc->part[0] ? "[" : "", loc->part, loc->part[0] ? "]" : "", naxis, naxis,
+                loc->cube_allowed ? ", or 3-D for a cube of maps" : "",
                 naxis == 0 ? " (this HDU holds no data)" : "");
-  long axes[2] = {0, 0};
-  fits_get_img_size(fits, 2, axes, &fits_status);
+  long axes[3] = {0, 0, 1}; /* a 2-D map is one plane */
+  fits_get_img_size(fits, naxis, axes, &fits_status);
   PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': cannot read NAXIS1, NAXIS2", path);
-  PP_CHECK_GOTO(status, axes[0] > 0 && axes[1] > 0, PP_ERR_INPUT,
-                "'%s' is an empty image (NAXIS1 = %ld, NAXIS2 = %ld)", path, axes[0], axes[1]);
+  PP_CHECK_GOTO(status, axes[0] > 0 && axes[1] > 0 && axes[2] > 0, PP_ERR_INPUT,
+                "'%s' is an empty image (NAXIS1 = %ld, NAXIS2 = %ld%s)", path, axes[0], axes[1],
+                axes[2] > 0 ? "" : ", NAXIS3 = 0");
   map->nx = (size_t)axes[0]; /* NAXIS1 runs fastest: x */
   map->ny = (size_t)axes[1];
+  map->n_slices = naxis == 3 ? (size_t)axes[2] : 0; /* NAXIS3 runs slowest: the map */
+  size_t plane = naxis == 3 ? loc->slice : 0;
+  PP_CHECK_GOTO(status, plane < (size_t)axes[2], PP_ERR_INPUT,
+                "'%s' holds %ld maps (NAXIS3); there is no map %zu (counted from 0)", path,
+                axes[2], plane);
   size_t count = 0;
   PP_CALL_GOTO(status, pp_map_check_shape(path, "", map->ny, map->nx, &count));
   /* Undefined pixels (BLANK in integer images) become NaN, which the finite check reports. */
@@ -263,7 +273,7 @@ static pp_status pp_map_read_fits(const pp_map_location *loc, pp_map *map) {
   int any_undefined = 0;
   /* The last pixel first: a truncated file (or a header claiming more than it holds) fails
    * here, before the whole image is allocated. */
-  long last_pixel[2] = {axes[0], axes[1]};
+  long last_pixel[3] = {axes[0], axes[1], axes[2]};
   fits_read_pix(fits, TDOUBLE, last_pixel, 1, &undefined, &last_value, &any_undefined,
                 &fits_status);
   PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status,
@@ -271,7 +281,7 @@ static pp_status pp_map_read_fits(const pp_map_location *loc, pp_map *map) {
                      "(truncated or damaged?)",
                      path, map->ny, map->nx);
   PP_CALL_GOTO(status, pp_array_alloc(count * sizeof(double), (void **)&map->values));
-  long first_pixel[2] = {1, 1};
+  long first_pixel[3] = {1, 1, (long)plane + 1};
   fits_read_pix(fits, TDOUBLE, first_pixel, (LONGLONG)count, &undefined, map->values,
                 &any_undefined, &fits_status);
   PP_FITS_CHECK_GOTO(status, PP_ERR_INPUT, fits_status, "'%s': cannot read its %zu × %zu pixels",
@@ -322,16 +332,18 @@ static herr_t pp_map_visit_root(hid_t group, const char *name, const H5L_info_t 
   return 0;
 }
 
-/* Reads the value at the far corner of a 2-D dataset (into a scratch double). */
+/* Reads the value at the far corner of a 2-D (or 3-D) dataset (into a scratch double). */
 static pp_status pp_map_hdf5_read_last(hid_t dataset, hid_t space, const char *path,
-                                       const char *dataset_path, const hsize_t extent[2]) {
+                                       const char *dataset_path, int rank,
+                                       const hsize_t extent[3]) {
   pp_status status = PP_SUCCESS;
   hid_t file_space = H5Scopy(space), memory_space = H5I_INVALID_HID;
-  hsize_t start[2] = {extent[0] - 1, extent[1] - 1}, one[2] = {1, 1};
+  hsize_t start[3] = {extent[0] - 1, extent[1] - 1, rank == 3 ? extent[2] - 1 : 0};
+  hsize_t one[3] = {1, 1, 1};
   double last_value = NAN;
   bool read = file_space >= 0 &&
               H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, one, NULL) >= 0 &&
-              (memory_space = H5Screate_simple(2, one, NULL)) >= 0 &&
+              (memory_space = H5Screate_simple(rank, one, NULL)) >= 0 &&
               H5Dread(dataset, H5T_NATIVE_DOUBLE, memory_space, file_space, H5P_DEFAULT,
                       &last_value) >= 0;
   PP_H5_CHECK_GOTO(status, read, PP_ERR_INPUT,
@@ -349,7 +361,7 @@ static pp_status pp_map_read_hdf5(const pp_map_location *loc, pp_map *map) {
   pp_status status = PP_SUCCESS;
   const char *path = loc->file;
   hid_t file = H5I_INVALID_HID, dataset = H5I_INVALID_HID, space = H5I_INVALID_HID;
-  hid_t type = H5I_INVALID_HID;
+  hid_t type = H5I_INVALID_HID, memory_space = H5I_INVALID_HID;
   char *units = NULL;
   char dataset_path[PP_MAP_LOCATION_BYTES];
   pp_formats_hdf5_quiet quiet;
@@ -389,17 +401,24 @@ static pp_status pp_map_read_hdf5(const pp_map_location *loc, pp_map *map) {
                 dataset_path);
   space = H5Dget_space(dataset);
   int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
-  PP_CHECK_GOTO(status, rank == 2, PP_ERR_INPUT,
-                "'%s:%s' has %d dimensions (rank %d); a map must be 2-D", path, dataset_path, rank,
-                rank);
-  hsize_t extent[2] = {0, 0};
-  PP_H5_CHECK_GOTO(status, H5Sget_simple_extent_dims(space, extent, NULL) == 2, PP_ERR_INPUT,
+  PP_CHECK_GOTO(status, rank == 2 || (loc->cube_allowed && rank == 3), PP_ERR_INPUT,
+                "'%s:%s' has %d dimensions (rank %d); a map must be 2-D%s", path, dataset_path,
+                rank, rank, loc->cube_allowed ? ", or 3-D ([map][y][x]) for a cube of maps" : "");
+  hsize_t extent[3] = {0, 0, 1};
+  PP_H5_CHECK_GOTO(status, H5Sget_simple_extent_dims(space, extent, NULL) == rank, PP_ERR_INPUT,
                    "'%s:%s': cannot read its shape", path, dataset_path);
-  PP_CHECK_GOTO(status, extent[0] > 0 && extent[1] > 0, PP_ERR_INPUT,
-                "'%s:%s' is empty (%llu × %llu)", path, dataset_path,
-                (unsigned long long)extent[0], (unsigned long long)extent[1]);
-  map->ny = (size_t)extent[0]; /* C order: the last dimension runs fastest: x */
-  map->nx = (size_t)extent[1];
+  PP_CHECK_GOTO(status, extent[0] > 0 && extent[1] > 0 && extent[2] > 0, PP_ERR_INPUT,
+                "'%s:%s' is empty (%llu × %llu%s)", path, dataset_path,
+                (unsigned long long)extent[0], (unsigned long long)extent[1],
+                rank == 3 ? " × …" : "");
+  /* C order: the last dimension runs fastest: x; a cube's first is the map */
+  map->n_slices = rank == 3 ? (size_t)extent[0] : 0;
+  map->ny = (size_t)extent[rank - 2];
+  map->nx = (size_t)extent[rank - 1];
+  size_t plane = rank == 3 ? loc->slice : 0;
+  PP_CHECK_GOTO(status, rank == 2 || plane < map->n_slices, PP_ERR_INPUT,
+                "'%s:%s' holds %zu maps ([map][y][x]); there is no map %zu (counted from 0)",
+                path, dataset_path, map->n_slices, plane);
   size_t count = 0;
   PP_CALL_GOTO(status, pp_map_check_shape(path, dataset_path, map->ny, map->nx, &count));
   /* A dataset whose values were never written reads as its fill value: not a map, and its
@@ -413,11 +432,20 @@ static pp_status pp_map_read_hdf5(const pp_map_location *loc, pp_map *map) {
                 dataset_path, allocation == H5D_SPACE_STATUS_NOT_ALLOCATED ? "never" : "not all",
                 allocation == H5D_SPACE_STATUS_NOT_ALLOCATED ? "none" : "part");
   PP_CALL_GOTO(status, pp_formats_hdf5_check_storage(dataset, path, dataset_path));
-  PP_CALL_GOTO(status, pp_map_hdf5_read_last(dataset, space, path, dataset_path, extent));
+  PP_CALL_GOTO(status, pp_map_hdf5_read_last(dataset, space, path, dataset_path, rank, extent));
   PP_CALL_GOTO(status, pp_array_alloc(count * sizeof(double), (void **)&map->values));
+  if (rank == 3) { /* map `plane` only: [plane][0..ny)[0..nx) */
+    hsize_t start[3] = {plane, 0, 0}, block[3] = {1, extent[1], extent[2]};
+    hsize_t flat = (hsize_t)count;
+    PP_H5_CHECK_GOTO(status,
+                     H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, block, NULL) >= 0 &&
+                         (memory_space = H5Screate_simple(1, &flat, NULL)) >= 0,
+                     PP_ERR_INPUT, "'%s:%s': cannot select its map %zu", path, dataset_path,
+                     plane);
+  }
   PP_H5_CHECK_GOTO(status,
-                   H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                           map->values) >= 0,
+                   H5Dread(dataset, H5T_NATIVE_DOUBLE, rank == 3 ? memory_space : H5S_ALL,
+                           rank == 3 ? space : H5S_ALL, H5P_DEFAULT, map->values) >= 0,
                    PP_ERR_INPUT, "'%s:%s': cannot read its %zu × %zu values", path, dataset_path,
                    map->ny, map->nx);
 
@@ -441,6 +469,7 @@ static pp_status pp_map_read_hdf5(const pp_map_location *loc, pp_map *map) {
   }
 done:
   free(units);
+  pp_formats_hdf5_close(&memory_space);
   pp_formats_hdf5_close(&type);
   pp_formats_hdf5_close(&space);
   pp_formats_hdf5_close(&dataset);
@@ -462,21 +491,26 @@ static pp_status pp_map_read_hdf5_call(void *context) {
 /* ---- the map ---------------------------------------------------------------------------- */
 
 /* A NaN would poison every PSF pixel through the transform; say where the first one is. */
-static pp_status pp_map_check_finite(const pp_map *map, const char *location) {
+static pp_status pp_map_check_finite(const pp_map *map, const char *location, size_t slice) {
   size_t count = map->ny * map->nx;
   for (size_t p = 0; p < count; p++) {
     double value = map->values[p];
     if (isfinite(value)) continue;
     size_t y = p / map->nx, x = p % map->nx;
+    char plane[48] = "";
+    if (map->n_slices) snprintf(plane, sizeof plane, " of map %zu", slice);
     return pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__,
-                          "'%s': the value at (y, x) = (%zu, %zu) (counted from 0, numpy order) "
+                          "'%s': the value at (y, x) = (%zu, %zu)%s (counted from 0, numpy order) "
                           "is %s; a map must hold finite numbers only (give 0 outside the pupil)",
-                          location, y, x, isnan(value) ? "NaN" : value > 0 ? "+inf" : "-inf");
+                          location, y, x, plane,
+                          isnan(value) ? "NaN" : value > 0 ? "+inf" : "-inf");
   }
   return PP_SUCCESS;
 }
 
-pp_status pp_map_read(const char *location, pp_map *map) {
+/* pp_map_read, and pp_map_read_slice when cube_allowed. */
+static pp_status pp_map_read_part(const char *location, bool cube_allowed, size_t slice,
+                                  pp_map *map) {
   PP_CHECK(map != NULL, PP_ERR_INTERNAL, "pp_map_read: NULL map");
   *map = (pp_map){.pixelscale_m = NAN};
   PP_CHECK(location != NULL && location[0] != '\0', PP_ERR_INPUT, "no map file named");
@@ -484,6 +518,8 @@ pp_status pp_map_read(const char *location, pp_map *map) {
   pp_map_location *loc = malloc(sizeof *loc); /* 8 KiB: kept off the stack */
   PP_CHECK(loc != NULL, PP_ERR_MEMORY, "no memory to read map '%s'", location);
   PP_CALL_GOTO(status, pp_map_split_location(location, loc));
+  loc->cube_allowed = cube_allowed;
+  loc->slice = slice;
   pp_map_format format;
   PP_CALL_GOTO(status, pp_map_detect_format(loc->file, &format));
   if (format == PP_MAP_FORMAT_FITS) {
@@ -501,11 +537,19 @@ pp_status pp_map_read(const char *location, pp_map *map) {
     pp_map_hdf5_read_call call = {.loc = loc, .map = map};
     PP_CALL_GOTO(status, pp_formats_hdf5_trial_read(loc->file, pp_map_read_hdf5_call, &call));
   }
-  PP_CALL_GOTO(status, pp_map_check_finite(map, location));
+  PP_CALL_GOTO(status, pp_map_check_finite(map, location, slice));
 done:
   free(loc);
   if (status != PP_SUCCESS) pp_map_clear(map);
   return status;
+}
+
+pp_status pp_map_read(const char *location, pp_map *map) {
+  return pp_map_read_part(location, false, 0, map);
+}
+
+pp_status pp_map_read_slice(const char *location, size_t slice, pp_map *map) {
+  return pp_map_read_part(location, true, slice, map);
 }
 
 void pp_map_clear(pp_map *map) {

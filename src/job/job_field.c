@@ -1,6 +1,7 @@
 /* The field points of a PSF grid (`field:`) and the field-dependent wavefront error of each
  * zernike_wfe (`field_coefficients`, `field_polynomial`), read once the optics are read (the
- * tables are per point, so the points come first). docs/grids.md describes the keys. */
+ * tables are per point, so the points come first), and the check that each cube of maps of
+ * a fits_optical_element holds one map per point. docs/grids.md describes the keys. */
 #define POLYPSF_JOB_PACKAGE
 #include "job/job_private.h"
 
@@ -240,6 +241,39 @@ static pp_status pp_job_read_field_polynomial(pp_yaml_doc *doc, const yaml_node_
   return PP_SUCCESS;
 }
 
+/* A fits_optical_element's cubes: one map per field point, in the order of `field`. The
+ * error points at the key whose file is the cube. */
+static pp_status pp_job_check_optic_field_maps(pp_yaml_doc *doc, const yaml_node_t *item,
+                                               size_t k, const pp_job *job) {
+  static const char *const keys[] = {"transmission", "opd"};
+  const pp_optic_spec *spec = &job->optics[k];
+  yaml_node_t *type_key, *params;
+  pp_yaml_mapping_pair(doc, item, 0, &type_key, &params);
+  for (int m = 0; m < 2; m++) {
+    size_t n_maps = pp_optic_spec_map_count(spec, keys[m]);
+    if (n_maps == 0) continue;
+    yaml_node_t *key = NULL;
+    pp_yaml_mapping_get(doc, params, keys[m], &key);
+    char item_path[PP_JOB_PATH_BYTES], type_path[PP_JOB_PATH_BYTES], path[PP_JOB_PATH_BYTES];
+    pp_yaml_path_index(item_path, sizeof item_path, "optics", k);
+    pp_yaml_path(type_path, sizeof type_path, item_path, spec->type->name);
+    pp_yaml_path(path, sizeof path, type_path, keys[m]);
+    const char *location = pp_optic_spec_get_text(spec, keys[m]);
+    if (job->n_field_points == 0)
+      return PP_YAML_ERROR(doc, key ? key : type_key, path,
+                           "'%s' is a cube of %zu maps, one per field point of a PSF grid, but "
+                           "the job has no `field:`; add a `field:` section with %zu points, or "
+                           "give a 2-D map",
+                           location, n_maps, n_maps);
+    if (n_maps != job->n_field_points)
+      return PP_YAML_ERROR(doc, key ? key : type_key, path,
+                           "'%s' holds %zu maps but `field` has %zu points; a cube needs one map "
+                           "per field point, in the order of `field`",
+                           location, n_maps, job->n_field_points);
+  }
+  return PP_SUCCESS;
+}
+
 /* The field keys of optic k's parameters, if any. */
 static pp_status pp_job_read_optic_field_terms(pp_yaml_doc *doc, const yaml_node_t *item,
                                                size_t k, pp_job *job) {
@@ -296,10 +330,20 @@ pp_status pp_job_read_field(pp_yaml_doc *doc, const yaml_node_t *section,
     yaml_node_t *pixels = pp_yaml_mapping_get(doc, section, "detector_pixel", NULL);
     if (pixels) PP_CALL(pp_job_read_field_detector_pixels(doc, pixels, job));
   }
-  for (size_t k = 0; k < job->n_optics; k++)
-    PP_CALL(pp_job_read_optic_field_terms(doc, pp_yaml_sequence_item(doc, optics_section, k), k,
-                                          job));
+  for (size_t k = 0; k < job->n_optics; k++) {
+    const yaml_node_t *item = pp_yaml_sequence_item(doc, optics_section, k);
+    PP_CALL(pp_job_check_optic_field_maps(doc, item, k, job));
+    PP_CALL(pp_job_read_optic_field_terms(doc, item, k, job));
+  }
   return PP_SUCCESS;
+}
+
+/* Whether optic k differs from one field point to the next: field Zernike terms, or a cube
+ * of maps. */
+static bool pp_job_optic_varies_over_field(const pp_job *job, size_t k) {
+  return (job->field_zernike && job->field_zernike[k]) ||
+         pp_optic_spec_map_count(&job->optics[k], "transmission") > 0 ||
+         pp_optic_spec_map_count(&job->optics[k], "opd") > 0;
 }
 
 pp_status pp_job_field_point_optics(const pp_job *job, size_t point, pp_optic_spec **optics) {
@@ -307,23 +351,31 @@ pp_status pp_job_field_point_optics(const pp_job *job, size_t point, pp_optic_sp
            job->n_field_points);
   pp_optic_spec *copy = calloc(job->n_optics, sizeof *copy);
   PP_CHECK(copy, PP_ERR_MEMORY, "out of memory");
-  /* optics without field terms are shared, not copied: only their pointers are read */
+  /* optics that do not vary over the field are shared, not copied: only their pointers are
+   * read */
   memcpy(copy, job->optics, job->n_optics * sizeof *copy);
   for (size_t k = 0; k < job->n_optics; k++) {
-    if (!job->field_zernike || !job->field_zernike[k]) continue;
-    size_t width = job->field_terms[k], base = job->optics[k].list_len;
+    if (!pp_job_optic_varies_over_field(job, k)) continue;
+    bool zernike = job->field_zernike && job->field_zernike[k];
+    size_t width = zernike ? job->field_terms[k] : 0, base = job->optics[k].list_len;
     size_t len = width > base ? width : base;
-    double *list = calloc(len, sizeof *list);
-    pp_status status = list ? pp_optic_spec_copy(&job->optics[k], &copy[k])
-                            : pp_error_raise(PP_ERR_MEMORY, __FILE__, __LINE__, __func__,
-                                             "out of memory");
+    double *list = zernike ? calloc(len, sizeof *list) : NULL;
+    pp_status status = list || !zernike ? pp_optic_spec_copy(&job->optics[k], &copy[k])
+                                        : pp_error_raise(PP_ERR_MEMORY, __FILE__, __LINE__,
+                                                         __func__, "out of memory");
+    if (status == PP_SUCCESS && !zernike) {
+      /* a cube of maps: this point's map */
+      status = pp_optic_spec_use_field_point(&copy[k], point);
+      if (status) pp_optic_spec_clear(&copy[k]);
+    }
     if (status) {
       free(list);
       for (size_t q = 0; q < k; q++)
-        if (job->field_zernike[q]) pp_optic_spec_clear(&copy[q]);
+        if (pp_job_optic_varies_over_field(job, q)) pp_optic_spec_clear(&copy[q]);
       free(copy);
       return status;
     }
+    if (!zernike) continue;
     for (size_t j = 0; j < base; j++) list[j] = job->optics[k].list[j];
     for (size_t j = 0; j < width; j++) list[j] += job->field_zernike[k][point * width + j];
     free(copy[k].list);
@@ -336,8 +388,8 @@ pp_status pp_job_field_point_optics(const pp_job *job, size_t point, pp_optic_sp
 
 void pp_job_field_point_optics_free(const pp_job *job, pp_optic_spec **optics) {
   if (!optics || !*optics) return;
-  for (size_t k = 0; job->field_zernike && k < job->n_optics; k++)
-    if (job->field_zernike[k]) pp_optic_spec_clear(&(*optics)[k]);
+  for (size_t k = 0; k < job->n_optics; k++)
+    if (pp_job_optic_varies_over_field(job, k)) pp_optic_spec_clear(&(*optics)[k]);
   free(*optics);
   *optics = NULL;
 }

@@ -1,6 +1,8 @@
 /* fits_optical_element (POPPY FITSOpticalElement, poppy/poppy_core.py): an amplitude
- * transmission map and/or an OPD map read from FITS or HDF5 files (src/io/map_read.c) and
- * laid on the pupil grid.
+ * transmission map and/or an OPD map read from FITS or HDF5 files (src/formats/map_read.c)
+ * and laid on the pupil grid. Either may be a cube of maps, one per field point of a PSF
+ * grid (docs/grids.md; not in POPPY): load reads and checks each of its maps, apply lays
+ * map files->field_point, which the job sets per point (pp_optic_spec_use_field_point).
  *
  * Facts taken from POPPY (poppy_core.py FITSOpticalElement.__init__, OpticalElement.get_phasor;
  * utils.py pad_or_crop_to_shape), described in docs/optics.md:
@@ -88,13 +90,15 @@ static pp_status pp_fits_element_error(const pp_optic_spec *spec, pp_map_role ro
   return prefixed;
 }
 
-/* Reads one of the spec's maps (pp_map_read checks the file, the rank and that every value
- * is finite) and checks what its role asks: a transmission is never negative. */
-static pp_status pp_fits_element_read(const pp_optic_spec *spec, pp_map_role role, pp_map *map) {
+/* Reads one of the spec's maps, map `slice` when its file is a cube of maps (pp_map_read_slice
+ * checks the file, the rank and that every value is finite) and checks what its role asks:
+ * a transmission is never negative. */
+static pp_status pp_fits_element_read(const pp_optic_spec *spec, pp_map_role role, size_t slice,
+                                      pp_map *map) {
   const char *location = pp_optic_spec_get_text(spec, pp_map_keys[role]);
   PP_CHECK(location != NULL, PP_ERR_INTERNAL, "%s: no '%s' to read", spec->name,
            pp_map_keys[role]);
-  pp_status status = pp_map_read(location, map);
+  pp_status status = pp_map_read_slice(location, slice, map);
   if (status != PP_SUCCESS) return pp_fits_element_error(spec, role, status);
   if (role == PP_MAP_TRANSMISSION) {
     size_t count = map->ny * map->nx;
@@ -102,12 +106,26 @@ static pp_status pp_fits_element_read(const pp_optic_spec *spec, pp_map_role rol
       if (map->values[p] >= 0.0) continue;
       size_t y = p / map->nx, x = p % map->nx;
       double value = map->values[p];
+      char plane[48] = "";
+      if (map->n_slices) snprintf(plane, sizeof plane, " of map %zu", slice);
       pp_map_clear(map);
       PP_CHECK(false, PP_ERR_INPUT,
-               "%s: transmission: '%s': the value at (y, x) = (%zu, %zu) (counted from 0, numpy "
-               "order) is %g; an amplitude transmission must be >= 0",
-               spec->type->name, location, y, x, value);
+               "%s: transmission: '%s': the value at (y, x) = (%zu, %zu)%s (counted from 0, "
+               "numpy order) is %g; an amplitude transmission must be >= 0",
+               spec->type->name, location, y, x, plane, value);
     }
+  }
+  return PP_SUCCESS;
+}
+
+/* Reads and checks maps 1 … n_maps − 1 of a cube (map 0 was read for the facts), one at a
+ * time, so that a bad map anywhere in it stops the job before anything is computed. */
+static pp_status pp_fits_element_check_cube(const pp_optic_spec *spec, pp_map_role role,
+                                            size_t n_maps) {
+  for (size_t slice = 1; slice < n_maps; slice++) {
+    pp_map map;
+    PP_CALL(pp_fits_element_read(spec, role, slice, &map));
+    pp_map_clear(&map);
   }
   return PP_SUCCESS;
 }
@@ -115,7 +133,7 @@ static pp_status pp_fits_element_read(const pp_optic_spec *spec, pp_map_role rol
 /* What one map's file said, kept after its values are released. */
 typedef struct {
   bool given, is_hdf5;
-  size_t ny, nx;
+  size_t ny, nx, n_maps;
   double pixelscale_m;
   char pixelscale_key[16];
   char unit[72];
@@ -204,18 +222,21 @@ pp_status pp_fits_element_load(pp_optic_spec *spec, int *param_index) {
   for (int role = 0; role < PP_MAP_ROLES; role++) {
     if (!pp_optic_spec_given(spec, pp_map_keys[role])) continue;
     pp_map map;
-    pp_status status = pp_fits_element_read(spec, (pp_map_role)role, &map);
+    pp_status status = pp_fits_element_read(spec, (pp_map_role)role, 0, &map);
+    if (status == PP_SUCCESS) {
+      pp_map_facts *f = &facts[role];
+      *f = (pp_map_facts){.given = true, .is_hdf5 = map.is_hdf5, .ny = map.ny, .nx = map.nx,
+                          .n_maps = map.n_slices, .pixelscale_m = map.pixelscale_m,
+                          .location = pp_optic_spec_get_text(spec, pp_map_keys[role])};
+      snprintf(f->pixelscale_key, sizeof f->pixelscale_key, "%s", map.pixelscale_key);
+      snprintf(f->unit, sizeof f->unit, "%s", map.unit);
+      pp_map_clear(&map); /* only the facts are kept: the system reads the values again */
+      status = pp_fits_element_check_cube(spec, (pp_map_role)role, f->n_maps);
+    }
     if (status != PP_SUCCESS) {
       *param_index = pp_optic_param_index(spec->type, pp_map_keys[role]);
       return pp_error_trace(status, __FILE__, __LINE__, __func__);
     }
-    pp_map_facts *f = &facts[role];
-    *f = (pp_map_facts){.given = true, .is_hdf5 = map.is_hdf5, .ny = map.ny, .nx = map.nx,
-                        .pixelscale_m = map.pixelscale_m,
-                        .location = pp_optic_spec_get_text(spec, pp_map_keys[role])};
-    snprintf(f->pixelscale_key, sizeof f->pixelscale_key, "%s", map.pixelscale_key);
-    snprintf(f->unit, sizeof f->unit, "%s", map.unit);
-    pp_map_clear(&map); /* only the facts are kept: the system reads the values again */
   }
   const pp_map_facts *t = &facts[PP_MAP_TRANSMISSION], *o = &facts[PP_MAP_OPD];
   PP_CHECK(!(t->given && o->given) || (t->ny == o->ny && t->nx == o->nx), PP_ERR_INPUT,
@@ -224,7 +245,8 @@ pp_status pp_fits_element_load(pp_optic_spec *spec, int *param_index) {
            spec->type->name, t->location, t->ny, t->nx, o->location, o->ny, o->nx);
 
   struct pp_optic_files files = {.ny = t->given ? t->ny : o->ny, .nx = t->given ? t->nx : o->nx,
-                                 .opd_to_m = 1.0};
+                                 .opd_to_m = 1.0,
+                                 .n_maps = {t->n_maps, o->n_maps}};
   PP_CALL(pp_fits_element_pixelscale(spec, facts, param_index, &files.pixelscale_m));
   if (o->given) {
     pp_status status = pp_fits_element_opd_unit(spec, o, &files.opd_to_m);
@@ -350,8 +372,9 @@ pp_status pp_fits_element_apply(const pp_optic_spec *spec, const pp_pupil_grid *
     PP_CHECK(plane != NULL, PP_ERR_INTERNAL, "%s: no %s array to apply the %s map to",
              spec->name, role == PP_MAP_TRANSMISSION ? "amplitude" : "OPD", pp_map_keys[role]);
     pp_map map;
-    PP_CALL(pp_fits_element_read(spec, (pp_map_role)role, &map));
-    bool same_shape = map.ny == files->ny && map.nx == files->nx;
+    PP_CALL(pp_fits_element_read(spec, (pp_map_role)role, files->field_point, &map));
+    bool same_shape = map.ny == files->ny && map.nx == files->nx &&
+                      map.n_slices == files->n_maps[role];
     size_t ny = map.ny, nx = map.nx;
     /* Without a transmission map the OPD map's footprint is the transmission (POPPY's
      * amplitude of ones, padded with zeros). */
@@ -366,6 +389,24 @@ pp_status pp_fits_element_apply(const pp_optic_spec *spec, const pp_pupil_grid *
              spec->type->name, pp_map_keys[role], pp_optic_spec_get_text(spec, pp_map_keys[role]),
              ny, nx, files->ny, files->nx);
   }
+  return PP_SUCCESS;
+}
+
+size_t pp_optic_spec_map_count(const pp_optic_spec *spec, const char *key) {
+  if (!spec || !spec->files || spec->type != &pp_fits_element_type) return 0;
+  for (int role = 0; role < PP_MAP_ROLES; role++)
+    if (strcmp(key, pp_map_keys[role]) == 0) return spec->files->n_maps[role];
+  return 0;
+}
+
+pp_status pp_optic_spec_use_field_point(pp_optic_spec *spec, size_t point) {
+  PP_CHECK(spec && spec->files && spec->type == &pp_fits_element_type, PP_ERR_INTERNAL,
+           "pp_optic_spec_use_field_point: %s has no maps read", spec ? spec->name : "NULL");
+  for (int role = 0; role < PP_MAP_ROLES; role++)
+    PP_CHECK(spec->files->n_maps[role] == 0 || point < spec->files->n_maps[role],
+             PP_ERR_INTERNAL, "%s: %s: field point %zu, but its cube holds %zu maps", spec->name,
+             pp_map_keys[role], point, spec->files->n_maps[role]);
+  spec->files->field_point = point;
   return PP_SUCCESS;
 }
 

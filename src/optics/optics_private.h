@@ -147,6 +147,10 @@ struct pp_optic_files {
   size_t ny, nx;       /* shape of the map(s): both maps have the same */
   double pixelscale_m; /* metres per map pixel: the job's `pixelscale`, else the files' */
   double opd_to_m;     /* metres per unit of the OPD map's values (1 without an OPD map) */
+  /* Per key (transmission, opd): 0 for a 2-D map (laid for every field point), else the
+   * number of maps in its cube, one per field point (docs/grids.md). */
+  size_t n_maps[2];
+  size_t field_point; /* the map of a cube that apply lays (pp_optic_spec_use_field_point) */
 };
 
 /* The words `opdunits` accepts (the table's choices, NULL-terminated; POPPY's spellings)

@@ -4,6 +4,7 @@
 #     (jitter and IPC on, so the detector effects' gather is covered too);
 #   - a grid stopped by SIGTERM (exit 3, .partial kept) and continued with --resume gives the
 #     same bytes as a grid computed in one go;
+#   - a grid whose OPD is a cube of maps (one per point) is byte-identical on 1 and 3 ranks;
 #   - a job without `field` writes no /grid.
 # POLYPSF_EXE names the program (set by ctest). Prints PASS/FAIL and "N passed, N failed".
 set -u
@@ -97,6 +98,23 @@ else
   # the run finished before the signal reached it: nothing was stopped, say so
   report $([[ $rc == 0 ]]; echo $?) "the grid finished before SIGTERM (exit $rc); resume not exercised this time"
 fi
+
+# A grid whose OPD is a cube of maps, one per point (jobs/examples/psf_grid_cube.yaml, made
+# small): the same bytes on 1 and 3 ranks, each rank reading the maps of its own points.
+examples="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../jobs/examples" && pwd)"
+sed -e 's/npix: 512/npix: 64/; s/count: 6/count: 2/' \
+    -e "s|opd: data/|opd: $examples/data/|" "$examples/psf_grid_cube.yaml" >cube.yaml
+for ranks in 1 3; do
+  mpirun -n "$ranks" --oversubscribe --bind-to none "$exe" run cube.yaml -o "cube$ranks.h5" \
+    >"cube$ranks.log" 2>&1
+  rc=$?
+  report $([[ $rc == 0 ]]; echo $?) "cube-of-maps grid on $ranks rank(s) runs" \
+    "exit $rc: $(tail -3 "cube$ranks.log")"
+  dump "cube$ranks.h5" /grid/psf "cube$ranks.bin"
+done
+same=1
+[[ -s cube1.bin ]] && cmp -s cube1.bin cube3.bin && same=0
+report $same "cube-of-maps grid: /grid/psf byte-identical on 1 and 3 ranks"
 
 # Without `field`: no /grid.
 tiny_job 2 >plain.yaml

@@ -188,6 +188,100 @@ static void expect_load_error(pp_optic_spec *spec, const char *what, int want_pa
   pp_status_free(status);
 }
 
+/* ---- 0. cubes: one map per field point ------------------------------------------------------ */
+
+/* A FITS cube (NAXIS3 maps) and an HDF5 one ([map][y][x]): pp_map_read refuses them (a 2-D
+ * map is asked for), pp_map_read_slice reads map k as the values written at k, and
+ * fits_optical_element lays the map of the field point it is told, pixel for pixel. */
+static void test_cubes(void) {
+  enum { N = 8, MAPS = 3 };
+  double cube[MAPS * N * N];
+  for (size_t v = 0; v < MAPS * N * N; v++)
+    cube[v] = 1e-9 * (double)(v % 97) + 1e-7 * (double)(v / (N * N));
+  char fits_path[1200], h5_path[1200];
+  fits_keys keys = {.scale_key = "PIXELSCL", .scale = 0.01, .bunit = "m"};
+  long axes[3] = {N, N, MAPS};
+  PP_TEST_TRUE(write_fits_nd(in_dir(fits_path, sizeof fits_path, "cube.fits"), 3, axes, cube,
+                             &keys) == 0, "FITS cube written");
+  hsize_t dims[3] = {MAPS, N, N};
+  PP_TEST_TRUE(write_h5(in_dir(h5_path, sizeof h5_path, "cube.h5"), "/opd", 3, dims, cube, 0.01,
+                        "m", false) == 0, "HDF5 cube written");
+  const char *paths[2] = {fits_path, h5_path};
+  for (int f = 0; f < 2; f++) {
+    pp_map map;
+    pp_status status = pp_map_read(paths[f], &map);
+    PP_TEST_TRUE(status && strstr(pp_status_message(status), "2-D"),
+                 "pp_map_read: a cube is not a 2-D map");
+    pp_status_free(status);
+    for (size_t k = 0; k < MAPS; k++) {
+      status = pp_map_read_slice(paths[f], k, &map);
+      PP_TEST_OK(status, "pp_map_read_slice reads map k");
+      if (status) continue;
+      bool same = map.ny == N && map.nx == N && map.n_slices == MAPS;
+      for (size_t v = 0; same && v < N * N; v++) same = map.values[v] == cube[k * N * N + v];
+      PP_TEST_TRUE(same, "map k holds the values written at k, n_slices the count");
+      PP_TEST_NEAR(map.pixelscale_m, 0.01, 0.0, "the cube's pixel scale");
+      pp_map_clear(&map);
+    }
+    status = pp_map_read_slice(paths[f], MAPS, &map);
+    PP_TEST_TRUE(status && strstr(pp_status_message(status), "no map 3"), "no map past the last");
+    pp_status_free(status);
+
+    pp_optic_spec spec = map_spec("opd", paths[f]);
+    PP_TEST_OK(pp_optic_spec_load_files(&spec, NULL), "a cube loads");
+    PP_TEST_TRUE(pp_optic_spec_map_count(&spec, "opd") == MAPS &&
+                 pp_optic_spec_map_count(&spec, "transmission") == 0, "its count of maps");
+    pp_status past = pp_optic_spec_use_field_point(&spec, MAPS);
+    PP_TEST_TRUE(past != PP_SUCCESS, "no field point past the cube");
+    pp_status_free(past);
+    PP_TEST_OK(pp_optic_spec_use_field_point(&spec, 2), "field point 2");
+    test_plane plane = plane_new(N, N, 0.01);
+    pp_status applied = pp_optic_apply_pupil(&spec, &plane.grid, plane.amplitude, plane.opd);
+    PP_TEST_OK(applied, "apply map 2");
+    if (applied == PP_SUCCESS) {
+      bool same = true;
+      for (size_t v = 0; v < N * N; v++) same = same && plane.opd[v] == cube[2 * N * N + v];
+      PP_TEST_TRUE(same, "the OPD laid is map 2, pixel for pixel");
+    }
+    plane_free(&plane);
+    pp_optic_spec_clear(&spec);
+  }
+  /* A transmission cube: the amplitude is multiplied by the point's map; a negative value in
+   * a later map stops the load, naming the map. */
+  double transmission[MAPS * N * N];
+  for (size_t v = 0; v < MAPS * N * N; v++) transmission[v] = (double)((v * 7) % 11) / 10.0;
+  PP_TEST_TRUE(write_h5(in_dir(h5_path, sizeof h5_path, "t_cube.h5"), "/t", 3, dims,
+                        transmission, 0.01, NULL, false) == 0, "HDF5 transmission cube written");
+  pp_optic_spec t_spec = map_spec("transmission", h5_path);
+  PP_TEST_OK(pp_optic_spec_load_files(&t_spec, NULL), "a transmission cube loads");
+  PP_TEST_OK(pp_optic_spec_use_field_point(&t_spec, 1), "field point 1");
+  test_plane t_plane = plane_new(N, N, 0.01);
+  PP_TEST_OK(pp_optic_apply_pupil(&t_spec, &t_plane.grid, t_plane.amplitude, t_plane.opd),
+             "apply transmission map 1");
+  bool t_same = true;
+  for (size_t v = 0; v < N * N; v++)
+    t_same = t_same && t_plane.amplitude[v] == transmission[N * N + v];
+  PP_TEST_TRUE(t_same, "the amplitude is transmission map 1, pixel for pixel");
+  plane_free(&t_plane);
+  pp_optic_spec_clear(&t_spec);
+  transmission[2 * N * N + 9] = -0.5;
+  write_h5(h5_path, "/t", 3, dims, transmission, 0.01, NULL, false);
+  t_spec = map_spec("transmission", h5_path);
+  int t_index = pp_optic_param_index(pp_optic_type_find("fits_optical_element"), "transmission");
+  expect_load_error(&t_spec, "negative transmission in map 2", t_index, h5_path,
+                    "(1, 1) of map 2", ">= 0", NULL);
+  pp_optic_spec_clear(&t_spec);
+
+  /* A NaN in a map after the first stops the load, naming the map. */
+  cube[2 * N * N + 5] = NAN;
+  write_fits_nd(fits_path, 3, axes, cube, &keys);
+  pp_optic_spec spec = map_spec("opd", fits_path);
+  int opd_index = pp_optic_param_index(pp_optic_type_find("fits_optical_element"), "opd");
+  expect_load_error(&spec, "NaN in map 2 of a cube", opd_index, fits_path, "(0, 5) of map 2",
+                    "NaN", NULL);
+  pp_optic_spec_clear(&spec);
+}
+
 /* ---- 1. an OPD map equals the zernike_wfe it was written from ------------------------------- */
 
 enum { ZN = 64 };
@@ -711,13 +805,13 @@ static void test_errors(void) {
   expect_load_error(&spec, "NaN in an HDF5 map", opd_index, path, "(y, x) = (3, 4)", NULL);
   pp_optic_spec_clear(&spec);
 
-  /* Wrong rank. */
-  long cube_axes[3] = {N, N, 2};
-  double cube[2 * N * N];
-  fill_pattern(cube, 2 * N * N);
-  write_fits_nd(in_dir(path, sizeof path, "cube.fits"), 3, cube_axes, cube, &keys);
+  /* Wrong rank (a 3-D cube of maps is one map per field point: test_cubes). */
+  long hyper_axes[4] = {N, N, 2, 1};
+  double hyper[2 * N * N];
+  fill_pattern(hyper, 2 * N * N);
+  write_fits_nd(in_dir(path, sizeof path, "hyper.fits"), 4, hyper_axes, hyper, &keys);
   spec = map_spec("transmission", path);
-  expect_load_error(&spec, "3-D FITS refused", t_index, path, "3 axes", "2-D", NULL);
+  expect_load_error(&spec, "4-D FITS refused", t_index, path, "4 axes", "2-D", NULL);
   pp_optic_spec_clear(&spec);
   hsize_t line_dims[1] = {N};
   write_h5(in_dir(path, sizeof path, "line.h5"), "/t", 1, line_dims, values, 0.01, NULL, false);
@@ -923,6 +1017,7 @@ int main(void) {
     printf("FAIL cannot make a temporary directory\n");
     return 1;
   }
+  test_cubes();
   test_opd_equals_zernike();
   test_transmission_equals_circle();
   test_resampling_ramp();
