@@ -9,7 +9,9 @@
  *   - whole-pixel shifts and POPPY's pad/crop centring move pixels by whole pixels
  *     (index arithmetic done here);
  *   - each bad file is PP_ERR_INPUT naming the file, and the job parser puts it at the key.
- * Files are written here with cfitsio and HDF5 into a fresh temporary directory. Serial. */
+ * Files are written here with cfitsio and HDF5 into a fresh temporary directory. Serial.
+ * Over 600 lines: every truth above is checked for both formats (FITS and HDF5) and for 2-D
+ * maps and cubes, and the writers of those test files are shared by all of them. */
 #include <fitsio.h>
 #include <hdf5.h>
 #include <math.h>
