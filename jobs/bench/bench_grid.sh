@@ -3,8 +3,11 @@
 # wavelengths (200 tasks) of a 512 px pupil with field-dependent Zernikes, on 1 and 2 ranks
 # run alternately; prints
 #   - the parallel efficiency T1 / (2 · T2), whole run and compute alone (as bench_scaling.sh);
-#   - the per-task overhead outside the transform: (run time − compute time) / tasks on one
-#     rank, also as a fraction of one 256 px task's transform (measured here too);
+#   - the per-task overhead outside the transform on one rank, as a fraction of one 256 px
+#     task's transform (measured here too): per task, what the run spends outside its compute
+#     stage, over and above a 1-point grid of the same system (8 tasks), so that the fixed
+#     start-up and close of a run are not charged to tasks: ((T − C)₂₀₀ − (T − C)₈) / 192;
+#     the whole-run figure (T − C)₂₀₀ / 200 beside it;
 #   - whether /grid/psf is byte-identical on 1 and 2 ranks;
 #   - with POPPY_SRC=/path/to/poppy (a POPPY source tree; numpy, scipy, astropy importable by
 #     /usr/bin/python3): the same grid computed by POPPY in one process, a loop over the
@@ -35,6 +38,7 @@ output: {cube: true}
 JOB
 }
 grid_job 512 5 8 1.5e-6 > "$work/grid.yaml"
+grid_job 512 1 8 1.5e-6 > "$work/point.yaml"
 grid_job 256 1 1 1.0e-6 > "$work/one256.yaml"
 tasks=200
 timing() { # timing LOG: the run's `timing` line, as "stage value" words
@@ -49,6 +53,8 @@ for r in $(seq 1 "$reps"); do
   done
   "$exe" run "$work/one256.yaml" -o "$work/one.h5" --force > /dev/null 2> "$work/log"
   timing "$work/log" >> "$work/t256"
+  "$exe" run "$work/point.yaml" -o "$work/point.h5" --force > /dev/null 2> "$work/log"
+  timing "$work/log" >> "$work/t8"
 done
 h5diff -q "$work/out1.h5" "$work/out2.h5" /grid/psf /grid/psf && same=yes || same=no
 median() {  # median of the value following stage name $1 in file $2
@@ -58,6 +64,7 @@ median() {  # median of the value following stage name $1 in file $2
 t1=$(median total "$work/t1"); t2=$(median total "$work/t2")
 c1=$(median compute "$work/t1"); c2=$(median compute "$work/t2")
 task256=$(median compute "$work/t256")
+t8=$(median total "$work/t8"); c8=$(median compute "$work/t8")
 echo "PSF grid: 25 points x 8 wavelengths = $tasks tasks, 512 px pupil, MFT to 128 x 128 px;"
 echo "median of $reps alternating runs (seconds, slowest rank)"
 echo
@@ -65,20 +72,32 @@ echo "| ranks | total | compute |"
 echo "| ---: | ---: | ---: |"
 printf "| 1 | %.3f | %.3f |\n| 2 | %.3f | %.3f |\n" "$t1" "$c1" "$t2" "$c2"
 echo
-awk -v a="$t1" -v b="$t2" -v c="$c1" -v d="$c2" -v n="$tasks" -v s="$task256" 'BEGIN{
+awk -v a="$t1" -v b="$t2" -v c="$c1" -v d="$c2" -v n="$tasks" -v s="$task256" \
+    -v e="$t8" -v f="$c8" 'BEGIN{
   printf "parallel efficiency T1/(2·T2): %.3f (whole run), %.3f (compute alone)\n", a / (2 * b), c / (2 * d)
+  m = ((a - c) - (e - f)) / (n - 8)
+  printf "per-task overhead outside the transform (1 rank): %.5f s = %.1f %% of a 256 px task (%.5f s)\n", m, 100 * m / s, s
   o = (a - c) / n
-  printf "per-task overhead outside the transform (1 rank): %.5f s = %.1f %% of a 256 px task (%.5f s)\n", o, 100 * o / s, s}'
+  printf "  (whole run, start-up and close included: %.5f s per task = %.1f %%; 1-point grid: total %.3f s, compute %.3f s)\n", o, 100 * o / s, e, f}'
 echo "/grid/psf identical for 1 and 2 ranks: $same"
 
 if [[ -n "${POPPY_SRC:-}" ]]; then
   # POPPY in one process, one BLAS thread, a loop over the points (WebbPSF's psf_grid).
-  PYTHONPATH="$POPPY_SRC${PYTHONPATH:+:$PYTHONPATH}" /usr/bin/python3 - "$t1" <<'PY'
+  PYTHONPATH="$POPPY_SRC${PYTHONPATH:+:$PYTHONPATH}" OMP_NUM_THREADS=1 NUMEXPR_NUM_THREADS=1 \
+    NUMEXPR_MAX_THREADS=1 /usr/bin/python3 - "$t1" <<'PY'
 import sys, time
 import numpy as np
 import astropy.units as u
 import poppy
 
+# numpy's FFT, one thread, no process pool (as the issue's POPPY timings); numexpr stays on
+# where installed (POPPY uses it if it can), held to one thread by the environment
+poppy.conf.use_fftw = False
+poppy.conf.use_multiprocessing = False
+for accel in ("use_mkl", "use_cuda", "use_opencl"):
+    if hasattr(poppy.conf, accel):
+        setattr(poppy.conf, accel, False)
+poppy.accel_math.update_math_settings()
 t_polypsf = float(sys.argv[1])
 xs = np.linspace(-60, 60, 5)
 wavelengths = np.linspace(1.0e-6, 1.5e-6, 8)

@@ -337,9 +337,10 @@ void pp_plan_log(const pp_plan *plan, const pp_job *job, const pp_logger *logger
   if (t->n_planes > 0)
     snprintf(planes, sizeof planes, ", planes %.1f", pp_mebibytes(t->plane_bytes));
   pp_log(logger, PP_LOG_INFO,
-         "plan: %zu task(s) (one per wavelength), pupil %zu px, detector %zu × %zu px "
+         "plan: %zu task(s) (one per %s), pupil %zu px, detector %zu × %zu px "
          "(oversample %d), method %s; pupil → detector transform, predicted by the cost model:",
-         plan->n_tasks, job->pupil_npix,
+         plan->n_tasks, job->n_field_points > 0 ? "field point and wavelength" : "wavelength",
+         job->pupil_npix,
          t->choice.n_out_y, t->choice.n_out_x,
          job->detector.oversample, pp_method_name(job->method));
   pp_plan_log_choice(&t->choice, job, logger);
