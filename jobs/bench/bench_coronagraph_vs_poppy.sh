@@ -10,10 +10,9 @@
 #   lyot_semi    the same by coronagraph: semi_analytic (POPPY: SemiAnalyticCoronagraph,
 #                oversample 8, occulter_box 0.3″)
 # Usage: jobs/bench/bench_coronagraph_vs_poppy.sh [path/to/polypsf]   (prints a Markdown table)
-# Environment: POPPY_SRC (optional), PYTHON (default python3).
+# Environment: POPPY_SRC (optional; the tree's root or its poppy/), PYTHON (poppy_env.sh).
 set -euo pipefail
 exe=${1:-${POLYPSF:-build/polypsf}}
-python=${PYTHON:-python3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
@@ -48,11 +47,16 @@ job lyot_semi 512 "$four" "$lyot_optics" \
   "fft_oversample: 4, coronagraph: semi_analytic, coronagraph_oversample: 8, occulter_box: 0.3"
 
 # The same systems in POPPY (the polypsf job above is the specification).
-cat > "$work/poppy_case.py" <<'PY'
+# shellcheck source=poppy_env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/poppy_env.sh"
+if [ -n "${POPPY_SRC:-}" ] && ! poppy_setup; then exit 2; fi
+cat > "$work/poppy_case.py" <<PY
+$poppy_preamble
+PY
+cat >> "$work/poppy_case.py" <<'PY'
 import sys, time
 import numpy as np
 import astropy.units as u
-import poppy
 name = sys.argv[1]
 npix = {'fqpm_512x4': 512, 'fqpm_1024x4': 1024}.get(name, 512)
 count = 1 if name == 'fqpm_1024x4' else 4
@@ -94,8 +98,7 @@ for name in fqpm_512x4 fqpm_1024x4 lyot_fft lyot_semi; do
   rm -rf "$XDG_CACHE_HOME"
   read -r seconds mib < <(measure "$exe" run "$work/$name.yaml" -o "$work/$name.h5" --force; echo)
   if [ -n "${POPPY_SRC:-}" ]; then
-    read -r _ poppy_mib < <(PYTHONPATH="$(dirname "$POPPY_SRC"):${PYTHONPATH:-}" \
-      measure "$python" "$work/poppy_case.py" "$name"; echo)
+    read -r _ poppy_mib < <(measure "$poppy_python" "$work/poppy_case.py" "$name"; echo)
     poppy_seconds=$(tail -1 "$work/stdout")
     awk -v n="$name" -v ps="$poppy_seconds" -v pm="$poppy_mib" -v s="$seconds" -v m="$mib" \
       'BEGIN{printf "| %s | %.2f | %.0f | %.2f | %.0f | %.1f× |\n", n, ps, pm, s, m, ps / s}'

@@ -5,9 +5,9 @@
 # the ratio POPPY / polypsf per size. Without POPPY_SRC the 1024² ratio uses the time the
 # reference file records (../shared/reference/fresnel_hst.h5, poppy_seconds_single_process,
 # 2 wavelengths on a 2-core machine with one BLAS thread), and says so.
-# One thread each (OPENBLAS_NUM_THREADS=1; POPPY with numpy's FFT, no numexpr threads).
+# One thread each (OPENBLAS_NUM_THREADS=1; POPPY as poppy_env.sh configures it).
 # Usage: jobs/bench/bench_fresnel.sh [build-dir] [rounds]   (defaults: build, 3)
-#        POPPY_SRC=/path/to/poppy jobs/bench/bench_fresnel.sh
+#        POPPY_SRC=/path/to/poppy jobs/bench/bench_fresnel.sh   (the tree's root or its poppy/)
 set -euo pipefail
 build=${1:-build}
 rounds=${2:-3}
@@ -19,14 +19,16 @@ reference=${POLYPSF_REFERENCE_DIR:-$here/../../../shared/reference}/fresnel_hst.
 ours=$("$build/jobs/bench/bench_fresnel" "$rounds")
 echo "$ours"
 
+# shellcheck source=poppy_env.sh
+source "$here/poppy_env.sh"
+poppy_ok=no
+[[ -n "${POPPY_SRC:-}" ]] && poppy_setup && poppy_ok=yes
 poppy_seconds() { # NPIX: best seconds per wavelength of POPPY's fresnel_hst at NPIX/0.25
-  PYTHONPATH="$POPPY_SRC" python3 - "$1" "$rounds" <<'PY'
+  "$poppy_python" - "$1" "$rounds" <<PY
+$poppy_preamble
 import sys, time
 import astropy.units as u
-import poppy
 npix, rounds = int(sys.argv[1]), int(sys.argv[2])
-poppy.conf.use_fftw = False
-poppy.conf.use_numexpr = False
 def system():
     s = poppy.FresnelOpticalSystem(pupil_diameter=2.4 * u.m, npix=npix, beam_ratio=0.25)
     s.add_optic(poppy.CircularAperture(radius=1.2 * u.m, gray_pixel=True))
@@ -50,7 +52,7 @@ while read -r _ size _ best _; do
   npix=$((n / 4))
   poppy=""
   source="POPPY in this run"
-  if [[ -n "${POPPY_SRC:-}" ]]; then
+  if [[ $poppy_ok == yes ]]; then
     poppy=$(poppy_seconds "$npix" 2>/dev/null) || poppy=""
     [[ -z "$poppy" ]] && source="POPPY_SRC given but POPPY did not run"
   elif [[ $n == 1024 && -r "$reference" ]] && command -v h5dump >/dev/null; then

@@ -81,23 +81,16 @@ awk -v a="$t1" -v b="$t2" -v c="$c1" -v d="$c2" -v n="$tasks" -v s="$task256" \
   printf "  (whole run, start-up and close included: %.5f s per task = %.1f %%; 1-point grid: total %.3f s, compute %.3f s)\n", o, 100 * o / s, e, f}'
 echo "/grid/psf identical for 1 and 2 ranks: $same"
 
-if [[ -n "${POPPY_SRC:-}" ]]; then
+# shellcheck source=poppy_env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/poppy_env.sh"
+if [[ -n "${POPPY_SRC:-}" ]] && poppy_setup; then
   # POPPY in one process, one BLAS thread, a loop over the points (WebbPSF's psf_grid).
-  PYTHONPATH="$POPPY_SRC${PYTHONPATH:+:$PYTHONPATH}" OMP_NUM_THREADS=1 NUMEXPR_NUM_THREADS=1 \
-    NUMEXPR_MAX_THREADS=1 /usr/bin/python3 - "$t1" <<'PY'
+  "$poppy_python" - "$t1" <<PY
+$poppy_preamble
 import sys, time
 import numpy as np
 import astropy.units as u
-import poppy
 
-# numpy's FFT, one thread, no process pool (as the issue's POPPY timings); numexpr stays on
-# where installed (POPPY uses it if it can), held to one thread by the environment
-poppy.conf.use_fftw = False
-poppy.conf.use_multiprocessing = False
-for accel in ("use_mkl", "use_cuda", "use_opencl"):
-    if hasattr(poppy.conf, accel):
-        setattr(poppy.conf, accel, False)
-poppy.accel_math.update_math_settings()
 t_polypsf = float(sys.argv[1])
 xs = np.linspace(-60, 60, 5)
 wavelengths = np.linspace(1.0e-6, 1.5e-6, 8)
@@ -120,5 +113,5 @@ print(f"POPPY, one process, loop over 25 points: {t_poppy:.2f} s; polypsf on 1 r
       f"{t_polypsf:.2f} s; ratio per core {t_poppy / t_polypsf:.1f}x")
 PY
 else
-  echo "POPPY comparison: set POPPY_SRC to a POPPY source tree to run it"
+  echo "POPPY comparison: set POPPY_SRC to a POPPY source tree (that imports) to run it"
 fi
