@@ -315,9 +315,10 @@ typedef struct pp_dispatcher pp_dispatcher;
 /* An MPI-3 RMA counter held by rank 0 of comm: each fetch-and-add gives the next task,
  * so fast ranks take more tasks and none waits for a slow one. Collective. */
 pp_status pp_dispatcher_create(MPI_Comm comm, size_t n_tasks, pp_dispatcher **dispatcher);
-/* The next task's position in plan order, or n_tasks when all are handed out.
- * Not collective (one-sided). */
-pp_status pp_dispatcher_next(pp_dispatcher *dispatcher, size_t *position);
+/* The first of the next `count` consecutive positions in plan order (count ≥ 1; every
+ * caller of one dispatcher asks for the same count, so runs start at multiples of it), or
+ * n_tasks when all are handed out. Not collective (one-sided). */
+pp_status pp_dispatcher_next(pp_dispatcher *dispatcher, size_t count, size_t *position);
 /* Records one finished task and this rank's peak RSS (bytes). Not collective. */
 pp_status pp_dispatcher_done(pp_dispatcher *dispatcher, size_t peak_bytes);
 /* Records this rank's peak RSS (bytes) without finishing a task (a group's other ranks).

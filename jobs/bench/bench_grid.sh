@@ -12,10 +12,11 @@
 #   - with POPPY_SRC=/path/to/poppy (a POPPY source tree; numpy, scipy, astropy importable by
 #     /usr/bin/python3): the same grid computed by POPPY in one process, a loop over the
 #     points as WebbPSF's psf_grid does, and the ratio POPPY time / polypsf time per core.
-# Usage: jobs/bench/bench_grid.sh [path/to/polypsf] [repetitions]
+# Usage: [METHOD=auto|mft|czt] jobs/bench/bench_grid.sh [path/to/polypsf] [repetitions]
 set -euo pipefail
 exe=${1:-${POLYPSF:-build/polypsf}}
 reps=${2:-3}
+method=${METHOD:-auto} # the transform (auto: the default, as a user runs it; or mft, czt)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export OPENBLAS_NUM_THREADS=1
@@ -33,7 +34,7 @@ optics:
       coefficients: [0, 0, 0, 1.0e-8]
       field_polynomial: [[4, 2, 0, 2.0e-11], [4, 0, 2, 2.0e-11], [5, 1, 1, 3.0e-11], [6, 2, 0, 1.5e-11], [6, 0, 2, -1.5e-11], [7, 0, 1, 6.0e-10], [8, 1, 0, 6.0e-10]]
 detector: {pixelscale: 0.03, fov_pixels: 64, oversample: 2}
-propagation: {method: mft}
+propagation: {method: $method}
 output: {cube: true}
 JOB
 }
@@ -65,7 +66,7 @@ t1=$(median total "$work/t1"); t2=$(median total "$work/t2")
 c1=$(median compute "$work/t1"); c2=$(median compute "$work/t2")
 task256=$(median compute "$work/t256")
 t8=$(median total "$work/t8"); c8=$(median compute "$work/t8")
-echo "PSF grid: 25 points x 8 wavelengths = $tasks tasks, 512 px pupil, MFT to 128 x 128 px;"
+echo "PSF grid: 25 points x 8 wavelengths = $tasks tasks, 512 px pupil to 128 x 128 px, method $method;"
 echo "median of $reps alternating runs (seconds, slowest rank)"
 echo
 echo "| ranks | total | compute |"

@@ -1,5 +1,5 @@
-/* Dynamic task hand-out through one MPI-3 RMA window on rank 0: slot 0 is the next task,
- * slot 1 the tasks finished, slot 2 + r the peak RSS rank r last reported. A rank takes
+/* Dynamic task hand-out through one MPI-3 RMA window on rank 0: slot 0 is the next position
+ * (a run of them for PSF grids: run.c), slot 1 the tasks finished, slot 2 + r the peak RSS rank r last reported. A rank takes
  * a task with one atomic fetch-and-add, so no rank ever waits for another to finish. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -48,9 +48,11 @@ static pp_status pp_dispatcher_add(pp_dispatcher *d, int slot, int64_t add, int6
   return PP_SUCCESS;
 }
 
-pp_status pp_dispatcher_next(pp_dispatcher *d, size_t *position) {
+pp_status pp_dispatcher_next(pp_dispatcher *d, size_t count, size_t *position) {
+  PP_CHECK(count >= 1 && count <= d->n_tasks + 1, PP_ERR_INTERNAL,
+           "pp_dispatcher_next: a run of %zu positions", count);
   int64_t before = 0;
-  PP_CALL(pp_dispatcher_add(d, PP_SLOT_NEXT, 1, &before));
+  PP_CALL(pp_dispatcher_add(d, PP_SLOT_NEXT, (int64_t)count, &before));
   *position = (size_t)before < d->n_tasks ? (size_t)before : d->n_tasks;
   return PP_SUCCESS;
 }

@@ -79,6 +79,8 @@ typedef struct {
   double seconds[PP_T_COUNT];  /* wall time of this rank per stage */
   pp_grid_run *grid;           /* a PSF grid (job has field points), else NULL; job is then
                                   grid->expanded: one task per (point, wavelength) */
+  size_t take;                 /* positions a task taker takes at once (pp_run_take_size) */
+  size_t take_next, take_end;  /* what is left of this rank's current run of positions */
 } pp_run_state;
 
 /* Sets this process's FFTW and OpenBLAS threads before anything plans (the calibration and
@@ -320,23 +322,45 @@ static pp_status pp_run_stop_if_requested(pp_run_state *st, pp_dispatcher *dispa
                         on_disk, st->job->n_wavelengths);
 }
 
-/* The next position of this wave for a task taker, or SIZE_MAX when its wave is over. A
- * position fetched past the wave belongs to the next wave and is kept in *pending (each taker
- * overruns at most once, and a wave is never smaller than the number of takers, so a pending
- * position always falls in the next wave). */
+/* How many consecutive positions a task taker takes at once. One, except for a PSF grid
+ * whose points outnumber the takers fourfold: then a point's wavelengths (consecutive in
+ * the grid's order, pp_grid_order_tasks), so that each point's pupil is built by one rank
+ * rather than by every rank (on 2 ranks, one task at a time built every pupil twice). Four
+ * points per taker at least keep the last ones from waiting long on the others. Grids
+ * always keep their slices in the file (output_cube), so a taker never stops within its run
+ * for want of a slot. The bytes of every task are the same whoever computes it. */
+static size_t pp_run_take_size(const pp_run_state *st, size_t workers) {
+  if (!st->grid || !st->job->output_cube) return 1;
+  size_t per_point = st->grid->n_lambda;
+  if (per_point < 2 || st->n_todo / per_point < 4 * workers) return 1;
+  return per_point;
+}
+
+/* The next position of this wave for a task taker, or SIZE_MAX when its wave is over. The
+ * dispatcher hands out runs of st->take positions starting at multiples of it, and waves
+ * hold whole runs, so a run never crosses a wave's end. A run fetched past the wave belongs
+ * to the next wave and is kept in *pending (each taker overruns at most once, and a wave is
+ * never smaller than the takers' runs, so a pending run always falls in the next wave). */
 static pp_status pp_run_next(pp_run_state *st, pp_dispatcher *dispatcher, size_t wave_end,
                              size_t *pending, size_t *next) {
   *next = SIZE_MAX;
   if (!st->job->output_cube && st->n_held == st->n_slots) return PP_SUCCESS; /* full */
-  if (pp_run_stop_flagged(st)) return PP_SUCCESS; /* asked to stop: the wave's end agrees on it */
+  /* asked to stop: the wave's end agrees on it; what is left of a run waits for --resume */
+  if (pp_run_stop_flagged(st)) return PP_SUCCESS;
+  if (st->take_next < st->take_end) {
+    *next = st->take_next++;
+    return PP_SUCCESS;
+  }
   size_t position = *pending;
-  if (position == SIZE_MAX) PP_CALL(pp_dispatcher_next(dispatcher, &position));
+  if (position == SIZE_MAX) PP_CALL(pp_dispatcher_next(dispatcher, st->take, &position));
   *pending = SIZE_MAX;
   if (position >= st->n_todo) return PP_SUCCESS;
   if (position >= wave_end) {
     *pending = position;
     return PP_SUCCESS;
   }
+  st->take_next = position + 1;
+  st->take_end = position + st->take < wave_end ? position + st->take : wave_end;
   *next = position;
   return PP_SUCCESS;
 }
@@ -384,11 +408,14 @@ static pp_status pp_run_compute(pp_run_state *st, pp_dispatcher *dispatcher, con
   if (!st->job->output_cube) per_rank = st->n_todo; /* nothing to resume from: one wave */
   else if (st->plan.task.seconds > 0.0 && interval > st->plan.task.seconds)
     per_rank = (size_t)(interval / st->plan.task.seconds);
+  st->take = pp_run_take_size(st, workers);
+  per_rank = (per_rank + st->take - 1) / st->take * st->take; /* whole runs per wave */
   size_t wave_size = workers * (per_rank ? per_rank : 1); /* groups count once */
   size_t n_waves = (st->n_todo + wave_size - 1) / wave_size, pending = SIZE_MAX;
   double last_log = pp_wtime();
   pp_log(st->log, PP_LOG_INFO, "compute: %zu task(s) in %zu wave(s) of up to %zu, checkpoint "
-         "after each", st->n_todo, n_waves, wave_size);
+         "after each%s", st->n_todo, n_waves, wave_size,
+         st->take > 1 ? "; a rank takes a field point's wavelengths at once" : "");
   for (size_t w = 0; w < n_waves; w++) {
     size_t wave_end = (w + 1) * wave_size < st->n_todo ? (w + 1) * wave_size : st->n_todo;
     PP_CALL(pp_agree(st->comm, pp_run_wave(st, dispatcher, wave_end, &pending)));
