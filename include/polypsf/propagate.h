@@ -297,6 +297,12 @@ typedef struct pp_cost_rates {
  * version and planner thread count. A cache measured under another key is measured again.
  * Not collective. */
 void pp_cost_machine(char *key, size_t bytes);
+
+/* True when OpenBLAS fell back to kernels older than this CPU (an unknown CPU model, as in
+ * many virtual machines): `advice` then says so and which OPENBLAS_CORETYPE to set. The
+ * kernels are chosen when OpenBLAS loads, so a running program cannot change them. Not
+ * collective. */
+bool pp_blas_kernel_advice(char *advice, size_t bytes);
 /* Measures this machine (≤ 0.5 s, with whatever BLAS threading the process has; polypsf runs
  * one thread): the BLAS rates, the exponential, and chirp-z lines at a few lengths. Creates
  * FFTW_ESTIMATE plans (which add ESTIMATE wisdom). Not collective: one rank measures, the

@@ -42,6 +42,8 @@ pp_status pp_propagation_choose(const pp_job *job, const pp_propagation_options 
   pp_cost_load_report report;
   PP_CALL(pp_cost_rates_load(options->calibration_path, options->recalibrate, &rates, &report));
   pp_propagation_log_rates(&report, logger);
+  char advice[512];
+  if (pp_blas_kernel_advice(advice, sizeof advice)) pp_log(logger, PP_LOG_WARN, "%s", advice);
   /* The first choice gives the transform's shape; the chirp-z lengths it needs are then
    * measured (once per machine: they join the cache) and the choice is made again on them. */
   PP_CALL(pp_system_choose(job, &rates, choice));
