@@ -39,8 +39,10 @@ PACKAGES := build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-
 # and python3-scipy (GriddedPSFModel, which needs scipy's interpolation and which Debian's
 # package only recommends, reads `export --psf-grid` files in test_psf_grid_photutils), and
 # FUZZ_PACKAGES (`make fuzz`: Debian 12's clang 14, and libclang-rt-14-dev, which holds
-# libFuzzer's runtime libclang_rt.fuzzer-x86_64.a and which clang only recommends).
-FUZZ_PACKAGES := clang libclang-rt-14-dev
+# libFuzzer's runtime libclang_rt.fuzzer-x86_64.a and which clang only recommends, and llvm,
+# whose llvm-symbolizer LeakSanitizer needs to match tests/fuzz/lsan_fuzz.supp's function
+# names: without it a bare machine reported HDF5's own losses as leaks).
+FUZZ_PACKAGES := clang libclang-rt-14-dev llvm
 TEST_PACKAGES := valgrind procps python3 python3-h5py python3-numpy python3-astropy python3-photutils python3-scipy slurm-wlm munge \
                  e2fsprogs mount iproute2 $(FUZZ_PACKAGES)
 

@@ -32,6 +32,14 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 # any allocation over the 2 GiB limit that succeeds. fast_unwind_on_malloc=0: HDF5 is built
 # without frame pointers, and the suppression above must see H5C_protect in the stack.
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:allocator_may_return_null=1:fast_unwind_on_malloc=0:malloc_context_size=20"
+# The suppressions above name functions (H5C_protect, …): LeakSanitizer matches them only
+# on symbolized stacks, which takes llvm-symbolizer (Debian's llvm; clang only recommends
+# it). Without it every HDF5 loss would be reported as a leak of polypsf's.
+if ! command -v llvm-symbolizer >/dev/null; then
+  echo "run_fuzz: llvm-symbolizer not found (Debian's package llvm; make fuzz installs it):" \
+    "the leak suppressions need symbolized stacks" >&2
+  exit 2
+fi
 failed=()
 for target in "${targets[@]}"; do
   exe="$build/tests/fuzz/fuzz_$target"
