@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char pp_lock_suffix[] = ".lock";
@@ -34,6 +35,12 @@ enum { pp_lock_attempts = 8, pp_holder_bytes = 160 };
 static void pp_lock_describe_holder(int fd, char holder[pp_holder_bytes]) {
   char text[pp_holder_bytes] = {0};
   ssize_t got = pread(fd, text, sizeof text - 1, 0);
+  /* the holder signs just after it locks: give it a moment (at most 50 ms) before falling
+   * back to the bare process number */
+  for (int wait = 0; got <= 0 && wait < 10; wait++) {
+    nanosleep(&(struct timespec){.tv_nsec = 5000000}, NULL);
+    got = pread(fd, text, sizeof text - 1, 0);
+  }
   size_t length = got > 0 ? (size_t)got : 0;
   while (length > 0 && (text[length - 1] == '\n' || text[length - 1] == ' ')) length--;
   text[length] = '\0';

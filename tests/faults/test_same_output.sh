@@ -34,7 +34,9 @@ if [[ $rc_a == 0 ]]; then winner=$pid_a loser_log="$tmp/b.log" rc_loser=$rc_b
 else winner=$pid_b loser_log="$tmp/a.log" rc_loser=$rc_a; fi
 report $([[ "$rc_a,$rc_b" == "0,2" || "$rc_a,$rc_b" == "2,0" ]]; echo $?) \
   "started together: one exits 0, the other 2 (got $rc_a and $rc_b)"
-report $(grep -qF "output '$out' is being written by another polypsf run (process $winner on host" "$loser_log" &&
+# "process N on host H" once the winner has signed its lock file; "process N" (from the lock
+# itself) when the loser looked in between the winner's lock and its signature
+report $(grep -qE "output '$out' is being written by another polypsf run \(process $winner( on host |;)" "$loser_log" &&
   grep -qF "'$out.lock'" "$loser_log"; echo $?) "the refusal names the other run's process ($winner) and the lock file" \
   "$(grep -m 1 "error:" "$loser_log")"
 echo "  message: $(grep -m 1 "error:" "$loser_log")"
