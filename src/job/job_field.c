@@ -42,6 +42,19 @@ static pp_status pp_job_read_numbers(pp_yaml_doc *doc, const yaml_node_t *node, 
   return PP_SUCCESS;
 }
 
+/* The n items of sequence `node` (at `path`), each a pair of numbers in `unit`, into
+ * out[2·p], out[2·p + 1]. */
+static pp_status pp_job_read_pairs(pp_yaml_doc *doc, const yaml_node_t *node, const char *path,
+                                   size_t n, const char *unit, const char *what, double *out) {
+  for (size_t p = 0; p < n; p++) {
+    char item_path[PP_JOB_PATH_BYTES];
+    pp_yaml_path_index(item_path, sizeof item_path, path, p);
+    PP_CALL(pp_job_read_numbers(doc, pp_yaml_sequence_item(doc, node, p), item_path, 2, unit,
+                                what, &out[2 * p]));
+  }
+  return PP_SUCCESS;
+}
+
 static pp_status pp_job_read_field_points(pp_yaml_doc *doc, const yaml_node_t *node,
                                           pp_job *job) {
   static const char *const path = "field.points";
@@ -59,14 +72,8 @@ static pp_status pp_job_read_field_points(pp_yaml_doc *doc, const yaml_node_t *n
   job->field_points_arcsec = calloc(2 * n, sizeof *job->field_points_arcsec);
   PP_CHECK(job->field_points_arcsec, PP_ERR_MEMORY, "out of memory for %zu field points", n);
   job->n_field_points = n;
-  for (size_t p = 0; p < n; p++) {
-    char item_path[PP_JOB_PATH_BYTES];
-    pp_yaml_path_index(item_path, sizeof item_path, path, p);
-    PP_CALL(pp_job_read_numbers(doc, pp_yaml_sequence_item(doc, node, p), item_path, 2,
-                                "arcsec", "a pair [x, y] in arcsec",
-                                &job->field_points_arcsec[2 * p]));
-  }
-  return PP_SUCCESS;
+  return pp_job_read_pairs(doc, node, path, n, "arcsec", "a pair [x, y] in arcsec",
+                           job->field_points_arcsec);
 }
 
 /* grid: {nx, ny, x: [a, b], y: [a, b]}: nx points from a to b (both included; one point
@@ -126,14 +133,8 @@ static pp_status pp_job_read_field_detector_pixels(pp_yaml_doc *doc, const yaml_
                          got);
   job->field_detector_pixels = calloc(2 * n, sizeof *job->field_detector_pixels);
   PP_CHECK(job->field_detector_pixels, PP_ERR_MEMORY, "out of memory");
-  for (size_t p = 0; p < n; p++) {
-    char item_path[PP_JOB_PATH_BYTES];
-    pp_yaml_path_index(item_path, sizeof item_path, path, p);
-    PP_CALL(pp_job_read_numbers(doc, pp_yaml_sequence_item(doc, node, p), item_path, 2,
-                                "pixels", "a pair [x, y] of detector pixels",
-                                &job->field_detector_pixels[2 * p]));
-  }
-  return PP_SUCCESS;
+  return pp_job_read_pairs(doc, node, path, n, "pixels", "a pair [x, y] of detector pixels",
+                           job->field_detector_pixels);
 }
 
 /* field_coefficients: one Noll list (metres) per field point, added into table[p][j]. */

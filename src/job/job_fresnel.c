@@ -109,19 +109,25 @@ pp_status pp_job_check_optic_mode(pp_yaml_doc *doc, const yaml_node_t *type_key,
   return PP_SUCCESS;
 }
 
-pp_status pp_job_refuse_fresnel_detector_keys(pp_yaml_doc *doc, const yaml_node_t *detector) {
-  static const char *const keys[] = {"pixelscale_m", "distance", NULL};
+/* The first of `keys` that `detector` holds, refused at its position with `reason`. */
+static pp_status pp_job_refuse_detector_keys(pp_yaml_doc *doc, const yaml_node_t *detector,
+                                             const char *const *keys, const char *reason) {
   for (size_t i = 0; keys[i]; i++) {
     yaml_node_t *key = NULL;
     if (pp_yaml_mapping_get(doc, detector, keys[i], &key)) {
       char path[PP_JOB_PATH_BYTES];
       pp_yaml_path(path, sizeof path, "detector", keys[i]);
-      return PP_YAML_ERROR(doc, key, path,
-                           "is for a Fresnel detector (propagation.mode: fresnel); a "
-                           "Fraunhofer detector takes pixelscale in arcsec");
+      return PP_YAML_ERROR(doc, key, path, "%s", reason);
     }
   }
   return PP_SUCCESS;
+}
+
+pp_status pp_job_refuse_fresnel_detector_keys(pp_yaml_doc *doc, const yaml_node_t *detector) {
+  static const char *const keys[] = {"pixelscale_m", "distance", NULL};
+  return pp_job_refuse_detector_keys(doc, detector, keys,
+                                     "is for a Fresnel detector (propagation.mode: fresnel); a "
+                                     "Fraunhofer detector takes pixelscale in arcsec");
 }
 
 pp_status pp_job_read_fresnel_detector(pp_yaml_doc *doc, const yaml_node_t *section,
@@ -140,17 +146,10 @@ pp_status pp_job_read_fresnel_detector(pp_yaml_doc *doc, const yaml_node_t *sect
                                 "a mapping such as {pixelscale_m: 2.0e-6, fov_pixels: 128, "
                                 "distance: 6.39}"));
   static const char *const fraunhofer_keys[] = {"pixelscale", "fov_arcsec", "oversample", NULL};
-  for (size_t i = 0; fraunhofer_keys[i]; i++) {
-    yaml_node_t *key = NULL;
-    if (pp_yaml_mapping_get(doc, section, fraunhofer_keys[i], &key)) {
-      char path[PP_JOB_PATH_BYTES];
-      pp_yaml_path(path, sizeof path, "detector", fraunhofer_keys[i]);
-      return PP_YAML_ERROR(doc, key, path,
-                           "is a Fraunhofer detector key (arcsec); a Fresnel detector is in "
-                           "metres: give pixelscale_m (metres per pixel), fov_pixels and "
-                           "distance");
-    }
-  }
+  PP_CALL(pp_job_refuse_detector_keys(doc, section, fraunhofer_keys,
+                                      "is a Fraunhofer detector key (arcsec); a Fresnel detector "
+                                      "is in metres: give pixelscale_m (metres per pixel), "
+                                      "fov_pixels and distance"));
   yaml_node_t *node = pp_yaml_mapping_get(doc, section, "pixelscale_m", NULL);
   if (!node)
     return pp_job_missing(doc, section_key, "detector.pixelscale_m", "pixelscale_m",

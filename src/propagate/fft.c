@@ -23,6 +23,7 @@
 #include <fftw3.h>
 
 #include "polypsf/propagate.h"
+#include "propagate/fft_private.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -168,9 +169,7 @@ static void pp_scale(double complex *a, size_t n, double factor) {
   for (size_t i = 0; i < n; i++) a[i] *= factor;
 }
 
-/* fftshift of an even × even array scaled by factor: fftshift is then its own inverse, a
- * swap of diagonally opposite quadrants, one pass. */
-static void pp_swap_quadrants_scaled(double complex *a, size_t ny, size_t nx, double factor) {
+void pp_fft_swap_quadrants_scaled(double complex *a, size_t ny, size_t nx, double factor) {
   size_t hy = ny / 2, hx = nx / 2;
   for (size_t y = 0; y < hy; y++) {
     double complex *top = a + y * nx, *bottom = a + (y + hy) * nx;
@@ -215,7 +214,7 @@ pp_status pp_fft_propagate(const pp_fft_plan *plan, const double complex *in, do
   if (propagation == PP_FFT_PUPIL_TO_IMAGE) {
     PP_CALL(pp_fft_run(plan, in, out));
     if (even) {
-      pp_swap_quadrants_scaled(out, ny, nx, unitary);
+      pp_fft_swap_quadrants_scaled(out, ny, nx, unitary);
     } else {
       pp_rotate_left_2d(out, ny, nx, ny - ny / 2, nx - nx / 2);
       pp_scale(out, n, unitary);

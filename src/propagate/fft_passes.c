@@ -18,6 +18,7 @@
  * row pass will read (image → pupil, pruned). Measured at N = 4096 (ESTIMATE plans): the
  * strided plan_many column pass alone took longer than FFTW's whole 2-D transform. */
 #include "polypsf/propagate.h"
+#include "propagate/fft_private.h"
 
 #include <fftw3.h>
 #include <limits.h>
@@ -149,23 +150,12 @@ pp_status pp_fft_passes_propagate(pp_fft_passes *plan, double complex *data,
   PP_CHECK(plan->direction == needed, PP_ERR_INTERNAL, "the 1-D passes' plan has the wrong sign");
   PP_CHECK(fftw_alignment_of((double *)data) == plan->alignment, PP_ERR_INTERNAL,
            "FFT arrays must be aligned like pp_array_alloc's");
-  const size_t n = plan->n, half = n / 2;
+  const size_t n = plan->n;
   const double unitary = 1.0 / (double)n; /* 1/sqrt(N·N) */
   if (propagation == PP_FFT_PUPIL_TO_IMAGE) {
     pp_fft_passes_rows(plan, data, pruned ? plan->band_row0 : 0, pruned ? plan->band : n);
     pp_fft_passes_columns(plan, data, pruned ? plan->band_row0 : 0, pruned ? plan->band : n, 0, n);
-    /* fftshift of an even plane: swap opposite quadrants, scaled */
-    for (size_t y = 0; y < half; y++) {
-      double complex *top = data + y * n, *bottom = data + (y + half) * n;
-      for (size_t x = 0; x < half; x++) {
-        double complex t = top[x];
-        top[x] = bottom[x + half] * unitary;
-        bottom[x + half] = t * unitary;
-        t = top[x + half];
-        top[x + half] = bottom[x] * unitary;
-        bottom[x] = t * unitary;
-      }
-    }
+    pp_fft_swap_quadrants_scaled(data, n, n, unitary); /* fftshift of an even plane */
     return PP_SUCCESS;
   }
   size_t first = pruned ? plan->band_row0 : 0, rows = pruned ? plan->band : n;

@@ -5,27 +5,6 @@
 
 #ifndef POLYPSF_SYSTEM_INTERNAL
 #error "system_private.h is private to src/system; include polypsf/system.h instead"
-/* ---- POPPY's MFT coronagraph methods (coronagraph_mft.c) -------------------------------
- * semi_analytic and matrix_ft in place of the padded FFT planes; docs/propagation.md,
- * "Coronagraph methods". pp_planes holds one when its job's method resolves to either. */
-typedef struct pp_corona pp_corona;
-/* The method job's planes use: propagation.coronagraph when it names an MFT method (the parser
- * refused it where not exact), for auto the exact MFT method predicted fastest if faster than
- * the two padded FFTs (nominal cost rates: every rank and run alike), else FFT. seconds (may
- * be NULL): the chosen method's predicted seconds per wavelength. Not collective. */
-pp_coronagraph_method pp_corona_method_for_job(const pp_job *job, double *seconds);
-/* Builds the method's plans for the first wavelength's box, copies the mask's optics and
- * fills the pupil optics after the mask on the npix × npix grid. Not collective. */
-pp_status pp_corona_create(const pp_job *job, pp_coronagraph_method method,
-                           double pupil_diameter_m, pp_corona **corona);
-/* The npix × npix pupil field after the leading optics → the field after the Lyot-plane
- * optics, in place. matrix_ft remakes its plans when the box's pixel count changes with λ
- * (the only allocation). Not collective. */
-pp_status pp_corona_apply(pp_corona *corona, double wavelength_m, double complex *field);
-/* Peak bytes (the largest box of the job's wavelengths) and flops of one wavelength. */
-size_t pp_corona_bytes_for_job(const pp_job *job, pp_coronagraph_method method);
-double pp_corona_flops_for_job(const pp_job *job, pp_coronagraph_method method);
-void pp_corona_destroy(pp_corona **corona);
 
 #endif
 
