@@ -91,6 +91,12 @@ pp_status pp_output_create(const char *path, const pp_output_meta *meta, bool fo
  * earlier sync, or by the run a resume continues) is refused with PP_ERR_INTERNAL. */
 pp_status pp_output_write_slice(pp_output *output, size_t index, const double *psf,
                                 const pp_task_record *record);
+/* pp_output_write_slice for `count` consecutive slices first … first + count − 1 in one
+ * write each of the cube and the provenance rows (a PSF grid's run of a point's
+ * wavelengths): psfs holds count × ny × nx values (may be NULL without a cube), records
+ * count rows. Not collective. */
+pp_status pp_output_write_slices(pp_output *output, size_t first, size_t count,
+                                 const double *psfs, const pp_task_record *records);
 /* Writes rows [row0, row0+nrows) of /psf (and of /psf_detector when detector_rows is not
  * NULL: rows [row0/os, (row0+nrows)/os)). Collective: every rank calls, with nrows 0 when
  * it has no rows. row0 and nrows must be multiples of os where detector_rows is given.
@@ -130,7 +136,8 @@ pp_status pp_output_write_detector_effects(pp_output *output, const pp_detector_
 /* ---- a PSF grid (output_grid.c, docs/grids.md) ------------------------------------------ */
 /* Creates /grid with psf [n_points][ny][nx], psf_detector [n_points][ny/os][nx/os], points
  * [n_points][2] (x, y arcsec) and detector_xy [n_points][2] (x, y detector pixels), written
- * as given on rank 0, and, when with_cube, cube [n_points][n_lambda][ny][nx]. Collective. */
+ * as given on rank 0, and, when with_cube, cube [n_points][n_lambda][ny][nx]. Does nothing
+ * when the file has /grid already (a resumed grid). Collective. */
 pp_status pp_output_grid_create(pp_output *output, size_t n_points, const double *points_arcsec,
                                 const double *detector_xy, size_t n_lambda, bool with_cube);
 /* Writes rows [row0, row0 + nrows) of one image of a /grid dataset ("psf", "psf_detector" or
@@ -138,6 +145,21 @@ pp_status pp_output_grid_create(pp_output *output, size_t n_points, const double
  * and the wavelength). Collective: every rank calls with its own rows (nrows may be 0). */
 pp_status pp_output_grid_write_rows(pp_output *output, const char *name, const size_t *lead,
                                     int n_lead, size_t row0, size_t nrows, const double *rows);
+/* Reads rows [row0, row0 + nrows) of image `point` of /grid/<name> ("psf" or
+ * "psf_detector"). Collective: every rank calls with its own rows (nrows may be 0). */
+pp_status pp_output_grid_read_rows(pp_output *output, const char *name, size_t point,
+                                   size_t row0, size_t nrows, double *rows);
+/* Writes the whole oversampled image `point` of /grid/<name> ("psf": ny × nx values) from
+ * the rank that computed it. Not collective (independent I/O); synced by the next
+ * pp_output_sync, like a slice. */
+pp_status pp_output_grid_write_image(pp_output *output, const char *name, size_t point,
+                                     const double *image);
+/* Takes back every completed flag, durably, before a run overwrites what made them
+ * complete (a grid's finish turns each point's stored sum into its PSF after the detector
+ * effects): a run killed meanwhile resumes by recomputing, never from half-rewritten sums.
+ * The flags come back at the next commit (pp_output_sync or a closing commit), after the
+ * rewritten bytes are synced. Collective. */
+pp_status pp_output_withdraw_completed(pp_output *output);
 /* Checkpoint and commit. Collective: every rank calls, at the same point. Syncs every
  * rank's written bytes to storage (H5Fflush → MPI_File_sync), and only then sets
  * /status/completed for every slice any rank wrote with pp_output_write_slice before the

@@ -166,6 +166,13 @@ void pp_job_field_point_optics_free(const pp_job *job, pp_optic_spec **optics);
 
 /* Whether the detector applies any effect (jitter, charge diffusion or IPC). */
 bool pp_detector_has_effects(const pp_detector_spec *detector);
+/* Whether the detector blurs the oversampled PSF (jitter or charge diffusion; IPC acts on
+ * detector pixels only). */
+bool pp_detector_blurs_psf(const pp_detector_spec *detector);
+/* Whether a stopped run of job can be resumed: its finished tasks stay in the output file,
+ * as /cube slices (output.cube) or, for a PSF grid, as its points' sums in /grid/psf
+ * (docs/grids.md). */
+bool pp_job_resumable(const pp_job *job);
 
 /* "auto", "mft", "czt", "fft" (the job-file words). */
 const char *pp_method_name(pp_method method);

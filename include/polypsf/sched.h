@@ -146,7 +146,8 @@ typedef struct pp_task_model {
   size_t system_bytes;    /* pupil arrays, the chosen transform's plan, scratch */
   size_t slice_bytes;     /* one oversampled PSF slice, float64 */
   size_t held_slices;     /* slices a rank keeps until the reduction (0 when /cube holds them) */
-  size_t reduction_bytes; /* the rank's row band of /psf and its read buffer */
+  size_t reduction_bytes; /* the rank's row band of /psf and its read buffer (a grid: and a
+                             point's band) */
   size_t blas_bytes;      /* BLAS packing buffers touched by the transform (per BLAS thread) */
   size_t plane_bytes;     /* output.planes: the conversion buffer (the largest plane in the
                              file's element type); planes stream to the file, so only one

@@ -35,7 +35,7 @@ optics:
       field_polynomial: [[4, 2, 0, 2.0e-11], [4, 0, 2, 2.0e-11], [5, 1, 1, 3.0e-11], [6, 2, 0, 1.5e-11], [6, 0, 2, -1.5e-11], [7, 0, 1, 6.0e-10], [8, 1, 0, 6.0e-10]]
 detector: {pixelscale: 0.03, fov_pixels: 64, oversample: 2}
 propagation: {method: $method}
-output: {cube: true}
+output: {cube: ${CUBE:-false}}
 JOB
 }
 grid_job 512 5 8 1.5e-6 > "$work/grid.yaml"

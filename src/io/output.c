@@ -222,10 +222,12 @@ static pp_status pp_output_create_bookkeeping(pp_output *out) {
   PP_CALL_GOTO(status, pp_io_write_from_root(out, out->completed, H5T_NATIVE_UCHAR,
                                                  out->completed_flags, "/status/completed"));
 
-  /* The file type is the memory type packed: no padding on disk, and HDF5 records byte
-   * order and sizes so any platform converts on read. */
+  /* The file type is the memory type, padding included: HDF5 records byte order, sizes
+   * and offsets, so any platform converts on read, and a write needs no conversion. (A
+   * packed file type cost a compound conversion per write: 0.85 ms for 8 rows, measured,
+   * more than writing a 128 KiB slice.) */
   task_filetype = H5Tcopy(out->task_memtype);
-  PP_H5_CHECK_GOTO(status, task_filetype >= 0 && H5Tpack(task_filetype) >= 0, PP_ERR_LIBRARY,
+  PP_H5_CHECK_GOTO(status, task_filetype >= 0, PP_ERR_LIBRARY,
                    "cannot make the file type of /provenance/tasks");
   provenance_group = H5Gcreate2(out->file, "provenance", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   PP_H5_CHECK_GOTO(status, provenance_group >= 0, PP_ERR_IO, "cannot create group /provenance");

@@ -15,6 +15,8 @@ pp_status pp_output_grid_create(pp_output *output, size_t n_points, const double
   hid_t group = H5I_INVALID_HID, dataset = H5I_INVALID_HID, points = H5I_INVALID_HID;
   hid_t file_space = H5I_INVALID_HID;
   PP_CHECK_GOTO(status, output != NULL, PP_ERR_INTERNAL, "pp_output_grid_create: no output");
+  /* A resumed grid's file has it already (the same on every rank: metadata). */
+  if (H5Lexists(output->file, "grid", H5P_DEFAULT) > 0) goto done;
   group = H5Gcreate2(output->file, "grid", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (group < 0) {
     local = pp_error_raise(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot create /grid in '%s'",
@@ -90,48 +92,86 @@ done:
   return status;
 }
 
-pp_status pp_output_grid_write_rows(pp_output *output, const char *name, const size_t *lead,
-                                    int n_lead, size_t row0, size_t nrows, const double *rows) {
-  pp_status status = PP_SUCCESS, local = PP_SUCCESS;
+/* Rows [row0, row0 + nrows) of the image at lead[0..n_lead) of /grid/<name>, read into or
+ * written from rows, with transfer property list dxpl: collective (every rank calls; nrows
+ * may be 0) or independent (H5P_DEFAULT: only the caller). */
+static pp_status pp_output_grid_transfer(pp_output *output, const char *name, const size_t *lead,
+                                         int n_lead, size_t row0, size_t nrows, double *rows,
+                                         bool write, hid_t dxpl) {
+  pp_status local = PP_SUCCESS;
   pp_formats_hdf5_quiet quiet;
   pp_formats_hdf5_quiet_begin(&quiet);
   hid_t dataset = H5I_INVALID_HID, file_space = H5I_INVALID_HID, mem_space = H5I_INVALID_HID;
-  PP_CHECK_GOTO(status, output != NULL && n_lead >= 1 && n_lead <= 2, PP_ERR_INTERNAL,
-                "pp_output_grid_write_rows: bad arguments");
   char path[64];
   snprintf(path, sizeof path, "grid/%s", name);
   dataset = H5Dopen2(output->file, path, H5P_DEFAULT);
   file_space = dataset >= 0 ? H5Dget_space(dataset) : H5I_INVALID_HID;
   if (file_space < 0) {
     local = pp_error_raise(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot open /%s", path);
-  } else {
-    hsize_t dims[4] = {0}, start[4] = {0}, count[4] = {1, 1, 1, 1};
-    int rank = H5Sget_simple_extent_dims(file_space, dims, NULL);
-    for (int d = 0; d < n_lead; d++) start[d] = lead[d];
-    start[rank - 2] = row0;
-    count[rank - 2] = nrows;
-    count[rank - 1] = dims[rank - 1];
-    hsize_t values = nrows * dims[rank - 1];
-    const hsize_t mem_dims[1] = {values > 0 ? values : 1};
-    mem_space = H5Screate_simple(1, mem_dims, NULL);
-    if (nrows > 0) {
-      H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL);
-    } else {
-      H5Sselect_none(file_space);
-      H5Sselect_none(mem_space);
-    }
-    double no_data = 0.0;
-    if (H5Dwrite(dataset, H5T_NATIVE_DOUBLE, mem_space, file_space, output->dxpl_collective,
-                 nrows > 0 ? rows : &no_data) < 0)
-      local = pp_error_raise(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot write /%s to '%s'",
-                             path, output->partial_path);
+    goto done;
   }
-  status = pp_agree(output->comm, local);
+  hsize_t dims[4] = {0}, start[4] = {0}, count[4] = {1, 1, 1, 1};
+  int rank = H5Sget_simple_extent_dims(file_space, dims, NULL);
+  if (rank != n_lead + 2) {
+    local = pp_error_raise(PP_ERR_INTERNAL, __FILE__, __LINE__, __func__,
+                           "/%s has %d dimensions, not %d", path, rank, n_lead + 2);
+    H5Sselect_none(file_space); /* still takes part in a collective transfer */
+    nrows = 0;
+  }
+  for (int d = 0; d < n_lead && local == PP_SUCCESS; d++) start[d] = lead[d];
+  start[n_lead] = row0;
+  count[n_lead] = nrows;
+  count[n_lead + 1] = dims[n_lead + 1];
+  hsize_t values = nrows * dims[n_lead + 1];
+  const hsize_t mem_dims[1] = {values > 0 ? values : 1};
+  mem_space = H5Screate_simple(1, mem_dims, NULL);
+  if (nrows > 0) {
+    H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL);
+  } else {
+    H5Sselect_none(file_space);
+    H5Sselect_none(mem_space);
+  }
+  double no_data = 0.0;
+  herr_t done_io = write ? H5Dwrite(dataset, H5T_NATIVE_DOUBLE, mem_space, file_space, dxpl,
+                                    nrows > 0 ? rows : &no_data)
+                         : H5Dread(dataset, H5T_NATIVE_DOUBLE, mem_space, file_space, dxpl,
+                                   nrows > 0 ? rows : &no_data);
+  if (done_io < 0 && local == PP_SUCCESS)
+    local = pp_error_raise(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot %s /%s %s '%s'",
+                           write ? "write" : "read", path, write ? "to" : "from",
+                           output->partial_path);
 done:
   pp_formats_hdf5_close(&mem_space);
   pp_formats_hdf5_close(&file_space);
   pp_formats_hdf5_close(&dataset);
   H5Eclear2(H5E_DEFAULT);
   pp_formats_hdf5_quiet_end(&quiet);
-  return status;
+  return local;
+}
+
+pp_status pp_output_grid_write_rows(pp_output *output, const char *name, const size_t *lead,
+                                    int n_lead, size_t row0, size_t nrows, const double *rows) {
+  PP_CHECK(output != NULL && n_lead >= 1 && n_lead <= 2, PP_ERR_INTERNAL,
+           "pp_output_grid_write_rows: bad arguments");
+  return pp_agree(output->comm, pp_output_grid_transfer(output, name, lead, n_lead, row0, nrows,
+                                                        (double *)rows, true,
+                                                        output->dxpl_collective));
+}
+
+pp_status pp_output_grid_read_rows(pp_output *output, const char *name, size_t point,
+                                   size_t row0, size_t nrows, double *rows) {
+  PP_CHECK(output != NULL, PP_ERR_INTERNAL, "pp_output_grid_read_rows: no output");
+  const size_t lead[1] = {point};
+  return pp_agree(output->comm, pp_output_grid_transfer(output, name, lead, 1, row0, nrows,
+                                                        rows, false, output->dxpl_collective));
+}
+
+pp_status pp_output_grid_write_image(pp_output *output, const char *name, size_t point,
+                                     const double *image) {
+  PP_CHECK(output != NULL && image != NULL, PP_ERR_INTERNAL,
+           "pp_output_grid_write_image: NULL argument");
+  const size_t lead[1] = {point};
+  /* H5P_DEFAULT transfer = independent: only the rank that computed the point writes */
+  return pp_output_grid_transfer(output, name, lead, 1, 0, output->ny, (double *)image, true,
+                                 H5P_DEFAULT);
 }

@@ -165,7 +165,7 @@ pp_status pp_io_output_check_partial(const char *path, const char *partial,
   pp_resume_match match = PP_RESUME_FOREIGN;
   PP_CALL_GOTO(status, pp_io_output_compare(file, partial, meta, &match, why));
   bool final_exists = lstat(path, &info) == 0;
-  PP_CHECK_GOTO(status, match != PP_RESUME_SAME_JOB || !meta->job->output_cube, PP_ERR_INPUT,
+  PP_CHECK_GOTO(status, match != PP_RESUME_SAME_JOB || !pp_job_resumable(meta->job), PP_ERR_INPUT,
                 "'%s' holds %zu of %zu finished slice(s) of this job from a stopped run; "
                 "starting afresh would lose them: add %s to continue that run%s, or --force to "
                 "discard them",

@@ -49,24 +49,33 @@ static pp_status pp_resume_inspect_partial(const char *partial, const pp_output_
                 "'%s' was written for a different job (%s); remove it, or start afresh with "
                 "--force instead of --resume",
                 partial, why);
-  PP_CHECK_GOTO(status, H5Lexists(file, "cube", H5P_DEFAULT) > 0, PP_ERR_INPUT,
-                "'%s' has no /cube (its run had cube: false), and a resumed run needs the "
-                "finished slices; remove it, or start afresh with --force instead of --resume",
-                partial);
+  /* Where the finished tasks are: /cube, or a grid's point sums in /grid/psf. */
+  const pp_job *job = meta->job;
+  const char *store = job->output_cube ? "/cube" : "/grid/psf";
+  size_t store_count = job->output_cube ? n : job->n_field_points;
+  bool has_store = job->output_cube ? H5Lexists(file, "cube", H5P_DEFAULT) > 0
+                                    : H5Lexists(file, "grid", H5P_DEFAULT) > 0 &&
+                                          H5Lexists(file, "grid/psf", H5P_DEFAULT) > 0;
+  PP_CHECK_GOTO(status, has_store, PP_ERR_INPUT,
+                "'%s' has no %s (its run had cube: false), and a resumed run needs the "
+                "finished tasks; remove it, or start afresh with --force instead of --resume",
+                partial, store);
 
   /* The rest was made by pp_output_create with these sizes; anything else is damage. */
   int ndims[3] = {0, 0, 0};
   size_t cube[3], flags[3], tasks[3];
-  pp_status shape = pp_io_dataset_shape(file, partial, "/cube", &ndims[0], cube);
+  pp_status shape = pp_io_dataset_shape(file, partial, store, &ndims[0], cube);
   if (shape == PP_SUCCESS) shape = pp_io_dataset_shape(file, partial, "/status/completed",
                                                       &ndims[1], flags);
   if (shape == PP_SUCCESS) shape = pp_io_dataset_shape(file, partial, "/provenance/tasks",
                                                       &ndims[2], tasks);
-  if (shape == PP_SUCCESS && !(ndims[0] == 3 && cube[0] == n && cube[1] == meta->geometry.psf_ny &&
-                               cube[2] == meta->geometry.psf_nx && ndims[1] == 1 && flags[0] == n &&
-                               ndims[2] == 1 && tasks[0] == n))
+  if (shape == PP_SUCCESS &&
+      !(ndims[0] == 3 && cube[0] == store_count && cube[1] == meta->geometry.psf_ny &&
+        cube[2] == meta->geometry.psf_nx && ndims[1] == 1 && flags[0] == n && ndims[2] == 1 &&
+        tasks[0] == n))
     shape = pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__,
-                           "its /cube, /status/completed or /provenance/tasks has the wrong shape");
+                           "its %s, /status/completed or /provenance/tasks has the wrong shape",
+                           store);
   if (shape != PP_SUCCESS) {
     status = pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__,
                             "'%s' is damaged (%s); remove it, or start afresh with --force "
@@ -163,11 +172,11 @@ static pp_status pp_resume_open_file(pp_output *out, const pp_output_meta *meta)
   if (out->rank == 0) pp_io_output_remember_partial(out);
   out->psf = H5Dopen2(out->file, "psf", H5P_DEFAULT);
   out->psf_detector = H5Dopen2(out->file, "psf_detector", H5P_DEFAULT);
-  out->cube = H5Dopen2(out->file, "cube", H5P_DEFAULT);
+  if (out->has_cube) out->cube = H5Dopen2(out->file, "cube", H5P_DEFAULT);
   out->completed = H5Dopen2(out->file, "status/completed", H5P_DEFAULT);
   out->tasks = H5Dopen2(out->file, "provenance/tasks", H5P_DEFAULT);
   PP_H5_CHECK_GOTO(status,
-                   out->psf >= 0 && out->psf_detector >= 0 && out->cube >= 0 &&
+                   out->psf >= 0 && out->psf_detector >= 0 && (!out->has_cube || out->cube >= 0) &&
                        out->completed >= 0 && out->tasks >= 0,
                    PP_ERR_IO, "cannot open the datasets of '%s'", out->partial_path);
   PP_CALL_GOTO(status, pp_io_output_make_transfer_objects(out));
@@ -214,7 +223,7 @@ pp_status pp_output_open_resume(const char *path, const pp_output_meta *meta, bo
                         ? pp_io_output_check_meta(meta)
                         : pp_error_raise(PP_ERR_INTERNAL, __FILE__, __LINE__, __func__,
                                          "pp_output_open_resume: NULL argument");
-  if (local == PP_SUCCESS && !meta->job->output_cube)
+  if (local == PP_SUCCESS && !pp_job_resumable(meta->job))
     local = pp_error_raise(PP_ERR_INPUT, __FILE__, __LINE__, __func__,
                            "--resume needs the cube: the job must say output: {cube: true} (a "
                            "resumed run keeps the finished monochromatic slices and sums /psf "

@@ -19,59 +19,80 @@
 
 #include "polypsf/io.h"
 
-pp_status pp_output_write_slice(pp_output *output, size_t index, const double *psf,
-                                const pp_task_record *record) {
+pp_status pp_output_write_slices(pp_output *output, size_t first, size_t count,
+                                 const double *psfs, const pp_task_record *records) {
   pp_status status = PP_SUCCESS;
   char reason[PP_IO_REASON_BYTES]; /* filled only when a write fails */
+  hid_t mem_space = H5I_INVALID_HID;
   pp_formats_hdf5_quiet quiet;
   pp_formats_hdf5_quiet_begin(&quiet);
-  PP_CHECK_GOTO(status, output != NULL && record != NULL, PP_ERR_INTERNAL,
-                "pp_output_write_slice: NULL argument");
-  PP_CHECK_GOTO(status, index < output->n_wavelengths, PP_ERR_INTERNAL,
-                "slice %zu is out of range: the file has %zu wavelengths", index,
-                output->n_wavelengths);
-  PP_CHECK_GOTO(status, !output->has_cube || psf != NULL, PP_ERR_INTERNAL,
-                "slice %zu: no PSF given but the file has a cube", index);
-  PP_CHECK_GOTO(status,
-                record->method != PP_IO_METHOD_NONE && pp_io_method_name(record->method) != NULL,
-                PP_ERR_INTERNAL, "slice %zu: unknown method %d in the task record", index,
-                record->method);
-  /* Rewriting would leave a completed flag over bytes in flux until the next commit. */
-  PP_CHECK_GOTO(status, !output->completed_flags[index], PP_ERR_INTERNAL,
-                "slice %zu is already completed in '%s'; a resumed run must skip it", index,
-                output->partial_path);
+  PP_CHECK_GOTO(status, output != NULL && records != NULL && count >= 1, PP_ERR_INTERNAL,
+                "pp_output_write_slices: NULL argument or no slice");
+  PP_CHECK_GOTO(status, first < output->n_wavelengths && count <= output->n_wavelengths - first,
+                PP_ERR_INTERNAL, "slices %zu + %zu are out of range: the file has %zu wavelengths",
+                first, count, output->n_wavelengths);
+  PP_CHECK_GOTO(status, !output->has_cube || psfs != NULL, PP_ERR_INTERNAL,
+                "slices %zu + %zu: no PSF given but the file has a cube", first, count);
+  for (size_t k = 0; k < count; k++) {
+    size_t index = first + k;
+    PP_CHECK_GOTO(status,
+                  records[k].method != PP_IO_METHOD_NONE &&
+                      pp_io_method_name(records[k].method) != NULL,
+                  PP_ERR_INTERNAL, "slice %zu: unknown method %d in the task record", index,
+                  records[k].method);
+    /* Rewriting would leave a completed flag over bytes in flux until the next commit. */
+    PP_CHECK_GOTO(status, !output->completed_flags[index], PP_ERR_INTERNAL,
+                  "slice %zu is already completed in '%s'; a resumed run must skip it", index,
+                  output->partial_path);
+  }
 
-  const hsize_t element_start[1] = {index}, element_count[1] = {1};
+  const hsize_t element_start[1] = {first}, element_count[1] = {count};
   if (output->has_cube) {
-    const hsize_t start[3] = {index, 0, 0}, count[3] = {1, output->ny, output->nx};
+    const hsize_t start[3] = {first, 0, 0}, extent[3] = {count, output->ny, output->nx};
+    /* one slice: the memory space made once (nothing allocated per task); several: the
+     * run's slices as one block */
+    if (count > 1) mem_space = H5Screate_simple(3, extent, NULL);
+    hid_t memory = count > 1 ? mem_space : output->slice_memspace;
     /* select_all: pp_output_read_cube_rows leaves a band selected in the memory space. */
     PP_H5_CHECK_GOTO(status,
-                     H5Sselect_all(output->slice_memspace) >= 0 &&
+                     memory >= 0 && H5Sselect_all(memory) >= 0 &&
                          H5Sselect_hyperslab(output->cube_space, H5S_SELECT_SET, start, NULL,
-                                             count, NULL) >= 0,
-                     PP_ERR_LIBRARY, "cannot select slice %zu of /cube", index);
+                                             extent, NULL) >= 0,
+                     PP_ERR_LIBRARY, "cannot select slices %zu + %zu of /cube", first, count);
     /* H5P_DEFAULT transfer = independent: only this rank writes. */
     PP_H5_CHECK_GOTO(status,
-                     H5Dwrite(output->cube, H5T_NATIVE_DOUBLE, output->slice_memspace,
-                              output->cube_space, H5P_DEFAULT, psf) >= 0,
-                     PP_ERR_IO, "cannot write slice %zu of /cube to '%s'%s", index,
+                     H5Dwrite(output->cube, H5T_NATIVE_DOUBLE, memory, output->cube_space,
+                              H5P_DEFAULT, psfs) >= 0,
+                     PP_ERR_IO, "cannot write slices %zu + %zu of /cube to '%s'%s", first, count,
                      output->partial_path, pp_io_storage_reason(output->partial_path, reason));
+    pp_formats_hdf5_close(&mem_space);
   }
+  if (count > 1) mem_space = H5Screate_simple(1, element_count, NULL);
+  hid_t memory = count > 1 ? mem_space : output->element_memspace;
   PP_H5_CHECK_GOTO(status,
-                   H5Sselect_hyperslab(output->tasks_space, H5S_SELECT_SET, element_start, NULL,
-                                       element_count, NULL) >= 0,
-                   PP_ERR_LIBRARY, "cannot select row %zu of /provenance/tasks", index);
+                   memory >= 0 && H5Sselect_hyperslab(output->tasks_space, H5S_SELECT_SET,
+                                                      element_start, NULL, element_count,
+                                                      NULL) >= 0,
+                   PP_ERR_LIBRARY, "cannot select rows %zu + %zu of /provenance/tasks", first,
+                   count);
   PP_H5_CHECK_GOTO(status,
-                   H5Dwrite(output->tasks, output->task_memtype, output->element_memspace,
-                            output->tasks_space, H5P_DEFAULT, record) >= 0,
-                   PP_ERR_IO, "cannot write row %zu of /provenance/tasks to '%s'%s", index,
-                   output->partial_path, pp_io_storage_reason(output->partial_path, reason));
-  /* The flag itself waits for the next commit, which first syncs these bytes. */
-  output->pending_flags[index] = 1;
+                   H5Dwrite(output->tasks, output->task_memtype, memory, output->tasks_space,
+                            H5P_DEFAULT, records) >= 0,
+                   PP_ERR_IO, "cannot write rows %zu + %zu of /provenance/tasks to '%s'%s",
+                   first, count, output->partial_path,
+                   pp_io_storage_reason(output->partial_path, reason));
+  /* The flags themselves wait for the next commit, which first syncs these bytes. */
+  memset(output->pending_flags + first, 1, count);
 done:
+  pp_formats_hdf5_close(&mem_space);
   H5Eclear2(H5E_DEFAULT);
   pp_formats_hdf5_quiet_end(&quiet);
   return status;
+}
+
+pp_status pp_output_write_slice(pp_output *output, size_t index, const double *psf,
+                                const pp_task_record *record) {
+  return pp_output_write_slices(output, index, 1, psf, record);
 }
 
 /* The plane in the file's quantity, into out->plane_buffer (not for a detector intensity,

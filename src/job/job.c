@@ -125,6 +125,10 @@ void pp_job_destroy(pp_job **job) {
   *job = NULL;
 }
 
+bool pp_job_resumable(const pp_job *job) {
+  return job->output_cube || job->n_field_points > 0;
+}
+
 const char *pp_method_name(pp_method method) {
   switch (method) {
     case PP_METHOD_AUTO: return "auto";

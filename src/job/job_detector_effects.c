@@ -11,9 +11,12 @@
  * sum in binary floating point is 1 only to rounding. */
 #define PP_JOB_IPC_SUM_TOLERANCE 1.0e-9
 
+bool pp_detector_blurs_psf(const pp_detector_spec *detector) {
+  return detector->jitter_sigma_arcsec > 0.0 || detector->charge_diffusion_sigma_px > 0.0;
+}
+
 bool pp_detector_has_effects(const pp_detector_spec *detector) {
-  return detector->jitter_sigma_arcsec > 0.0 || detector->charge_diffusion_sigma_px > 0.0 ||
-         detector->has_ipc_kernel;
+  return pp_detector_blurs_psf(detector) || detector->has_ipc_kernel;
 }
 
 /* A sigma ≥ 0 whose Gaussian, in computed (oversampled) pixels, is no wider than the

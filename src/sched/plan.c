@@ -38,9 +38,13 @@ pp_status pp_plan_task_model(const pp_job *job, const pp_system_choice *choice, 
    * dynamically, so allow one more than an even share. */
   size_t n = job->n_wavelengths, share = (n + (size_t)active_ranks - 1) / (size_t)active_ranks;
   task->held_slices = job->output_cube ? 1 : share + 1;
+  /* a grid's leader holds the slice it computes and, with point sums, the point's sum */
+  if (job->n_field_points > 0) task->held_slices = job->output_cube ? 1 : 2;
   /* The reduction holds a row band of /psf (plus one read buffer) on every rank. */
   size_t det_ny = job->detector.fov_pixels_y, band_det_rows = (det_ny + (size_t)total_ranks - 1) / (size_t)total_ranks;
-  task->reduction_bytes = 2 * band_det_rows * (size_t)job->detector.oversample * nx * sizeof(double);
+  /* (a grid's finish holds a third: the point's rows beside /psf's, pp_grid_finish) */
+  task->reduction_bytes = (job->n_field_points > 0 ? 3 : 2) * band_det_rows *
+                          (size_t)job->detector.oversample * nx * sizeof(double);
   /* only the MFT runs BLAS products (FFTW's own tables are O(L), negligible, and its threads
    * work on the rank's arrays) */
   task->blas_bytes =

@@ -79,6 +79,9 @@ typedef struct {
   double seconds[PP_T_COUNT];  /* wall time of this rank per stage */
   pp_grid_run *grid;           /* a PSF grid (job has field points), else NULL; job is then
                                   grid->expanded: one task per (point, wavelength) */
+  double *point_sum;           /* grid leaders with point sums: the current point's sum */
+  pp_task_record *run_records; /* … and its tasks' records, [n_lambda], written with it */
+  size_t run_lambda;           /* … the wavelength its next task must have */
   size_t take;                 /* positions a task taker takes at once (pp_run_take_size) */
   size_t take_next, take_end;  /* what is left of this rank's current run of positions */
 } pp_run_state;
@@ -175,6 +178,8 @@ static pp_status pp_run_open_output(pp_run_state *st, const char *path) {
   } else {
     PP_CALL(pp_output_create(path, &meta, st->options->force, st->comm, &st->output));
   }
+  /* /grid from the start: the points' sums go there as they are done (point sums) */
+  if (st->grid) PP_CALL(pp_grid_create_output(st->grid, st->comm, st->output));
   size_t done = 0;
   for (size_t k = 0; k < st->plan.n_tasks; k++) {
     size_t i = st->plan.order[k];
@@ -217,7 +222,12 @@ static pp_status pp_run_setup_compute(pp_run_state *st) {
     PP_CALL(pp_output_prepare_plane_writes(st->output));
     PP_CALL(pp_system_set_plane_sink(st->system, st->job, &st->plane_sink));
   }
-  st->n_slots = st->job->output_cube ? 1 : st->plan.task.held_slices;
+  st->n_slots = st->job->output_cube || st->grid ? 1 : st->plan.task.held_slices;
+  if (st->grid && st->grid->point_sums) {
+    st->run_records = calloc(st->grid->n_lambda, sizeof *st->run_records);
+    PP_CHECK(st->run_records != NULL, PP_ERR_MEMORY, "out of memory");
+    PP_CALL(pp_array_alloc(st->ny * st->nx * sizeof(double), (void **)&st->point_sum));
+  }
   st->held_index = calloc(st->n_slots, sizeof *st->held_index);
   PP_CHECK(st->held_index != NULL, PP_ERR_MEMORY, "out of memory");
   PP_CALL(pp_array_alloc(st->n_slots * st->ny * st->nx * sizeof(double), (void **)&st->slices));
@@ -251,6 +261,28 @@ static void pp_run_log_progress(pp_run_state *st, pp_dispatcher *dispatcher, boo
   free(peaks);
 }
 
+/* A grid with point sums: adds task i's slice to its point's sum and keeps its record; the
+ * point's last wavelength writes the sum into /grid/psf and the records, which the next
+ * commit marks completed. A point stopped part way writes nothing: --resume computes it
+ * again whole. Tasks come in wavelength order (pp_grid_order_tasks, whole runs). */
+static pp_status pp_run_add_to_point(pp_run_state *st, size_t i, const double *psf,
+                                     const pp_task_record *record) {
+  const pp_grid_run *grid = st->grid;
+  size_t lambda = i % grid->n_lambda, point = i / grid->n_lambda, count = st->ny * st->nx;
+  PP_CHECK(lambda == 0 || lambda == st->run_lambda, PP_ERR_INTERNAL,
+           "field point %zu: wavelength %zu came after %zu; a point's sum is made in "
+           "wavelength order", point, lambda, st->run_lambda);
+  if (lambda == 0) memset(st->point_sum, 0, count * sizeof *st->point_sum);
+  pp_grid_add_slice(grid, lambda, psf, count, st->point_sum);
+  st->run_records[lambda] = *record;
+  st->run_lambda = lambda + 1;
+  if (st->run_lambda < grid->n_lambda) return PP_SUCCESS;
+  st->run_lambda = 0;
+  PP_CALL(pp_output_grid_write_image(st->output, "psf", point, st->point_sum));
+  return pp_output_write_slices(st->output, point * grid->n_lambda, grid->n_lambda, NULL,
+                                st->run_records);
+}
+
 /* Computes one task: the PSF, its slice in the file, the bookkeeping. In a group every rank
  * calls it (pp_system_psf is collective on the group); only the leader has the PSF and
  * writes it. */
@@ -258,7 +290,8 @@ static pp_status pp_run_task(pp_run_state *st, pp_dispatcher *dispatcher, size_t
   const pp_job *job = st->job;
   size_t i = st->todo[position], slice_len = st->ny * st->nx;
   double t0 = pp_wtime();
-  double *psf = st->leader ? st->slices + (job->output_cube ? 0 : st->n_held) * slice_len : NULL;
+  double *psf = st->leader ? st->slices + st->n_held * slice_len : NULL; /* n_held: 0 with a
+                                                                          cube or a grid */
   /* the planes are written inside, before the slice: completed means both are on disk */
   st->computing_index = i;
   if (st->grid) {
@@ -281,10 +314,11 @@ static pp_status pp_run_task(pp_run_state *st, pp_dispatcher *dispatcher, size_t
   pp_task_record record = {.rank = st->rank, .node = st->layout.node_index,
                            .method = (int)pp_system_method(st->system), .seconds = t1 - t0,
                            .peak_bytes = (double)pp_peak_rss_bytes()};
-  PP_CALL(pp_output_write_slice(st->output, i, psf, &record));
+  if (st->grid && st->grid->point_sums) PP_CALL(pp_run_add_to_point(st, i, psf, &record));
+  else PP_CALL(pp_output_write_slice(st->output, i, psf, &record));
   st->seconds[PP_T_COMPUTE] += t1 - t0;
   st->seconds[PP_T_SLICE_WRITE] += pp_wtime() - t1;
-  if (!job->output_cube) st->held_index[st->n_held++] = i;
+  if (!job->output_cube && !st->grid) st->held_index[st->n_held++] = i;
   PP_CALL(pp_dispatcher_done(dispatcher, pp_peak_rss_bytes()));
   pp_log(st->log, PP_LOG_DEBUG, "wavelength %zu/%zu (%.5g m) done in %.3f s on rank %d%s",
          i + 1, job->n_wavelengths, job->wavelengths_m[i], record.seconds, st->rank,
@@ -312,7 +346,7 @@ static pp_status pp_run_stop_if_requested(pp_run_state *st, pp_dispatcher *dispa
    * resume would be. */
   if (done == st->n_todo) return PP_SUCCESS;
   size_t on_disk = st->job->n_wavelengths - st->n_todo + done;
-  PP_CHECK(!st->job->output_cube, PP_ERR_STOPPED,
+  PP_CHECK(!pp_job_resumable(st->job), PP_ERR_STOPPED,
            "stopped on request (SIGTERM): %zu of %zu slice(s) are on disk in %s.partial; "
            "run again with --resume to compute the rest",
            on_disk, st->job->n_wavelengths, path);
@@ -322,16 +356,18 @@ static pp_status pp_run_stop_if_requested(pp_run_state *st, pp_dispatcher *dispa
                         on_disk, st->job->n_wavelengths);
 }
 
-/* How many consecutive positions a task taker takes at once. One, except for a PSF grid
- * whose points outnumber the takers fourfold: then a point's wavelengths (consecutive in
- * the grid's order, pp_grid_order_tasks), so that each point's pupil is built by one rank
+/* How many consecutive positions a task taker takes at once. One, except for a PSF grid:
+ * with point sums always a whole point (its sum is made by one taker); with a cube, a
+ * point's wavelengths when the points outnumber the takers fourfold (consecutive in the
+ * grid's order, pp_grid_order_tasks), so that each point's pupil is built by one rank
  * rather than by every rank (on 2 ranks, one task at a time built every pupil twice). Four
- * points per taker at least keep the last ones from waiting long on the others. Grids
- * always keep their slices in the file (output_cube), so a taker never stops within its run
- * for want of a slot. The bytes of every task are the same whoever computes it. */
+ * points per taker at least keep the last ones from waiting long on the others. Grids keep
+ * their finished tasks in the file, so a taker never stops within its run for want of a
+ * slot. The bytes of every task are the same whoever computes it. */
 static size_t pp_run_take_size(const pp_run_state *st, size_t workers) {
-  if (!st->grid || !st->job->output_cube) return 1;
+  if (!st->grid) return 1;
   size_t per_point = st->grid->n_lambda;
+  if (st->grid->point_sums) return per_point; /* a point's sum is made by one taker */
   if (per_point < 2 || st->n_todo / per_point < 4 * workers) return 1;
   return per_point;
 }
@@ -344,7 +380,7 @@ static size_t pp_run_take_size(const pp_run_state *st, size_t workers) {
 static pp_status pp_run_next(pp_run_state *st, pp_dispatcher *dispatcher, size_t wave_end,
                              size_t *pending, size_t *next) {
   *next = SIZE_MAX;
-  if (!st->job->output_cube && st->n_held == st->n_slots) return PP_SUCCESS; /* full */
+  if (!pp_job_resumable(st->job) && st->n_held == st->n_slots) return PP_SUCCESS; /* full */
   /* asked to stop: the wave's end agrees on it; what is left of a run waits for --resume */
   if (pp_run_stop_flagged(st)) return PP_SUCCESS;
   if (st->take_next < st->take_end) {
@@ -405,7 +441,7 @@ static pp_status pp_run_wave(pp_run_state *st, pp_dispatcher *dispatcher, size_t
 static pp_status pp_run_compute(pp_run_state *st, pp_dispatcher *dispatcher, const char *path) {
   size_t workers = (size_t)st->plan.workers_total, per_rank = 1;
   double interval = st->options->checkpoint_seconds;
-  if (!st->job->output_cube) per_rank = st->n_todo; /* nothing to resume from: one wave */
+  if (!pp_job_resumable(st->job)) per_rank = st->n_todo; /* nothing to resume from: one wave */
   else if (st->plan.task.seconds > 0.0 && interval > st->plan.task.seconds)
     per_rank = (size_t)(interval / st->plan.task.seconds);
   st->take = pp_run_take_size(st, workers);
@@ -535,7 +571,11 @@ static pp_status pp_run_finish(pp_run_state *st, pp_run_summary *summary, const 
     local = pp_array_alloc((det_nrows * (nx / os) + 1) * sizeof(double), (void **)&band_detector);
   PP_CALL_GOTO(status, pp_agree(st->comm, local));
   double t0 = pp_wtime();
-  PP_CALL_GOTO(status, pp_run_reduce(st, band, receive, det_row0, det_nrows));
+  if (st->grid) /* /grid, and /psf's rows: the mean of the points' sums */
+    PP_CALL_GOTO(status, pp_grid_finish(st->grid, st->comm, &st->geometry, st->output, det_row0,
+                                        det_nrows, band, receive, band_detector));
+  else
+    PP_CALL_GOTO(status, pp_run_reduce(st, band, receive, det_row0, det_nrows));
   if (pp_detector_has_effects(&job->detector))
     PP_CALL_GOTO(status, pp_run_detector_effects(st->comm, job, &st->geometry, st->output,
                                                  det_row0, det_nrows, band, band_detector));
@@ -554,9 +594,6 @@ static pp_status pp_run_finish(pp_run_state *st, pp_run_summary *summary, const 
   }
   MPI_Allreduce(&local_stats[0], &sum, 1, MPI_DOUBLE, MPI_SUM, st->comm);
   MPI_Allreduce(&local_stats[1], &peak, 1, MPI_DOUBLE, MPI_MAX, st->comm);
-  if (st->grid)
-    PP_CALL_GOTO(status, pp_grid_finish(st->grid, st->comm, &st->geometry, st->output, det_row0,
-                                        det_nrows, band, receive, band_detector));
   PP_CALL_GOTO(status, pp_output_close(&st->output, true));
   st->seconds[PP_T_CLOSE] = pp_wtime() - t2;
   pp_run_log_memory(st);
@@ -619,12 +656,14 @@ done:
   if (st.output) {
     /* A stopped run with a cube keeps its .partial: --resume continues from it. */
     pp_status close_status = pp_output_close_as(
-        &st.output, job->output_cube ? PP_OUTPUT_KEEP_PARTIAL : PP_OUTPUT_DISCARD);
+        &st.output, pp_job_resumable(job) ? PP_OUTPUT_KEEP_PARTIAL : PP_OUTPUT_DISCARD);
     pp_status_free(close_status);
   }
   free(st.completed);
   free(st.todo);
   free(st.held_index);
+  free(st.run_records);
+  pp_array_free(&st.point_sum);
   free(st.planes);
   free(st.plane_pixelscales);
   free(st.plane_beams);

@@ -27,7 +27,7 @@ pp_status pp_grid_run_init(const pp_job *job, pp_grid_run *grid) {
       grid->expanded.weights[p * grid->n_lambda + i] = job->weights[i] / (double)grid->n_points;
     }
   grid->expanded.n_wavelengths = n_tasks;
-  grid->expanded.output_cube = true; /* the tasks' store: a stopped grid resumes from it */
+  grid->point_sums = !job->output_cube;
   return PP_SUCCESS;
 }
 
@@ -38,6 +38,17 @@ void pp_grid_run_release(pp_grid_run *grid) {
 }
 
 void pp_grid_order_tasks(const pp_grid_run *grid, size_t *todo, size_t n) {
+  if (grid->point_sums) {
+    /* ascending task order: points in order, each point's wavelengths in order */
+    size_t n_tasks = grid->n_points * grid->n_lambda, k = 0;
+    unsigned char *present = calloc(n_tasks, 1);
+    if (!present) return; /* without memory the plan's order stands; the run refuses it */
+    for (size_t j = 0; j < n; j++) present[todo[j]] = 1;
+    for (size_t t = 0; t < n_tasks; t++)
+      if (present[t]) todo[k++] = t;
+    free(present);
+    return;
+  }
   /* a stable counting sort by point */
   size_t *sorted = malloc(n * sizeof *sorted);
   size_t *start = calloc(grid->n_points + 1, sizeof *start);
@@ -75,12 +86,14 @@ pp_status pp_grid_system_for_task(pp_grid_run *grid, size_t task, pp_method meth
   return PP_SUCCESS;
 }
 
-pp_status pp_grid_finish(const pp_grid_run *grid, MPI_Comm comm, const pp_geometry *geometry,
-                         pp_output *output, size_t det_row0, size_t det_nrows, double *band,
-                         double *receive, double *band_detector) {
+void pp_grid_add_slice(const pp_grid_run *grid, size_t lambda, const double *slice,
+                       size_t count, double *sum) {
+  double weight = grid->field_job->weights[lambda];
+  for (size_t q = 0; q < count; q++) sum[q] += weight * slice[q];
+}
+
+pp_status pp_grid_create_output(const pp_grid_run *grid, MPI_Comm comm, pp_output *output) {
   const pp_job *job = grid->field_job;
-  size_t os = (size_t)geometry->oversample, nx = geometry->psf_nx;
-  size_t row0 = det_row0 * os, nrows = det_nrows * os, band_len = nrows * nx;
   double *detector_xy = malloc(2 * grid->n_points * sizeof *detector_xy);
   PP_CALL(pp_agree(comm, detector_xy ? PP_SUCCESS
                                      : pp_error_raise(PP_ERR_MEMORY, __FILE__, __LINE__,
@@ -92,28 +105,52 @@ pp_status pp_grid_finish(const pp_grid_run *grid, MPI_Comm comm, const pp_geomet
   pp_status created = pp_output_grid_create(output, grid->n_points, job->field_points_arcsec,
                                             detector_xy, grid->n_lambda, job->output_cube);
   free(detector_xy);
-  PP_CALL(created);
+  return created;
+}
+
+pp_status pp_grid_finish(const pp_grid_run *grid, MPI_Comm comm, const pp_geometry *geometry,
+                         pp_output *output, size_t det_row0, size_t det_nrows, double *mean_band,
+                         double *receive, double *band_detector) {
+  pp_status status = PP_SUCCESS;
+  const pp_job *job = grid->field_job;
+  size_t os = (size_t)geometry->oversample, nx = geometry->psf_nx;
+  size_t row0 = det_row0 * os, nrows = det_nrows * os, band_len = nrows * nx;
+  bool blurs = pp_detector_blurs_psf(&job->detector);
+  double *point_band = NULL;
+  PP_CALL(pp_agree(comm, pp_array_alloc((band_len + 1) * sizeof(double), (void **)&point_band)));
+  memset(mean_band, 0, band_len * sizeof *mean_band);
+  /* The stored sums are about to be overwritten by the blurred PSFs: a run killed from here
+   * on must not resume from them. */
+  if (grid->point_sums && blurs) PP_CALL_GOTO(status, pp_output_withdraw_completed(output));
   for (size_t p = 0; p < grid->n_points; p++) {
-    memset(band, 0, band_len * sizeof *band);
-    for (size_t i = 0; i < grid->n_lambda; i++) {
-      size_t task = p * grid->n_lambda + i;
-      PP_CALL(pp_output_read_cube_rows(output, task, row0, nrows, receive));
-      /* the same additions in the same order as /psf of a one-point job */
-      for (size_t q = 0; q < band_len; q++) band[q] += job->weights[i] * receive[q];
-      if (job->output_cube) {
+    if (grid->point_sums) {
+      PP_CALL_GOTO(status, pp_output_grid_read_rows(output, "psf", p, row0, nrows, point_band));
+    } else {
+      memset(point_band, 0, band_len * sizeof *point_band);
+      for (size_t i = 0; i < grid->n_lambda; i++) {
+        size_t task = p * grid->n_lambda + i;
+        PP_CALL_GOTO(status, pp_output_read_cube_rows(output, task, row0, nrows, receive));
+        pp_grid_add_slice(grid, i, receive, band_len, point_band);
         const size_t lead[2] = {p, i};
-        PP_CALL(pp_output_grid_write_rows(output, "cube", lead, 2, row0, nrows, receive));
+        PP_CALL_GOTO(status,
+                     pp_output_grid_write_rows(output, "cube", lead, 2, row0, nrows, receive));
       }
     }
+    for (size_t q = 0; q < band_len; q++) mean_band[q] += point_band[q] / (double)grid->n_points;
     if (pp_detector_has_effects(&job->detector))
-      PP_CALL(pp_run_detector_effects_rows(comm, job, geometry, det_row0, det_nrows, band,
-                                           band_detector));
+      PP_CALL_GOTO(status, pp_run_detector_effects_rows(comm, job, geometry, det_row0, det_nrows,
+                                                        point_band, band_detector));
     else
-      PP_CALL(pp_agree(comm, pp_psf_rebin(band, nrows, nx, (int)os, band_detector)));
+      PP_CALL_GOTO(status,
+                   pp_agree(comm, pp_psf_rebin(point_band, nrows, nx, (int)os, band_detector)));
     const size_t lead[1] = {p};
-    PP_CALL(pp_output_grid_write_rows(output, "psf", lead, 1, row0, nrows, band));
-    PP_CALL(pp_output_grid_write_rows(output, "psf_detector", lead, 1, det_row0, det_nrows,
-                                      band_detector));
+    if (!grid->point_sums || blurs)
+      PP_CALL_GOTO(status, pp_output_grid_write_rows(output, "psf", lead, 1, row0, nrows,
+                                                     point_band));
+    PP_CALL_GOTO(status, pp_output_grid_write_rows(output, "psf_detector", lead, 1, det_row0,
+                                                   det_nrows, band_detector));
   }
-  return PP_SUCCESS;
+done:
+  pp_array_free(&point_band);
+  return status;
 }
