@@ -67,7 +67,6 @@ pp_status pp_grid_system_for_task(pp_grid_run *grid, size_t task, pp_method meth
   size_t point = task / grid->n_lambda;
   *rebuilt = false;
   if (*system && point == grid->system_point) return PP_SUCCESS;
-  pp_system_destroy(system); /* collective on the group, whose members all get here */
   grid->system_point = SIZE_MAX;
   pp_optic_spec *optics = NULL;
   pp_status local = pp_job_field_point_optics(grid->field_job, point, &optics);
@@ -75,9 +74,18 @@ pp_status pp_grid_system_for_task(pp_grid_run *grid, size_t task, pp_method meth
   else PP_CALL(local);
   pp_job point_job = grid->expanded;
   point_job.optics = optics;
-  pp_status status = group != MPI_COMM_NULL
-                         ? pp_system_create_group(&point_job, method, group, system)
-                         : pp_system_create_with_method(&point_job, method, system);
+  /* one rank: the point's pupil in the system it has (its transform's plans kept) */
+  bool changed = false;
+  pp_status status = PP_SUCCESS;
+  if (*system && group == MPI_COMM_NULL)
+    status = pp_system_change_optics(*system, &point_job, &changed);
+  if (!changed) {
+    pp_system_destroy(system); /* collective on the group, whose members all get here */
+    if (status == PP_SUCCESS)
+      status = group != MPI_COMM_NULL
+                   ? pp_system_create_group(&point_job, method, group, system)
+                   : pp_system_create_with_method(&point_job, method, system);
+  }
   /* the system copied what it needs of the optics */
   pp_job_field_point_optics_free(grid->field_job, &optics);
   PP_CALL(status);

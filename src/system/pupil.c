@@ -4,6 +4,7 @@
 #include "system_private.h"
 
 #include <math.h>
+#include <string.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -75,6 +76,14 @@ static double pp_sum_of_squares(const double *values, size_t count) {
   return sum;
 }
 
+/* Whether any of the leading optics adds OPD (then the pupil holds an OPD array). */
+static bool pp_pupil_has_opd(const pp_job *job) {
+  size_t leading = pp_pupil_leading_optics(job);
+  bool any_opd = false;
+  for (size_t j = 0; j < leading; j++) any_opd = any_opd || pp_optic_has_opd(&job->optics[j]);
+  return any_opd;
+}
+
 pp_status pp_pupil_build(const pp_job *job, pp_pupil *pupil) {
   *pupil = (pp_pupil){.normalization = 1.0};
   pp_status status = PP_SUCCESS;
@@ -86,21 +95,42 @@ pp_status pp_pupil_build(const pp_job *job, pp_pupil *pupil) {
   PP_CALL_GOTO(status, pp_size_mul(npix, npix, &count));
   PP_CALL_GOTO(status, pp_size_mul(count, sizeof(double), &bytes));
   PP_CALL_GOTO(status, pp_array_alloc(bytes, (void **)&pupil->amplitude));
+  if (pp_pupil_has_opd(job)) PP_CALL_GOTO(status, pp_array_alloc(bytes, (void **)&pupil->opd_m));
+  PP_CALL_GOTO(status, pp_pupil_refill(job, pupil));
+done:
+  if (status != PP_SUCCESS) pp_pupil_clear(pupil);
+  return status;
+}
+
+bool pp_pupil_same_grid(const pp_job *job, const pp_pupil *pupil) {
+  double diameter_m = 0.0;
+  pp_status status = pp_pupil_diameter_for_job(job, &diameter_m);
+  if (status != PP_SUCCESS) {
+    pp_status_free(status);
+    return false;
+  }
+  return pupil->amplitude != NULL && job->pupil_npix == pupil->grid.ny &&
+         diameter_m == pupil->diameter_m && pp_pupil_has_opd(job) == (pupil->opd_m != NULL);
+}
+
+pp_status pp_pupil_refill(const pp_job *job, pp_pupil *pupil) {
+  PP_CHECK(pp_pupil_same_grid(job, pupil), PP_ERR_INTERNAL,
+           "pp_pupil_refill: the job's pupil grid differs from the pupil's");
+  size_t count = pupil->grid.ny * pupil->grid.nx;
+  pupil->normalization = 1.0;
+  pupil->first_intensity = 0.0;
   for (size_t p = 0; p < count; p++) pupil->amplitude[p] = 1.0;
+  /* no OPD until an optic adds some */
+  if (pupil->opd_m) memset(pupil->opd_m, 0, count * sizeof *pupil->opd_m);
 
   /* The optics after the leading ones act after an image plane or on the complex field
    * (planes.c); here only the leading ones, which are all that touch the unpadded pupil
    * before any FFT. */
   size_t leading = pp_pupil_leading_optics(job);
-  bool any_opd = false;
-  for (size_t j = 0; j < leading; j++) any_opd = any_opd || pp_optic_has_opd(&job->optics[j]);
-  /* zero-filled: no OPD until an optic adds some */
-  if (any_opd) PP_CALL_GOTO(status, pp_array_alloc(bytes, (void **)&pupil->opd_m));
-
   for (size_t j = 0; j < leading; j++) {
     const pp_optic_spec *spec = &job->optics[j];
     double *opd_m = pp_optic_has_opd(spec) ? pupil->opd_m : NULL;
-    PP_CALL_GOTO(status, pp_optic_apply_pupil(spec, &pupil->grid, pupil->amplitude, opd_m));
+    PP_CALL(pp_optic_apply_pupil(spec, &pupil->grid, pupil->amplitude, opd_m));
     if (j == 0) {
       /* The field is all ones before the first optic, so the amplitude now is the first
        * optic alone; its OPD is a pure phase and does not change the intensity. */
@@ -110,19 +140,17 @@ pp_status pp_pupil_build(const pp_job *job, pp_pupil *pupil) {
   if (job->normalize == PP_NORMALIZE_FIRST) {
     char where[512] = "";
     if (job->n_optics > 0) pp_optic_where(job, &job->optics[0], where, sizeof where);
-    PP_CHECK_GOTO(status, pupil->first_intensity > 0.0, PP_ERR_INPUT,
-                  "%sthe first optic '%s' transmits no light on the %zu × %zu pupil grid "
-                  "(%g m pixels), so normalization 'first' cannot scale it to 1",
-                  where, job->optics[0].name[0] ? job->optics[0].name : job->optics[0].type->name,
-                  npix, npix, pupil->grid.pixelscale_m);
+    PP_CHECK(pupil->first_intensity > 0.0, PP_ERR_INPUT,
+             "%sthe first optic '%s' transmits no light on the %zu × %zu pupil grid "
+             "(%g m pixels), so normalization 'first' cannot scale it to 1",
+             where, job->optics[0].name[0] ? job->optics[0].name : job->optics[0].type->name,
+             pupil->grid.ny, pupil->grid.nx, pupil->grid.pixelscale_m);
     /* POPPY scales right after the first optic; scaling at the end is the same product
      * (later optics are linear in the field) and needs one pass instead of two. */
     pupil->normalization = 1.0 / sqrt(pupil->first_intensity);
     for (size_t p = 0; p < count; p++) pupil->amplitude[p] *= pupil->normalization;
   }
-done:
-  if (status != PP_SUCCESS) pp_pupil_clear(pupil);
-  return status;
+  return PP_SUCCESS;
 }
 
 void pp_pupil_clear(pp_pupil *pupil) {

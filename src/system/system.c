@@ -43,6 +43,7 @@ struct pp_system {
   pp_czt_plan *czt;                    /* method czt */
   pp_planes *planes;                   /* image planes and aligners (planes.c), or NULL */
   double complex *field;               /* [npix²] amplitude · phasor; NULL for a real MFT */
+  pp_phasor_table *phasors;            /* the OPD's phasors (when the pupil has OPD) */
   bool field_per_wavelength;           /* OPD or tilt: the field is formed for every λ */
   double complex *image;               /* [detector_ny·detector_nx] field on the detector */
   bool has_tilt;                       /* off-axis source: the field is tilted */
@@ -234,6 +235,10 @@ static pp_status pp_system_build_rest(const pp_job *job, pp_method method, pp_sy
     PP_CALL(pp_size_mul(npix * npix, sizeof(double complex), &bytes));
     PP_CALL(pp_array_alloc(bytes, (void **)&s->field));
   }
+  if (s->pupil.opd_m) {
+    PP_CALL(pp_array_alloc(sizeof *s->phasors, (void **)&s->phasors));
+    pp_phasor_table_init(s->phasors);
+  }
   if (!s->field_per_wavelength && s->field) {
     /* a real pupil for the chirp-z: the same complex field at every wavelength */
     for (size_t p = 0; p < npix * npix; p++) s->field[p] = s->pupil.amplitude[p];
@@ -328,6 +333,26 @@ done:
   return status;
 }
 
+pp_status pp_system_change_optics(pp_system *system, const pp_job *job, bool *changed) {
+  *changed = false;
+  PP_CHECK(system != NULL && job != NULL, PP_ERR_INTERNAL,
+           "pp_system_change_optics: NULL argument");
+  pp_system *s = system;
+  /* Only a plain pupil → detector system on one rank keeps its transform, and only for the
+   * same pupil grid: planes, Fresnel systems and groups are made again by the caller. */
+  if (s->fresnel || s->planes || !s->runs_transform || job->mode != PP_PROPAGATION_FRAUNHOFER ||
+      pp_job_has_tilt(job) != s->has_tilt || !pp_pupil_same_grid(job, &s->pupil))
+    return PP_SUCCESS;
+  PP_CALL(pp_pupil_refill(job, &s->pupil));
+  /* a real pupil for the chirp-z: the field is the amplitude at every wavelength */
+  if (!s->field_per_wavelength && s->field) {
+    size_t count = s->pupil.grid.ny * s->pupil.grid.nx;
+    for (size_t p = 0; p < count; p++) s->field[p] = s->pupil.amplitude[p];
+  }
+  *changed = true;
+  return PP_SUCCESS;
+}
+
 void pp_system_destroy(pp_system **system) {
   if (!system || !*system) return;
   pp_system *s = *system;
@@ -337,6 +362,7 @@ void pp_system_destroy(pp_system **system) {
   pp_mft_plan_destroy(&s->mft);
   pp_czt_plan_destroy(&s->czt);
   pp_array_free(&s->field);
+  pp_array_free(&s->phasors);
   pp_array_free(&s->image);
   pp_array_free(&s->tilt_path_x_m);
   pp_array_free(&s->tilt_path_y_m);
@@ -360,7 +386,7 @@ static void pp_tilt_phasors(const double *path_m, size_t n, double wavelength_m,
 /* field = amplitude · exp(2πi·OPD/λ) · tilt, skipping the dark part of the array. */
 static void pp_system_fill_field(pp_system *system, double wavelength_m) {
   const double *amplitude = system->pupil.amplitude, *opd_m = system->pupil.opd_m;
-  const double radians_per_metre = 2.0 * PP_PI / wavelength_m;
+  const double cycles_per_metre = 1.0 / wavelength_m;
   size_t ny = system->pupil.grid.ny, nx = system->pupil.grid.nx;
   if (system->has_tilt) {
     pp_tilt_phasors(system->tilt_path_x_m, nx, wavelength_m, system->tilt_x);
@@ -378,8 +404,9 @@ static void pp_system_fill_field(pp_system *system, double wavelength_m) {
       }
       double complex value = row_amplitude[ix];
       if (row_opd_m) {
-        double phase = radians_per_metre * row_opd_m[ix];
-        value = CMPLX(row_amplitude[ix] * cos(phase), row_amplitude[ix] * sin(phase));
+        double re = 0.0, im = 0.0;
+        pp_phasor(system->phasors, cycles_per_metre * row_opd_m[ix], &re, &im);
+        value = CMPLX(row_amplitude[ix] * re, row_amplitude[ix] * im);
       }
       if (system->has_tilt)
         value = pp_complex_mul(value, pp_complex_mul(system->tilt_y[iy], system->tilt_x[ix]));

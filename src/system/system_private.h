@@ -12,6 +12,9 @@
 
 #include "polypsf/job.h"
 #include "polypsf/optics.h"
+#include <math.h>
+#include <stddef.h>
+
 #include "polypsf/system.h"
 
 /* The pupil plane with every pupil optic applied, normalized as the job asks.
@@ -41,6 +44,39 @@ size_t pp_pupil_leading_optics(const pp_job *job);
 /* Builds the pupil for job from its leading optics: allocates and fills *pupil (cleared
  * first). */
 pp_status pp_pupil_build(const pp_job *job, pp_pupil *pupil);
+/* ---- phasors exp(2πi·cycles) (phasor_table.c) --------------------------------------------
+ * The OPD's phasor at every pupil pixel and wavelength: libm's sin and cos took a fifth of a
+ * PSF grid's compute. cycles = k/N + r/N with k the nearest multiple (N = 1024 points of the
+ * circle, tabulated once per system) and |r| ≤ ½, so that the step angle θ = 2πr/N is at
+ * most 0.0031 rad: cos θ to θ⁴ and sin θ to θ⁵ leave 1e-18 (the next terms), and the
+ * product with the table's point is within a few units in the last place of the true value,
+ * as sin and cos of a reduced angle are. */
+enum { PP_PHASOR_TABLE_SIZE = 1024 };
+typedef struct pp_phasor_table {
+  double cos_k[PP_PHASOR_TABLE_SIZE], sin_k[PP_PHASOR_TABLE_SIZE]; /* of 2πk/N */
+} pp_phasor_table;
+void pp_phasor_table_init(pp_phasor_table *table);
+/* (*re, *im) = exp(2πi·cycles); |cycles| < 2⁵¹/N (an OPD of 10⁹ waves). */
+static inline void pp_phasor(const pp_phasor_table *table, double cycles, double *re,
+                             double *im) {
+  /* nearest integer by the 1.5·2⁵² shift (round to nearest even, exact for |x| < 2⁵¹):
+   * nearbyint is a library call on the x86-64 baseline */
+  const double shift = 6755399441055744.0;
+  double scaled = cycles * PP_PHASOR_TABLE_SIZE, nearest = (scaled + shift) - shift;
+  double theta = (scaled - nearest) * (2.0 * PP_PI / PP_PHASOR_TABLE_SIZE), t2 = theta * theta;
+  double c = 1.0 - t2 * (0.5 - t2 * (1.0 / 24.0));
+  double s = theta * (1.0 - t2 * (1.0 / 6.0 - t2 * (1.0 / 120.0)));
+  size_t k = (size_t)((long long)nearest & (PP_PHASOR_TABLE_SIZE - 1));
+  *re = table->cos_k[k] * c - table->sin_k[k] * s;
+  *im = table->sin_k[k] * c + table->cos_k[k] * s;
+}
+
+/* Fills a built pupil again from job's leading optics, in its arrays (a PSF grid's next
+ * field point: the same grid, other OPD): the same values pp_pupil_build would give.
+ * PP_ERR_INTERNAL when job's pupil grid or OPD presence differs from the pupil's. */
+pp_status pp_pupil_refill(const pp_job *job, pp_pupil *pupil);
+/* Whether job's pupil is built on pupil's grid (size, diameter) with OPD as pupil has. */
+bool pp_pupil_same_grid(const pp_job *job, const pp_pupil *pupil);
 /* Releases the pupil's arrays (accepts a cleared or half-built pupil). */
 void pp_pupil_clear(pp_pupil *pupil);
 
