@@ -197,6 +197,14 @@ size_t pp_fft_mpi_local_elements(const pp_fft_mpi_plan *plan);
  * polypsf. Collective on the plan's group. */
 pp_status pp_fft_mpi_propagate(const pp_fft_mpi_plan *plan, const double complex *in_local,
                                double complex *out_local, pp_fft_propagation propagation);
+/* The plan's transform of this rank's rows with the array's centre (N/2, N/2) as origin on
+ * both sides: out = fftshift(DFT(ifftshift(in))) / N, the DFT of the plan's direction (either;
+ * a Fresnel field keeps its optical axis at (N/2, N/2) this way, docs/fresnel.md). Both
+ * shifts are (−1)^(y+x) modulations (for even N, S·F·S = M·F·M), so no rows move. Slabs as
+ * for pp_fft_mpi_propagate (in == out allowed). Collective on the plan's group. */
+pp_status pp_fft_mpi_transform_centred(const pp_fft_mpi_plan *plan,
+                                       const double complex *in_local,
+                                       double complex *out_local);
 /* Bytes one rank of a group of ranks needs for a plan of N × N, beyond the caller's own
  * slabs: one slab of ceil(N/ranks)·N complex (the planning slab during create, FFTW-MPI's
  * transpose scratch during a propagation). A group task's peak per rank is about this plus
