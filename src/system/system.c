@@ -531,8 +531,10 @@ pp_status pp_system_bytes_for_job(const pp_job *job, size_t *bytes) {
 }
 
 size_t pp_system_padded_size_for_job(const pp_job *job) {
-  /* Fresnel: no rank groups yet (docs/fresnel.md), so nothing a group could share */
-  if (job && job->mode == PP_PROPAGATION_FRESNEL) return 0;
+  /* Fresnel: the padded n × n field a group shares (docs/fresnel.md) */
+  size_t n = 0;
+  if (job && job->mode == PP_PROPAGATION_FRESNEL)
+    return pp_fresnel_padded_size(job, &n) == PP_SUCCESS ? n : 0;
   return job ? pp_planes_padded_size_for_job(job) : 0;
 }
 
@@ -541,6 +543,8 @@ pp_status pp_system_group_bytes_for_job(const pp_job *job, pp_method method, int
   *bytes = 0;
   PP_CHECK(job != NULL && group_ranks >= 1, PP_ERR_INTERNAL,
            "pp_system_group_bytes_for_job needs a job and a group size");
+  if (job->mode == PP_PROPAGATION_FRESNEL)
+    return pp_fresnel_group_bytes_for_job(job, group_ranks, bytes);
   PP_CALL(pp_system_resolve(job, method, &method));
   PP_CHECK(pp_planes_padded_size_for_job(job) > 0, PP_ERR_INPUT,
            "a rank group shares padded image planes; this job has none");
