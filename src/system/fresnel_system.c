@@ -415,6 +415,12 @@ static pp_status pp_fresnel_apply_optic(pp_fresnel_system *s, const pp_optic_spe
   return PP_SUCCESS;
 }
 
+/* On a group, the ranks agree on a step that may fail on one rank alone (an optic reads its
+ * map files again at every plane) before the next collective one; on one rank, status. */
+static pp_status pp_fresnel_agree(const pp_fresnel_system *s, pp_status status) {
+  return s->group != MPI_COMM_NULL ? pp_agree(s->group, status) : status;
+}
+
 /* Σ|E|² over the field: in order on one rank; on a group each rank's rows in order, then the
  * ranks' sums added in rank order on every rank (the same bits everywhere, whatever the
  * timing; a group of another size rounds differently). */
@@ -482,7 +488,7 @@ static pp_status pp_fresnel_entrance_build(pp_fresnel_system *s) {
   size_t count = s->plans.nrows * s->n; /* this rank's elements */
   pp_fresnel_start(s, 1.0e-6); /* any λ: these optics do not depend on it */
   for (size_t k = 0; k < s->entrance_count; k++) {
-    PP_CALL(pp_fresnel_apply_optic(s, &job->optics[k]));
+    PP_CALL(pp_fresnel_agree(s, pp_fresnel_apply_optic(s, &job->optics[k])));
     if (k == 0 && job->normalize == PP_NORMALIZE_FIRST) {
       double total = 0.0;
       PP_CALL(pp_fresnel_total_intensity(s, &total));
@@ -604,7 +610,7 @@ pp_status pp_fresnel_system_psf(pp_fresnel_system *s, double wavelength_m, doubl
     if (strcmp(spec->type->name, "quadratic_lens") == 0)
       PP_CALL(pp_fresnel_apply_lens(s, pp_optic_spec_get(spec, "f_lens")));
     else
-      PP_CALL(pp_fresnel_apply_optic(s, spec));
+      PP_CALL(pp_fresnel_agree(s, pp_fresnel_apply_optic(s, spec)));
     if (k == 0 && job->normalize == PP_NORMALIZE_FIRST) {
       /* POPPY's calc_psf default: total intensity 1 right after the first optic. */
       double total = 0.0;

@@ -7,7 +7,8 @@
  *     the single-rank system's slice computed on rank 0 (only the FFTs' rounding differs);
  *   - a detector that crops (fov < n) or pads (fov > n) the field (its pixel scale the
  *     wavefront's), with normalization 'first': within 1e-12 of the single-rank result;
- *   - the group's result is on group rank 0 only, and another rank's psf may be NULL.
+ *   - the group's result is on group rank 0 only, and another rank's psf may be NULL;
+ *   - a job asking for output.planes is refused on every rank alike.
  * Usage: mpirun -n G test_fresnel_group (G ≥ 2; skips on 1 rank). */
 #include <hdf5.h>
 #include <mpi.h>
@@ -140,6 +141,25 @@ int main(int argc, char **argv) {
     if (job) pp_compare_group(fov < 128 ? "crop" : "pad", job, NULL);
     pp_job_destroy(&job);
   }
+  /* A group writes no planes (the plan forms none for them): refused on every rank alike. */
+  const char *planes_yaml = "pupil: {npix: 64, diameter: 2.4}\n"
+                            "wavelengths: {list: [5.0e-7]}\n"
+                            "propagation: {mode: fresnel, beam_ratio: 0.5}\n"
+                            "optics:\n  - circular_aperture: {radius: 1.2}\n"
+                            "output: {path: unused.h5, planes: all}\n";
+  pp_job *planes_job = NULL;
+  PP_TEST_OK(pp_job_parse_string(planes_yaml, strlen(planes_yaml), "planes", &planes_job),
+             "planes job parses");
+  if (planes_job) {
+    pp_system *refused = NULL;
+    pp_status made = pp_system_create_group(planes_job, PP_METHOD_FFT, MPI_COMM_WORLD, &refused);
+    int mine = pp_status_code(made) == PP_ERR_INPUT && refused == NULL, all = 0;
+    MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    PP_TEST_TRUE(all, "a group for a job with output.planes is refused (PP_ERR_INPUT) on every rank");
+    pp_status_free(made);
+    pp_system_destroy(&refused);
+  }
+  pp_job_destroy(&planes_job);
   int status = pp_test_finish_all(MPI_COMM_WORLD);
   MPI_Finalize();
   return status;
