@@ -34,7 +34,8 @@ struct pp_fresnel_system {
   size_t out_n;               /* the result's side: fov_pixels, or n without a detector */
   pp_fresnel_plans plans;
   double complex *field;      /* [n][n] */
-  double *amplitude, *opd_m;  /* [(n+1)²]: optics evaluated on n + 1 pixels (see apply) */
+  double *amplitude, *opd_m;  /* [(n+1)²]: optics evaluated on n + 1 pixels (see apply);
+                                 opd_m NULL when no optic has an OPD */
   double *entrance;           /* [n²]: the field after the entrance optics, or NULL */
   size_t entrance_count;      /* the first optics, at distance 0, amplitude only: the same at
                                  every wavelength (the pupil's pixel scale is λ's-free), so
@@ -95,12 +96,22 @@ static size_t pp_fresnel_out_side(const pp_job *job, size_t n) {
   return job->fresnel.has_detector ? job->fresnel.detector_fov_pixels : n;
 }
 
+/* How many (n + 1)² grids of doubles the optics are evaluated on: the amplitude, and the OPD
+ * when an optic other than a lens (a quadratic phase, never evaluated on a grid) has one. */
+static size_t pp_fresnel_optics_grids(const pp_job *job) {
+  for (size_t k = 0; k < job->n_optics; k++)
+    if (strcmp(job->optics[k].type->name, "quadratic_lens") != 0 &&
+        pp_optic_has_opd(&job->optics[k]))
+      return 2;
+  return 1;
+}
+
 pp_status pp_fresnel_bytes_for_job(const pp_job *job, size_t *bytes) {
   size_t n;
   PP_CALL(pp_fresnel_padded_size(job, &n));
   size_t out = pp_fresnel_out_side(job, n);
   size_t total = n * n * sizeof(double complex) +              /* the field */
-                 2 * (n + 1) * (n + 1) * sizeof(double) +      /* amplitude and OPD */
+                 pp_fresnel_optics_grids(job) * (n + 1) * (n + 1) * sizeof(double) +
                  (n * n * 2) * sizeof(double complex);          /* FFTW's planning arrays, transient */
   if (pp_fresnel_entrance_count(job) > 0) total += n * n * sizeof(double); /* the entrance */
   if (job->fresnel.has_detector)
@@ -117,8 +128,8 @@ pp_status pp_fresnel_group_bytes_for_job(const pp_job *job, int group_ranks, siz
   /* group rank 0, the largest: FFTW-MPI's blocks of ceil(n/g) rows */
   size_t block = (n + (size_t)group_ranks - 1) / (size_t)group_ranks;
   size_t total = block * n * c +                                /* its rows of the field */
-                 2 * (n + 1) * (n + 1) * sizeof(double) +       /* amplitude and OPD: whole, as
-                                                                   pupil optics have no slabs */
+                 /* amplitude and OPD: whole, as pupil optics have no slabs */
+                 pp_fresnel_optics_grids(job) * (n + 1) * (n + 1) * sizeof(double) +
                  pp_fft_mpi_plan_bytes(n, (size_t)group_ranks); /* planning / transpose slab */
   if (pp_fresnel_entrance_count(job) > 0) total += block * n * sizeof(double);
   if (job->fresnel.has_detector) {
@@ -162,7 +173,8 @@ static pp_status pp_fresnel_system_allocate(pp_fresnel_system *s) {
   PP_CHECK(s->planes, PP_ERR_MEMORY, "cannot allocate %zu plane records", job->n_optics + 1);
   PP_CALL(pp_array_alloc(s->plans.local_elements * sizeof(double complex), (void **)&s->field));
   PP_CALL(pp_array_alloc((n + 1) * (n + 1) * sizeof(double), (void **)&s->amplitude));
-  PP_CALL(pp_array_alloc((n + 1) * (n + 1) * sizeof(double), (void **)&s->opd_m));
+  if (pp_fresnel_optics_grids(job) == 2)
+    PP_CALL(pp_array_alloc((n + 1) * (n + 1) * sizeof(double), (void **)&s->opd_m));
   if (job->fresnel.has_detector && (s->group == MPI_COMM_NULL || s->group_rank == 0)) {
     PP_CALL(pp_array_alloc(s->out_n * s->out_n * sizeof(double complex), (void **)&s->detector));
     PP_CALL(pp_array_alloc(pp_fresnel_detector_scratch_elements(n, s->out_n) *
