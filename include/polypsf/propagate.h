@@ -197,6 +197,14 @@ size_t pp_fft_mpi_local_elements(const pp_fft_mpi_plan *plan);
  * polypsf. Collective on the plan's group. */
 pp_status pp_fft_mpi_propagate(const pp_fft_mpi_plan *plan, const double complex *in_local,
                                double complex *out_local, pp_fft_propagation propagation);
+/* The plan's transform of this rank's rows with the array's centre (N/2, N/2) as origin on
+ * both sides: out = fftshift(DFT(ifftshift(in))) / N, the DFT of the plan's direction (either;
+ * a Fresnel field keeps its optical axis at (N/2, N/2) this way, docs/fresnel.md). Both
+ * shifts are (−1)^(y+x) modulations (for even N, S·F·S = M·F·M), so no rows move. Slabs as
+ * for pp_fft_mpi_propagate (in == out allowed). Collective on the plan's group. */
+pp_status pp_fft_mpi_transform_centred(const pp_fft_mpi_plan *plan,
+                                       const double complex *in_local,
+                                       double complex *out_local);
 /* Bytes one rank of a group of ranks needs for a plan of N × N, beyond the caller's own
  * slabs: one slab of ceil(N/ranks)·N complex (the planning slab during create, FFTW-MPI's
  * transpose scratch during a propagation). A group task's peak per rank is about this plus
@@ -370,17 +378,32 @@ pp_status pp_cost_rates_load(const char *path, bool recalibrate, pp_cost_rates *
 #define PP_FRESNEL_MIN_STEP_M 1.0e-10
 
 /* One forward and one backward n × n plan, made once and reused for every wavelength, and a
- * row of scratch for the separable phases (n doubles, n complex). */
+ * row of scratch for the separable phases (n doubles, n complex). On one rank the plans are
+ * FFTW's serial ones and the field is all n rows; over a rank group (FFTW-MPI) each rank holds
+ * rows [row0, row0 + nrows) in a slab of local_elements, and the field stays with its axis at
+ * (n/2, n/2) throughout: the steps' FFTs are then pp_fft_mpi_transform_centred, the same
+ * numbers as the serial fftshift, FFT, fftshift but for the FFTs' rounding. */
 typedef struct pp_fresnel_plans {
   size_t n;
-  pp_fft_plan *forward, *backward;
+  pp_fft_plan *forward, *backward;                  /* one rank; NULL on a group */
+  pp_fft_mpi_plan *group_forward, *group_backward;  /* a rank group; NULL on one rank */
+  size_t row0, nrows;                               /* this rank's rows: 0 and n on one rank */
+  size_t local_elements;                            /* a field slab's size: n² on one rank */
   double *axis;
   double complex *row;
 } pp_fresnel_plans;
 pp_status pp_fresnel_plans_create(size_t n, pp_fft_rigor rigor, pp_fresnel_plans *plans);
+/* The plans of one rank of group (FFTW-MPI, n even). Collective on group; every rank returns
+ * the same status. pp_fresnel_plans_destroy of them is collective too. */
+pp_status pp_fresnel_plans_create_group(MPI_Comm group, size_t n, pp_fft_rigor rigor,
+                                        pp_fresnel_plans *plans);
+bool pp_fresnel_plans_ready(const pp_fresnel_plans *plans);
 void pp_fresnel_plans_destroy(pp_fresnel_plans *plans);
 /* Swaps diagonal quadrants: centre (n/2, n/2) ↔ (0, 0) (numpy's fftshift for even n). */
 void pp_fresnel_fftshift(double complex *field, size_t n);
+/* Before and after a propagation: pp_fresnel_fftshift on one rank, nothing on a group (its
+ * transforms are centred). */
+void pp_fresnel_to_fft_layout(const pp_fresnel_plans *plans, double complex *field);
 /* Multiplies by POPPY's QuadPhase(radius_m): exp(i·(2π/λ)·r²/(2·radius)), r from the axis,
  * the axis at (0, 0) (axis_at_origin) or at (n/2, n/2); nothing for an infinite radius.
  * Separable (x and y phasors multiplied, in the plans' scratch row). */

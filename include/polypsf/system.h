@@ -71,7 +71,11 @@ pp_status pp_system_create_with_method(const pp_job *job, pp_method method, pp_s
  * pp_system_psf on it is collective on the group and writes psf on group rank 0 only (the
  * others may pass NULL). PP_ERR_INPUT, on every rank, when the job has no image plane or its
  * padded size npix·fft_oversample is odd. Collective on group (comm duplicated); all ranks
- * return the same status. pp_system_destroy of it is collective on the group too. */
+ * return the same status. pp_system_destroy of it is collective on the group too.
+ * A Fresnel job (propagation.mode: fresnel) shares its padded n × n field instead: each rank
+ * holds its rows through every step, group rank 0 gathers what the detector needs
+ * (docs/fresnel.md, "Scheduling and memory"); method is ignored; PP_ERR_INPUT when the job
+ * asks for planes. */
 pp_status pp_system_create_group(const pp_job *job, pp_method method, MPI_Comm group,
                                  pp_system **system);
 /* N of the job's padded planes (npix·fft_oversample), 0 when nothing is padded (no image-plane

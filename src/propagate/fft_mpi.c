@@ -155,20 +155,12 @@ void pp_fft_mpi_plan_destroy(pp_fft_mpi_plan **plan) {
   pp_array_free(plan);
 }
 
-/* The local checks of a propagation (before the group agrees on them). */
-static pp_status pp_fft_mpi_check_propagate(const pp_fft_mpi_plan *plan,
-                                            const double complex *in_local,
-                                            const double complex *out_local,
-                                            pp_fft_propagation propagation) {
+/* The local checks of the slabs of a transform (before the group agrees on them). */
+static pp_status pp_fft_mpi_check_slabs(const pp_fft_mpi_plan *plan,
+                                        const double complex *in_local,
+                                        const double complex *out_local) {
   PP_CHECK(in_local != NULL && out_local != NULL, PP_ERR_INTERNAL,
            "distributed FFT propagation needs an input and an output slab");
-  PP_CHECK(propagation == PP_FFT_PUPIL_TO_IMAGE || propagation == PP_FFT_IMAGE_TO_PUPIL,
-           PP_ERR_INTERNAL, "unknown FFT propagation %d", (int)propagation);
-  pp_fft_direction needed =
-      propagation == PP_FFT_PUPIL_TO_IMAGE ? PP_FFT_BACKWARD : PP_FFT_FORWARD;
-  PP_CHECK(plan->direction == needed, PP_ERR_INTERNAL, "%s propagation needs a %s FFT plan",
-           propagation == PP_FFT_PUPIL_TO_IMAGE ? "pupil → image" : "image → pupil",
-           needed == PP_FFT_BACKWARD ? "PP_FFT_BACKWARD" : "PP_FFT_FORWARD");
   int alignment = fftw_alignment_of((double *)(uintptr_t)out_local);
   PP_CHECK(alignment == plan->alignment, PP_ERR_INTERNAL,
            "the output slab must be aligned like pp_array_alloc's (FFTW alignment %d, got %d)",
@@ -179,6 +171,21 @@ static pp_status pp_fft_mpi_check_propagate(const pp_fft_mpi_plan *plan,
                out_local + plan->local_elements <= in_local,
            PP_ERR_INTERNAL, "input and output slabs overlap");
   return PP_SUCCESS;
+}
+
+/* The local checks of a propagation: its kind against the plan's direction, then the slabs. */
+static pp_status pp_fft_mpi_check_propagate(const pp_fft_mpi_plan *plan,
+                                            const double complex *in_local,
+                                            const double complex *out_local,
+                                            pp_fft_propagation propagation) {
+  PP_CHECK(propagation == PP_FFT_PUPIL_TO_IMAGE || propagation == PP_FFT_IMAGE_TO_PUPIL,
+           PP_ERR_INTERNAL, "unknown FFT propagation %d", (int)propagation);
+  pp_fft_direction needed =
+      propagation == PP_FFT_PUPIL_TO_IMAGE ? PP_FFT_BACKWARD : PP_FFT_FORWARD;
+  PP_CHECK(plan->direction == needed, PP_ERR_INTERNAL, "%s propagation needs a %s FFT plan",
+           propagation == PP_FFT_PUPIL_TO_IMAGE ? "pupil → image" : "image → pupil",
+           needed == PP_FFT_BACKWARD ? "PP_FFT_BACKWARD" : "PP_FFT_FORWARD");
+  return pp_fft_mpi_check_slabs(plan, in_local, out_local);
 }
 
 /* out[y][x] = (−1)^(row0 + y + x)·scale·in[y][x] over the slab; in == out allowed. */
@@ -213,5 +220,19 @@ pp_status pp_fft_mpi_propagate(const pp_fft_mpi_plan *plan, const double complex
     fftw_mpi_execute_dft(plan->transform, out_local, out_local);
     pp_fft_mpi_modulate(out_local, out_local, plan->row0, plan->nrows, n, unitary);
   }
+  return PP_SUCCESS;
+}
+
+pp_status pp_fft_mpi_transform_centred(const pp_fft_mpi_plan *plan,
+                                       const double complex *in_local,
+                                       double complex *out_local) {
+  PP_CHECK(plan != NULL, PP_ERR_INTERNAL, "distributed centred FFT needs a plan");
+  PP_CALL(pp_agree(plan->comm, pp_fft_mpi_check_slabs(plan, in_local, out_local)));
+  /* Both shifts as modulations (the propagations' identities on each side): the input's
+   * sign flip is exact, the output's carries the 1/N. */
+  const size_t n = plan->n;
+  pp_fft_mpi_modulate(in_local, out_local, plan->row0, plan->nrows, n, 1.0);
+  fftw_mpi_execute_dft(plan->transform, out_local, out_local);
+  pp_fft_mpi_modulate(out_local, out_local, plan->row0, plan->nrows, n, 1.0 / (double)n);
   return PP_SUCCESS;
 }

@@ -2,6 +2,13 @@
  * _propagate_wts, _propagate_stw; Lawrence 1992 eqs. 82-89) on a square N × N field whose
  * optical axis is element (0, 0): the "fftshifted" layout POPPY's propagate_fresnel works in.
  *
+ * Over a rank group (pp_fresnel_plans_create_group) each rank holds rows [row0, row0 + nrows)
+ * and the field never leaves the centred layout: the FFTs are FFTW-MPI's centred transforms
+ * (fftshift∘DFT∘ifftshift by modulations, pp_fft_mpi_transform_centred), the element a serial
+ * step sees at FFT index j is the group's element j + N/2 (mod N), and its coordinate
+ * fft_index(j) equals the group's (j + N/2 mod N) − N/2: every phase is the same number on
+ * both, only the FFTs round differently. pp_fresnel_to_fft_layout is then a no-op.
+ *
  * POPPY's FFTs are unitary: its forward is numpy's fft2 / N (FFTW's FORWARD, sign −1) and its
  * "inverse" ifft2 · N (FFTW's BACKWARD, sign +1, unnormalized, then / N). Forward optical
  * propagation (dz > 0) takes the positive sign, as POPPY says in its comments. */
@@ -19,24 +26,28 @@ static double pp_fresnel_fft_index(size_t j, size_t n) {
  * (a square array), so a quadratic phase costs n sincos instead of n², and the products
  * agree with the phasor of the sum to rounding (a few ulp of the phase). The row is the
  * plans' scratch. */
-static void pp_fresnel_separable_phase(double complex *field, size_t n, double complex *row,
-                                       const double *coordinate, double a) {
+static void pp_fresnel_separable_phase(const pp_fresnel_plans *plans, double complex *field,
+                                       double a) {
+  size_t n = plans->n;
+  double complex *row = plans->row;
   for (size_t i = 0; i < n; i++) {
-    double phase = a * (coordinate[i] * coordinate[i]);
+    double phase = a * (plans->axis[i] * plans->axis[i]);
     row[i] = cos(phase) + I * sin(phase);
   }
-  for (size_t iy = 0; iy < n; iy++) {
+  for (size_t iy = 0; iy < plans->nrows; iy++) { /* the rows this rank holds */
     double complex *line = field + iy * n;
-    double complex py = row[iy];
+    double complex py = row[plans->row0 + iy];
     for (size_t ix = 0; ix < n; ix++) line[ix] *= py * row[ix];
   }
 }
 
 /* The coordinate of element j along an axis of n, in units of step: the axis at 0 (FFT
- * order) or at n/2. Written into out[n]. */
-static void pp_fresnel_axis(size_t n, bool axis_at_origin, double step, double *out) {
+ * order) or at n/2, into plans->axis[n]. A group's field is always centred (see the top). */
+static void pp_fresnel_axis(const pp_fresnel_plans *plans, bool axis_at_origin, double step) {
+  size_t n = plans->n;
+  bool fft_order = axis_at_origin && !plans->group_forward;
   for (size_t j = 0; j < n; j++)
-    out[j] = (axis_at_origin ? pp_fresnel_fft_index(j, n) : (double)j - (double)n / 2.0) * step;
+    plans->axis[j] = (fft_order ? pp_fresnel_fft_index(j, n) : (double)j - (double)n / 2.0) * step;
 }
 
 pp_status pp_fresnel_quadratic_phase(const pp_fresnel_plans *plans, double complex *field,
@@ -46,14 +57,20 @@ pp_status pp_fresnel_quadratic_phase(const pp_fresnel_plans *plans, double compl
            "pp_fresnel_quadratic_phase: plans of another size");
   if (isinf(radius_m)) return PP_SUCCESS; /* POPPY: an infinite radius gives a flat OPD */
   /* POPPY's QuadPhase: OPD = r²/(2·z), phasor exp(i·(2π/λ)·OPD). */
-  pp_fresnel_axis(n, axis_at_origin, pixelscale_m, plans->axis);
-  pp_fresnel_separable_phase(field, n, plans->row, plans->axis,
-                             2.0 * PP_PI / wavelength_m / (2.0 * radius_m));
+  pp_fresnel_axis(plans, axis_at_origin, pixelscale_m);
+  pp_fresnel_separable_phase(plans, field, 2.0 * PP_PI / wavelength_m / (2.0 * radius_m));
   return PP_SUCCESS;
 }
 
-/* POPPY's unitary transform: execute, then 1/N (both directions on an N × N array). */
-static pp_status pp_fresnel_fft(const pp_fft_plan *plan, double complex *field, size_t n) {
+/* POPPY's unitary transform: execute, then 1/N (both directions on an N × N array); on a
+ * group the centred transform, whose output modulation carries the 1/N. */
+static pp_status pp_fresnel_fft(const pp_fresnel_plans *plans, bool backward,
+                                double complex *field) {
+  if (plans->group_forward)
+    return pp_fft_mpi_transform_centred(backward ? plans->group_backward : plans->group_forward,
+                                        field, field);
+  const pp_fft_plan *plan = backward ? plans->backward : plans->forward;
+  size_t n = plans->n;
   PP_CALL(pp_fft_execute(plan, field, field));
   double scale = 1.0 / (double)n;
   for (size_t i = 0; i < n * n; i++) field[i] *= scale;
@@ -63,25 +80,25 @@ static pp_status pp_fresnel_fft(const pp_fft_plan *plan, double complex *field, 
 pp_status pp_fresnel_plane_to_plane(const pp_fresnel_plans *plans, double complex *field,
                                     size_t n, double pixelscale_m, double wavelength_m,
                                     double dz_m) {
-  PP_CHECK(plans && plans->forward && plans->backward && plans->n == n && field, PP_ERR_INTERNAL,
+  PP_CHECK(plans && pp_fresnel_plans_ready(plans) && plans->n == n && field, PP_ERR_INTERNAL,
            "pp_fresnel_plane_to_plane: missing plan or field");
   if (fabs(dz_m) < PP_FRESNEL_MIN_STEP_M) return PP_SUCCESS; /* POPPY skips below 1 Å */
-  PP_CALL(pp_fresnel_fft(plans->forward, field, n));
+  PP_CALL(pp_fresnel_fft(plans, false, field));
   /* The transfer function exp(−iπλ·dz·ρ²), ρ the spatial frequency (cycles per metre) of
    * each FFT element: its signed index / (N·pixelscale). */
-  pp_fresnel_axis(n, true, 1.0 / ((double)n * pixelscale_m), plans->axis);
-  pp_fresnel_separable_phase(field, n, plans->row, plans->axis, -PP_PI * wavelength_m * dz_m);
-  return pp_fresnel_fft(plans->backward, field, n);
+  pp_fresnel_axis(plans, true, 1.0 / ((double)n * pixelscale_m));
+  pp_fresnel_separable_phase(plans, field, -PP_PI * wavelength_m * dz_m);
+  return pp_fresnel_fft(plans, true, field);
 }
 
 pp_status pp_fresnel_waist_to_spherical(const pp_fresnel_plans *plans, double complex *field,
                                         size_t n, double *pixelscale_m, double wavelength_m,
                                         double dz_m) {
-  PP_CHECK(plans && plans->forward && plans->backward && field && pixelscale_m, PP_ERR_INTERNAL,
+  PP_CHECK(plans && pp_fresnel_plans_ready(plans) && field && pixelscale_m, PP_ERR_INTERNAL,
            "pp_fresnel_waist_to_spherical: missing plan or field");
   if (dz_m == 0.0) return PP_SUCCESS; /* POPPY: "no change in distance" */
   PP_CALL(pp_fresnel_quadratic_phase(plans, field, n, true, *pixelscale_m, wavelength_m, dz_m));
-  PP_CALL(pp_fresnel_fft(dz_m > 0 ? plans->backward : plans->forward, field, n));
+  PP_CALL(pp_fresnel_fft(plans, dz_m > 0, field));
   *pixelscale_m = wavelength_m * fabs(dz_m) / ((double)n * *pixelscale_m);
   return PP_SUCCESS;
 }
@@ -89,10 +106,10 @@ pp_status pp_fresnel_waist_to_spherical(const pp_fresnel_plans *plans, double co
 pp_status pp_fresnel_spherical_to_waist(const pp_fresnel_plans *plans, double complex *field,
                                         size_t n, double *pixelscale_m, double wavelength_m,
                                         double dz_m) {
-  PP_CHECK(plans && plans->forward && plans->backward && field && pixelscale_m, PP_ERR_INTERNAL,
+  PP_CHECK(plans && pp_fresnel_plans_ready(plans) && field && pixelscale_m, PP_ERR_INTERNAL,
            "pp_fresnel_spherical_to_waist: missing plan or field");
   if (dz_m == 0.0) return PP_SUCCESS;
-  PP_CALL(pp_fresnel_fft(dz_m > 0 ? plans->backward : plans->forward, field, n));
+  PP_CALL(pp_fresnel_fft(plans, dz_m > 0, field));
   /* The new pixel scale first: the curvature is applied on the new grid. */
   *pixelscale_m = wavelength_m * fabs(dz_m) / ((double)n * *pixelscale_m);
   return pp_fresnel_quadratic_phase(plans, field, n, true, *pixelscale_m, wavelength_m, dz_m);
@@ -100,7 +117,7 @@ pp_status pp_fresnel_spherical_to_waist(const pp_fresnel_plans *plans, double co
 
 pp_status pp_fresnel_plans_create(size_t n, pp_fft_rigor rigor, pp_fresnel_plans *plans) {
   PP_CHECK(plans && n > 0, PP_ERR_INTERNAL, "pp_fresnel_plans_create: bad arguments");
-  *plans = (pp_fresnel_plans){.n = n};
+  *plans = (pp_fresnel_plans){.n = n, .row0 = 0, .nrows = n, .local_elements = n * n};
   pp_status status = pp_array_alloc(n * sizeof *plans->axis, (void **)&plans->axis);
   if (status == PP_SUCCESS) status = pp_array_alloc(n * sizeof *plans->row, (void **)&plans->row);
   if (status == PP_SUCCESS)
@@ -111,10 +128,43 @@ pp_status pp_fresnel_plans_create(size_t n, pp_fft_rigor rigor, pp_fresnel_plans
   return status;
 }
 
+pp_status pp_fresnel_plans_create_group(MPI_Comm group, size_t n, pp_fft_rigor rigor,
+                                        pp_fresnel_plans *plans) {
+  PP_CHECK(plans && n > 0, PP_ERR_INTERNAL, "pp_fresnel_plans_create_group: bad arguments");
+  *plans = (pp_fresnel_plans){.n = n};
+  pp_status status = pp_fft_mpi_plan_create(group, n, PP_FFT_FORWARD, rigor,
+                                            &plans->group_forward);
+  if (status == PP_SUCCESS)
+    status = pp_fft_mpi_plan_create(group, n, PP_FFT_BACKWARD, rigor, &plans->group_backward);
+  if (status == PP_SUCCESS) {
+    /* one decomposition (FFTW-MPI's for N × N on the group): both plans hold the same rows */
+    pp_fft_mpi_local_rows(plans->group_forward, &plans->row0, &plans->nrows);
+    size_t forward = pp_fft_mpi_local_elements(plans->group_forward);
+    size_t backward = pp_fft_mpi_local_elements(plans->group_backward);
+    plans->local_elements = forward > backward ? forward : backward;
+    pp_status local = pp_array_alloc(n * sizeof *plans->axis, (void **)&plans->axis);
+    if (local == PP_SUCCESS) local = pp_array_alloc(n * sizeof *plans->row, (void **)&plans->row);
+    status = pp_agree(group, local);
+  }
+  if (status != PP_SUCCESS) pp_fresnel_plans_destroy(plans); /* collective, as create */
+  return status;
+}
+
+bool pp_fresnel_plans_ready(const pp_fresnel_plans *plans) {
+  return plans && ((plans->forward && plans->backward) ||
+                   (plans->group_forward && plans->group_backward));
+}
+
+void pp_fresnel_to_fft_layout(const pp_fresnel_plans *plans, double complex *field) {
+  if (!plans->group_forward) pp_fresnel_fftshift(field, plans->n); /* a group stays centred */
+}
+
 void pp_fresnel_plans_destroy(pp_fresnel_plans *plans) {
   if (!plans) return;
   pp_fft_plan_destroy(&plans->forward);
   pp_fft_plan_destroy(&plans->backward);
+  pp_fft_mpi_plan_destroy(&plans->group_forward);
+  pp_fft_mpi_plan_destroy(&plans->group_backward);
   pp_array_free(&plans->axis);
   pp_array_free(&plans->row);
 }

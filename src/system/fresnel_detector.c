@@ -67,58 +67,105 @@ static double complex pp_spline_at(const double complex *f, size_t stride, size_
 
 size_t pp_fresnel_detector_scratch_elements(size_t n, size_t fov) {
   size_t p = n + 2;
-  /* padded field p², rows resampled p·fov, moments p, Thomas p and the fov positions (each
-   * in complex-sized slots) */
-  return p * p + p * fov + 2 * p + fov;
+  /* rows resampled p·fov, then the work: one padded row p, moments p, Thomas p and the fov
+   * positions (each in complex-sized slots) */
+  return p * fov + pp_fresnel_detector_work_elements(n, fov);
+}
+
+void pp_fresnel_detector_crop(const double complex *rows, size_t first_row, size_t n,
+                              size_t fov, double complex *out) {
+  /* POPPY: pad_or_crop_to_shape, centred; rows holds field rows from first_row on */
+  memset(out, 0, fov * fov * sizeof *out);
+  if (n >= fov) {
+    size_t border = (n - fov) / 2;
+    for (size_t y = 0; y < fov; y++)
+      memcpy(out + y * fov, rows + (y + border - first_row) * n + border, fov * sizeof *out);
+  } else {
+    size_t border = (fov - n) / 2;
+    for (size_t y = 0; y < n; y++)
+      memcpy(out + (y + border) * fov + border, rows + (y - first_row) * n, n * sizeof *out);
+  }
+}
+
+void pp_fresnel_detector_crop_rows(size_t n, size_t fov, size_t *first, size_t *end) {
+  *first = n >= fov ? (n - fov) / 2 : 0;
+  *end = n >= fov ? *first + fov : n;
+}
+
+bool pp_fresnel_detector_crops(double pixelscale_m, double detector_pixelscale_m) {
+  return fabs(pixelscale_m / detector_pixelscale_m - 1.0) < 1e-3;
+}
+
+size_t pp_fresnel_detector_work_elements(size_t n, size_t fov) { return 3 * (n + 2) + fov; }
+
+/* The work's parts: one padded row, the moments, the Thomas sweep, the positions. */
+typedef struct pp_detector_work {
+  double complex *padded, *moments;
+  double *cp, *u;
+} pp_detector_work;
+
+static pp_detector_work pp_detector_work_parts(double complex *work, size_t p) {
+  return (pp_detector_work){.padded = work, .moments = work + p,
+                            .cp = (double *)(work + 2 * p), .u = (double *)(work + 3 * p)};
+}
+
+void pp_fresnel_detector_positions(size_t n, double pixelscale_m, size_t fov,
+                                   double detector_pixelscale_m, double complex *work) {
+  /* Input axis value of index j: pixelscale·(j + ⌊−p/2⌋); output: det·(j + ⌊−fov/2⌋).
+   * In input index units the output point j sits at u = (det·(j + o_out))/pixelscale − o_in. */
+  size_t p = n + 2;
+  double *u = pp_detector_work_parts(work, p).u;
+  double offset_in = pp_floor_half_negative(p), offset_out = pp_floor_half_negative(fov);
+  for (size_t j = 0; j < fov; j++)
+    u[j] = detector_pixelscale_m * ((double)j + offset_out) / pixelscale_m - offset_in;
+}
+
+void pp_fresnel_detector_row(const double complex *field_row, size_t n, size_t fov,
+                             double complex *work, double complex *out_row) {
+  size_t p = n + 2;
+  pp_detector_work part = pp_detector_work_parts(work, p);
+  /* POPPY's margin: the padded row is 0, the field row, 0 (all 0 for the first and last) */
+  memset(part.padded, 0, p * sizeof *part.padded);
+  if (field_row) memcpy(part.padded + 1, field_row, n * sizeof *field_row);
+  pp_not_a_knot_moments(part.padded, 1, p, part.moments, part.cp);
+  for (size_t j = 0; j < fov; j++)
+    out_row[j] = pp_spline_at(part.padded, 1, p, part.moments, part.u[j]);
+}
+
+void pp_fresnel_detector_columns(size_t n, size_t fov, double ratio,
+                                 const double complex *rows, double complex *work,
+                                 double complex *out) {
+  size_t p = n + 2;
+  pp_detector_work part = pp_detector_work_parts(work, p);
+  double scale = 1.0 / ratio;
+  for (size_t j = 0; j < fov; j++) {
+    const double complex *column = rows + j;
+    pp_not_a_knot_moments(column, fov, p, part.moments, part.cp);
+    for (size_t i = 0; i < fov; i++)
+      out[i * fov + j] = pp_spline_at(column, fov, p, part.moments, part.u[i]) * scale;
+  }
 }
 
 pp_status pp_fresnel_detector_resample(const double complex *field, size_t n,
                                        double pixelscale_m, size_t fov,
                                        double detector_pixelscale_m, double complex *scratch,
                                        double complex *out, double *out_pixelscale_m) {
-  double ratio = pixelscale_m / detector_pixelscale_m;
-  if (fabs(ratio - 1.0) < 1e-3) {
+  if (pp_fresnel_detector_crops(pixelscale_m, detector_pixelscale_m)) {
     /* POPPY: pad_or_crop_to_shape, and the pixel scale stays the wavefront's. */
-    memset(out, 0, fov * fov * sizeof *out);
-    if (n >= fov) {
-      size_t border = (n - fov) / 2;
-      for (size_t y = 0; y < fov; y++)
-        memcpy(out + y * fov, field + (y + border) * n + border, fov * sizeof *out);
-    } else {
-      size_t border = (fov - n) / 2;
-      for (size_t y = 0; y < n; y++)
-        memcpy(out + (y + border) * fov + border, field + y * n, n * sizeof *out);
-    }
+    pp_fresnel_detector_crop(field, 0, n, fov, out);
     *out_pixelscale_m = pixelscale_m;
     return PP_SUCCESS;
   }
   size_t p = n + 2;
-  double complex *padded = scratch;
-  double complex *rows = padded + p * p;       /* [p][fov]: each padded row at the out x's */
-  double complex *moments = rows + p * fov;   /* [p] */
-  double *cp = (double *)(moments + p);       /* [p] doubles in p complex slots */
-  memset(padded, 0, p * p * sizeof *padded);
-  for (size_t y = 0; y < n; y++) memcpy(padded + (y + 1) * p + 1, field + y * n, n * sizeof *field);
-  /* Input axis value of index j: pixelscale·(j + ⌊−p/2⌋); output: det·(j + ⌊−fov/2⌋).
-   * In input index units the output point j sits at u = (det·(j + o_out))/pixelscale − o_in. */
-  double offset_in = pp_floor_half_negative(p), offset_out = pp_floor_half_negative(fov);
-  double *u = (double *)(moments + 2 * p);    /* [fov] */
-  for (size_t j = 0; j < fov; j++)
-    u[j] = detector_pixelscale_m * ((double)j + offset_out) / pixelscale_m - offset_in;
-  /* Along the second axis (y_in of RectBivariateSpline, the columns) for every row. */
-  for (size_t r = 0; r < p; r++) {
-    const double complex *row = padded + r * p;
-    pp_not_a_knot_moments(row, 1, p, moments, cp);
-    for (size_t j = 0; j < fov; j++) rows[r * fov + j] = pp_spline_at(row, 1, p, moments, u[j]);
-  }
+  double complex *rows = scratch, *work = scratch + p * fov; /* [p][fov], then the work */
+  pp_fresnel_detector_positions(n, pixelscale_m, fov, detector_pixelscale_m, work);
+  /* Along the second axis (y_in of RectBivariateSpline, the columns) for every padded row:
+   * row r is the field's row r − 1, the first and last the margin's zeros. */
+  for (size_t r = 0; r < p; r++)
+    pp_fresnel_detector_row(r == 0 || r == p - 1 ? NULL : field + (r - 1) * n, n, fov, work,
+                            rows + r * fov);
   /* Then along the first axis for every output column. */
-  double scale = 1.0 / ratio;
-  for (size_t j = 0; j < fov; j++) {
-    const double complex *column = rows + j;
-    pp_not_a_knot_moments(column, fov, p, moments, cp);
-    for (size_t i = 0; i < fov; i++)
-      out[i * fov + j] = pp_spline_at(column, fov, p, moments, u[i]) * scale;
-  }
+  pp_fresnel_detector_columns(n, fov, pixelscale_m / detector_pixelscale_m, rows, work, out);
   *out_pixelscale_m = detector_pixelscale_m;
   return PP_SUCCESS;
 }

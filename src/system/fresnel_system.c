@@ -15,6 +15,7 @@
 #define POLYPSF_SYSTEM_INTERNAL
 #include "system/fresnel_private.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,7 +34,8 @@ struct pp_fresnel_system {
   size_t out_n;               /* the result's side: fov_pixels, or n without a detector */
   pp_fresnel_plans plans;
   double complex *field;      /* [n][n] */
-  double *amplitude, *opd_m;  /* [(n+1)²]: optics evaluated on n + 1 pixels (see apply) */
+  double *amplitude, *opd_m;  /* [(n+1)²]: optics evaluated on n + 1 pixels (see apply);
+                                 opd_m NULL when no optic has an OPD */
   double *entrance;           /* [n²]: the field after the entrance optics, or NULL */
   size_t entrance_count;      /* the first optics, at distance 0, amplitude only: the same at
                                  every wavelength (the pupil's pixel scale is λ's-free), so
@@ -48,6 +50,16 @@ struct pp_fresnel_system {
   double field_scale;         /* undoes the normalization in a captured plane */
   pp_fresnel_plane_state *planes; /* [n_optics + 1] of the last call */
   double out_pixelscale_m;
+  /* A rank group (pp_fresnel_system_create_group): the plans hold rows [row0, row0 + nrows)
+   * of the field; group duplicates the caller's communicator for the sums and gathers. */
+  MPI_Comm group;             /* MPI_COMM_NULL on one rank */
+  int group_rank, group_size;
+  unsigned long long *rows_of_rank; /* [2·group_size]: every rank's row0 and nrows */
+  double complex *detector_rows; /* [ceil(n/size)][max(fov, n)] + work: this rank's rows for
+                                    the detector */
+  double *partial_sums;       /* [group_size]: the intensity sum's parts, in rank order */
+  size_t *gather_first, *gather_end; /* [group_size] each: the rows a gather takes per rank */
+  int *gather_counts, *gather_displs; /* [group_size] each: its MPI counts (rank 0's) */
 };
 
 pp_status pp_fresnel_padded_size(const pp_job *job, size_t *n) {
@@ -84,12 +96,22 @@ static size_t pp_fresnel_out_side(const pp_job *job, size_t n) {
   return job->fresnel.has_detector ? job->fresnel.detector_fov_pixels : n;
 }
 
+/* How many (n + 1)² grids of doubles the optics are evaluated on: the amplitude, and the OPD
+ * when an optic other than a lens (a quadratic phase, never evaluated on a grid) has one. */
+static size_t pp_fresnel_optics_grids(const pp_job *job) {
+  for (size_t k = 0; k < job->n_optics; k++)
+    if (strcmp(job->optics[k].type->name, "quadratic_lens") != 0 &&
+        pp_optic_has_opd(&job->optics[k]))
+      return 2;
+  return 1;
+}
+
 pp_status pp_fresnel_bytes_for_job(const pp_job *job, size_t *bytes) {
   size_t n;
   PP_CALL(pp_fresnel_padded_size(job, &n));
   size_t out = pp_fresnel_out_side(job, n);
   size_t total = n * n * sizeof(double complex) +              /* the field */
-                 2 * (n + 1) * (n + 1) * sizeof(double) +      /* amplitude and OPD */
+                 pp_fresnel_optics_grids(job) * (n + 1) * (n + 1) * sizeof(double) +
                  (n * n * 2) * sizeof(double complex);          /* FFTW's planning arrays, transient */
   if (pp_fresnel_entrance_count(job) > 0) total += n * n * sizeof(double); /* the entrance */
   if (job->fresnel.has_detector)
@@ -98,10 +120,37 @@ pp_status pp_fresnel_bytes_for_job(const pp_job *job, size_t *bytes) {
   return PP_SUCCESS;
 }
 
+pp_status pp_fresnel_group_bytes_for_job(const pp_job *job, int group_ranks, size_t *bytes) {
+  PP_CHECK(group_ranks >= 1, PP_ERR_INTERNAL, "a rank group has at least one rank");
+  size_t n;
+  PP_CALL(pp_fresnel_padded_size(job, &n));
+  size_t out = pp_fresnel_out_side(job, n), c = sizeof(double complex);
+  /* group rank 0, the largest: FFTW-MPI's blocks of ceil(n/g) rows */
+  size_t block = (n + (size_t)group_ranks - 1) / (size_t)group_ranks;
+  size_t total = block * n * c +                                /* its rows of the field */
+                 /* amplitude and OPD: whole, as pupil optics have no slabs */
+                 pp_fresnel_optics_grids(job) * (n + 1) * (n + 1) * sizeof(double) +
+                 pp_fft_mpi_plan_bytes(n, (size_t)group_ranks); /* planning / transpose slab */
+  if (pp_fresnel_entrance_count(job) > 0) total += block * n * sizeof(double);
+  if (job->fresnel.has_detector) {
+    size_t width = out > n ? out : n;
+    total += (block * width + pp_fresnel_detector_work_elements(n, out)) * c + /* its rows */
+             (out * out + pp_fresnel_detector_scratch_elements(n, out)) * c; /* rank 0 gathers */
+  }
+  *bytes = total;
+  return PP_SUCCESS;
+}
+
 void pp_fresnel_system_destroy(pp_fresnel_system **system) {
   if (!system || !*system) return;
   pp_fresnel_system *s = *system;
-  pp_fresnel_plans_destroy(&s->plans);
+  pp_fresnel_plans_destroy(&s->plans); /* collective on a group */
+  if (s->group != MPI_COMM_NULL) MPI_Comm_free(&s->group);
+  free(s->rows_of_rank);
+  free(s->partial_sums);
+  free(s->gather_first);
+  free(s->gather_counts);
+  pp_array_free(&s->detector_rows);
   pp_array_free(&s->field);
   pp_array_free(&s->amplitude);
   pp_array_free(&s->opd_m);
@@ -116,9 +165,35 @@ void pp_fresnel_system_destroy(pp_fresnel_system **system) {
 
 static pp_status pp_fresnel_entrance_build(pp_fresnel_system *s);
 
-pp_status pp_fresnel_system_create(const pp_job *job, pp_fresnel_system **system) {
-  PP_CHECK(job && system, PP_ERR_INTERNAL, "pp_fresnel_system_create: NULL argument");
-  *system = NULL;
+/* The arrays of one rank's system: all of it on one rank, its rows of the field on a group. */
+static pp_status pp_fresnel_system_allocate(pp_fresnel_system *s) {
+  const pp_job *job = s->job;
+  size_t n = s->n;
+  s->planes = calloc(job->n_optics + 1, sizeof *s->planes);
+  PP_CHECK(s->planes, PP_ERR_MEMORY, "cannot allocate %zu plane records", job->n_optics + 1);
+  PP_CALL(pp_array_alloc(s->plans.local_elements * sizeof(double complex), (void **)&s->field));
+  PP_CALL(pp_array_alloc((n + 1) * (n + 1) * sizeof(double), (void **)&s->amplitude));
+  if (pp_fresnel_optics_grids(job) == 2)
+    PP_CALL(pp_array_alloc((n + 1) * (n + 1) * sizeof(double), (void **)&s->opd_m));
+  if (job->fresnel.has_detector && (s->group == MPI_COMM_NULL || s->group_rank == 0)) {
+    PP_CALL(pp_array_alloc(s->out_n * s->out_n * sizeof(double complex), (void **)&s->detector));
+    PP_CALL(pp_array_alloc(pp_fresnel_detector_scratch_elements(n, s->out_n) *
+                               sizeof(double complex),
+                           (void **)&s->detector_scratch));
+  }
+  if (job->fresnel.has_detector && s->group != MPI_COMM_NULL) {
+    size_t block = (n + (size_t)s->group_size - 1) / (size_t)s->group_size;
+    /* the resampled rows, or the crop's rows (≤ n wide when the field is narrower) */
+    size_t width = s->out_n > n ? s->out_n : n;
+    PP_CALL(pp_array_alloc((block * width + pp_fresnel_detector_work_elements(n, s->out_n)) *
+                               sizeof(double complex),
+                           (void **)&s->detector_rows));
+  }
+  return PP_SUCCESS;
+}
+
+/* The system's fields from the job (no arrays). */
+static pp_status pp_fresnel_system_start(const pp_job *job, pp_fresnel_system **system) {
   size_t n;
   PP_CALL(pp_fresnel_padded_size(job, &n));
   pp_fresnel_system *s = calloc(1, sizeof *s);
@@ -126,33 +201,75 @@ pp_status pp_fresnel_system_create(const pp_job *job, pp_fresnel_system **system
   s->job = job;
   s->npix = job->pupil_npix;
   s->n = n;
+  s->group = MPI_COMM_NULL;
+  s->group_size = 1;
   /* POPPY's pad_to_oversample: n0 = round(npix·(oversample − 1)/2). */
   double oversample = 1.0 / job->fresnel.beam_ratio;
   s->ones_first = (size_t)nearbyint((double)s->npix * (oversample - 1.0) / 2.0);
   if (s->ones_first + s->npix > n) s->ones_first = n - s->npix;
   s->out_n = pp_fresnel_out_side(job, n);
+  *system = s;
+  return PP_SUCCESS;
+}
+
+pp_status pp_fresnel_system_create(const pp_job *job, pp_fresnel_system **system) {
+  PP_CHECK(job && system, PP_ERR_INTERNAL, "pp_fresnel_system_create: NULL argument");
+  *system = NULL;
+  pp_fresnel_system *s = NULL;
+  PP_CALL(pp_fresnel_system_start(job, &s));
   pp_status status = PP_SUCCESS;
-  s->planes = calloc(job->n_optics + 1, sizeof *s->planes);
-  PP_CHECK_GOTO(status, s->planes, PP_ERR_MEMORY, "cannot allocate %zu plane records",
-                job->n_optics + 1);
-  PP_CALL_GOTO(status, pp_array_alloc(n * n * sizeof(double complex), (void **)&s->field));
-  PP_CALL_GOTO(status,
-               pp_array_alloc((n + 1) * (n + 1) * sizeof(double), (void **)&s->amplitude));
-  PP_CALL_GOTO(status, pp_array_alloc((n + 1) * (n + 1) * sizeof(double), (void **)&s->opd_m));
-  if (job->fresnel.has_detector) {
-    PP_CALL_GOTO(status, pp_array_alloc(s->out_n * s->out_n * sizeof(double complex),
-                                        (void **)&s->detector));
-    PP_CALL_GOTO(status, pp_array_alloc(pp_fresnel_detector_scratch_elements(n, s->out_n) *
-                                            sizeof(double complex),
-                                        (void **)&s->detector_scratch));
-  }
-  PP_CALL_GOTO(status, pp_fresnel_plans_create(n, job->fft_rigor, &s->plans));
+  PP_CALL_GOTO(status, pp_fresnel_plans_create(s->n, job->fft_rigor, &s->plans));
+  PP_CALL_GOTO(status, pp_fresnel_system_allocate(s));
   PP_CALL_GOTO(status, pp_fresnel_bytes_for_job(job, &s->bytes));
   PP_CALL_GOTO(status, pp_fresnel_entrance_build(s));
   *system = s;
   return PP_SUCCESS;
 done:
   pp_fresnel_system_destroy(&s);
+  return status;
+}
+
+pp_status pp_fresnel_system_create_group(const pp_job *job, MPI_Comm group,
+                                         pp_fresnel_system **system) {
+  PP_CHECK(job && system, PP_ERR_INTERNAL, "pp_fresnel_system_create_group: NULL argument");
+  *system = NULL;
+  pp_fresnel_system *s = NULL;
+  /* the same job on every rank: these fail everywhere or nowhere */
+  PP_CALL(pp_fresnel_system_start(job, &s));
+  pp_status status = PP_SUCCESS;
+  PP_CHECK_GOTO(status,
+                s->n * s->n <= (size_t)INT_MAX && (s->n + 2) * s->out_n <= (size_t)INT_MAX &&
+                    !job->planes_requested,
+                PP_ERR_INPUT,
+                "a Fresnel rank group needs n² and (n + 2)·fov ≤ %d elements (MPI counts) and "
+                "no output.planes", INT_MAX);
+  PP_CALL_GOTO(status, pp_fresnel_plans_create_group(group, s->n, job->fft_rigor, &s->plans));
+  PP_CALL_GOTO(status, pp_comm_dup(group, &s->group));
+  MPI_Comm_rank(s->group, &s->group_rank);
+  MPI_Comm_size(s->group, &s->group_size);
+  pp_status local = PP_SUCCESS;
+  s->rows_of_rank = malloc(2 * (size_t)s->group_size * sizeof *s->rows_of_rank);
+  size_t g = (size_t)s->group_size;
+  s->partial_sums = malloc(g * sizeof *s->partial_sums);
+  s->gather_first = malloc(2 * g * sizeof *s->gather_first);
+  s->gather_counts = malloc(2 * g * sizeof *s->gather_counts);
+  if (s->gather_first) s->gather_end = s->gather_first + g;
+  if (s->gather_counts) s->gather_displs = s->gather_counts + g;
+  if (!s->rows_of_rank || !s->partial_sums || !s->gather_first || !s->gather_counts)
+    local = pp_error_raise(PP_ERR_MEMORY, __FILE__, __LINE__, __func__, "out of memory");
+  if (local == PP_SUCCESS) local = pp_fresnel_system_allocate(s);
+  PP_CALL_GOTO(status, pp_agree(s->group, local));
+  unsigned long long mine[2] = {s->plans.row0, s->plans.nrows};
+  PP_CHECK_GOTO(status, MPI_Allgather(mine, 2, MPI_UNSIGNED_LONG_LONG, s->rows_of_rank, 2,
+                                      MPI_UNSIGNED_LONG_LONG, s->group) == MPI_SUCCESS,
+                PP_ERR_MPI, "MPI_Allgather of the group's rows failed");
+  PP_CALL_GOTO(status, pp_agree(s->group, pp_fresnel_group_bytes_for_job(job, s->group_size,
+                                                                         &s->bytes)));
+  PP_CALL_GOTO(status, pp_agree(s->group, pp_fresnel_entrance_build(s)));
+  *system = s;
+  return PP_SUCCESS;
+done:
+  pp_fresnel_system_destroy(&s); /* collective: the plans' destruction is */
   return status;
 }
 
@@ -212,7 +329,7 @@ static pp_status pp_fresnel_propagate(pp_fresnel_system *s, double distance_m) {
   double z_target = b->z_m + distance_m;
   /* POPPY's planar_range: within one Rayleigh distance of the waist. */
   bool target_planar = fabs(b->z_waist_m - z_target) < pp_beam_rayleigh_m(b);
-  pp_fresnel_fftshift(s->field, s->n);
+  pp_fresnel_to_fft_layout(&s->plans, s->field);
   if (!b->spherical) {
     if (target_planar) {
       PP_CALL(pp_fresnel_ptp(s, distance_m));
@@ -225,7 +342,7 @@ static pp_status pp_fresnel_propagate(pp_fresnel_system *s, double distance_m) {
     if (target_planar) PP_CALL(pp_fresnel_ptp(s, z_target - b->z_waist_m));
     else PP_CALL(pp_fresnel_wts(s, z_target - b->z_waist_m));
   }
-  pp_fresnel_fftshift(s->field, s->n);
+  pp_fresnel_to_fft_layout(&s->plans, s->field);
   return PP_SUCCESS;
 }
 
@@ -296,11 +413,13 @@ static pp_status pp_fresnel_apply_optic(pp_fresnel_system *s, const pp_optic_spe
   if (has_opd) memset(s->opd_m, 0, m * m * sizeof *s->opd_m);
   PP_CALL(pp_optic_apply_pupil(spec, &grid, s->amplitude, has_opd ? s->opd_m : NULL));
   double k = 2.0 * PP_PI / s->beam.wavelength_m;
-  for (size_t iy = 0; iy < n; iy++)
+  /* the whole grid is evaluated (pupil optics have no slabs), this rank's rows are used */
+  size_t row0 = s->plans.row0;
+  for (size_t iy = 0; iy < s->plans.nrows; iy++)
     for (size_t ix = 0; ix < n; ix++) {
-      double complex factor = s->amplitude[iy * m + ix];
+      double complex factor = s->amplitude[(row0 + iy) * m + ix];
       if (has_opd) {
-        double phase = s->opd_m[iy * m + ix] * k;
+        double phase = s->opd_m[(row0 + iy) * m + ix] * k;
         factor *= cos(phase) + I * sin(phase);
       }
       s->field[iy * n + ix] *= factor;
@@ -308,13 +427,32 @@ static pp_status pp_fresnel_apply_optic(pp_fresnel_system *s, const pp_optic_spe
   return PP_SUCCESS;
 }
 
-static double pp_fresnel_total_intensity(const double complex *field, size_t count) {
+/* On a group, the ranks agree on a step that may fail on one rank alone (an optic reads its
+ * map files again at every plane) before the next collective one; on one rank, status. */
+static pp_status pp_fresnel_agree(const pp_fresnel_system *s, pp_status status) {
+  return s->group != MPI_COMM_NULL ? pp_agree(s->group, status) : status;
+}
+
+/* Σ|E|² over the field: in order on one rank; on a group each rank's rows in order, then the
+ * ranks' sums added in rank order on every rank (the same bits everywhere, whatever the
+ * timing; a group of another size rounds differently). */
+static pp_status pp_fresnel_total_intensity(const pp_fresnel_system *s, double *total_out) {
+  const double complex *field = s->field;
+  size_t count = s->plans.nrows * s->n;
   double total = 0.0;
   for (size_t i = 0; i < count; i++) {
     double re = creal(field[i]), im = cimag(field[i]);
     total += re * re + im * im;
   }
-  return total;
+  if (s->group != MPI_COMM_NULL) {
+    PP_CHECK(MPI_Allgather(&total, 1, MPI_DOUBLE, s->partial_sums, 1, MPI_DOUBLE, s->group) ==
+                 MPI_SUCCESS,
+             PP_ERR_MPI, "MPI_Allgather of the intensity's parts failed");
+    total = 0.0;
+    for (int r = 0; r < s->group_size; r++) total += s->partial_sums[r];
+  }
+  *total_out = total;
+  return PP_SUCCESS;
 }
 
 /* Hands plane k (the field after optic k, n × n in metres) to the sink when it is asked for. */
@@ -337,11 +475,12 @@ static void pp_fresnel_record(pp_fresnel_system *s, size_t plane) {
 /* POPPY's FresnelWavefront: ones on npix × npix, zero-padded; the pilot beam's waist the
  * pupil's radius, at the pupil. */
 static void pp_fresnel_start(pp_fresnel_system *s, double wavelength_m) {
-  size_t n = s->n;
-  memset(s->field, 0, n * n * sizeof *s->field);
-  for (size_t y = 0; y < s->npix; y++)
-    for (size_t x = 0; x < s->npix; x++)
-      s->field[(y + s->ones_first) * n + x + s->ones_first] = 1.0;
+  size_t n = s->n, row0 = s->plans.row0, nrows = s->plans.nrows;
+  memset(s->field, 0, nrows * n * sizeof *s->field);
+  for (size_t y = s->ones_first; y < s->ones_first + s->npix; y++) {
+    if (y < row0 || y >= row0 + nrows) continue; /* another rank's row */
+    for (size_t x = 0; x < s->npix; x++) s->field[(y - row0) * n + x + s->ones_first] = 1.0;
+  }
   s->beam = (pp_fresnel_beam){.wavelength_m = wavelength_m,
                               .z_m = 0.0,
                               .z_waist_m = 0.0,
@@ -358,12 +497,13 @@ static pp_status pp_fresnel_entrance_build(pp_fresnel_system *s) {
   s->entrance_count = pp_fresnel_entrance_count(job);
   s->entrance_scale = 1.0;
   if (s->entrance_count == 0) return PP_SUCCESS;
-  size_t n = s->n;
+  size_t count = s->plans.nrows * s->n; /* this rank's elements */
   pp_fresnel_start(s, 1.0e-6); /* any λ: these optics do not depend on it */
   for (size_t k = 0; k < s->entrance_count; k++) {
-    PP_CALL(pp_fresnel_apply_optic(s, &job->optics[k]));
+    PP_CALL(pp_fresnel_agree(s, pp_fresnel_apply_optic(s, &job->optics[k])));
     if (k == 0 && job->normalize == PP_NORMALIZE_FIRST) {
-      double total = pp_fresnel_total_intensity(s->field, n * n);
+      double total = 0.0;
+      PP_CALL(pp_fresnel_total_intensity(s, &total));
       PP_CHECK(total > 0.0, PP_ERR_INPUT,
                "%s:%d:%d: the first optic passes no light, so normalization 'first' "
                "cannot scale it to 1", job->source_name, job->optics[0].line,
@@ -371,20 +511,108 @@ static pp_status pp_fresnel_entrance_build(pp_fresnel_system *s) {
       s->entrance_scale = 1.0 / sqrt(total);
     }
   }
-  PP_CALL(pp_array_alloc(n * n * sizeof *s->entrance, (void **)&s->entrance));
-  for (size_t i = 0; i < n * n; i++) s->entrance[i] = creal(s->field[i]);
+  PP_CALL(pp_array_alloc((count ? count : 1) * sizeof *s->entrance, (void **)&s->entrance));
+  for (size_t i = 0; i < count; i++) s->entrance[i] = creal(s->field[i]);
   return PP_SUCCESS;
 }
 
-pp_status pp_fresnel_system_psf(pp_fresnel_system *s, double wavelength_m, double *psf) {
-  PP_CHECK(s && psf && wavelength_m > 0.0, PP_ERR_INTERNAL, "pp_fresnel_system_psf: bad call");
+/* The field rows of each rank r within [lo, hi) into gather_first[r], gather_end[r]. */
+static void pp_fresnel_gather_ranges(pp_fresnel_system *s, size_t lo, size_t hi) {
+  for (int r = 0; r < s->group_size; r++) {
+    size_t row0 = (size_t)s->rows_of_rank[2 * r], nrows = (size_t)s->rows_of_rank[2 * r + 1];
+    size_t first = row0 > lo ? row0 : lo, end = row0 + nrows < hi ? row0 + nrows : hi;
+    s->gather_first[r] = first;
+    s->gather_end[r] = end > first ? end : first;
+  }
+}
+
+/* Gathers each rank's rows [gather_first, gather_end) (send: this rank's, width elements of
+ * type each) into recv on group rank 0, row y at (y − offset)·width. Collective. */
+static pp_status pp_fresnel_gather_rows(pp_fresnel_system *s, const void *send,
+                                        MPI_Datatype type, void *recv, size_t width,
+                                        size_t offset) {
+  for (int r = 0; r < s->group_size; r++) { /* within INT_MAX: checked at create */
+    s->gather_counts[r] = (int)((s->gather_end[r] - s->gather_first[r]) * width);
+    s->gather_displs[r] = (int)((s->gather_first[r] - offset) * width);
+  }
+  int mine = s->gather_counts[s->group_rank];
+  PP_CHECK(MPI_Gatherv(send, mine, type, recv, s->gather_counts, s->gather_displs, type, 0,
+                       s->group) == MPI_SUCCESS,
+           PP_ERR_MPI, "MPI_Gatherv of the detector's rows failed");
+  return PP_SUCCESS;
+}
+
+/* A group's detector, into s->detector on group rank 0. Resampled: each rank resamples its
+ * rows along x (the first pass is per row), rank 0 gathers the (n + 2) × fov rows (its own
+ * margin rows added) and runs the pass along y: the serial numbers, (n + 2)·fov complex on
+ * rank 0 instead of the field. Cropped: rank 0 gathers the rows the crop reads. */
+static pp_status pp_fresnel_group_detector(pp_fresnel_system *s) {
   const pp_job *job = s->job;
-  size_t n = s->n;
+  size_t n = s->n, fov = s->out_n, row0 = s->plans.row0, p = n + 2;
+  double pixelscale_m = s->beam.pixelscale_m, detector_m = job->fresnel.detector_pixelscale_m;
+  if (pp_fresnel_detector_crops(pixelscale_m, detector_m)) {
+    size_t lo, hi;
+    pp_fresnel_detector_crop_rows(n, fov, &lo, &hi);
+    pp_fresnel_gather_ranges(s, lo, hi);
+    size_t first = s->gather_first[s->group_rank];
+    /* rank 0 gathers into its scratch ((n + 2)·fov ≥ the (hi − lo)·n elements read) */
+    const double complex *send =
+        s->gather_end[s->group_rank] > first ? s->field + (first - row0) * n : s->field;
+    PP_CALL(pp_fresnel_gather_rows(s, send, MPI_C_DOUBLE_COMPLEX, s->detector_scratch, n, lo));
+    if (s->group_rank == 0) pp_fresnel_detector_crop(s->detector_scratch, lo, n, fov, s->detector);
+    s->out_pixelscale_m = pixelscale_m;
+    return PP_SUCCESS;
+  }
+  /* every rank resamples its rows into detector_rows [nrows][fov], with its work after them
+   * (the serial scratch's parts) */
+  size_t g = (size_t)s->group_size, block = (n + g - 1) / g, width = fov > n ? fov : n;
+  double complex *work = s->detector_rows + block * width;
+  pp_fresnel_detector_positions(n, pixelscale_m, fov, detector_m, work);
+  for (size_t y = 0; y < s->plans.nrows; y++)
+    pp_fresnel_detector_row(s->field + y * n, n, fov, work, s->detector_rows + y * fov);
+  /* field row y is padded row y + 1: gathered from row 1 of rank 0's [p][fov] */
+  pp_fresnel_gather_ranges(s, 0, n);
+  double complex *rows = s->detector_scratch;
+  PP_CALL(pp_fresnel_gather_rows(s, s->detector_rows, MPI_C_DOUBLE_COMPLEX,
+                                 rows ? rows + fov : NULL, fov, 0));
+  if (s->group_rank == 0) {
+    pp_fresnel_detector_row(NULL, n, fov, work, rows); /* the margin's zero rows */
+    pp_fresnel_detector_row(NULL, n, fov, work, rows + (p - 1) * fov);
+    pp_fresnel_detector_columns(n, fov, pixelscale_m / detector_m, rows, work, s->detector);
+  }
+  s->out_pixelscale_m = detector_m;
+  return PP_SUCCESS;
+}
+
+/* A group's intensity without a detector: each rank's rows, gathered into psf on rank 0
+ * (the n × n result the leader holds anyway); amplitude is the rows' buffer. */
+static pp_status pp_fresnel_group_intensity(pp_fresnel_system *s, double *psf) {
+  size_t n = s->n, count = s->plans.nrows * n;
+  for (size_t i = 0; i < count; i++) {
+    double re = creal(s->field[i]), im = cimag(s->field[i]);
+    s->amplitude[i] = re * re + im * im;
+  }
+  pp_fresnel_gather_ranges(s, 0, n);
+  return pp_fresnel_gather_rows(s, s->amplitude, MPI_DOUBLE, psf, n, 0);
+}
+
+pp_status pp_fresnel_system_psf(pp_fresnel_system *s, double wavelength_m, double *psf) {
+  PP_CHECK(s && wavelength_m > 0.0, PP_ERR_INTERNAL, "pp_fresnel_system_psf: bad call");
+  bool leader = s->group == MPI_COMM_NULL || s->group_rank == 0;
+  if (s->group != MPI_COMM_NULL) /* the group agrees before its collective steps */
+    PP_CALL(pp_agree(s->group, leader && !psf ? pp_error_raise(PP_ERR_INTERNAL, __FILE__,
+                                                              __LINE__, __func__,
+                                                              "pp_fresnel_system_psf needs an output")
+                                              : PP_SUCCESS));
+  else
+    PP_CHECK(psf, PP_ERR_INTERNAL, "pp_fresnel_system_psf: bad call");
+  const pp_job *job = s->job;
+  size_t n = s->n, count = s->plans.nrows * n; /* this rank's elements */
   pp_fresnel_start(s, wavelength_m);
   s->field_scale = 1.0;
   size_t first = 0;
   if (s->entrance) {
-    for (size_t i = 0; i < n * n; i++) s->field[i] = s->entrance[i] * s->entrance_scale;
+    for (size_t i = 0; i < count; i++) s->field[i] = s->entrance[i] * s->entrance_scale;
     for (first = 0; first < s->entrance_count; first++) pp_fresnel_record(s, first);
   }
   for (size_t k = first; k < job->n_optics; k++) {
@@ -394,19 +622,38 @@ pp_status pp_fresnel_system_psf(pp_fresnel_system *s, double wavelength_m, doubl
     if (strcmp(spec->type->name, "quadratic_lens") == 0)
       PP_CALL(pp_fresnel_apply_lens(s, pp_optic_spec_get(spec, "f_lens")));
     else
-      PP_CALL(pp_fresnel_apply_optic(s, spec));
+      PP_CALL(pp_fresnel_agree(s, pp_fresnel_apply_optic(s, spec)));
     if (k == 0 && job->normalize == PP_NORMALIZE_FIRST) {
       /* POPPY's calc_psf default: total intensity 1 right after the first optic. */
-      double total = pp_fresnel_total_intensity(s->field, n * n);
+      double total = 0.0;
+      PP_CALL(pp_fresnel_total_intensity(s, &total));
       PP_CHECK(total > 0.0, PP_ERR_INPUT,
                "%s:%d:%d: the first optic passes no light, so normalization 'first' "
                "cannot scale it to 1", job->source_name, spec->line, spec->column);
       double scale = 1.0 / sqrt(total);
-      for (size_t i = 0; i < n * n; i++) s->field[i] *= scale;
+      for (size_t i = 0; i < count; i++) s->field[i] *= scale;
       s->field_scale = 1.0 / scale;
     }
     pp_fresnel_record(s, k);
     PP_CALL(pp_fresnel_capture(s, k));
+  }
+  if (s->group != MPI_COMM_NULL) { /* no planes on a group (create refuses them) */
+    if (job->fresnel.has_detector) {
+      if (job->fresnel.detector_distance_m != 0.0)
+        PP_CALL(pp_fresnel_propagate(s, job->fresnel.detector_distance_m));
+      pp_fresnel_record(s, job->n_optics);
+      PP_CALL(pp_fresnel_group_detector(s));
+      s->planes[job->n_optics].pixelscale_m = s->out_pixelscale_m;
+      for (size_t i = 0; leader && i < s->out_n * s->out_n; i++) {
+        double re = creal(s->detector[i]), im = cimag(s->detector[i]);
+        psf[i] = re * re + im * im;
+      }
+    } else {
+      pp_fresnel_record(s, job->n_optics);
+      s->out_pixelscale_m = s->beam.pixelscale_m;
+      PP_CALL(pp_fresnel_group_intensity(s, psf));
+    }
+    return PP_SUCCESS;
   }
   if (job->fresnel.has_detector) {
     if (job->fresnel.detector_distance_m != 0.0)
@@ -466,6 +713,8 @@ pp_status pp_fresnel_system_set_sink(pp_fresnel_system *s, const pp_plane_sink *
   s->sink = (pp_plane_sink){0};
   const pp_job *job = s->job;
   if (!sink || !job->planes_requested) return PP_SUCCESS;
+  PP_CHECK(s->group == MPI_COMM_NULL, PP_ERR_INTERNAL,
+           "a Fresnel rank group writes no planes (the plan forms no group for them)");
   s->plane_slot = malloc((job->n_optics + 1) * sizeof *s->plane_slot);
   PP_CHECK(s->plane_slot, PP_ERR_MEMORY, "out of memory");
   /* every optic has its own plane (no merging as in Fraunhofer pupils): the order of

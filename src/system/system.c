@@ -272,23 +272,37 @@ static pp_status pp_system_check_method(const pp_job *job, pp_method *method) {
   return PP_SUCCESS;
 }
 
+/* A Fresnel job's system: the Fresnel system (fresnel_system.c) in a pp_system, on one rank
+ * (group MPI_COMM_NULL) or as one rank of group (collective on it; the result on group
+ * rank 0, which alone runs the detector's end). */
+static pp_status pp_system_create_fresnel(const pp_job *job, MPI_Comm group, pp_system **system) {
+  PP_CALL(pp_fresnel_check_job(job, NULL)); /* the same answer on every rank */
+  int group_rank = 0;
+  if (group != MPI_COMM_NULL) MPI_Comm_rank(group, &group_rank);
+  pp_system *f = NULL;
+  pp_status allocated = pp_array_alloc(sizeof *f, (void **)&f);
+  if (group != MPI_COMM_NULL) allocated = pp_agree(group, allocated);
+  if (allocated != PP_SUCCESS) {
+    pp_array_free(&f); /* allocated here, failed elsewhere */
+    return allocated;
+  }
+  f->method = PP_METHOD_FFT;
+  f->runs_transform = group_rank == 0;
+  pp_status made = group != MPI_COMM_NULL ? pp_fresnel_system_create_group(job, group, &f->fresnel)
+                                          : pp_fresnel_system_create(job, &f->fresnel);
+  if (made != PP_SUCCESS) {
+    pp_array_free(&f);
+    return made;
+  }
+  pp_fresnel_system_shape(f->fresnel, &f->geometry.psf_ny, &f->geometry.psf_nx);
+  *system = f;
+  return PP_SUCCESS;
+}
+
 pp_status pp_system_create_with_method(const pp_job *job, pp_method method, pp_system **system) {
   *system = NULL;
-  if (job->mode == PP_PROPAGATION_FRESNEL) {
-    PP_CALL(pp_fresnel_check_job(job, NULL));
-    pp_system *f = NULL;
-    PP_CALL(pp_array_alloc(sizeof *f, (void **)&f));
-    f->method = PP_METHOD_FFT;
-    f->runs_transform = true;
-    pp_status made = pp_fresnel_system_create(job, &f->fresnel);
-    if (made != PP_SUCCESS) {
-      pp_array_free(&f);
-      return made;
-    }
-    pp_fresnel_system_shape(f->fresnel, &f->geometry.psf_ny, &f->geometry.psf_nx);
-    *system = f;
-    return PP_SUCCESS;
-  }
+  if (job->mode == PP_PROPAGATION_FRESNEL)
+    return pp_system_create_fresnel(job, MPI_COMM_NULL, system);
   PP_CALL(pp_system_check_method(job, &method));
   pp_status status = PP_SUCCESS;
   pp_system *s = NULL;
@@ -307,9 +321,7 @@ done:
 pp_status pp_system_create_group(const pp_job *job, pp_method method, MPI_Comm group,
                                  pp_system **system) {
   *system = NULL;
-  PP_CHECK(job->mode != PP_PROPAGATION_FRESNEL, PP_ERR_INPUT,
-           "rank groups for Fresnel systems are not available yet: each rank computes whole "
-           "wavelengths");
+  if (job->mode == PP_PROPAGATION_FRESNEL) return pp_system_create_fresnel(job, group, system);
   /* the job and method checks give the same answer on every rank */
   PP_CALL(pp_system_check_method(job, &method));
   PP_CHECK(pp_planes_padded_size_for_job(job) > 0, PP_ERR_INPUT,
@@ -546,8 +558,10 @@ pp_status pp_system_bytes_for_job(const pp_job *job, size_t *bytes) {
 }
 
 size_t pp_system_padded_size_for_job(const pp_job *job) {
-  /* Fresnel: no rank groups yet (docs/fresnel.md), so nothing a group could share */
-  if (job && job->mode == PP_PROPAGATION_FRESNEL) return 0;
+  /* Fresnel: the padded n × n field a group shares (docs/fresnel.md) */
+  size_t n = 0;
+  if (job && job->mode == PP_PROPAGATION_FRESNEL)
+    return pp_fresnel_padded_size(job, &n) == PP_SUCCESS ? n : 0;
   return job ? pp_planes_padded_size_for_job(job) : 0;
 }
 
@@ -556,6 +570,8 @@ pp_status pp_system_group_bytes_for_job(const pp_job *job, pp_method method, int
   *bytes = 0;
   PP_CHECK(job != NULL && group_ranks >= 1, PP_ERR_INTERNAL,
            "pp_system_group_bytes_for_job needs a job and a group size");
+  if (job->mode == PP_PROPAGATION_FRESNEL)
+    return pp_fresnel_group_bytes_for_job(job, group_ranks, bytes);
   PP_CALL(pp_system_resolve(job, method, &method));
   PP_CHECK(pp_planes_padded_size_for_job(job) > 0, PP_ERR_INPUT,
            "a rank group shares padded image planes; this job has none");

@@ -4,7 +4,8 @@
  * Truth: the serial pp_fft_propagate (itself checked against direct DFT sums in test_fft.c) of
  * the same field, computed on rank 0; the distributed result is gathered on rank 0 and must
  * equal it to 1e-12 of the peak, both directions, out of place and in place; the round trip
- * pupil → image → pupil returns the field. Sizes: 128 (even slabs), 96, and 90 (on 4 ranks
+ * pupil → image → pupil returns the field; the centred transform (Fresnel groups) equals the
+ * serial quadrant swap, FFT / N, quadrant swap, both signs. Sizes: 128 (even slabs), 96, and 90 (on 4 ranks
  * FFTW-MPI's block of ceil(90/4) = 23 rows gives slabs 23, 23, 23, 21, and rank 1 starts on an
  * odd row, which the modulation's sign must follow). Error paths: odd N and ranks asking for
  * different sizes fail on every rank, and a bad call on one rank fails the propagation on all
@@ -130,6 +131,26 @@ static void test_size(size_t n) {
   if (rank == 0) {
     snprintf(what, sizeof what, "N = %zu on %d ranks: in place = out of place", n, size);
     PP_TEST_NEAR(pp_max_abs_diff_relative(pupil, image, count), 0.0, 1e-15, what);
+  }
+
+  /* the centred transform (Fresnel groups): fftshift(DFT(ifftshift(x)))/N, either sign,
+   * against the serial quadrant swaps around the serial plan; N = 90 has N/2 odd, where the
+   * two shifts' (−1)^(N/2) factors must cancel between the axes */
+  for (int d = 0; d < 2; d++) {
+    const pp_fft_mpi_plan *plan = d ? to_pupil : to_image;
+    snprintf(what, sizeof what, "N = %zu: centred %s transform", n, d ? "forward" : "backward");
+    PP_TEST_OK(pp_fft_mpi_transform_centred(plan, in, out), what);
+    pp_gather(plan, out, pupil, n);
+    if (rank == 0) {
+      memcpy(want, field, count * sizeof *want);
+      pp_fresnel_fftshift(want, n);
+      PP_TEST_OK(pp_fft_execute(d ? serial_pupil : serial_image, want, want), "serial");
+      for (size_t p = 0; p < count; p++) want[p] /= (double)n;
+      pp_fresnel_fftshift(want, n);
+      snprintf(what, sizeof what, "N = %zu on %d ranks: centred %s = shift, serial, shift", n,
+               size, d ? "forward" : "backward");
+      PP_TEST_NEAR(pp_max_abs_diff_relative(pupil, want, count), 0.0, 1e-12, what);
+    }
   }
 
   pp_fft_plan_destroy(&serial_image);

@@ -1,4 +1,5 @@
-# Shared by the rank-group tests (test_rank_groups.sh, test_rank_groups_more.sh), sourced:
+# Shared by the rank-group tests (test_rank_groups.sh, test_rank_groups_more.sh,
+# test_rank_groups_fresnel.sh), sourced:
 # the fqpm coronagraph of ../shared/reference (tests/physics/test_coronagraph.c) on a 256 px
 # pupil padded 8× for the FFTs (N = 2048: 64 MiB per padded plane, more than the process
 # baseline), its 1-rank reference run, the program's own memory model (`polypsf plan`: one
@@ -21,7 +22,11 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1"
 if ! "$python" -c 'import h5py, numpy' 2> /dev/null; then echo "SKIP: $python lacks h5py/numpy"; exit 77; fi
 
 # The fqpm coronagraph of ../shared/reference (tests/physics/test_coronagraph.c) on a
-# 256 px pupil padded 8× for the FFTs: N = 2048.
+# 256 px pupil padded 8× for the FFTs: N = 2048; or the job a test sets in rank_groups_job
+# before sourcing this file (test_rank_groups_fresnel.sh).
+if [ -n "${rank_groups_job:-}" ]; then
+  printf '%s\n' "$rank_groups_job" > "$work/job.yaml"
+else
 cat > "$work/job.yaml" <<'JOB'
 pupil: {npix: 256}
 wavelengths: {min: 1.8e-6, max: 2.2e-6, count: 2}
@@ -35,6 +40,7 @@ detector: {pixelscale: 0.02, fov_pixels: 64, oversample: 2}
 propagation: {method: mft, fft_oversample: 8}
 output: {cube: true}
 JOB
+fi
 
 # The process baseline the reference run measures comes after the calibration; a run that
 # has to measure the machine peaks higher than one reading a cache. A private cache, filled
