@@ -15,6 +15,9 @@
 #include "polypsf/core.h"
 #include "polypsf/io.h"
 
+/* The datasets of /grid that are written image by image: "psf", "psf_detector", "cube". */
+enum { PP_IO_GRID_DATASETS = 3 };
+
 /* Value of /provenance/tasks.method for a row whose slice is not written yet. */
 enum { PP_IO_METHOD_NONE = -1 };
 
@@ -108,6 +111,9 @@ struct pp_output {
   /* Dataspaces made once and only re-selected by the per-slice calls (write_slice,
    * read_cube_rows), so those allocate nothing. */
   hid_t cube_space, slice_memspace, completed_space, tasks_space, element_memspace;
+  /* A PSF grid's images, opened once by pp_output_grid_create (opening a dataset costs more
+   * than writing a 128 KiB image into it): pp_io_grid_dataset_names order. */
+  hid_t grid_datasets[3];
   /* output.planes: one dataset per plane, /planes/<index>_<name>, with its file space
    * and one-slice memory space made once; the conversion buffer holds the largest plane
    * (one double a pixel for intensity, two for the pairs), so a plane write allocates

@@ -7,6 +7,22 @@
 
 #include "io/io_private.h"
 
+static const char *const pp_io_grid_dataset_names[PP_IO_GRID_DATASETS] = {"psf", "psf_detector",
+                                                                         "cube"};
+
+/* Opens /grid's images once (the cube only when the file has one). Collective (metadata). */
+static pp_status pp_output_grid_open(pp_output *output) {
+  for (int k = 0; k < PP_IO_GRID_DATASETS; k++) {
+    char path[32];
+    snprintf(path, sizeof path, "grid/%s", pp_io_grid_dataset_names[k]);
+    if (output->grid_datasets[k] >= 0 || H5Lexists(output->file, path, H5P_DEFAULT) <= 0) continue;
+    output->grid_datasets[k] = H5Dopen2(output->file, path, H5P_DEFAULT);
+    PP_CHECK(output->grid_datasets[k] >= 0, PP_ERR_IO, "cannot open /%s in '%s'", path,
+             output->partial_path);
+  }
+  return PP_SUCCESS;
+}
+
 pp_status pp_output_grid_create(pp_output *output, size_t n_points, const double *points_arcsec,
                                 const double *detector_xy, size_t n_lambda, bool with_cube) {
   pp_status status = PP_SUCCESS, local = PP_SUCCESS;
@@ -16,7 +32,10 @@ pp_status pp_output_grid_create(pp_output *output, size_t n_points, const double
   hid_t file_space = H5I_INVALID_HID;
   PP_CHECK_GOTO(status, output != NULL, PP_ERR_INTERNAL, "pp_output_grid_create: no output");
   /* A resumed grid's file has it already (the same on every rank: metadata). */
-  if (H5Lexists(output->file, "grid", H5P_DEFAULT) > 0) goto done;
+  if (H5Lexists(output->file, "grid", H5P_DEFAULT) > 0) {
+    local = pp_output_grid_open(output);
+    goto agree;
+  }
   group = H5Gcreate2(output->file, "grid", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (group < 0) {
     local = pp_error_raise(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot create /grid in '%s'",
@@ -81,6 +100,7 @@ pp_status pp_output_grid_create(pp_output *output, size_t n_points, const double
     }
     pp_formats_hdf5_close(&points);
   }
+  if (!local) local = pp_output_grid_open(output);
 agree:
   status = pp_agree(output->comm, local);
 done:
@@ -104,7 +124,8 @@ static pp_status pp_output_grid_transfer(pp_output *output, const char *name, co
   hid_t dataset = H5I_INVALID_HID, file_space = H5I_INVALID_HID, mem_space = H5I_INVALID_HID;
   char path[64];
   snprintf(path, sizeof path, "grid/%s", name);
-  dataset = H5Dopen2(output->file, path, H5P_DEFAULT);
+  for (int k = 0; k < PP_IO_GRID_DATASETS; k++)
+    if (strcmp(name, pp_io_grid_dataset_names[k]) == 0) dataset = output->grid_datasets[k];
   file_space = dataset >= 0 ? H5Dget_space(dataset) : H5I_INVALID_HID;
   if (file_space < 0) {
     local = pp_error_raise(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot open /%s", path);
@@ -143,7 +164,6 @@ static pp_status pp_output_grid_transfer(pp_output *output, const char *name, co
 done:
   pp_formats_hdf5_close(&mem_space);
   pp_formats_hdf5_close(&file_space);
-  pp_formats_hdf5_close(&dataset);
   H5Eclear2(H5E_DEFAULT);
   pp_formats_hdf5_quiet_end(&quiet);
   return local;

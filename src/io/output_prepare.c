@@ -37,6 +37,7 @@ static void pp_output_init_ids(pp_output *out) {
                   &out->cube_space,   &out->slice_memspace,  &out->completed_space,
                   &out->tasks_space,  &out->element_memspace};
   for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) *ids[i] = H5I_INVALID_HID;
+  for (int k = 0; k < PP_IO_GRID_DATASETS; k++) out->grid_datasets[k] = H5I_INVALID_HID;
   out->plane_memtype = H5I_INVALID_HID;
 }
 
@@ -47,6 +48,8 @@ bool pp_io_output_close_objects(pp_output *out) {
                   &out->tasks,        &out->task_memtype,    &out->dxpl_collective};
   bool ok = true;
   for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) ok = pp_formats_hdf5_close(ids[i]) && ok;
+  for (int k = 0; k < PP_IO_GRID_DATASETS; k++)
+    ok = pp_formats_hdf5_close(&out->grid_datasets[k]) && ok;
   for (size_t p = 0; p < out->n_planes; p++) {
     if (out->plane_datasets) ok = pp_formats_hdf5_close(&out->plane_datasets[p]) && ok;
     if (out->plane_spaces) ok = pp_formats_hdf5_close(&out->plane_spaces[p]) && ok;
