@@ -154,12 +154,11 @@ pp_status pp_output_grid_read_rows(pp_output *output, const char *name, size_t p
  * pp_output_sync, like a slice. */
 pp_status pp_output_grid_write_image(pp_output *output, const char *name, size_t point,
                                      const double *image);
-/* Takes back every completed flag, durably, before a run overwrites what made them
- * complete (a grid's finish turns each point's stored sum into its PSF after the detector
- * effects): a run killed meanwhile resumes by recomputing, never from half-rewritten sums.
- * The flags come back at the next commit (pp_output_sync or a closing commit), after the
- * rewritten bytes are synced. Collective. */
-pp_status pp_output_withdraw_completed(pp_output *output);
+/* Marks /grid, durably, as being rewritten: from now on /grid/psf holds PSFs after the
+ * detector effects, no longer the points' sums a stopped grid resumes from, and a resumed
+ * run computes every point again (pp_output_open_resume reads the mark). Called by a
+ * grid's finish before it blurs the first sum in place. Collective. */
+pp_status pp_output_grid_mark_rewritten(pp_output *output);
 /* Checkpoint and commit. Collective: every rank calls, at the same point. Syncs every
  * rank's written bytes to storage (H5Fflush → MPI_File_sync), and only then sets
  * /status/completed for every slice any rank wrote with pp_output_write_slice before the

@@ -163,6 +163,9 @@ void pp_job_destroy(pp_job **job);
  * collective. */
 pp_status pp_job_field_point_optics(const pp_job *job, size_t point, pp_optic_spec **optics);
 void pp_job_field_point_optics_free(const pp_job *job, pp_optic_spec **optics);
+/* Whether optic k of a grid's job differs from one field point to the next: field Zernike
+ * terms, or a cube of maps. Not collective. */
+bool pp_job_optic_varies_over_field(const pp_job *job, size_t k);
 
 /* Whether the detector applies any effect (jitter, charge diffusion or IPC). */
 bool pp_detector_has_effects(const pp_detector_spec *detector);

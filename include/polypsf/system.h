@@ -131,10 +131,12 @@ void pp_system_destroy(pp_system **system);
 /* Makes system job's in place when it can: a plain pupil → detector system on one rank (no
  * planes, not Fresnel, not a group) whose job has the same pupil grid, OPD presence and
  * source offset, as a PSF grid's next field point does: the pupil is filled again from
- * job's optics, the transform's plans and buffers are kept. *changed says whether it was
- * done (else the caller makes a new system). The result is the same bits as a new system's.
- * On error the system must be destroyed. Not collective. */
-pp_status pp_system_change_optics(pp_system *system, const pp_job *job, bool *changed);
+ * job's optics, the transform's plans and buffers are kept; the first same_optics optics,
+ * the same in every job given, are evaluated once and kept (two pupil arrays). *changed
+ * says whether it was done (else the caller makes a new system). The result is the same
+ * bits as a new system's. On error the system must be destroyed. Not collective. */
+pp_status pp_system_change_optics(pp_system *system, const pp_job *job, size_t same_optics,
+                                  bool *changed);
 
 /* ---- intermediate planes (output.planes, docs/output-format.md "Planes") -------------
  * Plane k is the field just after optic k, and plane n_optics the detector. Consecutive pupil

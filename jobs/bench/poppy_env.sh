@@ -1,7 +1,7 @@
 # Sourced by the benchmarks that run POPPY beside polypsf (bench_grid.sh, bench_fresnel.sh,
 # bench_coronagraph_vs_poppy.sh): the one way they find and configure POPPY.
 #   POPPY_SRC   a POPPY source tree: its root (holding poppy/) or the poppy/ package itself
-#   PYTHON      the Python with numpy, scipy and astropy (default /usr/bin/python3, Debian's:
+#   PYTHON      the Python with numpy, scipy, astropy and matplotlib (default /usr/bin/python3, Debian's:
 #               `python3` on PATH may be another one without them)
 # Sets: poppy_python (the interpreter), PYTHONPATH (POPPY first), one thread for OpenMP,
 # OpenBLAS and numexpr; poppy_preamble holds the Python lines every POPPY script starts with

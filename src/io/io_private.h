@@ -15,6 +15,10 @@
 #include "polypsf/core.h"
 #include "polypsf/io.h"
 
+/* The attribute of /grid that says its psf holds blurred PSFs, not the points' sums
+ * (pp_output_grid_mark_rewritten): a resume then computes every point again. */
+#define PP_IO_GRID_REWRITTEN "psf_rewritten_by_finish"
+
 /* The datasets of /grid that are written image by image: "psf", "psf_detector", "cube". */
 enum { PP_IO_GRID_DATASETS = 3 };
 

@@ -117,31 +117,6 @@ static pp_status pp_output_commit(pp_output *out) {
   return pp_agree(out->comm, local);
 }
 
-pp_status pp_output_withdraw_completed(pp_output *output) {
-  pp_status status = PP_SUCCESS, local = PP_SUCCESS;
-  char reason[PP_IO_REASON_BYTES];
-  pp_formats_hdf5_quiet quiet;
-  pp_formats_hdf5_quiet_begin(&quiet);
-  PP_CHECK_GOTO(status, output != NULL, PP_ERR_INTERNAL, "pp_output_withdraw_completed: no output");
-  /* identical on every rank: completed_flags is */
-  for (size_t i = 0; i < output->n_wavelengths; i++) {
-    output->pending_flags[i] |= output->completed_flags[i];
-    output->completed_flags[i] = 0;
-  }
-  local = pp_io_write_from_root(output, output->completed, H5T_NATIVE_UCHAR,
-                                output->completed_flags, "/status/completed");
-  /* The flush is collective: every rank makes it, whatever the write returned. */
-  if (H5Fflush(output->file, H5F_SCOPE_GLOBAL) < 0 && local == PP_SUCCESS)
-    local = pp_formats_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'%s",
-                                  output->partial_path,
-                                  pp_io_storage_reason(output->partial_path, reason));
-  status = pp_agree(output->comm, local);
-done:
-  H5Eclear2(H5E_DEFAULT);
-  pp_formats_hdf5_quiet_end(&quiet);
-  return status;
-}
-
 /* One mode for all ranks: publish only if every rank asks to; otherwise keep the .partial
  * file if any rank asks to (keeping never loses a slice), else discard. A failed Allreduce
  * keeps: neither renaming nor removing is safe when ranks cannot agree. */

@@ -23,6 +23,18 @@ static pp_status pp_output_grid_open(pp_output *output) {
   return PP_SUCCESS;
 }
 
+/* A resumed grid whose finish had begun to blur its sums (the resume cleared every flag in
+ * memory): the cleared flags to storage first, then the mark away, so that a crash between
+ * the two leaves the mark, never flags over blurred images. Collective. */
+static pp_status pp_output_grid_clear_rewritten(pp_output *output) {
+  PP_CALL(pp_io_write_from_root(output, output->completed, H5T_NATIVE_UCHAR,
+                                output->completed_flags, "/status/completed"));
+  PP_CHECK(H5Fflush(output->file, H5F_SCOPE_GLOBAL) >= 0 &&
+               H5Adelete_by_name(output->file, "grid", PP_IO_GRID_REWRITTEN, H5P_DEFAULT) >= 0,
+           PP_ERR_IO, "cannot clear the finish's mark on /grid in '%s'", output->partial_path);
+  return PP_SUCCESS;
+}
+
 pp_status pp_output_grid_create(pp_output *output, size_t n_points, const double *points_arcsec,
                                 const double *detector_xy, size_t n_lambda, bool with_cube) {
   pp_status status = PP_SUCCESS, local = PP_SUCCESS;
@@ -34,6 +46,8 @@ pp_status pp_output_grid_create(pp_output *output, size_t n_points, const double
   /* A resumed grid's file has it already (the same on every rank: metadata). */
   if (H5Lexists(output->file, "grid", H5P_DEFAULT) > 0) {
     local = pp_output_grid_open(output);
+    if (!local && H5Aexists_by_name(output->file, "grid", PP_IO_GRID_REWRITTEN, H5P_DEFAULT) > 0)
+      local = pp_output_grid_clear_rewritten(output);
     goto agree;
   }
   group = H5Gcreate2(output->file, "grid", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -194,4 +208,28 @@ pp_status pp_output_grid_write_image(pp_output *output, const char *name, size_t
   /* H5P_DEFAULT transfer = independent: only the rank that computed the point writes */
   return pp_output_grid_transfer(output, name, lead, 1, 0, output->ny, (double *)image, true,
                                  H5P_DEFAULT);
+}
+
+pp_status pp_output_grid_mark_rewritten(pp_output *output) {
+  PP_CHECK(output != NULL, PP_ERR_INTERNAL, "pp_output_grid_mark_rewritten: no output");
+  pp_status local = PP_SUCCESS;
+  char reason[PP_IO_REASON_BYTES];
+  pp_formats_hdf5_quiet quiet;
+  pp_formats_hdf5_quiet_begin(&quiet);
+  hid_t group = H5Gopen2(output->file, "grid", H5P_DEFAULT);
+  if (group < 0)
+    local = pp_error_raise(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot open /grid in '%s'",
+                           output->partial_path);
+  /* attributes are metadata: every rank makes the same call */
+  if (!local && H5Aexists(group, PP_IO_GRID_REWRITTEN) <= 0)
+    local = pp_io_attr_write_int64(group, PP_IO_GRID_REWRITTEN, 1);
+  pp_formats_hdf5_close(&group);
+  /* the flush is collective: every rank makes it, whatever happened before */
+  if (H5Fflush(output->file, H5F_SCOPE_GLOBAL) < 0 && local == PP_SUCCESS)
+    local = pp_formats_hdf5_error(PP_ERR_IO, __FILE__, __LINE__, __func__, "cannot flush '%s'%s",
+                                  output->partial_path,
+                                  pp_io_storage_reason(output->partial_path, reason));
+  H5Eclear2(H5E_DEFAULT);
+  pp_formats_hdf5_quiet_end(&quiet);
+  return pp_agree(output->comm, local);
 }

@@ -87,6 +87,10 @@ static pp_status pp_resume_inspect_partial(const char *partial, const pp_output_
   PP_CALL_GOTO(status,
                pp_io_read_whole(file, partial, "/status/completed", H5T_NATIVE_UCHAR, n, completed));
   for (size_t i = 0; i < n; i++) completed[i] = completed[i] != 0;
+  /* A grid stopped while its finish blurred the sums in place has no sums left to resume
+   * from: every point is computed again. */
+  if (!job->output_cube && H5Aexists_by_name(file, "grid", PP_IO_GRID_REWRITTEN, H5P_DEFAULT) > 0)
+    memset(completed, 0, n);
 done:
   pp_formats_hdf5_close(&file);
   return status;

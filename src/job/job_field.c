@@ -339,9 +339,7 @@ pp_status pp_job_read_field(pp_yaml_doc *doc, const yaml_node_t *section,
   return PP_SUCCESS;
 }
 
-/* Whether optic k differs from one field point to the next: field Zernike terms, or a cube
- * of maps. */
-static bool pp_job_optic_varies_over_field(const pp_job *job, size_t k) {
+bool pp_job_optic_varies_over_field(const pp_job *job, size_t k) {
   return (job->field_zernike && job->field_zernike[k]) ||
          pp_optic_spec_map_count(&job->optics[k], "transmission") > 0 ||
          pp_optic_spec_map_count(&job->optics[k], "opd") > 0;

@@ -12,6 +12,10 @@
  * with T BLAS threads is counted T sets: a second thread was measured to touch about 1.2 MiB
  * more, so this errs on the safe side (docs/performance.md, "Processes or threads"). */
 static const size_t pp_plan_blas_bytes = (size_t)8 << 20;
+/* A grid rank keeps the sums of the last wave's points in memory up to this much, so that
+ * its finish reads none back and the last checkpoint syncs nothing (run.c): 64 MiB is 512
+ * points of a 128 × 128 px stamp, and little beside a large system. */
+static const size_t pp_plan_held_sums_bytes = (size_t)64 << 20;
 
 static double pp_mebibytes(size_t bytes) { return (double)bytes / 1048576.0; }
 
@@ -31,6 +35,10 @@ pp_status pp_plan_task_model(const pp_job *job, const pp_system_choice *choice, 
   const pp_system_candidate *chosen = pp_plan_chosen(&task->choice);
   /* the chosen transform's memory: the MFT holds two kernels, the chirp-z line buffers */
   task->system_bytes = chosen->bytes;
+  /* a grid's system keeps the optics that are the same at every point, evaluated once: two
+   * more pupil arrays (pp_pupil_refill) */
+  if (job->n_field_points > 0 && job->mode == PP_PROPAGATION_FRAUNHOFER)
+    task->system_bytes += 2 * job->pupil_npix * job->pupil_npix * sizeof(double);
   /* the oversampled detector grid, as the choice derived it (pp_system_geometry's shape) */
   size_t ny = task->choice.n_out_y, nx = task->choice.n_out_x;
   task->slice_bytes = ny * nx * sizeof(double);
@@ -38,8 +46,16 @@ pp_status pp_plan_task_model(const pp_job *job, const pp_system_choice *choice, 
    * dynamically, so allow one more than an even share. */
   size_t n = job->n_wavelengths, share = (n + (size_t)active_ranks - 1) / (size_t)active_ranks;
   task->held_slices = job->output_cube ? 1 : share + 1;
-  /* a grid's leader holds the slice it computes and, with point sums, the point's sum */
-  if (job->n_field_points > 0) task->held_slices = job->output_cube ? 1 : 2;
+  /* A grid's leader holds the slice it computes; with point sums also the point's sum and
+   * the sums of its share of the points of the last wave, kept for the finish (run.c), up
+   * to pp_plan_held_sums_bytes of them. */
+  if (job->n_field_points > 0 && job->output_cube) task->held_slices = 1;
+  if (job->n_field_points > 0 && !job->output_cube) {
+    size_t points = job->n_field_points;
+    size_t point_share = (points + (size_t)active_ranks - 1) / (size_t)active_ranks;
+    size_t most = pp_plan_held_sums_bytes / (ny * nx * sizeof(double));
+    task->held_slices = 2 + (point_share < most ? point_share : most);
+  }
   /* The reduction holds a row band of /psf (plus one read buffer) on every rank. */
   size_t det_ny = job->detector.fov_pixels_y, band_det_rows = (det_ny + (size_t)total_ranks - 1) / (size_t)total_ranks;
   /* (a grid's finish holds a third: the point's rows beside /psf's, pp_grid_finish) */

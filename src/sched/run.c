@@ -82,6 +82,12 @@ typedef struct {
   double *point_sum;           /* grid leaders with point sums: the current point's sum */
   pp_task_record *run_records; /* … and its tasks' records, [n_lambda], written with it */
   size_t run_lambda;           /* … the wavelength its next task must have */
+  double *sum_in_progress;     /* … where the current point is summed: point_sum or a slot
+                                  of held */
+  pp_grid_held held;           /* … the last wave's sums kept for the finish (run_grid.h) */
+  size_t held_capacity;        /* … how many it may keep (the plan counted them) */
+  bool final_wave;             /* the wave being computed is the last */
+  bool wrote_sums;             /* this rank wrote a point's sum to the file in this wave */
   size_t take;                 /* positions a task taker takes at once (pp_run_take_size) */
   size_t take_next, take_end;  /* what is left of this rank's current run of positions */
 } pp_run_state;
@@ -224,9 +230,17 @@ static pp_status pp_run_setup_compute(pp_run_state *st) {
   }
   st->n_slots = st->job->output_cube || st->grid ? 1 : st->plan.task.held_slices;
   if (st->grid && st->grid->point_sums) {
+    size_t slice_bytes = st->ny * st->nx * sizeof(double);
     st->run_records = calloc(st->grid->n_lambda, sizeof *st->run_records);
-    PP_CHECK(st->run_records != NULL, PP_ERR_MEMORY, "out of memory");
-    PP_CALL(pp_array_alloc(st->ny * st->nx * sizeof(double), (void **)&st->point_sum));
+    st->held_capacity = st->plan.task.held_slices - 2;
+    st->held.points = calloc(st->held_capacity + 1, sizeof *st->held.points);
+    st->held.records = calloc((st->held_capacity + 1) * st->grid->n_lambda,
+                              sizeof *st->held.records);
+    PP_CHECK(st->run_records && st->held.points && st->held.records, PP_ERR_MEMORY,
+             "out of memory");
+    PP_CALL(pp_array_alloc(slice_bytes, (void **)&st->point_sum));
+    if (st->held_capacity > 0)
+      PP_CALL(pp_array_alloc(st->held_capacity * slice_bytes, (void **)&st->held.sums));
   }
   st->held_index = calloc(st->n_slots, sizeof *st->held_index);
   PP_CHECK(st->held_index != NULL, PP_ERR_MEMORY, "out of memory");
@@ -272,13 +286,27 @@ static pp_status pp_run_add_to_point(pp_run_state *st, size_t i, const double *p
   PP_CHECK(lambda == 0 || lambda == st->run_lambda, PP_ERR_INTERNAL,
            "field point %zu: wavelength %zu came after %zu; a point's sum is made in "
            "wavelength order", point, lambda, st->run_lambda);
-  if (lambda == 0) memset(st->point_sum, 0, count * sizeof *st->point_sum);
-  pp_grid_add_slice(grid, lambda, psf, count, st->point_sum);
-  st->run_records[lambda] = *record;
+  if (lambda == 0) {
+    /* the last wave's sums stay in memory for the finish, as many as the plan counted */
+    bool keep = st->final_wave && st->held.count < st->held_capacity;
+    st->sum_in_progress = keep ? st->held.sums + st->held.count * count : st->point_sum;
+    memset(st->sum_in_progress, 0, count * sizeof *st->sum_in_progress);
+  }
+  pp_grid_add_slice(grid, lambda, psf, count, st->sum_in_progress);
+  bool kept = st->sum_in_progress != st->point_sum;
+  /* a kept point's records wait with its sum: both go to the file in the finish */
+  pp_task_record *records =
+      kept ? st->held.records + st->held.count * grid->n_lambda : st->run_records;
+  records[lambda] = *record;
   st->run_lambda = lambda + 1;
   if (st->run_lambda < grid->n_lambda) return PP_SUCCESS;
   st->run_lambda = 0;
+  if (kept) {
+    st->held.points[st->held.count++] = point;
+    return PP_SUCCESS;
+  }
   PP_CALL(pp_output_grid_write_image(st->output, "psf", point, st->point_sum));
+  st->wrote_sums = true;
   return pp_output_write_slices(st->output, point * grid->n_lambda, grid->n_lambda, NULL,
                                 st->run_records);
 }
@@ -454,9 +482,19 @@ static pp_status pp_run_compute(pp_run_state *st, pp_dispatcher *dispatcher, con
          st->take > 1 ? "; a rank takes a field point's wavelengths at once" : "");
   for (size_t w = 0; w < n_waves; w++) {
     size_t wave_end = (w + 1) * wave_size < st->n_todo ? (w + 1) * wave_size : st->n_todo;
+    st->final_wave = w + 1 == n_waves;
+    st->wrote_sums = false;
     PP_CALL(pp_agree(st->comm, pp_run_wave(st, dispatcher, wave_end, &pending)));
     double t0 = pp_wtime();
-    PP_CALL(pp_output_sync(st->output));
+    /* After the last wave of a grid whose sums all stayed in memory nothing is read back:
+     * the closing commit syncs the file and sets the flags, once (a run killed before it
+     * computes that wave again). Otherwise every slice or sum must be on storage, and
+     * visible to every rank, before the finish reads it. */
+    int wrote = st->wrote_sums || !st->grid || !st->grid->point_sums, any_wrote = 1;
+    if (st->final_wave &&
+        MPI_Allreduce(&wrote, &any_wrote, 1, MPI_INT, MPI_MAX, st->comm) != MPI_SUCCESS)
+      any_wrote = 1;
+    if (!st->final_wave || any_wrote) PP_CALL(pp_output_sync(st->output));
     st->seconds[PP_T_CHECKPOINT] += pp_wtime() - t0;
     PP_CALL(pp_run_stop_if_requested(st, dispatcher, path));
     if (st->rank == 0 && (pp_wtime() - last_log >= pp_progress_interval_seconds ||
@@ -572,8 +610,9 @@ static pp_status pp_run_finish(pp_run_state *st, pp_run_summary *summary, const 
   PP_CALL_GOTO(status, pp_agree(st->comm, local));
   double t0 = pp_wtime();
   if (st->grid) /* /grid, and /psf's rows: the mean of the points' sums */
-    PP_CALL_GOTO(status, pp_grid_finish(st->grid, st->comm, &st->geometry, st->output, det_row0,
-                                        det_nrows, band, receive, band_detector));
+    PP_CALL_GOTO(status, pp_grid_finish(st->grid, st->comm, &st->geometry, st->output,
+                                        &st->held, det_row0, det_nrows, band, receive,
+                                        band_detector));
   else
     PP_CALL_GOTO(status, pp_run_reduce(st, band, receive, det_row0, det_nrows));
   if (pp_detector_has_effects(&job->detector))
@@ -663,6 +702,9 @@ done:
   free(st.todo);
   free(st.held_index);
   free(st.run_records);
+  free(st.held.points);
+  free(st.held.records);
+  pp_array_free(&st.held.sums);
   pp_array_free(&st.point_sum);
   free(st.planes);
   free(st.plane_pixelscales);

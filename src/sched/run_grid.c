@@ -28,6 +28,10 @@ pp_status pp_grid_run_init(const pp_job *job, pp_grid_run *grid) {
     }
   grid->expanded.n_wavelengths = n_tasks;
   grid->point_sums = !job->output_cube;
+  /* the optics before the first that varies over the field are the same at every point */
+  while (grid->same_optics < job->n_optics &&
+         !pp_job_optic_varies_over_field(job, grid->same_optics))
+    grid->same_optics++;
   return PP_SUCCESS;
 }
 
@@ -78,7 +82,7 @@ pp_status pp_grid_system_for_task(pp_grid_run *grid, size_t task, pp_method meth
   bool changed = false;
   pp_status status = PP_SUCCESS;
   if (*system && group == MPI_COMM_NULL)
-    status = pp_system_change_optics(*system, &point_job, &changed);
+    status = pp_system_change_optics(*system, &point_job, grid->same_optics, &changed);
   if (!changed) {
     pp_system_destroy(system); /* collective on the group, whose members all get here */
     if (status == PP_SUCCESS)
@@ -117,21 +121,60 @@ pp_status pp_grid_create_output(const pp_grid_run *grid, MPI_Comm comm, pp_outpu
 }
 
 pp_status pp_grid_finish(const pp_grid_run *grid, MPI_Comm comm, const pp_geometry *geometry,
-                         pp_output *output, size_t det_row0, size_t det_nrows, double *mean_band,
-                         double *receive, double *band_detector) {
+                         pp_output *output, const pp_grid_held *held, size_t det_row0,
+                         size_t det_nrows, double *mean_band, double *receive,
+                         double *band_detector) {
   pp_status status = PP_SUCCESS;
   const pp_job *job = grid->field_job;
   size_t os = (size_t)geometry->oversample, nx = geometry->psf_nx;
   size_t row0 = det_row0 * os, nrows = det_nrows * os, band_len = nrows * nx;
+  size_t slice_len = geometry->psf_ny * nx;
   bool blurs = pp_detector_blurs_psf(&job->detector);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
   double *point_band = NULL;
-  PP_CALL(pp_agree(comm, pp_array_alloc((band_len + 1) * sizeof(double), (void **)&point_band)));
+  int *owner = malloc(grid->n_points * sizeof *owner), *kept = NULL;
+  int *counts = calloc((size_t)size, sizeof *counts), *displs = calloc((size_t)size, sizeof *displs);
+  kept = malloc(grid->n_points * sizeof *kept);
+  pp_status local = owner && counts && displs && kept
+                        ? pp_array_alloc((band_len + 1) * sizeof(double), (void **)&point_band)
+                        : pp_error_raise(PP_ERR_MEMORY, __FILE__, __LINE__, __func__,
+                                         "out of memory");
+  PP_CALL_GOTO(status, pp_agree(comm, local));
+  /* who kept which point's sum (-1: it is in the file), and every rank's band for the
+   * scatter */
+  for (size_t p = 0; p < grid->n_points; p++) owner[p] = kept[p] = -1;
+  for (size_t k = 0; held && k < held->count; k++) {
+    owner[held->points[k]] = rank;
+    kept[held->points[k]] = (int)k;
+  }
+  int band[2] = {(int)(row0 * nx), (int)band_len}, *bands = malloc(2 * (size_t)size * sizeof *bands);
+  local = bands ? PP_SUCCESS
+                : pp_error_raise(PP_ERR_MEMORY, __FILE__, __LINE__, __func__, "out of memory");
+  PP_CALL_GOTO(status, pp_agree(comm, local));
+  PP_CHECK_GOTO(status,
+                MPI_Allreduce(MPI_IN_PLACE, owner, (int)grid->n_points, MPI_INT, MPI_MAX,
+                              comm) == MPI_SUCCESS &&
+                    MPI_Allgather(band, 2, MPI_INT, bands, 2, MPI_INT, comm) == MPI_SUCCESS,
+                PP_ERR_MPI, "sharing where the grid's sums are failed");
+  for (int r = 0; r < size; r++) {
+    displs[r] = bands[2 * r];
+    counts[r] = bands[2 * r + 1];
+  }
+  free(bands);
   memset(mean_band, 0, band_len * sizeof *mean_band);
-  /* The stored sums are about to be overwritten by the blurred PSFs: a run killed from here
-   * on must not resume from them. */
-  if (grid->point_sums && blurs) PP_CALL_GOTO(status, pp_output_withdraw_completed(output));
+  /* The stored sums are about to be overwritten by the blurred PSFs: from here on a resumed
+   * run must not read them as sums. */
+  if (grid->point_sums && blurs) PP_CALL_GOTO(status, pp_output_grid_mark_rewritten(output));
   for (size_t p = 0; p < grid->n_points; p++) {
-    if (grid->point_sums) {
+    if (grid->point_sums && owner[p] >= 0) {
+      const double *sum = owner[p] == rank ? held->sums + (size_t)kept[p] * slice_len : NULL;
+      PP_CHECK_GOTO(status,
+                    MPI_Scatterv(sum, counts, displs, MPI_DOUBLE, point_band, (int)band_len,
+                                 MPI_DOUBLE, owner[p], comm) == MPI_SUCCESS,
+                    PP_ERR_MPI, "MPI_Scatterv of field point %zu's sum failed", p);
+    } else if (grid->point_sums) {
       PP_CALL_GOTO(status, pp_output_grid_read_rows(output, "psf", p, row0, nrows, point_band));
     } else {
       memset(point_band, 0, band_len * sizeof *point_band);
@@ -152,13 +195,26 @@ pp_status pp_grid_finish(const pp_grid_run *grid, MPI_Comm comm, const pp_geomet
       PP_CALL_GOTO(status,
                    pp_agree(comm, pp_psf_rebin(point_band, nrows, nx, (int)os, band_detector)));
     const size_t lead[1] = {p};
-    if (!grid->point_sums || blurs)
+    if (!grid->point_sums || blurs || owner[p] >= 0)
       PP_CALL_GOTO(status, pp_output_grid_write_rows(output, "psf", lead, 1, row0, nrows,
                                                      point_band));
     PP_CALL_GOTO(status, pp_output_grid_write_rows(output, "psf_detector", lead, 1, det_row0,
                                                    det_nrows, band_detector));
+    if (grid->point_sums && owner[p] >= 0) {
+      /* the kept point's records, now that its image is written: the closing commit marks
+       * its tasks completed after syncing both */
+      local = owner[p] != rank ? PP_SUCCESS
+                               : pp_output_write_slices(output, p * grid->n_lambda, grid->n_lambda,
+                                                        NULL, held->records +
+                                                                  (size_t)kept[p] * grid->n_lambda);
+      PP_CALL_GOTO(status, pp_agree(comm, local));
+    }
   }
 done:
   pp_array_free(&point_band);
+  free(owner);
+  free(kept);
+  free(counts);
+  free(displs);
   return status;
 }

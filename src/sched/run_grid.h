@@ -25,6 +25,7 @@ typedef struct pp_grid_run {
   pp_job expanded;          /* a shallow copy owning only its wavelengths_m and weights */
   size_t n_points, n_lambda;
   bool point_sums;          /* no cube: a point's tasks are kept as its sum (above) */
+  size_t same_optics;       /* the optics before the first that varies over the field */
   size_t system_point;      /* the point this rank's system was built for; SIZE_MAX: none */
 } pp_grid_run;
 
@@ -41,6 +42,15 @@ void pp_grid_order_tasks(const pp_grid_run *grid, size_t *todo, size_t n);
  * member calls with the same task. */
 pp_status pp_grid_system_for_task(pp_grid_run *grid, size_t task, pp_method method,
                                   MPI_Comm group, pp_system **system, bool *rebuilt);
+/* The sums a rank kept in memory from the last wave (point sums): sums[k] is point
+ * points[k]'s, records[k·nλ …] its tasks' records; none of them is in the file yet. */
+typedef struct pp_grid_held {
+  size_t count;
+  size_t *points;
+  double *sums;             /* [count][ny·nx] */
+  pp_task_record *records;  /* [count][n_lambda] */
+} pp_grid_held;
+
 /* sum[q] += weight of wavelength λ × slice[q] for q < count: the one addition that makes a
  * point's polychromatic PSF, in memory (point sums) or from /cube rows (the finish). Not
  * collective. */
@@ -50,14 +60,16 @@ void pp_grid_add_slice(const pp_grid_run *grid, size_t lambda, const double *sli
  * on comm. */
 pp_status pp_grid_create_output(const pp_grid_run *grid, MPI_Comm comm, pp_output *output);
 /* /grid: for each point its polychromatic PSF (the weighted sum of its slices in wavelength
- * order: read from /grid/psf with point sums, else summed from /cube rows), the detector
- * effects, the detector image; /grid/cube with a cube. mean_band gets the rows of /psf before
+ * order: with point sums, scattered by the rank that kept it (held) or read from /grid/psf;
+ * else summed from /cube rows), the detector effects, the detector image; /grid/cube with a
+ * cube; a kept point's task records. mean_band gets the rows of /psf before
  * the detector effects: the mean of the points' sums, added in point order. Every array
  * holds this rank's row band of the PSF (rows [det_row0·os, (det_row0 + det_nrows)·os)),
  * band_detector its detector rows; receive is scratch of the band's size. Collective on
  * comm. */
 pp_status pp_grid_finish(const pp_grid_run *grid, MPI_Comm comm, const pp_geometry *geometry,
-                         pp_output *output, size_t det_row0, size_t det_nrows, double *mean_band,
-                         double *receive, double *band_detector);
+                         pp_output *output, const pp_grid_held *held, size_t det_row0,
+                         size_t det_nrows, double *mean_band, double *receive,
+                         double *band_detector);
 
 #endif

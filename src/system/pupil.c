@@ -96,7 +96,7 @@ pp_status pp_pupil_build(const pp_job *job, pp_pupil *pupil) {
   PP_CALL_GOTO(status, pp_size_mul(count, sizeof(double), &bytes));
   PP_CALL_GOTO(status, pp_array_alloc(bytes, (void **)&pupil->amplitude));
   if (pp_pupil_has_opd(job)) PP_CALL_GOTO(status, pp_array_alloc(bytes, (void **)&pupil->opd_m));
-  PP_CALL_GOTO(status, pp_pupil_refill(job, pupil));
+  PP_CALL_GOTO(status, pp_pupil_refill(job, pupil, 0));
 done:
   if (status != PP_SUCCESS) pp_pupil_clear(pupil);
   return status;
@@ -113,21 +113,34 @@ bool pp_pupil_same_grid(const pp_job *job, const pp_pupil *pupil) {
          diameter_m == pupil->diameter_m && pp_pupil_has_opd(job) == (pupil->opd_m != NULL);
 }
 
-pp_status pp_pupil_refill(const pp_job *job, pp_pupil *pupil) {
+pp_status pp_pupil_refill(const pp_job *job, pp_pupil *pupil, size_t same_optics) {
   PP_CHECK(pp_pupil_same_grid(job, pupil), PP_ERR_INTERNAL,
            "pp_pupil_refill: the job's pupil grid differs from the pupil's");
-  size_t count = pupil->grid.ny * pupil->grid.nx;
+  size_t count = pupil->grid.ny * pupil->grid.nx, leading = pp_pupil_leading_optics(job);
+  if (same_optics > leading) same_optics = leading;
+  /* a cache of another prefix (not expected: one grid, one prefix) is dropped */
+  if (pupil->prefix_amplitude && pupil->prefix_optics != same_optics) {
+    pp_array_free(&pupil->prefix_amplitude);
+    pp_array_free(&pupil->prefix_opd_m);
+  }
+  size_t first = 0;
+  if (same_optics > 0 && pupil->prefix_amplitude) {
+    memcpy(pupil->amplitude, pupil->prefix_amplitude, count * sizeof *pupil->amplitude);
+    if (pupil->opd_m) memcpy(pupil->opd_m, pupil->prefix_opd_m, count * sizeof *pupil->opd_m);
+    pupil->first_intensity = pupil->prefix_first_intensity;
+    first = same_optics;
+  } else {
+    pupil->first_intensity = 0.0;
+    for (size_t p = 0; p < count; p++) pupil->amplitude[p] = 1.0;
+    /* no OPD until an optic adds some */
+    if (pupil->opd_m) memset(pupil->opd_m, 0, count * sizeof *pupil->opd_m);
+  }
   pupil->normalization = 1.0;
-  pupil->first_intensity = 0.0;
-  for (size_t p = 0; p < count; p++) pupil->amplitude[p] = 1.0;
-  /* no OPD until an optic adds some */
-  if (pupil->opd_m) memset(pupil->opd_m, 0, count * sizeof *pupil->opd_m);
 
   /* The optics after the leading ones act after an image plane or on the complex field
    * (planes.c); here only the leading ones, which are all that touch the unpadded pupil
    * before any FFT. */
-  size_t leading = pp_pupil_leading_optics(job);
-  for (size_t j = 0; j < leading; j++) {
+  for (size_t j = first; j < leading; j++) {
     const pp_optic_spec *spec = &job->optics[j];
     double *opd_m = pp_optic_has_opd(spec) ? pupil->opd_m : NULL;
     PP_CALL(pp_optic_apply_pupil(spec, &pupil->grid, pupil->amplitude, opd_m));
@@ -135,6 +148,17 @@ pp_status pp_pupil_refill(const pp_job *job, pp_pupil *pupil) {
       /* The field is all ones before the first optic, so the amplitude now is the first
        * optic alone; its OPD is a pure phase and does not change the intensity. */
       pupil->first_intensity = pp_sum_of_squares(pupil->amplitude, count);
+    }
+    if (j + 1 == same_optics && !pupil->prefix_amplitude) {
+      size_t bytes = count * sizeof(double);
+      PP_CALL(pp_array_alloc(bytes, (void **)&pupil->prefix_amplitude));
+      memcpy(pupil->prefix_amplitude, pupil->amplitude, bytes);
+      if (pupil->opd_m) {
+        PP_CALL(pp_array_alloc(bytes, (void **)&pupil->prefix_opd_m));
+        memcpy(pupil->prefix_opd_m, pupil->opd_m, bytes);
+      }
+      pupil->prefix_optics = same_optics;
+      pupil->prefix_first_intensity = pupil->first_intensity;
     }
   }
   if (job->normalize == PP_NORMALIZE_FIRST) {
@@ -157,4 +181,6 @@ void pp_pupil_clear(pp_pupil *pupil) {
   if (!pupil) return;
   pp_array_free(&pupil->amplitude);
   pp_array_free(&pupil->opd_m);
+  pp_array_free(&pupil->prefix_amplitude);
+  pp_array_free(&pupil->prefix_opd_m);
 }

@@ -345,7 +345,8 @@ done:
   return status;
 }
 
-pp_status pp_system_change_optics(pp_system *system, const pp_job *job, bool *changed) {
+pp_status pp_system_change_optics(pp_system *system, const pp_job *job, size_t same_optics,
+                                  bool *changed) {
   *changed = false;
   PP_CHECK(system != NULL && job != NULL, PP_ERR_INTERNAL,
            "pp_system_change_optics: NULL argument");
@@ -355,7 +356,7 @@ pp_status pp_system_change_optics(pp_system *system, const pp_job *job, bool *ch
   if (s->fresnel || s->planes || !s->runs_transform || job->mode != PP_PROPAGATION_FRAUNHOFER ||
       pp_job_has_tilt(job) != s->has_tilt || !pp_pupil_same_grid(job, &s->pupil))
     return PP_SUCCESS;
-  PP_CALL(pp_pupil_refill(job, &s->pupil));
+  PP_CALL(pp_pupil_refill(job, &s->pupil, same_optics));
   /* a real pupil for the chirp-z: the field is the amplitude at every wavelength */
   if (!s->field_per_wavelength && s->field) {
     size_t count = s->pupil.grid.ny * s->pupil.grid.nx;

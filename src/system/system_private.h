@@ -26,6 +26,11 @@ typedef struct pp_pupil {
   double *opd_m;            /* [ny·nx] summed OPD (metres), or NULL when no optic adds OPD */
   double first_intensity;   /* Σ|T|² right after the first optic (before normalization) */
   double normalization;     /* factor applied to amplitude: 1/sqrt(first_intensity), or 1 */
+  /* pp_pupil_refill's cache: amplitude and OPD after the first prefix_optics optics, which
+   * are the same at every field point of a grid (NULL until a refill made them) */
+  size_t prefix_optics;
+  double *prefix_amplitude, *prefix_opd_m;
+  double prefix_first_intensity;
 } pp_pupil;
 
 /* Checks the job's optics for what the system can propagate and returns the pupil array
@@ -72,9 +77,12 @@ static inline void pp_phasor(const pp_phasor_table *table, double cycles, double
 }
 
 /* Fills a built pupil again from job's leading optics, in its arrays (a PSF grid's next
- * field point: the same grid, other OPD): the same values pp_pupil_build would give.
- * PP_ERR_INTERNAL when job's pupil grid or OPD presence differs from the pupil's. */
-pp_status pp_pupil_refill(const pp_job *job, pp_pupil *pupil);
+ * field point: the same grid, other OPD): the same values pp_pupil_build would give. The
+ * first same_optics optics are the same for every job it is called with: their product
+ * and OPD are kept after the first call (two more pupil arrays) and start the next ones,
+ * which then evaluate only the rest (the same operations in the same order, so the same
+ * bits). PP_ERR_INTERNAL when job's pupil grid or OPD presence differs from the pupil's. */
+pp_status pp_pupil_refill(const pp_job *job, pp_pupil *pupil, size_t same_optics);
 /* Whether job's pupil is built on pupil's grid (size, diameter) with OPD as pupil has. */
 bool pp_pupil_same_grid(const pp_job *job, const pp_pupil *pupil);
 /* Releases the pupil's arrays (accepts a cleared or half-built pupil). */
