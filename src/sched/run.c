@@ -239,8 +239,11 @@ static pp_status pp_run_setup_compute(pp_run_state *st) {
     PP_CHECK(st->run_records && st->held.points && st->held.records, PP_ERR_MEMORY,
              "out of memory");
     PP_CALL(pp_array_alloc(slice_bytes, (void **)&st->point_sum));
-    if (st->held_capacity > 0)
-      PP_CALL(pp_array_alloc(st->held_capacity * slice_bytes, (void **)&st->held.sums));
+    /* not zeroed: a slot is cleared when a point starts in it, and pages never used are
+     * never touched */
+    st->held.sums = st->held_capacity > 0 ? malloc(st->held_capacity * slice_bytes) : NULL;
+    PP_CHECK(st->held_capacity == 0 || st->held.sums != NULL, PP_ERR_MEMORY,
+             "out of memory for %zu kept sums", st->held_capacity);
   }
   st->held_index = calloc(st->n_slots, sizeof *st->held_index);
   PP_CHECK(st->held_index != NULL, PP_ERR_MEMORY, "out of memory");
@@ -704,7 +707,7 @@ done:
   free(st.run_records);
   free(st.held.points);
   free(st.held.records);
-  pp_array_free(&st.held.sums);
+  free(st.held.sums);
   pp_array_free(&st.point_sum);
   free(st.planes);
   free(st.plane_pixelscales);
