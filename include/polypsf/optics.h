@@ -188,6 +188,25 @@ bool pp_optic_has_opd(const pp_optic_spec *spec);
 pp_status pp_optic_apply_pupil(const pp_optic_spec *spec, const pp_pupil_grid *grid,
                                double *amplitude, double *opd);
 
+/* ---- a zernike_wfe's terms evaluated once on a grid ---------------------------------------
+ * For a PSF grid, whose field points differ only in their Zernike coefficients: each term's
+ * R(rho)·angular(θ) at every pixel, kept (pp_zernike_basis_bytes), so that a point's OPD is
+ * the coefficients times them, the same products added in the same order as
+ * pp_optic_apply_pupil does (the same bits). Not collective. */
+typedef struct pp_zernike_basis pp_zernike_basis;
+bool pp_optic_is_zernike(const pp_optic_spec *spec);
+/* The basis of spec's terms (all spec->list_len of them, zero or not) on grid. */
+pp_status pp_zernike_basis_create(const pp_optic_spec *spec, const pp_pupil_grid *grid,
+                                  pp_zernike_basis **basis);
+/* Applies spec through basis, as pp_optic_apply_pupil would; *applied false (nothing done)
+ * when basis was made for another radius, frame, term count or grid. */
+pp_status pp_zernike_basis_apply(const pp_zernike_basis *basis, const pp_optic_spec *spec,
+                                 const pp_pupil_grid *grid, double *amplitude, double *opd,
+                                 bool *applied);
+/* Bytes a basis of n_terms terms takes on grid (at most). */
+size_t pp_zernike_basis_bytes(size_t n_terms, const pp_pupil_grid *grid);
+void pp_zernike_basis_destroy(pp_zernike_basis **basis);
+
 /* ---- FFT-aware pupil optics: fqpm_fft_aligner ------------------------------------------ */
 
 /* True for pupil-plane optics that act on the complex field and need the size of the padded

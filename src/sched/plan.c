@@ -37,8 +37,18 @@ pp_status pp_plan_task_model(const pp_job *job, const pp_system_choice *choice, 
   task->system_bytes = chosen->bytes;
   /* a grid's system keeps the optics that are the same at every point, evaluated once: two
    * more pupil arrays (pp_pupil_refill) */
-  if (job->n_field_points > 0 && job->mode == PP_PROPAGATION_FRAUNHOFER)
+  if (job->n_field_points > 0 && job->mode == PP_PROPAGATION_FRAUNHOFER) {
     task->system_bytes += 2 * job->pupil_npix * job->pupil_npix * sizeof(double);
+    /* and the terms of its first field-dependent zernike_wfe, evaluated once */
+    for (size_t k = 0; k < job->n_optics; k++) {
+      if (!(job->field_zernike && job->field_zernike[k])) continue;
+      size_t terms = job->field_terms[k] > job->optics[k].list_len ? job->field_terms[k]
+                                                                    : job->optics[k].list_len;
+      pp_pupil_grid grid = {.ny = job->pupil_npix, .nx = job->pupil_npix};
+      task->system_bytes += pp_zernike_basis_bytes(terms, &grid);
+      break;
+    }
+  }
   /* the oversampled detector grid, as the choice derived it (pp_system_geometry's shape) */
   size_t ny = task->choice.n_out_y, nx = task->choice.n_out_x;
   task->slice_bytes = ny * nx * sizeof(double);

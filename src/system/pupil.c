@@ -84,6 +84,9 @@ static bool pp_pupil_has_opd(const pp_job *job) {
   return any_opd;
 }
 
+static pp_status pp_pupil_fill(const pp_job *job, pp_pupil *pupil, size_t same_optics,
+                               bool for_grid);
+
 pp_status pp_pupil_build(const pp_job *job, pp_pupil *pupil) {
   *pupil = (pp_pupil){.normalization = 1.0};
   pp_status status = PP_SUCCESS;
@@ -96,7 +99,7 @@ pp_status pp_pupil_build(const pp_job *job, pp_pupil *pupil) {
   PP_CALL_GOTO(status, pp_size_mul(count, sizeof(double), &bytes));
   PP_CALL_GOTO(status, pp_array_alloc(bytes, (void **)&pupil->amplitude));
   if (pp_pupil_has_opd(job)) PP_CALL_GOTO(status, pp_array_alloc(bytes, (void **)&pupil->opd_m));
-  PP_CALL_GOTO(status, pp_pupil_refill(job, pupil, 0));
+  PP_CALL_GOTO(status, pp_pupil_fill(job, pupil, 0, false));
 done:
   if (status != PP_SUCCESS) pp_pupil_clear(pupil);
   return status;
@@ -116,6 +119,28 @@ bool pp_pupil_same_grid(const pp_job *job, const pp_pupil *pupil) {
 pp_status pp_pupil_refill(const pp_job *job, pp_pupil *pupil, size_t same_optics) {
   PP_CHECK(pp_pupil_same_grid(job, pupil), PP_ERR_INTERNAL,
            "pp_pupil_refill: the job's pupil grid differs from the pupil's");
+  return pp_pupil_fill(job, pupil, same_optics, true);
+}
+
+/* A grid's first zernike_wfe after the optics every point shares, through its terms
+ * evaluated once (made at the first call): *applied false when it is not that optic. */
+static pp_status pp_pupil_apply_field_zernike(pp_pupil *pupil, size_t j,
+                                              const pp_optic_spec *spec, bool *applied) {
+  *applied = false;
+  if (!pp_optic_is_zernike(spec) || (pupil->field_basis && pupil->field_basis_optic != j))
+    return PP_SUCCESS;
+  if (!pupil->field_basis) {
+    PP_CALL(pp_zernike_basis_create(spec, &pupil->grid, &pupil->field_basis));
+    pupil->field_basis_optic = j;
+  }
+  return pp_zernike_basis_apply(pupil->field_basis, spec, &pupil->grid, pupil->amplitude,
+                                pupil->opd_m, applied);
+}
+
+/* The pupil from job's leading optics, in its arrays (pp_pupil_build, pp_pupil_refill);
+ * for_grid keeps what every field point shares (the prefix, the Zernike terms). */
+static pp_status pp_pupil_fill(const pp_job *job, pp_pupil *pupil, size_t same_optics,
+                               bool for_grid) {
   size_t count = pupil->grid.ny * pupil->grid.nx, leading = pp_pupil_leading_optics(job);
   if (same_optics > leading) same_optics = leading;
   /* a cache of another prefix (not expected: one grid, one prefix) is dropped */
@@ -143,7 +168,10 @@ pp_status pp_pupil_refill(const pp_job *job, pp_pupil *pupil, size_t same_optics
   for (size_t j = first; j < leading; j++) {
     const pp_optic_spec *spec = &job->optics[j];
     double *opd_m = pp_optic_has_opd(spec) ? pupil->opd_m : NULL;
-    PP_CALL(pp_optic_apply_pupil(spec, &pupil->grid, pupil->amplitude, opd_m));
+    bool applied = false;
+    if (for_grid && j >= same_optics)
+      PP_CALL(pp_pupil_apply_field_zernike(pupil, j, spec, &applied));
+    if (!applied) PP_CALL(pp_optic_apply_pupil(spec, &pupil->grid, pupil->amplitude, opd_m));
     if (j == 0) {
       /* The field is all ones before the first optic, so the amplitude now is the first
        * optic alone; its OPD is a pure phase and does not change the intensity. */
@@ -183,4 +211,5 @@ void pp_pupil_clear(pp_pupil *pupil) {
   pp_array_free(&pupil->opd_m);
   pp_array_free(&pupil->prefix_amplitude);
   pp_array_free(&pupil->prefix_opd_m);
+  pp_zernike_basis_destroy(&pupil->field_basis);
 }

@@ -31,6 +31,10 @@ typedef struct pp_pupil {
   size_t prefix_optics;
   double *prefix_amplitude, *prefix_opd_m;
   double prefix_first_intensity;
+  /* … and the terms of the first zernike_wfe after them, evaluated once (its coefficients
+   * change from point to point), or NULL */
+  pp_zernike_basis *field_basis;
+  size_t field_basis_optic;
 } pp_pupil;
 
 /* Checks the job's optics for what the system can propagate and returns the pupil array
