@@ -127,6 +127,12 @@ double pp_system_flops(const pp_system *system);
 /* The same before building anything, from the job alone. Equals pp_system_flops of the
  * system pp_system_create would build. Not collective. */
 pp_status pp_system_flops_for_job(const pp_job *job, double *flops);
+/* sum[p] += weight × the PSF pp_system_psf would write, for every pixel p, without the PSF
+ * itself (the same intensity, rounded as stored, then weighted and added: the same bits as
+ * pp_system_psf followed by that sum). Only for a system on one rank that captures no plane
+ * and is not Fresnel: *added false (nothing done) otherwise. Not collective. */
+pp_status pp_system_psf_add(pp_system *system, double wavelength_m, double weight,
+                            double *sum, bool *added);
 void pp_system_destroy(pp_system **system);
 /* Makes system job's in place when it can: a plain pupil → detector system on one rank (no
  * planes, not Fresnel, not a group) whose job has the same pupil grid, OPD presence and

@@ -278,24 +278,31 @@ static void pp_run_log_progress(pp_run_state *st, pp_dispatcher *dispatcher, boo
   free(peaks);
 }
 
-/* A grid with point sums: adds task i's slice to its point's sum and keeps its record; the
- * point's last wavelength writes the sum into /grid/psf and the records, which the next
- * commit marks completed. A point stopped part way writes nothing: --resume computes it
- * again whole. Tasks come in wavelength order (pp_grid_order_tasks, whole runs). */
-static pp_status pp_run_add_to_point(pp_run_state *st, size_t i, const double *psf,
-                                     const pp_task_record *record) {
+/* A grid with point sums, task i: where its PSF is to be added (its point's sum, cleared at
+ * the point's first wavelength: a slot of the kept sums in the last wave while there is
+ * room, else point_sum). Tasks come in wavelength order (pp_grid_order_tasks, whole runs). */
+static pp_status pp_run_point_sum(pp_run_state *st, size_t i, double **sum) {
   const pp_grid_run *grid = st->grid;
   size_t lambda = i % grid->n_lambda, point = i / grid->n_lambda, count = st->ny * st->nx;
   PP_CHECK(lambda == 0 || lambda == st->run_lambda, PP_ERR_INTERNAL,
            "field point %zu: wavelength %zu came after %zu; a point's sum is made in "
            "wavelength order", point, lambda, st->run_lambda);
   if (lambda == 0) {
-    /* the last wave's sums stay in memory for the finish, as many as the plan counted */
     bool keep = st->final_wave && st->held.count < st->held_capacity;
     st->sum_in_progress = keep ? st->held.sums + st->held.count * count : st->point_sum;
     memset(st->sum_in_progress, 0, count * sizeof *st->sum_in_progress);
   }
-  pp_grid_add_slice(grid, lambda, psf, count, st->sum_in_progress);
+  *sum = st->sum_in_progress;
+  return PP_SUCCESS;
+}
+
+/* Task i's PSF is in its point's sum: keeps its record; the point's last wavelength writes
+ * the sum into /grid/psf with the records, which the next commit marks completed, or, for a
+ * kept sum, leaves both to the finish. A point stopped part way writes nothing: --resume
+ * computes it again whole. */
+static pp_status pp_run_point_task_done(pp_run_state *st, size_t i, const pp_task_record *record) {
+  const pp_grid_run *grid = st->grid;
+  size_t lambda = i % grid->n_lambda, point = i / grid->n_lambda;
   bool kept = st->sum_in_progress != st->point_sum;
   /* a kept point's records wait with its sum: both go to the file in the finish */
   pp_task_record *records =
@@ -332,8 +339,18 @@ static pp_status pp_run_task(pp_run_state *st, pp_dispatcher *dispatcher, size_t
     if (rebuilt && st->leader && st->n_planes > 0)
       PP_CALL(pp_system_set_plane_sink(st->system, job, &st->plane_sink));
   }
+  /* a grid with point sums: the PSF goes straight into its point's sum where the system can
+   * add it there (pp_system_psf_add), else through psf */
+  double *sum = NULL;
+  bool summed = false;
+  size_t lambda = st->grid ? i % st->grid->n_lambda : 0;
+  if (st->leader && st->grid && st->grid->point_sums) PP_CALL(pp_run_point_sum(st, i, &sum));
   double plane_seconds = st->seconds[PP_T_PLANE_WRITE];
-  PP_CALL(pp_system_psf(st->system, job->wavelengths_m[i], psf));
+  if (sum)
+    PP_CALL(pp_system_psf_add(st->system, job->wavelengths_m[i],
+                              pp_grid_weight(st->grid, lambda), sum, &summed));
+  if (!summed) PP_CALL(pp_system_psf(st->system, job->wavelengths_m[i], psf));
+  if (sum && !summed) pp_grid_add_slice(st->grid, lambda, psf, slice_len, sum);
   double t1 = pp_wtime();
   /* the compute time is the propagation's: the plane writes inside are timed apart */
   t0 += st->seconds[PP_T_PLANE_WRITE] - plane_seconds;
@@ -345,7 +362,7 @@ static pp_status pp_run_task(pp_run_state *st, pp_dispatcher *dispatcher, size_t
   pp_task_record record = {.rank = st->rank, .node = st->layout.node_index,
                            .method = (int)pp_system_method(st->system), .seconds = t1 - t0,
                            .peak_bytes = (double)pp_peak_rss_bytes()};
-  if (st->grid && st->grid->point_sums) PP_CALL(pp_run_add_to_point(st, i, psf, &record));
+  if (sum) PP_CALL(pp_run_point_task_done(st, i, &record));
   else PP_CALL(pp_output_write_slice(st->output, i, psf, &record));
   st->seconds[PP_T_COMPUTE] += t1 - t0;
   st->seconds[PP_T_SLICE_WRITE] += pp_wtime() - t1;

@@ -98,9 +98,13 @@ pp_status pp_grid_system_for_task(pp_grid_run *grid, size_t task, pp_method meth
   return PP_SUCCESS;
 }
 
+double pp_grid_weight(const pp_grid_run *grid, size_t lambda) {
+  return grid->field_job->weights[lambda];
+}
+
 void pp_grid_add_slice(const pp_grid_run *grid, size_t lambda, const double *slice,
                        size_t count, double *sum) {
-  double weight = grid->field_job->weights[lambda];
+  double weight = pp_grid_weight(grid, lambda);
   for (size_t q = 0; q < count; q++) sum[q] += weight * slice[q];
 }
 

@@ -51,6 +51,9 @@ typedef struct pp_grid_held {
   pp_task_record *records;  /* [count][n_lambda] */
 } pp_grid_held;
 
+/* The weight of wavelength λ in a point's sum (the job's weight: /psf divides by the
+ * number of points). */
+double pp_grid_weight(const pp_grid_run *grid, size_t lambda);
 /* sum[q] += weight of wavelength λ × slice[q] for q < count: the one addition that makes a
  * point's polychromatic PSF, in memory (point sums) or from /cube rows (the finish). Not
  * collective. */

@@ -447,9 +447,10 @@ static pp_status pp_system_psf_check(const pp_system *system, double wavelength_
   return PP_SUCCESS;
 }
 
-pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf) {
-  PP_CHECK(system != NULL, PP_ERR_INTERNAL, "pp_system_psf needs a system");
-  if (system->fresnel) return pp_fresnel_system_psf(system->fresnel, wavelength_m, psf);
+/* The detector field of one wavelength into system->image (what pp_system_psf and
+ * pp_system_psf_add share): the checks, the pupil field, the planes, the transform. */
+static pp_status pp_system_detector_field(pp_system *system, double wavelength_m, double *psf,
+                                          const pp_plane_capture *capture) {
   MPI_Comm group = pp_planes_group_comm(system->planes);
   pp_status checked = pp_system_psf_check(system, wavelength_m, psf);
   /* a group agrees on the checks before its collective planes, so none is left waiting */
@@ -462,7 +463,6 @@ pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf) {
   double nlamd_x = system->fov_arcsec_x / lambda_over_d_arcsec;
 
   if (system->field_per_wavelength) pp_system_fill_field(system, wavelength_m);
-  const pp_plane_capture *capture = system->capture.sink ? &system->capture : NULL;
   if (capture)
     PP_CALL(pp_plane_capture_emit(capture, system->leading_last, system->pupil.grid.ny,
                                   system->field_per_wavelength ? system->field : NULL,
@@ -479,7 +479,15 @@ pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf) {
     PP_CALL(pp_mft_plan_set_nlamd(system->mft, nlamd_y, nlamd_x));
     PP_CALL(pp_mft_execute_real(system->mft, system->pupil.amplitude, system->image));
   }
+  return PP_SUCCESS;
+}
 
+pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf) {
+  PP_CHECK(system != NULL, PP_ERR_INTERNAL, "pp_system_psf needs a system");
+  if (system->fresnel) return pp_fresnel_system_psf(system->fresnel, wavelength_m, psf);
+  const pp_plane_capture *capture = system->capture.sink ? &system->capture : NULL;
+  PP_CALL(pp_system_detector_field(system, wavelength_m, psf, capture));
+  if (!system->runs_transform) return PP_SUCCESS;
   size_t image_count = system->geometry.psf_ny * system->geometry.psf_nx;
   for (size_t p = 0; p < image_count; p++) {
     double re = creal(system->image[p]), im = cimag(system->image[p]);
@@ -492,6 +500,25 @@ pp_status pp_system_psf(pp_system *system, double wavelength_m, double *psf) {
                           .pixelscale = system->geometry.psf_pixelscale_arcsec};
     PP_CALL(capture->sink->capture(capture->sink->context, &view));
   }
+  return PP_SUCCESS;
+}
+
+pp_status pp_system_psf_add(pp_system *system, double wavelength_m, double weight,
+                            double *sum, bool *added) {
+  *added = false;
+  PP_CHECK(system != NULL && sum != NULL, PP_ERR_INTERNAL, "pp_system_psf_add: NULL argument");
+  if (system->fresnel || system->capture.sink || !system->runs_transform ||
+      pp_planes_group_comm(system->planes) != MPI_COMM_NULL)
+    return PP_SUCCESS;
+  PP_CALL(pp_system_detector_field(system, wavelength_m, sum, NULL));
+  size_t image_count = system->geometry.psf_ny * system->geometry.psf_nx;
+  for (size_t p = 0; p < image_count; p++) {
+    double re = creal(system->image[p]), im = cimag(system->image[p]);
+    /* the intensity rounded as pp_system_psf stores it, then weighted and added */
+    double intensity = re * re + im * im;
+    sum[p] += weight * intensity;
+  }
+  *added = true;
   return PP_SUCCESS;
 }
 
