@@ -61,6 +61,9 @@ typedef struct pp_output_meta {
 typedef struct pp_task_record {
   int rank, node;
   int method;                         /* pp_method actually used */
+  int unused;                         /* 0, in no dataset: it fills what would be padding, so
+                                         that a row stored in this layout (/provenance/tasks)
+                                         holds no uninitialised byte */
   double seconds;
   double peak_bytes;                  /* the rank's peak RSS after the task (bytes) */
 } pp_task_record;
