@@ -209,6 +209,15 @@ pp_status pp_system_create(const pp_job *job, pp_system **system) {
   return PP_SUCCESS;
 }
 
+/* A real pupil for the chirp-z: the same complex field (the amplitude) at every
+ * wavelength, formed once per pupil; nothing to do when the field is formed per wavelength
+ * or the MFT takes the real amplitude itself. */
+static void pp_system_fill_fixed_field(pp_system *s) {
+  if (s->field_per_wavelength || !s->field) return;
+  size_t count = s->pupil.grid.ny * s->pupil.grid.nx;
+  for (size_t p = 0; p < count; p++) s->field[p] = s->pupil.amplitude[p];
+}
+
 /* The system's detector side and per-wavelength scratch, once its pupil and planes exist:
  * the transform's plan and image (when s->runs_transform), the complex field, the tilt. */
 static pp_status pp_system_build_rest(const pp_job *job, pp_method method, pp_system *s) {
@@ -239,10 +248,7 @@ static pp_status pp_system_build_rest(const pp_job *job, pp_method method, pp_sy
     PP_CALL(pp_array_alloc(sizeof *s->phasors, (void **)&s->phasors));
     pp_phasor_table_init(s->phasors);
   }
-  if (!s->field_per_wavelength && s->field) {
-    /* a real pupil for the chirp-z: the same complex field at every wavelength */
-    for (size_t p = 0; p < npix * npix; p++) s->field[p] = s->pupil.amplitude[p];
-  }
+  pp_system_fill_fixed_field(s);
   if (s->has_tilt) {
     s->tilt_x_rad = job->source.offset_x_arcsec / PP_ARCSEC_PER_RADIAN;
     s->tilt_y_rad = job->source.offset_y_arcsec / PP_ARCSEC_PER_RADIAN;
@@ -357,11 +363,7 @@ pp_status pp_system_change_optics(pp_system *system, const pp_job *job, size_t s
       pp_job_has_tilt(job) != s->has_tilt || !pp_pupil_same_grid(job, &s->pupil))
     return PP_SUCCESS;
   PP_CALL(pp_pupil_refill(job, &s->pupil, same_optics));
-  /* a real pupil for the chirp-z: the field is the amplitude at every wavelength */
-  if (!s->field_per_wavelength && s->field) {
-    size_t count = s->pupil.grid.ny * s->pupil.grid.nx;
-    for (size_t p = 0; p < count; p++) s->field[p] = s->pupil.amplitude[p];
-  }
+  pp_system_fill_fixed_field(s);
   *changed = true;
   return PP_SUCCESS;
 }

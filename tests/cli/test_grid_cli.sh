@@ -41,13 +41,17 @@ dump() { # dump FILE DATASET OUT: the dataset's raw little-endian bytes
   h5dump -b LE -d "$2" -o "$3" "$1" >/dev/null 2>&1
 }
 
+on_1_2_3_ranks() { # on_1_2_3_ranks JOB PREFIX WHAT: runs JOB into PREFIX{1,2,3}.h5
+  for ranks in 1 2 3; do
+    mpirun -n "$ranks" --oversubscribe --bind-to none "$exe" run "$1" -o "$2$ranks.h5" \
+      >"$2$ranks.log" 2>&1
+    rc=$?
+    report $([[ $rc == 0 ]]; echo $?) "$3 on $ranks rank(s) runs" "exit $rc: $(tail -3 "$2$ranks.log")"
+  done
+}
+
 grid_job 64 3 >small.yaml
-for ranks in 1 2 3; do
-  mpirun -n "$ranks" --oversubscribe --bind-to none "$exe" run small.yaml -o "r$ranks.h5" \
-    >"r$ranks.log" 2>&1
-  rc=$?
-  report $([[ $rc == 0 ]]; echo $?) "grid on $ranks rank(s) runs" "exit $rc: $(tail -3 "r$ranks.log")"
-done
+on_1_2_3_ranks small.yaml r "grid"
 for set in /grid/psf /grid/psf_detector /grid/cube /grid/points; do
   for ranks in 1 2 3; do dump "r$ranks.h5" "$set" "r$ranks.bin"; done
   same=1
@@ -57,12 +61,7 @@ done
 
 # Without a cube: each point's sum in /grid/psf, the same bits as summed from /cube.
 grid_job 64 3 false >sums.yaml
-for ranks in 1 2 3; do
-  mpirun -n "$ranks" --oversubscribe --bind-to none "$exe" run sums.yaml -o "s$ranks.h5" \
-    >"s$ranks.log" 2>&1
-  rc=$?
-  report $([[ $rc == 0 ]]; echo $?) "grid without a cube on $ranks rank(s) runs" "exit $rc: $(tail -3 "s$ranks.log")"
-done
+on_1_2_3_ranks sums.yaml s "grid without a cube"
 for set in /grid/psf /grid/psf_detector /psf; do
   dump r1.h5 "$set" cube.bin
   for ranks in 1 2 3; do dump "s$ranks.h5" "$set" "s$ranks.bin"; done

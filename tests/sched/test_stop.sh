@@ -15,9 +15,12 @@ passed=0 failed=0
 check() { if eval "$2"; then echo "PASS $1"; passed=$((passed+1)); else echo "FAIL $1"; failed=$((failed+1)); fi; }
 mpi=(mpirun -n 2 --oversubscribe --bind-to none -x OPENBLAS_NUM_THREADS=1)
 n=30
+# 1024 px: long enough (about 4 s on 2 ranks) for the signals below to land mid-run; at
+# 512 px the faster OPD phasors made the whole run about 1 s, and SIGTERM to mpirun could
+# arrive after the run had finished.
 job() {  # $1: cube true|false
   cat <<JOB
-pupil: {npix: 512}
+pupil: {npix: 1024}
 wavelengths: {min: 1.0e-6, max: 2.0e-6, count: $n}
 optics:
   - circular_aperture: {radius: 3.25}
