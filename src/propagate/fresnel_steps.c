@@ -69,10 +69,12 @@ static pp_status pp_fresnel_fft(const pp_fresnel_plans *plans, bool backward,
   if (plans->group_forward)
     return pp_fft_mpi_transform_centred(backward ? plans->group_backward : plans->group_forward,
                                         field, field);
-  const pp_fft_plan *plan = backward ? plans->backward : plans->forward;
   size_t n = plans->n;
-  PP_CALL(pp_fft_execute(plan, field, field));
   double scale = 1.0 / (double)n;
+  if (plans->passes_forward)
+    return pp_fft_passes_execute(backward ? plans->passes_backward : plans->passes_forward, field,
+                                 scale);
+  PP_CALL(pp_fft_execute(backward ? plans->backward : plans->forward, field, field));
   for (size_t i = 0; i < n * n; i++) field[i] *= scale;
   return PP_SUCCESS;
 }
@@ -115,15 +117,23 @@ pp_status pp_fresnel_spherical_to_waist(const pp_fresnel_plans *plans, double co
   return pp_fresnel_quadratic_phase(plans, field, n, true, *pixelscale_m, wavelength_m, dz_m);
 }
 
-pp_status pp_fresnel_plans_create(size_t n, pp_fft_rigor rigor, pp_fresnel_plans *plans) {
+pp_status pp_fresnel_plans_create(size_t n, pp_fft_rigor rigor, bool passes,
+                                  pp_fresnel_plans *plans) {
   PP_CHECK(plans && n > 0, PP_ERR_INTERNAL, "pp_fresnel_plans_create: bad arguments");
   *plans = (pp_fresnel_plans){.n = n, .row0 = 0, .nrows = n, .local_elements = n * n};
   pp_status status = pp_array_alloc(n * sizeof *plans->axis, (void **)&plans->axis);
   if (status == PP_SUCCESS) status = pp_array_alloc(n * sizeof *plans->row, (void **)&plans->row);
-  if (status == PP_SUCCESS)
-    status = pp_fft_plan_create(n, n, PP_FFT_FORWARD, rigor, &plans->forward);
-  if (status == PP_SUCCESS)
-    status = pp_fft_plan_create(n, n, PP_FFT_BACKWARD, rigor, &plans->backward);
+  if (passes && n % 2 == 0) { /* the band is unused by pp_fft_passes_execute */
+    if (status == PP_SUCCESS)
+      status = pp_fft_passes_create(n, n, PP_FFT_FORWARD, rigor, &plans->passes_forward);
+    if (status == PP_SUCCESS)
+      status = pp_fft_passes_create(n, n, PP_FFT_BACKWARD, rigor, &plans->passes_backward);
+  } else {
+    if (status == PP_SUCCESS)
+      status = pp_fft_plan_create(n, n, PP_FFT_FORWARD, rigor, &plans->forward);
+    if (status == PP_SUCCESS)
+      status = pp_fft_plan_create(n, n, PP_FFT_BACKWARD, rigor, &plans->backward);
+  }
   if (status != PP_SUCCESS) pp_fresnel_plans_destroy(plans);
   return status;
 }
@@ -152,6 +162,7 @@ pp_status pp_fresnel_plans_create_group(MPI_Comm group, size_t n, pp_fft_rigor r
 
 bool pp_fresnel_plans_ready(const pp_fresnel_plans *plans) {
   return plans && ((plans->forward && plans->backward) ||
+                    (plans->passes_forward && plans->passes_backward) ||
                    (plans->group_forward && plans->group_backward));
 }
 
@@ -163,6 +174,8 @@ void pp_fresnel_plans_destroy(pp_fresnel_plans *plans) {
   if (!plans) return;
   pp_fft_plan_destroy(&plans->forward);
   pp_fft_plan_destroy(&plans->backward);
+  pp_fft_passes_destroy(&plans->passes_forward);
+  pp_fft_passes_destroy(&plans->passes_backward);
   pp_fft_mpi_plan_destroy(&plans->group_forward);
   pp_fft_mpi_plan_destroy(&plans->group_backward);
   pp_array_free(&plans->axis);
