@@ -123,6 +123,10 @@ pp_status pp_fft_passes_create(size_t n, size_t band, pp_fft_direction direction
                                pp_fft_rigor rigor, pp_fft_passes **plan);
 pp_status pp_fft_passes_propagate(pp_fft_passes *plan, double complex *data,
                                   pp_fft_propagation propagation, bool pruned);
+/* The whole 2-D DFT of data[n][n] in place by the same passes, nothing pruned or shifted
+ * (the plan's sign; its band is unused), every element multiplied by scale on the way out of
+ * the column pass: POPPY's unitary Fresnel transforms (scale 1/N) in one sweep less. */
+pp_status pp_fft_passes_execute(pp_fft_passes *plan, double complex *data, double scale);
 void pp_fft_passes_destroy(pp_fft_passes **plan);
 
 /* Zero-pads in[n_in_y][n_in_x] into out[n_out_y][n_out_x] (n_out ≥ n_in on both axes) with
@@ -379,20 +383,24 @@ pp_status pp_cost_rates_load(const char *path, bool recalibrate, pp_cost_rates *
 
 /* One forward and one backward n × n plan, made once and reused for every wavelength, and a
  * row of scratch for the separable phases (n doubles, n complex). On one rank the plans are
- * FFTW's serial ones and the field is all n rows; over a rank group (FFTW-MPI) each rank holds
+ * the 1-D pass engine's (fft_engine: passes, n even) or FFTW's 2-D ones and the field is all
+ * n rows; over a rank group (FFTW-MPI) each rank holds
  * rows [row0, row0 + nrows) in a slab of local_elements, and the field stays with its axis at
  * (n/2, n/2) throughout: the steps' FFTs are then pp_fft_mpi_transform_centred, the same
  * numbers as the serial fftshift, FFT, fftshift but for the FFTs' rounding. */
 typedef struct pp_fresnel_plans {
   size_t n;
-  pp_fft_plan *forward, *backward;                  /* one rank; NULL on a group */
+  pp_fft_passes *passes_forward, *passes_backward;  /* one rank, fft_engine passes */
+  pp_fft_plan *forward, *backward;                  /* one rank, fftw2d (or n odd) */
   pp_fft_mpi_plan *group_forward, *group_backward;  /* a rank group; NULL on one rank */
   size_t row0, nrows;                               /* this rank's rows: 0 and n on one rank */
   size_t local_elements;                            /* a field slab's size: n² on one rank */
   double *axis;
   double complex *row;
 } pp_fresnel_plans;
-pp_status pp_fresnel_plans_create(size_t n, pp_fft_rigor rigor, pp_fresnel_plans *plans);
+/* passes: the 1-D pass engine where n is even (job: fft_engine passes), else 2-D plans. */
+pp_status pp_fresnel_plans_create(size_t n, pp_fft_rigor rigor, bool passes,
+                                  pp_fresnel_plans *plans);
 /* The plans of one rank of group (FFTW-MPI, n even). Collective on group; every rank returns
  * the same status. pp_fresnel_plans_destroy of them is collective too. */
 pp_status pp_fresnel_plans_create_group(MPI_Comm group, size_t n, pp_fft_rigor rigor,

@@ -8,8 +8,11 @@
  *   npix 1024 → 4096²
  * Each size: the system is built once (its plans), one wavelength is run as a warm-up, then
  * `rounds` wavelengths are timed one by one; best and median seconds per wavelength, one
- * thread (FFTW planned with the job's rigor, estimate).
- * Prints one line per size: "bench_fresnel N=1024 best 0.123 s median 0.125 s per wavelength".
+ * thread (FFTW planned with the job's rigor, estimate), with the default FFT engine (the 1-D
+ * passes) and then with FFTW's 2-D plans (fft_engine: fftw2d) for comparison.
+ * Prints one line per size and engine:
+ *   "bench_fresnel N=1024 best 0.123 s median 0.125 s per wavelength (5 FFTs, rigor estimate,
+ *    engine passes)".
  * Usage: bench_fresnel [rounds] [max_n] [estimate|measure|patient]
  *        (default 3 rounds, both sizes, estimate; max_n 1024 skips 4096; measure plans the
  *        two FFTs with FFTW_MEASURE first, which takes minutes at 4096²) */
@@ -33,10 +36,10 @@ static int pp_compare_doubles(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-static int pp_bench_size(int npix, int rounds, const char *rigor) {
+static int pp_bench_size(int npix, int rounds, const char *rigor, const char *engine) {
   char yaml[2048];
   snprintf(yaml, sizeof yaml,
-           "propagation: {mode: fresnel, beam_ratio: 0.25, fft_rigor: %s}\n"
+           "propagation: {mode: fresnel, beam_ratio: 0.25, fft_rigor: %s, fft_engine: %s}\n"
            "pupil: {npix: %d, diameter: 2.4}\n"
            "wavelengths: {list: [5.0e-7]}\n"
            "optics:\n"
@@ -46,7 +49,7 @@ static int pp_bench_size(int npix, int rounds, const char *rigor) {
            "  - quadratic_lens: {f_lens: 5.52085, plane: pupil}\n"
            "  - quadratic_lens: {f_lens: -0.6790325, distance: 4.907028205}\n"
            "detector: {pixelscale_m: 2.0e-6, fov_pixels: 128, distance: 6.3916645}\n",
-           rigor, npix);
+           rigor, engine, npix);
   pp_job *job = NULL;
   pp_fresnel_system *system = NULL;
   pp_status s = pp_job_parse_string(yaml, strlen(yaml), "bench_fresnel", &job);
@@ -67,8 +70,10 @@ static int pp_bench_size(int npix, int rounds, const char *rigor) {
     qsort(seconds, (size_t)rounds, sizeof *seconds, pp_compare_doubles);
     size_t ffts = 0;
     pp_fresnel_trace(job, 5.0e-7, NULL, &ffts);
-    printf("bench_fresnel N=%zu best %.4f s median %.4f s per wavelength (%zu FFTs, rigor %s)\n",
-           pp_fresnel_system_padded_side(system), seconds[0], seconds[rounds / 2], ffts, rigor);
+    printf("bench_fresnel N=%zu best %.4f s median %.4f s per wavelength (%zu FFTs, rigor %s, "
+           "engine %s)\n",
+           pp_fresnel_system_padded_side(system), seconds[0], seconds[rounds / 2], ffts, rigor,
+           engine);
   }
   free(psf);
   free(seconds);
@@ -85,8 +90,10 @@ int main(int argc, char **argv) {
   if (strcmp(rigor, "estimate") && strcmp(rigor, "measure") && strcmp(rigor, "patient"))
     rigor = "estimate";
   if (rounds < 1 || rounds > 100) rounds = 3;
-  int failed = pp_bench_size(256, rounds, rigor);
-  if (!failed && max_n >= 4096) failed = pp_bench_size(1024, rounds, rigor);
+  int failed = 0;
+  for (int npix = 256; !failed && npix <= max_n / 4; npix *= 4)
+    for (int e = 0; !failed && e < 2; e++)
+      failed = pp_bench_size(npix, rounds, rigor, e == 0 ? "passes" : "fftw2d");
   MPI_Finalize();
   return failed;
 }

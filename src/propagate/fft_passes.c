@@ -122,23 +122,29 @@ static void pp_fft_passes_rows(const pp_fft_passes *plan, double complex *data, 
 }
 
 /* The column pass: column DFTs of the rows [read0, read0 + nread) (the others are zero),
- * results written back to rows [write0, write0 + nwrite) only. */
+ * results times scale written back to rows [write0, write0 + nwrite) only (× 1.0 is exact). */
 static void pp_fft_passes_columns(pp_fft_passes *plan, double complex *data, size_t read0,
-                                  size_t nread, size_t write0, size_t nwrite) {
+                                  size_t nread, size_t write0, size_t nwrite, double scale) {
   const size_t n = plan->n;
   double complex *buffer = plan->buffer;
   const size_t block = n < PP_PASS_BLOCK ? n : PP_PASS_BLOCK;
+  /* The transposes go by tiles of PP_PASS_BLOCK rows: for each column j of the block, its
+   * PP_PASS_BLOCK consecutive elements of the buffer (two cache lines) from rows whose lines
+   * stay in cache across j. Element by element down all the rows instead (one buffer line per
+   * element) made the column pass 1.5-2× slower (1024² and 4096², measured). */
   for (size_t x0 = 0; x0 < n; x0 += block) {
     size_t width = n - x0 < block ? n - x0 : block;
     if (nread < n) memset(buffer, 0, width * n * sizeof *buffer);
-    for (size_t y = read0; y < read0 + nread; y++) {
-      const double complex *row = data + y * n + x0;
-      for (size_t j = 0; j < width; j++) buffer[j * n + y] = row[j];
+    for (size_t y0 = read0; y0 < read0 + nread; y0 += PP_PASS_BLOCK) {
+      size_t y1 = y0 + PP_PASS_BLOCK < read0 + nread ? y0 + PP_PASS_BLOCK : read0 + nread;
+      for (size_t j = 0; j < width; j++)
+        for (size_t y = y0; y < y1; y++) buffer[j * n + y] = data[y * n + x0 + j];
     }
     fftw_execute_dft(width == block ? plan->block : plan->rest_n, buffer, buffer);
-    for (size_t y = write0; y < write0 + nwrite; y++) {
-      double complex *row = data + y * n + x0;
-      for (size_t j = 0; j < width; j++) row[j] = buffer[j * n + y];
+    for (size_t y0 = write0; y0 < write0 + nwrite; y0 += PP_PASS_BLOCK) {
+      size_t y1 = y0 + PP_PASS_BLOCK < write0 + nwrite ? y0 + PP_PASS_BLOCK : write0 + nwrite;
+      for (size_t j = 0; j < width; j++)
+        for (size_t y = y0; y < y1; y++) data[y * n + x0 + j] = buffer[j * n + y] * scale;
     }
   }
 }
@@ -154,12 +160,13 @@ pp_status pp_fft_passes_propagate(pp_fft_passes *plan, double complex *data,
   const double unitary = 1.0 / (double)n; /* 1/sqrt(N·N) */
   if (propagation == PP_FFT_PUPIL_TO_IMAGE) {
     pp_fft_passes_rows(plan, data, pruned ? plan->band_row0 : 0, pruned ? plan->band : n);
-    pp_fft_passes_columns(plan, data, pruned ? plan->band_row0 : 0, pruned ? plan->band : n, 0, n);
+    pp_fft_passes_columns(plan, data, pruned ? plan->band_row0 : 0, pruned ? plan->band : n, 0, n,
+                          1.0);
     pp_fft_swap_quadrants_scaled(data, n, n, unitary); /* fftshift of an even plane */
     return PP_SUCCESS;
   }
   size_t first = pruned ? plan->band_row0 : 0, rows = pruned ? plan->band : n;
-  pp_fft_passes_columns(plan, data, 0, n, first, rows);
+  pp_fft_passes_columns(plan, data, 0, n, first, rows, 1.0);
   pp_fft_passes_rows(plan, data, first, rows);
   /* the input's ifftshift as the output's modulation (−1)^(y+x) */
   for (size_t y = first; y < first + rows; y++) {
@@ -170,5 +177,14 @@ pp_status pp_fft_passes_propagate(pp_fft_passes *plan, double complex *data,
       row[x + 1] *= -sign;
     }
   }
+  return PP_SUCCESS;
+}
+
+pp_status pp_fft_passes_execute(pp_fft_passes *plan, double complex *data, double scale) {
+  PP_CHECK(plan != NULL && data != NULL, PP_ERR_INTERNAL, "the 1-D passes need a plan and data");
+  PP_CHECK(fftw_alignment_of((double *)data) == plan->alignment, PP_ERR_INTERNAL,
+           "FFT arrays must be aligned like pp_array_alloc's");
+  pp_fft_passes_rows(plan, data, 0, plan->n);
+  pp_fft_passes_columns(plan, data, 0, plan->n, 0, plan->n, scale);
   return PP_SUCCESS;
 }

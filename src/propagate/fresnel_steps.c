@@ -34,10 +34,21 @@ static void pp_fresnel_separable_phase(const pp_fresnel_plans *plans, double com
     double phase = a * (plans->axis[i] * plans->axis[i]);
     row[i] = cos(phase) + I * sin(phase);
   }
+  /* The products written out in real arithmetic: C's complex `*` checks every result for
+   * NaN (Annex G), which keeps the loop from being vectorised; the phasors and the field are
+   * finite, and the operations are the same ones in the same order. */
   for (size_t iy = 0; iy < plans->nrows; iy++) { /* the rows this rank holds */
-    double complex *line = field + iy * n;
+    double *line = (double *)(field + iy * n);
+    const double *phasor = (const double *)row;
     double complex py = row[plans->row0 + iy];
-    for (size_t ix = 0; ix < n; ix++) line[ix] *= py * row[ix];
+    double pr = creal(py), pi = cimag(py);
+    for (size_t ix = 0; ix < n; ix++) {
+      double qr = pr * phasor[2 * ix] - pi * phasor[2 * ix + 1];
+      double qi = pr * phasor[2 * ix + 1] + pi * phasor[2 * ix];
+      double fr = line[2 * ix], fi = line[2 * ix + 1];
+      line[2 * ix] = fr * qr - fi * qi;
+      line[2 * ix + 1] = fr * qi + fi * qr;
+    }
   }
 }
 
@@ -69,10 +80,12 @@ static pp_status pp_fresnel_fft(const pp_fresnel_plans *plans, bool backward,
   if (plans->group_forward)
     return pp_fft_mpi_transform_centred(backward ? plans->group_backward : plans->group_forward,
                                         field, field);
-  const pp_fft_plan *plan = backward ? plans->backward : plans->forward;
   size_t n = plans->n;
-  PP_CALL(pp_fft_execute(plan, field, field));
   double scale = 1.0 / (double)n;
+  if (plans->passes_forward)
+    return pp_fft_passes_execute(backward ? plans->passes_backward : plans->passes_forward, field,
+                                 scale);
+  PP_CALL(pp_fft_execute(backward ? plans->backward : plans->forward, field, field));
   for (size_t i = 0; i < n * n; i++) field[i] *= scale;
   return PP_SUCCESS;
 }
@@ -115,15 +128,23 @@ pp_status pp_fresnel_spherical_to_waist(const pp_fresnel_plans *plans, double co
   return pp_fresnel_quadratic_phase(plans, field, n, true, *pixelscale_m, wavelength_m, dz_m);
 }
 
-pp_status pp_fresnel_plans_create(size_t n, pp_fft_rigor rigor, pp_fresnel_plans *plans) {
+pp_status pp_fresnel_plans_create(size_t n, pp_fft_rigor rigor, bool passes,
+                                  pp_fresnel_plans *plans) {
   PP_CHECK(plans && n > 0, PP_ERR_INTERNAL, "pp_fresnel_plans_create: bad arguments");
   *plans = (pp_fresnel_plans){.n = n, .row0 = 0, .nrows = n, .local_elements = n * n};
   pp_status status = pp_array_alloc(n * sizeof *plans->axis, (void **)&plans->axis);
   if (status == PP_SUCCESS) status = pp_array_alloc(n * sizeof *plans->row, (void **)&plans->row);
-  if (status == PP_SUCCESS)
-    status = pp_fft_plan_create(n, n, PP_FFT_FORWARD, rigor, &plans->forward);
-  if (status == PP_SUCCESS)
-    status = pp_fft_plan_create(n, n, PP_FFT_BACKWARD, rigor, &plans->backward);
+  if (passes && n % 2 == 0) { /* the band is unused by pp_fft_passes_execute */
+    if (status == PP_SUCCESS)
+      status = pp_fft_passes_create(n, n, PP_FFT_FORWARD, rigor, &plans->passes_forward);
+    if (status == PP_SUCCESS)
+      status = pp_fft_passes_create(n, n, PP_FFT_BACKWARD, rigor, &plans->passes_backward);
+  } else {
+    if (status == PP_SUCCESS)
+      status = pp_fft_plan_create(n, n, PP_FFT_FORWARD, rigor, &plans->forward);
+    if (status == PP_SUCCESS)
+      status = pp_fft_plan_create(n, n, PP_FFT_BACKWARD, rigor, &plans->backward);
+  }
   if (status != PP_SUCCESS) pp_fresnel_plans_destroy(plans);
   return status;
 }
@@ -152,6 +173,7 @@ pp_status pp_fresnel_plans_create_group(MPI_Comm group, size_t n, pp_fft_rigor r
 
 bool pp_fresnel_plans_ready(const pp_fresnel_plans *plans) {
   return plans && ((plans->forward && plans->backward) ||
+                    (plans->passes_forward && plans->passes_backward) ||
                    (plans->group_forward && plans->group_backward));
 }
 
@@ -163,6 +185,8 @@ void pp_fresnel_plans_destroy(pp_fresnel_plans *plans) {
   if (!plans) return;
   pp_fft_plan_destroy(&plans->forward);
   pp_fft_plan_destroy(&plans->backward);
+  pp_fft_passes_destroy(&plans->passes_forward);
+  pp_fft_passes_destroy(&plans->passes_backward);
   pp_fft_mpi_plan_destroy(&plans->group_forward);
   pp_fft_mpi_plan_destroy(&plans->group_backward);
   pp_array_free(&plans->axis);
@@ -172,11 +196,15 @@ void pp_fresnel_plans_destroy(pp_fresnel_plans *plans) {
 void pp_fresnel_fftshift(double complex *field, size_t n) {
   /* n even: swapping diagonal quadrants is numpy's fftshift and ifftshift alike. */
   size_t h = n / 2;
-  for (size_t iy = 0; iy < h; iy++)
-    for (size_t ix = 0; ix < n; ix++) {
-      size_t jx = (ix + h) % n;
-      double complex t = field[iy * n + ix];
-      field[iy * n + ix] = field[(iy + h) * n + jx];
-      field[(iy + h) * n + jx] = t;
+  for (size_t iy = 0; iy < h; iy++) { /* row iy's halves ↔ row iy + h's other halves */
+    double complex *top = field + iy * n, *bottom = field + (iy + h) * n;
+    for (size_t ix = 0; ix < h; ix++) {
+      double complex t = top[ix];
+      top[ix] = bottom[ix + h];
+      bottom[ix + h] = t;
+      t = top[ix + h];
+      top[ix + h] = bottom[ix];
+      bottom[ix] = t;
     }
+  }
 }

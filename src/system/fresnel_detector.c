@@ -20,10 +20,20 @@
 /* Python's floor division −n // 2. */
 static double pp_floor_half_negative(size_t n) { return floor(-(double)n / 2.0); }
 
+/* The Thomas sweep's factors of the system below, which depend on p only: cp[i] is
+ * 1 / (its pivot) for i = 2..p−3. Made once per resampling (pp_fresnel_detector_positions),
+ * not once per row: the sweep then multiplies where it divided (a division per row element
+ * was a third of the resampling's time). */
+static void pp_not_a_knot_factors(size_t p, double *cp) {
+  if (p < 6) return;
+  cp[2] = 1.0 / 4.0;
+  for (size_t i = 3; i <= p - 3; i++) cp[i] = 1.0 / (4.0 - cp[i - 1]);
+}
+
 /* Second derivatives (index units) of the not-a-knot cubic spline through f[0..p−1]
- * (p ≥ 4, spacing 1), into m[0..p−1]. cp[p] is scratch for the Thomas sweep. */
+ * (p ≥ 4, spacing 1), into m[0..p−1], with the factors cp of pp_not_a_knot_factors(p). */
 static void pp_not_a_knot_moments(const double complex *f, size_t stride, size_t p,
-                                  double complex *m, double *cp) {
+                                  double complex *m, const double *cp) {
   /* Rows i = 1..p−2: m[i−1] + 4 m[i] + m[i+1] = 6 d[i], d[i] = f[i−1] − 2 f[i] + f[i+1].
    * Not-a-knot at x1 and x(p−2): m0 = 2 m1 − m2, which turns row 1 into 6 m1 = 6 d1
    * (likewise at the far end); rows 2..p−3 are then tridiagonal with m1, m(p−2) known. */
@@ -37,14 +47,7 @@ static void pp_not_a_knot_moments(const double complex *f, size_t stride, size_t
       double complex r = 6.0 * PP_D(i);
       if (i == first) r -= m[1];
       if (i == last) r -= m[p - 2];
-      if (i == first) {
-        cp[i] = 1.0 / 4.0;
-        m[i] = r / 4.0;
-      } else {
-        double denominator = 4.0 - cp[i - 1];
-        cp[i] = 1.0 / denominator;
-        m[i] = (r - m[i - 1]) / denominator;
-      }
+      m[i] = (i == first ? r : r - m[i - 1]) * cp[i];
     }
     for (size_t i = last; i > first; i--) m[i - 1] -= cp[i - 1] * m[i];
   }
@@ -114,7 +117,9 @@ void pp_fresnel_detector_positions(size_t n, double pixelscale_m, size_t fov,
   /* Input axis value of index j: pixelscale·(j + ⌊−p/2⌋); output: det·(j + ⌊−fov/2⌋).
    * In input index units the output point j sits at u = (det·(j + o_out))/pixelscale − o_in. */
   size_t p = n + 2;
-  double *u = pp_detector_work_parts(work, p).u;
+  pp_detector_work part = pp_detector_work_parts(work, p);
+  double *u = part.u;
+  pp_not_a_knot_factors(p, part.cp);
   double offset_in = pp_floor_half_negative(p), offset_out = pp_floor_half_negative(fov);
   for (size_t j = 0; j < fov; j++)
     u[j] = detector_pixelscale_m * ((double)j + offset_out) / pixelscale_m - offset_in;

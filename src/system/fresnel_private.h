@@ -33,8 +33,9 @@ void pp_fresnel_detector_crop(const double complex *rows, size_t first_row, size
 /* The spline resampling in its three parts, which a rank group splits (fresnel_system.c),
  * with a work of pp_fresnel_detector_work_elements (one padded row, the spline's scratch,
  * the positions; the serial scratch's part after its [n + 2][fov] rows): the detector's
- * positions into work; one padded row (field_row [n], NULL for the margin's zero rows)
- * resampled at the fov columns into out_row [fov]; then the columns of rows [n + 2][fov]
+ * positions (and the spline's factors, which depend on n only) into work; one padded row
+ * (field_row [n], NULL for the margin's zero rows) resampled at the fov columns into
+ * out_row [fov]; then the columns of rows [n + 2][fov]
  * times 1/ratio (ratio = wavefront scale / detector scale) into out [fov][fov]. */
 size_t pp_fresnel_detector_work_elements(size_t n, size_t fov);
 void pp_fresnel_detector_positions(size_t n, double pixelscale_m, size_t fov,

@@ -218,7 +218,8 @@ pp_status pp_fresnel_system_create(const pp_job *job, pp_fresnel_system **system
   pp_fresnel_system *s = NULL;
   PP_CALL(pp_fresnel_system_start(job, &s));
   pp_status status = PP_SUCCESS;
-  PP_CALL_GOTO(status, pp_fresnel_plans_create(s->n, job->fft_rigor, &s->plans));
+  PP_CALL_GOTO(status, pp_fresnel_plans_create(s->n, job->fft_rigor,
+                                               job->fft_engine == PP_FFT_ENGINE_PASSES, &s->plans));
   PP_CALL_GOTO(status, pp_fresnel_system_allocate(s));
   PP_CALL_GOTO(status, pp_fresnel_bytes_for_job(job, &s->bytes));
   PP_CALL_GOTO(status, pp_fresnel_entrance_build(s));
@@ -870,7 +871,8 @@ pp_status pp_fresnel_plan_fftw(const pp_job *job) {
   size_t n = 0;
   pp_fresnel_plans plans;
   PP_CALL(pp_fresnel_padded_size(job, &n));
-  PP_CALL(pp_fresnel_plans_create(n, job->fft_rigor, &plans));
+  PP_CALL(pp_fresnel_plans_create(n, job->fft_rigor, job->fft_engine == PP_FFT_ENGINE_PASSES,
+                                  &plans));
   pp_fresnel_plans_destroy(&plans);
   return PP_SUCCESS;
 }
