@@ -34,6 +34,10 @@ struct pp_fresnel_system {
   size_t out_n;               /* the result's side: fov_pixels, or n without a detector */
   pp_fresnel_plans plans;
   double complex *field;      /* [n][n] */
+  bool fft_layout;            /* field in the propagators' layout (axis at (0, 0)), not
+                                 centred: a propagation leaves it so, and a lens right after
+                                 applies its phase there, which spares the two quadrant swaps
+                                 between consecutive propagations (pp_fresnel_layout) */
   double *amplitude, *opd_m;  /* [(n+1)²]: optics evaluated on n + 1 pixels (see apply);
                                  opd_m NULL when no optic has an OPD */
   double *entrance;           /* [n²]: the field after the entrance optics, or NULL */
@@ -325,12 +329,22 @@ static pp_status pp_fresnel_stw(pp_fresnel_system *s, double dz_m) {
   return PP_SUCCESS;
 }
 
+/* The field into the propagators' layout (fft true) or centred, by a quadrant swap when it is
+ * in the other one (nothing on a group, whose field stays centred). Every element keeps its
+ * value and coordinate, so the layout a step runs in changes no bit of the result. */
+static void pp_fresnel_layout(pp_fresnel_system *s, bool fft) {
+  if (s->fft_layout == fft) return;
+  pp_fresnel_to_fft_layout(&s->plans, s->field);
+  s->fft_layout = fft;
+}
+
+/* One distance; leaves the field in the propagators' layout. */
 static pp_status pp_fresnel_propagate(pp_fresnel_system *s, double distance_m) {
   pp_fresnel_beam *b = &s->beam;
   double z_target = b->z_m + distance_m;
   /* POPPY's planar_range: within one Rayleigh distance of the waist. */
   bool target_planar = fabs(b->z_waist_m - z_target) < pp_beam_rayleigh_m(b);
-  pp_fresnel_to_fft_layout(&s->plans, s->field);
+  pp_fresnel_layout(s, true);
   if (!b->spherical) {
     if (target_planar) {
       PP_CALL(pp_fresnel_ptp(s, distance_m));
@@ -343,7 +357,6 @@ static pp_status pp_fresnel_propagate(pp_fresnel_system *s, double distance_m) {
     if (target_planar) PP_CALL(pp_fresnel_ptp(s, z_target - b->z_waist_m));
     else PP_CALL(pp_fresnel_wts(s, z_target - b->z_waist_m));
   }
-  pp_fresnel_to_fft_layout(&s->plans, s->field);
   return PP_SUCCESS;
 }
 
@@ -395,11 +408,12 @@ static double pp_fresnel_lens_beam(pp_fresnel_beam *b, double f_lens_m) {
   return z_eff_m;
 }
 
-/* The lens on the field: POPPY's QuadPhase(−z_eff), axis at the array's centre. */
+/* The lens on the field: POPPY's QuadPhase(−z_eff) about the optical axis, in whichever
+ * layout the field is (the same phase at every element's coordinate). */
 static pp_status pp_fresnel_apply_lens(pp_fresnel_system *s, double f_lens_m) {
   double z_eff_m = pp_fresnel_lens_beam(&s->beam, f_lens_m);
-  return pp_fresnel_quadratic_phase(&s->plans, s->field, s->n, false, s->beam.pixelscale_m,
-                                    s->beam.wavelength_m, -z_eff_m);
+  return pp_fresnel_quadratic_phase(&s->plans, s->field, s->n, s->fft_layout,
+                                    s->beam.pixelscale_m, s->beam.wavelength_m, -z_eff_m);
 }
 
 /* Any other optic: its amplitude and OPD on the current grid. The optics module puts pixel
@@ -459,6 +473,7 @@ static pp_status pp_fresnel_total_intensity(const pp_fresnel_system *s, double *
 /* Hands plane k (the field after optic k, n × n in metres) to the sink when it is asked for. */
 static pp_status pp_fresnel_capture(pp_fresnel_system *s, size_t k) {
   if (!s->sink.capture || !s->plane_slot || s->plane_slot[k] == SIZE_MAX) return PP_SUCCESS;
+  pp_fresnel_layout(s, false);
   pp_plane_view view = {.plane = s->plane_slot[k], .ny = s->n, .nx = s->n, .field = s->field,
                         .field_scale = s->field_scale, .pixelscale = s->beam.pixelscale_m};
   return s->sink.capture(s->sink.context, &view);
@@ -610,6 +625,7 @@ pp_status pp_fresnel_system_psf(pp_fresnel_system *s, double wavelength_m, doubl
   const pp_job *job = s->job;
   size_t n = s->n, count = s->plans.nrows * n; /* this rank's elements */
   pp_fresnel_start(s, wavelength_m);
+  s->fft_layout = false;
   s->field_scale = 1.0;
   size_t first = 0;
   if (s->entrance) {
@@ -620,11 +636,14 @@ pp_status pp_fresnel_system_psf(pp_fresnel_system *s, double wavelength_m, doubl
     double distance_m = job->fresnel.distance_m ? job->fresnel.distance_m[k] : 0.0;
     if (distance_m != 0.0) PP_CALL(pp_fresnel_propagate(s, distance_m));
     const pp_optic_spec *spec = &job->optics[k];
-    if (strcmp(spec->type->name, "quadratic_lens") == 0)
+    if (strcmp(spec->type->name, "quadratic_lens") == 0) {
       PP_CALL(pp_fresnel_apply_lens(s, pp_optic_spec_get(spec, "f_lens")));
-    else
+    } else {
+      pp_fresnel_layout(s, false); /* the optics module evaluates on the centred grid */
       PP_CALL(pp_fresnel_agree(s, pp_fresnel_apply_optic(s, spec)));
+    }
     if (k == 0 && job->normalize == PP_NORMALIZE_FIRST) {
+      pp_fresnel_layout(s, false); /* the sum in the centred order, as always */
       /* POPPY's calc_psf default: total intensity 1 right after the first optic. */
       double total = 0.0;
       PP_CALL(pp_fresnel_total_intensity(s, &total));
@@ -638,10 +657,11 @@ pp_status pp_fresnel_system_psf(pp_fresnel_system *s, double wavelength_m, doubl
     pp_fresnel_record(s, k);
     PP_CALL(pp_fresnel_capture(s, k));
   }
+  if (job->fresnel.has_detector && job->fresnel.detector_distance_m != 0.0)
+    PP_CALL(pp_fresnel_propagate(s, job->fresnel.detector_distance_m));
+  pp_fresnel_layout(s, false); /* the detector and the intensity read the centred field */
   if (s->group != MPI_COMM_NULL) { /* no planes on a group (create refuses them) */
     if (job->fresnel.has_detector) {
-      if (job->fresnel.detector_distance_m != 0.0)
-        PP_CALL(pp_fresnel_propagate(s, job->fresnel.detector_distance_m));
       pp_fresnel_record(s, job->n_optics);
       PP_CALL(pp_fresnel_group_detector(s));
       s->planes[job->n_optics].pixelscale_m = s->out_pixelscale_m;
@@ -657,8 +677,6 @@ pp_status pp_fresnel_system_psf(pp_fresnel_system *s, double wavelength_m, doubl
     return PP_SUCCESS;
   }
   if (job->fresnel.has_detector) {
-    if (job->fresnel.detector_distance_m != 0.0)
-      PP_CALL(pp_fresnel_propagate(s, job->fresnel.detector_distance_m));
     pp_fresnel_record(s, job->n_optics);
     PP_CALL(pp_fresnel_detector_resample(s->field, n, s->beam.pixelscale_m, s->out_n,
                                          job->fresnel.detector_pixelscale_m,
