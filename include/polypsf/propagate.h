@@ -125,8 +125,13 @@ pp_status pp_fft_passes_propagate(pp_fft_passes *plan, double complex *data,
                                   pp_fft_propagation propagation, bool pruned);
 /* The whole 2-D DFT of data[n][n] in place by the same passes, nothing pruned or shifted
  * (the plan's sign; its band is unused), every element multiplied by scale on the way out of
- * the column pass: POPPY's unitary Fresnel transforms (scale 1/N) in one sweep less. */
-pp_status pp_fft_passes_execute(pp_fft_passes *plan, double complex *data, double scale);
+ * the column pass: POPPY's unitary Fresnel transforms (scale 1/N). With a phasor row before
+ * (or after; NULL for none), element (y, x) is first (or last) multiplied by
+ * before[y]·before[x], a separable phase, as each row block enters its row transform (as the
+ * column pass writes it back): the Fresnel steps' phases without a pass of their own, and
+ * the same bits as one (pp_phase_row). */
+pp_status pp_fft_passes_execute(pp_fft_passes *plan, double complex *data, double scale,
+                                const double complex *before, const double complex *after);
 void pp_fft_passes_destroy(pp_fft_passes **plan);
 
 /* Zero-pads in[n_in_y][n_in_x] into out[n_out_y][n_out_x] (n_out ≥ n_in on both axes) with

@@ -13,6 +13,7 @@
  * "inverse" ifft2 · N (FFTW's BACKWARD, sign +1, unnormalized, then / N). Forward optical
  * propagation (dz > 0) takes the positive sign, as POPPY says in its comments. */
 #include "polypsf/propagate.h"
+#include "propagate/fft_private.h"
 
 #include <math.h>
 
@@ -20,36 +21,6 @@
  * which is where POPPY's fftshift of centred coordinates (i − n/2) puts each value. */
 static double pp_fresnel_fft_index(size_t j, size_t n) {
   return j < n / 2 ? (double)j : (double)j - (double)n;
-}
-
-/* exp(i·(a·x² + a·y²)) is exp(i·a·x²)·exp(i·a·y²): one row of phasors serves both axes
- * (a square array), so a quadratic phase costs n sincos instead of n², and the products
- * agree with the phasor of the sum to rounding (a few ulp of the phase). The row is the
- * plans' scratch. */
-static void pp_fresnel_separable_phase(const pp_fresnel_plans *plans, double complex *field,
-                                       double a) {
-  size_t n = plans->n;
-  double complex *row = plans->row;
-  for (size_t i = 0; i < n; i++) {
-    double phase = a * (plans->axis[i] * plans->axis[i]);
-    row[i] = cos(phase) + I * sin(phase);
-  }
-  /* The products written out in real arithmetic: C's complex `*` checks every result for
-   * NaN (Annex G), which keeps the loop from being vectorised; the phasors and the field are
-   * finite, and the operations are the same ones in the same order. */
-  for (size_t iy = 0; iy < plans->nrows; iy++) { /* the rows this rank holds */
-    double *line = (double *)(field + iy * n);
-    const double *phasor = (const double *)row;
-    double complex py = row[plans->row0 + iy];
-    double pr = creal(py), pi = cimag(py);
-    for (size_t ix = 0; ix < n; ix++) {
-      double qr = pr * phasor[2 * ix] - pi * phasor[2 * ix + 1];
-      double qi = pr * phasor[2 * ix + 1] + pi * phasor[2 * ix];
-      double fr = line[2 * ix], fi = line[2 * ix + 1];
-      line[2 * ix] = fr * qr - fi * qi;
-      line[2 * ix + 1] = fr * qi + fi * qr;
-    }
-  }
 }
 
 /* The coordinate of element j along an axis of n, in units of step: the axis at 0 (FFT
@@ -61,32 +32,68 @@ static void pp_fresnel_axis(const pp_fresnel_plans *plans, bool axis_at_origin, 
     plans->axis[j] = (fft_order ? pp_fresnel_fft_index(j, n) : (double)j - (double)n / 2.0) * step;
 }
 
+/* exp(i·(a·x² + a·y²)) is exp(i·a·x²)·exp(i·a·y²): one row of phasors serves both axes
+ * (a square array), so a separable phase costs n sincos instead of n², and the products
+ * agree with the phasor of the sum to rounding (a few ulp of the phase). The row
+ * exp(i·a·axis[j]²), in the plans' scratch (the axis set before). */
+static const double complex *pp_fresnel_phasor_row(const pp_fresnel_plans *plans, double a) {
+  double complex *row = plans->row;
+  for (size_t i = 0; i < plans->n; i++) {
+    double phase = a * (plans->axis[i] * plans->axis[i]);
+    row[i] = cos(phase) + I * sin(phase);
+  }
+  return row;
+}
+
+/* POPPY's QuadPhase(radius): OPD = r²/(2·radius), phasor exp(i·(2π/λ)·OPD); its row, or NULL
+ * for an infinite radius (POPPY: a flat OPD). */
+static const double complex *pp_fresnel_quadratic_row(const pp_fresnel_plans *plans,
+                                                      bool axis_at_origin, double pixelscale_m,
+                                                      double wavelength_m, double radius_m) {
+  if (isinf(radius_m)) return NULL;
+  pp_fresnel_axis(plans, axis_at_origin, pixelscale_m);
+  return pp_fresnel_phasor_row(plans, 2.0 * PP_PI / wavelength_m / (2.0 * radius_m));
+}
+
+/* The separable phase of row (NULL: none) on the rows this rank holds. */
+static void pp_fresnel_apply_row(const pp_fresnel_plans *plans, double complex *field,
+                                 const double complex *row) {
+  for (size_t iy = 0; row && iy < plans->nrows; iy++)
+    pp_phase_row(field + iy * plans->n, row, row[plans->row0 + iy], plans->n);
+}
+
 pp_status pp_fresnel_quadratic_phase(const pp_fresnel_plans *plans, double complex *field,
                                      size_t n, bool axis_at_origin, double pixelscale_m,
                                      double wavelength_m, double radius_m) {
   PP_CHECK(plans && plans->n == n && field, PP_ERR_INTERNAL,
            "pp_fresnel_quadratic_phase: plans of another size");
-  if (isinf(radius_m)) return PP_SUCCESS; /* POPPY: an infinite radius gives a flat OPD */
-  /* POPPY's QuadPhase: OPD = r²/(2·z), phasor exp(i·(2π/λ)·OPD). */
-  pp_fresnel_axis(plans, axis_at_origin, pixelscale_m);
-  pp_fresnel_separable_phase(plans, field, 2.0 * PP_PI / wavelength_m / (2.0 * radius_m));
+  pp_fresnel_apply_row(plans, field,
+                       pp_fresnel_quadratic_row(plans, axis_at_origin, pixelscale_m,
+                                                wavelength_m, radius_m));
   return PP_SUCCESS;
 }
 
 /* POPPY's unitary transform: execute, then 1/N (both directions on an N × N array); on a
- * group the centred transform, whose output modulation carries the 1/N. */
+ * group the centred transform, whose output modulation carries the 1/N. The separable phase
+ * of before is applied first and that of after last (NULL: none): by the 1-D passes as they
+ * go (pp_fft_passes_execute), else as passes of their own; the same bits either way. */
 static pp_status pp_fresnel_fft(const pp_fresnel_plans *plans, bool backward,
-                                double complex *field) {
-  if (plans->group_forward)
-    return pp_fft_mpi_transform_centred(backward ? plans->group_backward : plans->group_forward,
-                                        field, field);
+                                double complex *field, const double complex *before,
+                                const double complex *after) {
   size_t n = plans->n;
   double scale = 1.0 / (double)n;
   if (plans->passes_forward)
     return pp_fft_passes_execute(backward ? plans->passes_backward : plans->passes_forward, field,
-                                 scale);
-  PP_CALL(pp_fft_execute(backward ? plans->backward : plans->forward, field, field));
-  for (size_t i = 0; i < n * n; i++) field[i] *= scale;
+                                 scale, before, after);
+  pp_fresnel_apply_row(plans, field, before);
+  if (plans->group_forward) {
+    PP_CALL(pp_fft_mpi_transform_centred(backward ? plans->group_backward : plans->group_forward,
+                                         field, field));
+  } else {
+    PP_CALL(pp_fft_execute(backward ? plans->backward : plans->forward, field, field));
+    for (size_t i = 0; i < n * n; i++) field[i] *= scale;
+  }
+  pp_fresnel_apply_row(plans, field, after);
   return PP_SUCCESS;
 }
 
@@ -96,22 +103,23 @@ pp_status pp_fresnel_plane_to_plane(const pp_fresnel_plans *plans, double comple
   PP_CHECK(plans && pp_fresnel_plans_ready(plans) && plans->n == n && field, PP_ERR_INTERNAL,
            "pp_fresnel_plane_to_plane: missing plan or field");
   if (fabs(dz_m) < PP_FRESNEL_MIN_STEP_M) return PP_SUCCESS; /* POPPY skips below 1 Å */
-  PP_CALL(pp_fresnel_fft(plans, false, field));
   /* The transfer function exp(−iπλ·dz·ρ²), ρ the spatial frequency (cycles per metre) of
-   * each FFT element: its signed index / (N·pixelscale). */
+   * each FFT element: its signed index / (N·pixelscale); applied to the forward FFT's output. */
   pp_fresnel_axis(plans, true, 1.0 / ((double)n * pixelscale_m));
-  pp_fresnel_separable_phase(plans, field, -PP_PI * wavelength_m * dz_m);
-  return pp_fresnel_fft(plans, true, field);
+  const double complex *transfer = pp_fresnel_phasor_row(plans, -PP_PI * wavelength_m * dz_m);
+  PP_CALL(pp_fresnel_fft(plans, false, field, NULL, transfer));
+  return pp_fresnel_fft(plans, true, field, NULL, NULL);
 }
 
 pp_status pp_fresnel_waist_to_spherical(const pp_fresnel_plans *plans, double complex *field,
                                         size_t n, double *pixelscale_m, double wavelength_m,
                                         double dz_m) {
-  PP_CHECK(plans && pp_fresnel_plans_ready(plans) && field && pixelscale_m, PP_ERR_INTERNAL,
-           "pp_fresnel_waist_to_spherical: missing plan or field");
+  PP_CHECK(plans && pp_fresnel_plans_ready(plans) && plans->n == n && field && pixelscale_m,
+           PP_ERR_INTERNAL, "pp_fresnel_waist_to_spherical: missing plan or field");
   if (dz_m == 0.0) return PP_SUCCESS; /* POPPY: "no change in distance" */
-  PP_CALL(pp_fresnel_quadratic_phase(plans, field, n, true, *pixelscale_m, wavelength_m, dz_m));
-  PP_CALL(pp_fresnel_fft(plans, dz_m > 0, field));
+  const double complex *curvature =
+      pp_fresnel_quadratic_row(plans, true, *pixelscale_m, wavelength_m, dz_m);
+  PP_CALL(pp_fresnel_fft(plans, dz_m > 0, field, curvature, NULL));
   *pixelscale_m = wavelength_m * fabs(dz_m) / ((double)n * *pixelscale_m);
   return PP_SUCCESS;
 }
@@ -119,13 +127,14 @@ pp_status pp_fresnel_waist_to_spherical(const pp_fresnel_plans *plans, double co
 pp_status pp_fresnel_spherical_to_waist(const pp_fresnel_plans *plans, double complex *field,
                                         size_t n, double *pixelscale_m, double wavelength_m,
                                         double dz_m) {
-  PP_CHECK(plans && pp_fresnel_plans_ready(plans) && field && pixelscale_m, PP_ERR_INTERNAL,
-           "pp_fresnel_spherical_to_waist: missing plan or field");
+  PP_CHECK(plans && pp_fresnel_plans_ready(plans) && plans->n == n && field && pixelscale_m,
+           PP_ERR_INTERNAL, "pp_fresnel_spherical_to_waist: missing plan or field");
   if (dz_m == 0.0) return PP_SUCCESS;
-  PP_CALL(pp_fresnel_fft(plans, dz_m > 0, field));
   /* The new pixel scale first: the curvature is applied on the new grid. */
   *pixelscale_m = wavelength_m * fabs(dz_m) / ((double)n * *pixelscale_m);
-  return pp_fresnel_quadratic_phase(plans, field, n, true, *pixelscale_m, wavelength_m, dz_m);
+  const double complex *curvature =
+      pp_fresnel_quadratic_row(plans, true, *pixelscale_m, wavelength_m, dz_m);
+  return pp_fresnel_fft(plans, dz_m > 0, field, NULL, curvature);
 }
 
 pp_status pp_fresnel_plans_create(size_t n, pp_fft_rigor rigor, bool passes,
