@@ -488,14 +488,17 @@ static void pp_fresnel_record(pp_fresnel_system *s, size_t plane) {
   state->beam = s->beam;
 }
 
-/* POPPY's FresnelWavefront: ones on npix × npix, zero-padded; the pilot beam's waist the
- * pupil's radius, at the pupil. */
-static void pp_fresnel_start(pp_fresnel_system *s, double wavelength_m) {
+/* POPPY's FresnelWavefront: the pilot beam's waist the pupil's radius, at the pupil; and,
+ * with fill, its field: ones on npix × npix, zero-padded (without, the caller writes every
+ * element of the field). */
+static void pp_fresnel_start(pp_fresnel_system *s, double wavelength_m, bool fill) {
   size_t n = s->n, row0 = s->plans.row0, nrows = s->plans.nrows;
-  memset(s->field, 0, nrows * n * sizeof *s->field);
-  for (size_t y = s->ones_first; y < s->ones_first + s->npix; y++) {
-    if (y < row0 || y >= row0 + nrows) continue; /* another rank's row */
-    for (size_t x = 0; x < s->npix; x++) s->field[(y - row0) * n + x + s->ones_first] = 1.0;
+  if (fill) {
+    memset(s->field, 0, nrows * n * sizeof *s->field);
+    for (size_t y = s->ones_first; y < s->ones_first + s->npix; y++) {
+      if (y < row0 || y >= row0 + nrows) continue; /* another rank's row */
+      for (size_t x = 0; x < s->npix; x++) s->field[(y - row0) * n + x + s->ones_first] = 1.0;
+    }
   }
   s->beam = (pp_fresnel_beam){.wavelength_m = wavelength_m,
                               .z_m = 0.0,
@@ -514,7 +517,7 @@ static pp_status pp_fresnel_entrance_build(pp_fresnel_system *s) {
   s->entrance_scale = 1.0;
   if (s->entrance_count == 0) return PP_SUCCESS;
   size_t count = s->plans.nrows * s->n; /* this rank's elements */
-  pp_fresnel_start(s, 1.0e-6); /* any λ: these optics do not depend on it */
+  pp_fresnel_start(s, 1.0e-6, true); /* any λ: these optics do not depend on it */
   for (size_t k = 0; k < s->entrance_count; k++) {
     PP_CALL(pp_fresnel_agree(s, pp_fresnel_apply_optic(s, &job->optics[k])));
     if (k == 0 && job->normalize == PP_NORMALIZE_FIRST) {
@@ -624,7 +627,7 @@ pp_status pp_fresnel_system_psf(pp_fresnel_system *s, double wavelength_m, doubl
     PP_CHECK(psf, PP_ERR_INTERNAL, "pp_fresnel_system_psf: bad call");
   const pp_job *job = s->job;
   size_t n = s->n, count = s->plans.nrows * n; /* this rank's elements */
-  pp_fresnel_start(s, wavelength_m);
+  pp_fresnel_start(s, wavelength_m, !s->entrance); /* the entrance writes every element */
   s->fft_layout = false;
   s->field_scale = 1.0;
   size_t first = 0;
