@@ -62,11 +62,14 @@ check "model read (process $base, task $task, group of 2 $group2, of 4 $group4 M
 check "a rank of a group needs less than one rank alone, less in larger groups" \
   'awk -v t="$task" -v a="$group2" -v b="$group4" "BEGIN{exit !(b < a && a < t)}"'
 
-# A node limit for R ranks whose share per rank lies halfway between a rank's needs with
-# groups of `small` ranks (too much) and of R ranks (fits); the limit adds the 64 MiB reserve
-# polypsf keeps below 1.25 GiB.
+# A node limit for R ranks whose share per rank lies three quarters of the way from a rank's
+# need in the larger groups (lo: fits) to its need in the smaller ones (hi: too much); the
+# limit adds the 64 MiB reserve polypsf keeps below 1.25 GiB. Three quarters, not half: rank
+# 0 of a Fresnel run with two groups of 2 peaked at up to 78.3 MiB against 64.5 modelled
+# (66-70 MiB in most runs, the same at 00c3fff; cause not found, noted on issue 14), over the
+# midpoint's 78.0 MiB share in about one run in four.
 limit_for() { awk -v r="$1" -v b="$base" -v hi="$2" -v lo="$3" \
-  'BEGIN{printf "%d", r * (b + (hi + lo) / 2) + 64}'; }
+  'BEGIN{printf "%d", r * (b + lo + 0.75 * (hi - lo)) + 64}'; }
 
 compare() { # $1 = file: max |Δ| / peak of /psf and /cube against the reference
   "$python" - "$work/ref.h5" "$1" <<'PY'
