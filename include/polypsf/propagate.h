@@ -115,8 +115,9 @@ void pp_fft_plan_destroy(pp_fft_plan **plan);
  * unpadded pupil. pruned (pp_fft_passes_propagate): PUPIL_TO_IMAGE then takes its input as zero
  * outside the band rows and transforms only those in its row pass; IMAGE_TO_PUPIL computes only
  * the band rows of its output (the others are left unspecified: for a result that is cropped).
- * Not pruned, all rows. In place. Plans: as pp_fft_plan_create (rigor, a transient N² array);
- * a plan holds its column block buffer (PP_PASS_BLOCK·N): one plan runs in one thread at a time.
+ * Not pruned, all rows. In place. Plans: as pp_fft_plan_create (rigor), planned on a transient
+ * array of PP_PASS_BLOCK + 1 rows; a plan holds its column block buffer (PP_PASS_BLOCK·N): one
+ * plan runs in one thread at a time.
  * Not collective. */
 typedef struct pp_fft_passes pp_fft_passes;
 pp_status pp_fft_passes_create(size_t n, size_t band, pp_fft_direction direction,
