@@ -203,17 +203,7 @@ void pp_fresnel_plans_destroy(pp_fresnel_plans *plans) {
 }
 
 void pp_fresnel_fftshift(double complex *field, size_t n) {
-  /* n even: swapping diagonal quadrants is numpy's fftshift and ifftshift alike. */
-  size_t h = n / 2;
-  for (size_t iy = 0; iy < h; iy++) { /* row iy's halves ↔ row iy + h's other halves */
-    double complex *top = field + iy * n, *bottom = field + (iy + h) * n;
-    for (size_t ix = 0; ix < h; ix++) {
-      double complex t = top[ix];
-      top[ix] = bottom[ix + h];
-      bottom[ix + h] = t;
-      t = top[ix + h];
-      top[ix + h] = bottom[ix];
-      bottom[ix] = t;
-    }
-  }
+  /* n even: swapping diagonal quadrants is numpy's fftshift and ifftshift alike; the padded
+   * FFTs' swap, with the exact factor 1. */
+  pp_fft_swap_quadrants_scaled(field, n, n, 1.0);
 }
