@@ -5,16 +5,6 @@
 
 #ifndef POLYPSF_SYSTEM_INTERNAL
 #error "fresnel_private.h is private to src/system; include polypsf/system.h instead"
-/* The transform "choice" of a Fresnel job: method fft, both candidates the Fresnel system's
- * bytes and flops, n_in the padded side, n_out the result's. */
-pp_status pp_fresnel_choose(const pp_job *job, pp_system_choice *choice);
-/* Makes and destroys the two n × n plans (FFTW's wisdom keeps them). Not collective. */
-pp_status pp_fresnel_plan_fftw(const pp_job *job);
-/* pp_system_requested_planes of a Fresnel job: each requested optic its own n × n plane
- * (kind pupil: metres), the detector (or the end) as the result. */
-pp_status pp_fresnel_requested_planes(const pp_job *job, pp_plane_info **planes,
-                                      size_t *n_planes);
-
 #endif
 
 #include "polypsf/system.h"
