@@ -122,6 +122,9 @@ void pp_fft_plan_destroy(pp_fft_plan **plan);
 typedef struct pp_fft_passes pp_fft_passes;
 pp_status pp_fft_passes_create(size_t n, size_t band, pp_fft_direction direction,
                                pp_fft_rigor rigor, pp_fft_passes **plan);
+/* Bytes one plan of side n holds (its column block buffer) plus the transient array
+ * pp_fft_passes_create plans on: what the memory model counts for one direction's plan. */
+size_t pp_fft_passes_bytes(size_t n);
 pp_status pp_fft_passes_propagate(pp_fft_passes *plan, double complex *data,
                                   pp_fft_propagation propagation, bool pruned);
 /* The whole 2-D DFT of data[n][n] in place by the same passes, nothing pruned or shifted

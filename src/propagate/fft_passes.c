@@ -106,6 +106,11 @@ done:
   return status;
 }
 
+size_t pp_fft_passes_bytes(size_t n) {
+  return sizeof(struct pp_fft_passes) +
+         (PP_PASS_BLOCK + (PP_PASS_BLOCK + 1)) * n * sizeof(double complex);
+}
+
 void pp_fft_passes_destroy(pp_fft_passes **plan) {
   if (!plan || !*plan) return;
   pp_fft_passes *p = *plan;

@@ -52,6 +52,9 @@ typedef struct pp_stage {
   bool has_amplitude;            /* PUPIL: an optic other than an aligner (a transmission) */
   bool has_opd;                  /* PUPIL: an optic adds OPD */
   bool has_aligner;              /* PUPIL: an fqpm_fft_aligner */
+  bool cropped;                  /* PUPIL, padded: applied after the crop, on the central
+                                  * npix × npix (its transmission and OPD cut to that block;
+                                  * the aligners keep N): pp_planes_mark_cropped */
   pp_image_centering centering;  /* IMAGE: where the optical axis lies on the N × N grid */
   double *amplitude;             /* PUPIL [n²]: product of the transmissions, or NULL */
   double *opd_m;                 /* PUPIL [n²]: summed OPD in metres, or NULL */
@@ -130,35 +133,79 @@ static size_t pp_planes_walk(const pp_optic_spec *optics, size_t n_optics, pp_st
   return n;
 }
 
+/* Marks the PUPIL stages between the last transform back to the pupil and the crop as
+ * cropped: those are pointwise products whose values outside the central npix × npix block
+ * the crop throws away, so the crop goes first and they multiply npix² values, not N²
+ * (FQPM at npix 1024 × 4: a Lyot stop of 128 MiB on the 4096² grid, kept through the run,
+ * and a pass over the whole padded plane per wavelength). Not when planes are captured (the
+ * padded pupil plane is then an output) nor for a rank group's slabs. */
+static void pp_planes_mark_cropped(pp_stage *stages, size_t n_stages) {
+  if (n_stages == 0 || stages[n_stages - 1].kind != PP_STAGE_CROP) return;
+  for (size_t s = n_stages - 1; s-- > 0 && stages[s].kind == PP_STAGE_PUPIL;)
+    stages[s].cropped = true;
+}
+
+/* The side of a cropped stage's transmission grid as filled: npix itself when the central
+ * block's pixel centres are those of an npix grid, (i − (npix − 1)/2)·scale, which they are
+ * when N − npix is even (every pupil optic samples at pp_grid_coordinate_m, relative to the
+ * grid's centre); else N, cut to the block afterwards. tests/system/test_planes.c checks the
+ * PSF is the same bits either way and as without cropping. */
+static size_t pp_planes_cropped_fill_side(size_t npix, size_t fft_n) {
+  return (fft_n - npix) % 2 == 0 ? npix : fft_n;
+}
+
 /* Bytes and flops of a walked sequence: one formula for the built planes and the job. */
 static void pp_planes_cost(const pp_stage *stages, size_t n_stages, size_t npix, size_t fft_n,
-                           size_t *bytes, double *flops) {
-  size_t steady = 0, n_ffts = 0;
+                           bool passes, size_t *bytes, double *flops) {
+  size_t steady = 0, n_ffts = 0, plane = 0, fill = 0;
   for (size_t s = 0; s < n_stages; s++) {
     const pp_stage *stage = &stages[s];
-    size_t n = stage->padded ? fft_n : npix;
-    if (stage->kind == PP_STAGE_PAD) steady += fft_n * fft_n * sizeof(double complex);
+    size_t n = stage->padded ? fft_n : npix, kept = stage->cropped ? npix : n;
+    if (stage->kind == PP_STAGE_PAD) plane = fft_n * fft_n * sizeof(double complex);
     if (stage->kind == PP_STAGE_TO_IMAGE || stage->kind == PP_STAGE_TO_PUPIL) n_ffts++;
     if (stage->kind != PP_STAGE_PUPIL) continue;
-    if (stage->has_amplitude) steady += n * n * sizeof(double);
-    if (stage->has_opd) steady += n * n * sizeof(double);
+    size_t n_arrays = (stage->has_amplitude ? 1u : 0u) + (stage->has_opd ? 1u : 0u);
+    steady += n_arrays * kept * kept * sizeof(double);
     if (stage->has_aligner) steady += 2 * n * sizeof(double complex);
+    /* a cropped stage filled on the whole N × N grid first, then cut: a set-up transient */
+    size_t side = stage->cropped ? pp_planes_cropped_fill_side(npix, fft_n) : 0;
+    if (side > npix && n_arrays * side * side * sizeof(double) > fill)
+      fill = n_arrays * side * side * sizeof(double);
   }
   steady += sizeof(struct pp_planes) + (2 * n_stages + 3) * sizeof(pp_stage);
-  /* FFTW plans on two arrays of N² it allocates and frees inside pp_fft_plan_create; the
-   * plans are made before the planes' own arrays, so the peak is the larger of the two. */
-  size_t planning = n_ffts > 0 ? pp_fft_plan_bytes(fft_n, fft_n) : 0;
-  *bytes = steady > planning ? steady : planning;
+  /* In the order pp_planes_create makes them: the plans, then the stages' fills, then the
+   * padded plane; the peak is the largest of the three moments. FFTW's 2-D plans are made on
+   * two arrays of N² that pp_fft_plan_create allocates and frees; the 1-D pass engine's two
+   * plans on a few rows, and they keep their block buffers. */
+  size_t planning = 0;
+  if (n_ffts > 0 && passes) {
+    steady += 2 * pp_fft_passes_bytes(fft_n);
+  } else if (n_ffts > 0) {
+    planning = pp_fft_plan_bytes(fft_n, fft_n);
+  }
+  size_t peak = steady + plane;
+  if (planning > peak) peak = planning;
+  if (steady + fill > peak) peak = steady + fill;
+  *bytes = peak;
   *flops = (double)n_ffts * (n_ffts > 0 ? pp_fft_flops(fft_n, fft_n) : 0.0);
 }
 
 bool pp_planes_needed(const pp_job *job) { return pp_pupil_leading_optics(job) < job->n_optics; }
 
-/* The stages of job (malloc'ed, *n_stages of them), for the estimates. */
-static pp_status pp_planes_walk_job(const pp_job *job, pp_stage **stages, size_t *n_stages) {
+/* Whether job's padded transforms run on the 1-D pass engine (as pp_planes_create decides). */
+static bool pp_planes_passes_for_job(const pp_job *job, size_t fft_n) {
+  return job->fft_engine == PP_FFT_ENGINE_PASSES && fft_n % 2 == 0;
+}
+
+/* The stages of job (malloc'ed, *n_stages of them), for the estimates; with the cropped
+ * stages marked as pp_planes_create marks them when `as_built` (a rank group's slabs mark
+ * none). */
+static pp_status pp_planes_walk_job(const pp_job *job, bool as_built, pp_stage **stages,
+                                    size_t *n_stages) {
   size_t leading = pp_pupil_leading_optics(job), count = job->n_optics - leading;
   PP_CALL(pp_array_alloc((2 * count + 3) * sizeof(pp_stage), (void **)stages));
   *n_stages = pp_planes_walk(job->optics + leading, count, *stages);
+  if (as_built && !job->planes_requested) pp_planes_mark_cropped(*stages, *n_stages);
   return PP_SUCCESS;
 }
 
@@ -173,9 +220,10 @@ pp_status pp_planes_bytes_for_job(const pp_job *job, size_t *bytes) {
   pp_stage *stages = NULL;
   size_t n_stages = 0;
   double flops = 0.0;
-  PP_CALL(pp_planes_walk_job(job, &stages, &n_stages));
-  pp_planes_cost(stages, n_stages, job->pupil_npix,
-                 job->pupil_npix * (size_t)job->fft_oversample, bytes, &flops);
+  PP_CALL(pp_planes_walk_job(job, true, &stages, &n_stages));
+  size_t fft_n = job->pupil_npix * (size_t)job->fft_oversample;
+  pp_planes_cost(stages, n_stages, job->pupil_npix, fft_n, pp_planes_passes_for_job(job, fft_n),
+                 bytes, &flops);
   pp_array_free(&stages);
   return PP_SUCCESS;
 }
@@ -190,9 +238,10 @@ pp_status pp_planes_flops_for_job(const pp_job *job, double *flops) {
   }
   pp_stage *stages = NULL;
   size_t n_stages = 0, bytes = 0;
-  PP_CALL(pp_planes_walk_job(job, &stages, &n_stages));
-  pp_planes_cost(stages, n_stages, job->pupil_npix,
-                 job->pupil_npix * (size_t)job->fft_oversample, &bytes, flops);
+  PP_CALL(pp_planes_walk_job(job, true, &stages, &n_stages));
+  size_t fft_n = job->pupil_npix * (size_t)job->fft_oversample;
+  pp_planes_cost(stages, n_stages, job->pupil_npix, fft_n, pp_planes_passes_for_job(job, fft_n),
+                 &bytes, flops);
   pp_array_free(&stages);
   return PP_SUCCESS;
 }
@@ -202,7 +251,8 @@ size_t pp_planes_bytes(const pp_planes *planes) {
   if (planes->corona) return planes->corona_bytes;
   size_t bytes = 0;
   double flops = 0.0;
-  pp_planes_cost(planes->stages, planes->n_stages, planes->npix, planes->fft_n, &bytes, &flops);
+  pp_planes_cost(planes->stages, planes->n_stages, planes->npix, planes->fft_n,
+                 planes->passes_to_image != NULL, &bytes, &flops);
   return bytes;
 }
 
@@ -211,16 +261,44 @@ double pp_planes_flops(const pp_planes *planes) {
   if (planes->corona) return planes->corona_flops;
   size_t bytes = 0;
   double flops = 0.0;
-  pp_planes_cost(planes->stages, planes->n_stages, planes->npix, planes->fft_n, &bytes, &flops);
+  pp_planes_cost(planes->stages, planes->n_stages, planes->npix, planes->fft_n,
+                 planes->passes_to_image != NULL, &bytes, &flops);
   return flops;
 }
 
-/* Fills a PUPIL stage's arrays: the optics' transmission and OPD on its grid, and the
- * aligners' ramps as a column and a row (the ramp's phase is linear in x + y, so applying
- * it to a 1 × n and an n × 1 grid gives the two factors). */
+/* Rows of the central npix × npix block of the N × N plane: [c0, c0 + npix), the offset
+ * pp_fft_pad and pp_fft_crop use ((N − npix)/2, integer division). */
+static size_t pp_planes_crop_offset(const pp_planes *p) { return (p->fft_n - p->npix) / 2; }
+
+/* Cuts a filled padded PUPIL stage's transmission and OPD (N × N) to the block of rows
+ * [row0, row0 + nrows) and columns [col0, col0 + ncols), the full arrays freed: a rank
+ * group's slab (its rows, all columns) or a cropped stage (the central npix × npix). The
+ * pupil optics sample whole grids, so the full arrays are a set-up transient that the memory
+ * model counts (pp_planes_cost, pp_planes_slab_bytes_for_job). */
+static pp_status pp_planes_cut_stage(pp_stage *stage, size_t n, size_t row0, size_t nrows,
+                                     size_t col0, size_t ncols) {
+  double **arrays[2] = {&stage->amplitude, &stage->opd_m};
+  for (int a = 0; a < 2; a++) {
+    double *block = NULL;
+    if (!*arrays[a]) continue;
+    PP_CALL(pp_array_alloc((nrows * ncols + 1) * sizeof(double), (void **)&block));
+    for (size_t y = 0; y < nrows; y++)
+      memcpy(block + y * ncols, *arrays[a] + (row0 + y) * n + col0, ncols * sizeof(double));
+    pp_array_free(arrays[a]);
+    *arrays[a] = block;
+  }
+  return PP_SUCCESS;
+}
+
+/* Fills a PUPIL stage's arrays: the optics' transmission and OPD on its grid (a cropped
+ * stage: on its central npix × npix block), and the aligners' ramps as a column and a row
+ * (the ramp's phase is linear in x + y, so applying it to a 1 × n and an n × 1 grid gives
+ * the two factors; a cropped stage's keep N). */
 static pp_status pp_planes_fill_pupil(pp_planes *planes, pp_stage *stage) {
-  size_t n = stage->padded ? planes->fft_n : planes->npix, count = n * n;
-  pp_pupil_grid grid = {.ny = n, .nx = n, .pixelscale_m = planes->pupil_pixelscale_m};
+  size_t n = stage->padded ? planes->fft_n : planes->npix;
+  size_t side = stage->cropped ? pp_planes_cropped_fill_side(planes->npix, planes->fft_n) : n;
+  size_t count = side * side;
+  pp_pupil_grid grid = {.ny = side, .nx = side, .pixelscale_m = planes->pupil_pixelscale_m};
   pp_pupil_grid row = {.ny = 1, .nx = n, .pixelscale_m = planes->pupil_pixelscale_m};
   pp_pupil_grid column = {.ny = n, .nx = 1, .pixelscale_m = planes->pupil_pixelscale_m};
   size_t fft_n = planes->npix * (size_t)planes->fft_oversample;
@@ -244,6 +322,10 @@ static pp_status pp_planes_fill_pupil(pp_planes *planes, pp_stage *stage) {
       double *opd_m = pp_optic_has_opd(spec) ? stage->opd_m : NULL;
       PP_CALL(pp_optic_apply_pupil(spec, &grid, stage->amplitude, opd_m));
     }
+  }
+  if (stage->cropped && side != planes->npix) {
+    size_t c0 = pp_planes_crop_offset(planes);
+    PP_CALL(pp_planes_cut_stage(stage, side, c0, planes->npix, c0, planes->npix));
   }
   return PP_SUCCESS;
 }
@@ -281,6 +363,7 @@ pp_status pp_planes_create(const pp_job *job, double pupil_diameter_m, pp_planes
   pp_status status = PP_SUCCESS;
   pp_planes *p = NULL;
   PP_CALL_GOTO(status, pp_planes_create_stages(job, pupil_diameter_m, &p));
+  if (!job->planes_requested) pp_planes_mark_cropped(p->stages, p->n_stages);
   pp_coronagraph_method method = pp_corona_method_for_job(job, NULL);
   if (method != PP_CORONAGRAPH_FFT) { /* the stages stay unfilled: the MFTs replace them */
     PP_CALL_GOTO(status, pp_corona_create(job, method, pupil_diameter_m, &p->corona));
@@ -296,7 +379,7 @@ pp_status pp_planes_create(const pp_job *job, double pupil_diameter_m, pp_planes
   if (any_fft) {
     p->fft_n = p->npix * (size_t)p->fft_oversample;
     /* plans first: the planner's transient arrays are freed before the planes' own */
-    if (job->fft_engine == PP_FFT_ENGINE_PASSES && p->fft_n % 2 == 0) {
+    if (pp_planes_passes_for_job(job, p->fft_n)) {
       PP_CALL_GOTO(status, pp_fft_passes_create(p->fft_n, p->npix, PP_FFT_BACKWARD,
                                                 job->fft_rigor, &p->passes_to_image));
       PP_CALL_GOTO(status, pp_fft_passes_create(p->fft_n, p->npix, PP_FFT_FORWARD,
@@ -307,11 +390,13 @@ pp_status pp_planes_create(const pp_job *job, double pupil_diameter_m, pp_planes
       PP_CALL_GOTO(status, pp_fft_plan_create(p->fft_n, p->fft_n, PP_FFT_FORWARD,
                                               job->fft_rigor, &p->to_pupil));
     }
-    PP_CALL_GOTO(status, pp_array_alloc(p->fft_n * p->fft_n * sizeof(double complex),
-                                        (void **)&p->padded));
   }
+  /* the fills before the padded plane: a cropped stage's full-grid transient is freed first */
   for (size_t s = 0; s < p->n_stages; s++)
     if (p->stages[s].kind == PP_STAGE_PUPIL) PP_CALL_GOTO(status, pp_planes_fill_pupil(p, &p->stages[s]));
+  if (any_fft)
+    PP_CALL_GOTO(status, pp_array_alloc(p->fft_n * p->fft_n * sizeof(double complex),
+                                        (void **)&p->padded));
   *planes = p;
   p = NULL;
 done:
@@ -352,12 +437,12 @@ pp_status pp_planes_plan_fftw(const pp_job *job) {
   pp_stage *stages = NULL;
   size_t n_stages = 0;
   pp_fft_plan *to_image = NULL, *to_pupil = NULL;
-  PP_CALL_GOTO(status, pp_planes_walk_job(job, &stages, &n_stages));
+  PP_CALL_GOTO(status, pp_planes_walk_job(job, false, &stages, &n_stages));
   bool any_fft = false;
   for (size_t s = 0; s < n_stages; s++) any_fft = any_fft || stages[s].kind == PP_STAGE_PAD;
   if (any_fft) {
     size_t fft_n = job->pupil_npix * (size_t)job->fft_oversample;
-    if (job->fft_engine == PP_FFT_ENGINE_PASSES && fft_n % 2 == 0) {
+    if (pp_planes_passes_for_job(job, fft_n)) {
       pp_fft_passes *passes = NULL; /* the 1-D plans into the wisdom, one direction at a time */
       PP_CALL_GOTO(status, pp_fft_passes_create(fft_n, job->pupil_npix, PP_FFT_BACKWARD,
                                                 job->fft_rigor, &passes));
@@ -383,11 +468,12 @@ static inline double complex pp_planes_mul(double complex a, double complex b) {
   return CMPLX(ar * br - ai * bi, ar * bi + ai * br);
 }
 
-/* Rows [row0, row0 + nrows) of an n × n pupil plane, held as field[nrows][n] with the
- * stage's amplitude and OPD cut to the same rows:
- * field[iy][ix] *= amplitude · exp(2πi·OPD/λ) · aligner_y[row0 + iy] · aligner_x[ix]. */
+/* The block of rows [row0, row0 + nrows) and columns [col0, col0 + n) of a pupil plane,
+ * held as field[nrows][n] with the stage's amplitude and OPD cut to the same block:
+ * field[iy][ix] *= amplitude · exp(2πi·OPD/λ) · aligner_y[row0 + iy] · aligner_x[col0 + ix]. */
 static void pp_planes_apply_pupil_rows(const pp_stage *stage, size_t row0, size_t nrows,
-                                       size_t n, double wavelength_m, double complex *field) {
+                                       size_t col0, size_t n, double wavelength_m,
+                                       double complex *field) {
   const double radians_per_metre = 2.0 * PP_PI / wavelength_m;
   for (size_t iy = 0; iy < nrows; iy++) {
     double complex *row = field + iy * n;
@@ -409,7 +495,7 @@ static void pp_planes_apply_pupil_rows(const pp_stage *stage, size_t row0, size_
       }
       if (stage->aligner_x)
         value = pp_planes_mul(value,
-                              pp_planes_mul(stage->aligner_y[row0 + iy], stage->aligner_x[ix]));
+                              pp_planes_mul(stage->aligner_y[row0 + iy], stage->aligner_x[col0 + ix]));
       row[ix] = value;
     }
   }
@@ -418,7 +504,7 @@ static void pp_planes_apply_pupil_rows(const pp_stage *stage, size_t row0, size_
 /* field[n][n] *= amplitude · exp(2πi·OPD/λ) · aligner_y[iy] · aligner_x[ix]. */
 static void pp_planes_apply_pupil(const pp_stage *stage, size_t n, double wavelength_m,
                                   double complex *field) {
-  pp_planes_apply_pupil_rows(stage, 0, n, n, wavelength_m, field);
+  pp_planes_apply_pupil_rows(stage, 0, n, 0, n, wavelength_m, field);
 }
 
 static pp_status pp_planes_apply_slab(const pp_planes *planes, double wavelength_m,
@@ -445,6 +531,12 @@ pp_status pp_planes_apply(const pp_planes *planes, double wavelength_m, double c
     const pp_stage *stage = &planes->stages[s];
     switch (stage->kind) {
       case PP_STAGE_PUPIL:
+        if (stage->cropped) { /* on the central block the crop already made (TO_PUPIL) */
+          PP_CHECK(!planes->capture, PP_ERR_INTERNAL, "a cropped pupil stage cannot be captured");
+          size_t c0 = pp_planes_crop_offset(planes);
+          pp_planes_apply_pupil_rows(stage, c0, npix, c0, npix, wavelength_m, field);
+          break;
+        }
         pp_planes_apply_pupil(stage, stage->padded ? fft_n : npix, wavelength_m,
                               stage->padded ? planes->padded : field);
         if (planes->capture)
@@ -490,9 +582,13 @@ pp_status pp_planes_apply(const pp_planes *planes, double wavelength_m, double c
         else
           PP_CALL(pp_fft_propagate(planes->to_pupil, planes->padded, planes->padded,
                                    PP_FFT_IMAGE_TO_PUPIL));
+        /* cropped stages next: the crop first (pp_planes_mark_cropped) */
+        if (s + 1 < planes->n_stages && planes->stages[s + 1].cropped)
+          PP_CALL(pp_fft_crop(planes->padded, fft_n, fft_n, field, npix, npix));
         break;
       case PP_STAGE_CROP:
-        PP_CALL(pp_fft_crop(planes->padded, fft_n, fft_n, field, npix, npix));
+        if (s == 0 || !planes->stages[s - 1].cropped)
+          PP_CALL(pp_fft_crop(planes->padded, fft_n, fft_n, field, npix, npix));
         break;
     }
   }
@@ -509,27 +605,12 @@ pp_status pp_planes_apply(const pp_planes *planes, double wavelength_m, double c
  * Every operation on a pixel is the serial one; only FFTW-MPI's transform may round
  * differently from the serial FFT (measured: it does not, at N = 90, 256 and 2048). */
 
-/* Rows of the central npix × npix block of the N × N plane: [c0, c0 + npix), the offset
- * pp_fft_pad and pp_fft_crop use ((N − npix)/2, integer division). */
-static size_t pp_planes_crop_offset(const pp_planes *p) { return (p->fft_n - p->npix) / 2; }
-
-/* A padded PUPIL stage's arrays cut to this rank's rows: filled on the full N × N grid (the
- * pupil optics sample whole grids), copied, the full arrays freed. The full arrays are a
- * set-up transient that pp_planes_slab_bytes_for_job counts. */
-static pp_status pp_planes_fill_pupil_rows(pp_planes *p, pp_stage *stage) {
+/* A padded PUPIL stage's arrays cut to this rank's rows (unpadded and cropped stages stay
+ * whole: npix²). */
+static pp_status pp_planes_fill_pupil_slab(pp_planes *p, pp_stage *stage) {
   PP_CALL(pp_planes_fill_pupil(p, stage));
-  if (!stage->padded) return PP_SUCCESS;
-  size_t n = p->fft_n, count = p->nrows * n;
-  double **arrays[2] = {&stage->amplitude, &stage->opd_m};
-  for (int a = 0; a < 2; a++) {
-    double *rows = NULL;
-    if (!*arrays[a]) continue;
-    PP_CALL(pp_array_alloc((count + 1) * sizeof(double), (void **)&rows));
-    memcpy(rows, *arrays[a] + p->row0 * n, count * sizeof(double));
-    pp_array_free(arrays[a]);
-    *arrays[a] = rows;
-  }
-  return PP_SUCCESS;
+  if (!stage->padded || stage->cropped) return PP_SUCCESS; /* cropped: group rank 0's, npix² */
+  return pp_planes_cut_stage(stage, p->fft_n, p->row0, p->nrows, 0, p->fft_n);
 }
 
 MPI_Comm pp_planes_group_comm(const pp_planes *planes) {
@@ -552,7 +633,7 @@ pp_status pp_planes_slab_bytes_for_job(const pp_job *job, int group_ranks, size_
            "slab planes need a padded plane and a group of ranks");
   pp_stage *stages = NULL;
   size_t n_stages = 0;
-  PP_CALL(pp_planes_walk_job(job, &stages, &n_stages));
+  PP_CALL(pp_planes_walk_job(job, true, &stages, &n_stages));
   size_t block = (fft_n + (size_t)group_ranks - 1) / (size_t)group_ranks;
   size_t arrays = sizeof(struct pp_planes) + (2 * n_stages + 3) * sizeof(pp_stage) +
                   2 * (size_t)group_ranks * sizeof(int);
@@ -560,11 +641,15 @@ pp_status pp_planes_slab_bytes_for_job(const pp_job *job, int group_ranks, size_
   for (size_t s = 0; s < n_stages; s++) {
     const pp_stage *stage = &stages[s];
     if (stage->kind != PP_STAGE_PUPIL) continue;
-    size_t n = stage->padded ? fft_n : npix, rows = stage->padded ? block : npix;
-    size_t per_array = rows * n * sizeof(double);
+    size_t n = stage->padded ? fft_n : npix;
+    size_t side = stage->cropped ? npix : n, rows = stage->padded && !stage->cropped ? block : side;
+    size_t per_array = rows * side * sizeof(double);
     size_t n_arrays = (stage->has_amplitude ? 1u : 0u) + (stage->has_opd ? 1u : 0u);
     arrays += n_arrays * per_array + (stage->has_aligner ? 2 * n * sizeof(double complex) : 0);
-    if (stage->padded && n_arrays * fft_n * fft_n * sizeof(double) > fill)
+    /* filled on the whole N × N grid, then cut to the rank's rows (or a cropped stage's block
+     * when its fill is not direct): a set-up transient */
+    size_t filled = stage->cropped ? pp_planes_cropped_fill_side(npix, fft_n) : n;
+    if (stage->padded && filled == fft_n && n_arrays * fft_n * fft_n * sizeof(double) > fill)
       fill = n_arrays * fft_n * fft_n * sizeof(double);
   }
   pp_array_free(&stages);
@@ -600,6 +685,7 @@ pp_status pp_planes_create_slab(const pp_job *job, double pupil_diameter_m, MPI_
            npix);
   pp_status local = pp_planes_create_stages(job, pupil_diameter_m, &p);
   if (!local) {
+    if (!job->planes_requested) pp_planes_mark_cropped(p->stages, p->n_stages);
     p->fft_n = fft_n;
     MPI_Comm_rank(group, &p->group_rank);
     MPI_Comm_size(group, &p->group_size);
@@ -611,7 +697,7 @@ pp_status pp_planes_create_slab(const pp_job *job, double pupil_diameter_m, MPI_
     p->nrows = first < fft_n ? (fft_n - first < block ? fft_n - first : block) : 0;
     /* the transmissions first: their full-grid transients are freed before the slabs exist */
     for (size_t s = 0; s < p->n_stages && !local; s++)
-      if (p->stages[s].kind == PP_STAGE_PUPIL) local = pp_planes_fill_pupil_rows(p, &p->stages[s]);
+      if (p->stages[s].kind == PP_STAGE_PUPIL) local = pp_planes_fill_pupil_slab(p, &p->stages[s]);
   }
   PP_CALL_GOTO(status, pp_agree(group, local));
   pp_planes_release_transients();
@@ -696,8 +782,9 @@ static pp_status pp_planes_apply_slab(const pp_planes *planes, double wavelength
     const pp_stage *stage = &planes->stages[s];
     switch (stage->kind) {
       case PP_STAGE_PUPIL:
+        if (stage->cropped) break; /* after the gather, on group rank 0 (CROP) */
         if (stage->padded)
-          pp_planes_apply_pupil_rows(stage, planes->row0, planes->nrows, fft_n, wavelength_m,
+          pp_planes_apply_pupil_rows(stage, planes->row0, planes->nrows, 0, fft_n, wavelength_m,
                                      planes->padded);
         else
           pp_planes_apply_pupil(stage, npix, wavelength_m, field);
@@ -730,6 +817,13 @@ static pp_status pp_planes_apply_slab(const pp_planes *planes, double wavelength
       case PP_STAGE_CROP:
         PP_CALL(pp_agree(planes->group, local));
         PP_CALL(pp_planes_gather_crop(planes, field));
+        /* the cropped stages, which come right before the crop, on the gathered field */
+        for (size_t t = 0; t < s && planes->group_rank == 0; t++)
+          if (planes->stages[t].cropped) {
+            size_t c0 = pp_planes_crop_offset(planes);
+            pp_planes_apply_pupil_rows(&planes->stages[t], c0, npix, c0, npix, wavelength_m,
+                                       field);
+          }
         break;
     }
   }
@@ -757,7 +851,8 @@ pp_status pp_planes_describe_job(const pp_job *job, size_t *representative,
   if (leading == job->n_optics) return PP_SUCCESS;
   pp_stage *stages = NULL;
   size_t n_stages = 0;
-  PP_CALL(pp_planes_walk_job(job, &stages, &n_stages)); /* the walk pp_planes_create makes */
+  /* the walk pp_planes_create makes (a captured plane is never cropped) */
+  PP_CALL(pp_planes_walk_job(job, false, &stages, &n_stages));
   for (size_t s = 0; s < n_stages; s++) {
     const pp_stage *stage = &stages[s];
     if (stage->kind != PP_STAGE_PUPIL && stage->kind != PP_STAGE_IMAGE) continue;

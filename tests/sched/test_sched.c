@@ -191,7 +191,9 @@ static void test_plan(void) {
 
 /* The coronagraph of test_plan_groups, npix px padded ×fft_oversample, with the given output
  * section (caller destroys). */
-static pp_job *groups_job(int npix, int fft_oversample, const char *output) {
+/* The FQPM coronagraph, padded ×fft_oversample; then_optics: optics after its Lyot stop. */
+static pp_job *groups_job_then(int npix, int fft_oversample, const char *output,
+                               const char *then_optics) {
   char yaml[1024];
   snprintf(yaml, sizeof yaml,
            "pupil: {npix: %d}\n"
@@ -202,13 +204,18 @@ static pp_job *groups_job(int npix, int fft_oversample, const char *output) {
            "  - ideal_fqpm: {wavelength: 1.5e-6}\n"
            "  - fqpm_fft_aligner: {direction: backward}\n"
            "  - circular_aperture: {radius: 2.7}\n"
+           "%s"
            "detector: {pixelscale: 0.05, fov_pixels: 20, oversample: 2}\n"
            "propagation: {method: mft, fft_oversample: %d}\n"
            "output: %s\n",
-           npix, fft_oversample, output);
+           npix, then_optics, fft_oversample, output);
   pp_job *job = NULL;
   PP_TEST_OK(pp_job_parse_string(yaml, strlen(yaml), "groups.yaml", &job), "coronagraph parses");
   return job;
+}
+
+static pp_job *groups_job(int npix, int fft_oversample, const char *output) {
+  return groups_job_then(npix, fft_oversample, output, "");
 }
 
 /* Rank groups (FFTW-MPI): a coronagraph (N = 256) on nodes of 4 ranks whose budgets are cut
@@ -293,11 +300,17 @@ static void test_plan_groups(void) {
   pp_status_free(s);
   pp_job_destroy(&job);
 
-  /* Across nodes (the same coronagraph padded ×16, N = 1024, so that the padded planes
-   * dominate): two nodes of 2 ranks, each too small for a rank alone or a group of its 2
+  /* Across nodes: two nodes of 2 ranks, each too small for a rank alone or a group of its 2
    * ranks, but holding its 2 ranks of a group of 4: one group across both nodes; a third node
-   * too small even for that stays idle. */
-  job = groups_job(64, 16, "{cube: true}");
+   * too small even for that stays idle. The coronagraph padded ×32 (N = 2048, so that the
+   * padded planes dominate the ~9 MB a task needs besides), with a second image plane after
+   * its Lyot stop: the stop is then a padded plane that a rank alone holds whole (N² doubles)
+   * and a group rank only its rows. (With the stop last, a rank alone applies it after the
+   * crop, on npix², and two ranks' shares of a group, each a slab and FFTW-MPI's scratch of
+   * the same size, hold no less than it.) */
+  job = groups_job_then(64, 32, "{cube: true}",
+                        "  - annular_field_stop: {radius_inner: 0.0, radius_outer: 2.0}\n"
+                        "  - circular_aperture: {radius: 2.5}\n");
   size_t w2 = 0, w4 = 0;
   int two[3] = {2, 2, 2};
   if (job && pp_plan_task_model(job, NULL, 1, 6, 1, &t) == PP_SUCCESS &&

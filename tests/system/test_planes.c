@@ -10,7 +10,11 @@
  *     (npix·fft_oversample)²·16, and the job-only estimate equals the built system's;
  *   - an image-plane optic or an aligner first in the list is refused with file:line:column;
  *   - output.planes: a request names the planes the stage structure implies (written out by
- *     hand per case: merged pupil optics share one plane, padded grids after an image plane).
+ *     hand per case: merged pupil optics share one plane, padded grids after an image plane);
+ *   - the pupil optics after the last image plane are applied after the crop, on the central
+ *     npix × npix, unless planes are asked for (then on the whole padded grid, as POPPY does):
+ *     the PSF is the same bits both ways, for every kind of pupil optic, whether the stop is
+ *     sampled on the npix grid directly (N − npix even) or on the N grid and cut (odd).
  * Truth for the FQPM itself: tests/physics/test_coronagraph.c (POPPY's reference). */
 #include <string.h>
 
@@ -216,8 +220,59 @@ static void pp_check_plane_list(void) {
   }
 }
 
+/* The PSF of a coronagraph whose optics after the Lyot stage are every kind of pupil optic,
+ * without and with output.planes (which keeps the stop on the padded grid): same bits. */
+static void pp_check_cropped_stops(int npix, int fft_oversample) {
+  const char *format =
+      "pupil: {npix: %d}\n"
+      "wavelengths: {list: [1.6e-6]}\n"
+      "optics:\n"
+      "  - circular_aperture: {radius: 3.0, gray_pixel: true}\n"
+      "  - fqpm_fft_aligner: {direction: forward}\n"
+      "  - ideal_fqpm: {wavelength: 1.5e-6}\n"
+      "  - fqpm_fft_aligner: {direction: backward}\n"
+      "  - circular_aperture: {radius: 2.7, gray_pixel: true}\n"
+      "  - secondary_obscuration: {secondary_radius: 0.5, n_supports: 3, support_width: 0.1}\n"
+      "  - hexagon_aperture: {flattoflat: 5.6}\n"
+      "  - rectangle_aperture: {width: 5.5, height: 5.0, rotation: 10}\n"
+      "  - zernike_wfe: {radius: 3.0, coefficients: [0, 0, 0, 5.0e-8, 2.0e-8, 0, 1.0e-8]}\n"
+      "detector: {pixelscale: 0.05, fov_pixels: 16, oversample: 2}\n"
+      "propagation: {method: mft, fft_oversample: %d}\n"
+      "%s";
+  double *psf[2] = {NULL, NULL};
+  size_t count[2] = {0, 0};
+  for (int k = 0; k < 2; k++) {
+    char yaml[2048];
+    /* k = 1 asks for the Lyot stop's plane (optics[4]) */
+    snprintf(yaml, sizeof yaml, format, npix, fft_oversample, k ? "output: {planes: [4]}\n" : "");
+    pp_job *job = NULL;
+    PP_TEST_OK(pp_job_parse_string(yaml, strlen(yaml), "cropped.yaml", &job), "the job parses");
+    pp_system *system = NULL;
+    if (job) PP_TEST_OK(pp_system_create(job, &system), "system builds");
+    if (system) {
+      size_t ny = 0, nx = 0;
+      pp_system_psf_shape(system, &ny, &nx);
+      count[k] = ny * nx;
+      psf[k] = malloc(count[k] * sizeof **psf);
+      if (psf[k]) PP_TEST_OK(pp_system_psf(system, 1.6e-6, psf[k]), "PSF computes");
+    }
+    pp_system_destroy(&system);
+    pp_job_destroy(&job);
+  }
+  char what[160];
+  snprintf(what, sizeof what, "npix %d × %d: the pupil optics after the crop give the same bits "
+           "as on the padded grid", npix, fft_oversample);
+  PP_TEST_TRUE(psf[0] && psf[1] && count[0] == count[1] &&
+                   memcmp(psf[0], psf[1], count[0] * sizeof **psf) == 0,
+               what);
+  free(psf[0]);
+  free(psf[1]);
+}
+
 int main(void) {
   pp_check_plane_list();
+  pp_check_cropped_stops(64, 4); /* N − npix = 192: the stop sampled on the npix grid */
+  pp_check_cropped_stops(45, 2); /* N − npix = 45: on the N grid, then cut */
   pp_check_wide_field_stop(PP_METHOD_MFT, "mft");
   pp_check_wide_field_stop(PP_METHOD_CZT, "czt");
   pp_check_aligner_is_tilt();
