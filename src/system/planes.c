@@ -138,7 +138,8 @@ static size_t pp_planes_walk(const pp_optic_spec *optics, size_t n_optics, pp_st
  * the crop throws away, so the crop goes first and they multiply npix² values, not N²
  * (FQPM at npix 1024 × 4: a Lyot stop of 128 MiB on the 4096² grid, kept through the run,
  * and a pass over the whole padded plane per wavelength). Not when planes are captured (the
- * padded pupil plane is then an output) nor for a rank group's slabs. */
+ * padded pupil plane is then an output). A rank group applies them on group rank 0 after
+ * it gathers the crop. */
 static void pp_planes_mark_cropped(pp_stage *stages, size_t n_stages) {
   if (n_stages == 0 || stages[n_stages - 1].kind != PP_STAGE_CROP) return;
   for (size_t s = n_stages - 1; s-- > 0 && stages[s].kind == PP_STAGE_PUPIL;)
@@ -198,8 +199,8 @@ static bool pp_planes_passes_for_job(const pp_job *job, size_t fft_n) {
 }
 
 /* The stages of job (malloc'ed, *n_stages of them), for the estimates; with the cropped
- * stages marked as pp_planes_create marks them when `as_built` (a rank group's slabs mark
- * none). */
+ * stages marked as pp_planes_create and pp_planes_create_slab mark them when `as_built`
+ * (the walks that only need the stages' kinds and sides do without). */
 static pp_status pp_planes_walk_job(const pp_job *job, bool as_built, pp_stage **stages,
                                     size_t *n_stages) {
   size_t leading = pp_pupil_leading_optics(job), count = job->n_optics - leading;
@@ -494,8 +495,8 @@ static void pp_planes_apply_pupil_rows(const pp_stage *stage, size_t row0, size_
         value = pp_planes_mul(value, CMPLX(cos(phase), sin(phase)));
       }
       if (stage->aligner_x)
-        value = pp_planes_mul(value,
-                              pp_planes_mul(stage->aligner_y[row0 + iy], stage->aligner_x[col0 + ix]));
+        value = pp_planes_mul(value, pp_planes_mul(stage->aligner_y[row0 + iy],
+                                                   stage->aligner_x[col0 + ix]));
       row[ix] = value;
     }
   }
